@@ -1,0 +1,137 @@
+# sluice — top-level build.
+#
+#   make            build build/sluice (and the test binaries)
+#   make deps       install the Debian packages sluice needs (no-op when present)
+#   make test       deps + build + every unit, SQL and CLI test; ends "N passed, M failed"
+#   make SAN=1 ...  the same with AddressSanitizer + UndefinedBehaviorSanitizer (build-san/)
+#   make demo       deps + build + run examples/crash_monitoring.sql
+#   make clean
+#
+# Sources are found by wildcard: a new .c/.re/.y file in a module folder or a
+# new tests/unit/test_*.c is picked up without editing this file.
+
+SAN ?= 0
+CC  ?= gcc
+ifeq ($(CC),cc)
+CC  := gcc
+endif
+
+ifeq ($(SAN),1)
+BUILD    ?= build-san
+OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SANLD    := -fsanitize=address,undefined
+else
+BUILD    ?= build
+OPTFLAGS := -O2 -g
+SANLD    :=
+endif
+
+PKGS     := rdkafka jansson libedit libxxhash
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS   := -std=c17 $(OPTFLAGS) -Wall -Wextra -Werror -D_GNU_SOURCE -I. -I$(BUILD)/gen $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+DEPFLAGS  = -MMD -MP
+LDLIBS   := $(PKG_LIBS) -lleveldb -lpthread -lm
+LDFLAGS  := $(SANLD) $(EXTRA_LDFLAGS)
+
+LEMON    ?= lemon
+RE2C     ?= re2c
+LEMPAR   ?= $(firstword $(wildcard /usr/share/lemon/lempar.c /usr/share/lemon/lempar.tpl) /usr/share/lemon/lempar.c)
+
+# ---- module sources ---------------------------------------------------------
+MODULES     := exec parser planner runtime runtime/connectors
+MOD_C       := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
+PARSER_RE   := $(wildcard parser/*.re)
+PARSER_Y    := $(wildcard parser/*.y)
+GEN_C       := $(PARSER_RE:%.re=$(BUILD)/gen/%.c) $(PARSER_Y:%.y=$(BUILD)/gen/%.c)
+GEN_H       := $(PARSER_Y:%.y=$(BUILD)/gen/%.h)
+
+LIB_OBJ     := $(MOD_C:%.c=$(BUILD)/obj/%.o) $(GEN_C:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
+LIB         := $(BUILD)/libsluice.a
+
+SHELL_C     := $(wildcard shell/*.c)
+SHELL_OBJ   := $(SHELL_C:%.c=$(BUILD)/obj/%.o)
+BIN         := $(BUILD)/sluice
+
+UNIT_C      := $(wildcard tests/unit/*.c)
+UNIT_OBJ    := $(UNIT_C:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN    := $(BUILD)/unit_tests
+
+SQLTEST_C   := $(wildcard tests/sqltest/*.c)
+SQLTEST_OBJ := $(SQLTEST_C:%.c=$(BUILD)/obj/%.o)
+SQLTEST_BIN := $(BUILD)/sqltest
+
+BENCH_C     := $(wildcard bench/*.c)
+BENCH_BIN   := $(BENCH_C:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps test unit sqltest demo bench clean help
+all: $(BIN) $(UNIT_BIN) $(SQLTEST_BIN)
+
+help:
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+
+# ---- dependencies (Debian packages) -----------------------------------------
+DEB_PKGS := gcc make pkg-config librdkafka-dev lemon re2c libjansson-dev libleveldb-dev \
+            libedit-dev libxxhash-dev kcat sqlite3 tmux clang
+deps:
+	@sh .ci/deps.sh $(DEB_PKGS)
+
+# ---- generated parser code --------------------------------------------------
+$(BUILD)/gen/parser/%.c: parser/%.re $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(RE2C) -W --no-generation-date -i -o $@ $<
+
+$(BUILD)/gen/parser/%.c $(BUILD)/gen/parser/%.h: parser/%.y
+	@mkdir -p $(dir $@)
+	@cp $< $(BUILD)/gen/parser/$*.y
+	$(LEMON) -q -T$(LEMPAR) $(BUILD)/gen/parser/$*.y
+	@rm -f $(BUILD)/gen/parser/$*.y
+
+# generated code is compiled with the same flags, less the warnings it cannot avoid
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-unused-parameter -Wno-unused-variable -Wno-implicit-fallthrough -Wno-unused-but-set-variable $(DEPFLAGS) -Iparser -c $< -o $@
+
+# every object may include the generated headers
+$(BUILD)/obj/%.o: %.c | $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(SHELL_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(SHELL_OBJ) $(LIB) $(LDLIBS)
+
+$(UNIT_BIN): $(UNIT_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(LDLIBS)
+
+$(SQLTEST_BIN): $(SQLTEST_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(SQLTEST_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# ---- tests, demo, bench -----------------------------------------------------
+test: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) bash tests/run.sh
+
+unit: $(UNIT_BIN)
+	@$(UNIT_BIN)
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@$(BIN) -f examples/crash_monitoring.sql
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)
+	@BUILD=$(BUILD) bash bench/run.sh
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,47 @@
+# tests/cli/lib.sh — tiny helpers for CLI tests that drive build/sluice.
+#   source "$(dirname "$0")/lib.sh"
+#   expect_exit 0 "check ok" "$SLUICE" --check -e 'SELECT 1;'
+#   expect_out  "help"  "Usage:" "$SLUICE" --help
+#   finish
+# Each check prints "FAIL tests/cli/x.sh: name: why" on failure; finish prints
+# "N passed, M failed" and sets the exit status.
+set -u
+SLUICE=${SLUICE:-$PWD/build/sluice}
+_pass=0
+_fail=0
+_self=${BASH_SOURCE[1]:-$0}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+_ok()  { _pass=$((_pass + 1)); }
+_bad() { _fail=$((_fail + 1)); echo "FAIL $_self: $1: $2"; }
+
+# expect_exit CODE NAME CMD...   — the command exits with CODE
+expect_exit() {
+  local want=$1 name=$2; shift 2
+  "$@" >"$T/out" 2>"$T/err" </dev/null
+  local rc=$?
+  if [ "$rc" -eq "$want" ]; then _ok; else
+    _bad "$name" "exit $rc, want $want; stderr: $(head -c 300 "$T/err")"; fi
+}
+
+# expect_out NAME SUBSTRING CMD...  — stdout+stderr contains SUBSTRING
+expect_out() {
+  local name=$1 want=$2; shift 2
+  "$@" >"$T/out" 2>&1 </dev/null
+  if grep -qF -- "$want" "$T/out"; then _ok; else
+    _bad "$name" "output lacks '$want': $(head -c 300 "$T/out")"; fi
+}
+
+# expect_stdout_file NAME FILE CMD... — stdout equals FILE exactly
+expect_stdout_file() {
+  local name=$1 file=$2; shift 2
+  "$@" >"$T/out" 2>"$T/err" </dev/null
+  if cmp -s "$T/out" "$file"; then _ok; else
+    _bad "$name" "stdout differs from $file: $(diff "$file" "$T/out" | head -c 400)"; fi
+}
+
+finish() {
+  echo "$_pass passed, $_fail failed"
+  [ "$_fail" -eq 0 ]
+}
