@@ -1,0 +1,56 @@
+/*
+ * plan.c — names of plan things and plan_free (see plan.h).
+ */
+#include "planner/plan.h"
+
+#include <stdlib.h>
+
+const char *plan_kind_name(PlanKind k)
+{
+    switch (k) {
+    case PLAN_SCAN: return "Scan";
+    case PLAN_VALUES: return "Values";
+    case PLAN_FILTER: return "Filter";
+    case PLAN_PROJECT: return "Project";
+    case PLAN_WINDOW: return "Window";
+    case PLAN_AGGREGATE: return "Aggregate";
+    case PLAN_JOIN: return "Join";
+    case PLAN_LIMIT: return "Limit";
+    case PLAN_EXCHANGE: return "Exchange";
+    case PLAN_OUTPUT: return "Output";
+    }
+    return "?";
+}
+
+const char *agg_kind_name(AggKind k)
+{
+    switch (k) {
+    case AGG_COUNT_STAR: return "COUNT";
+    case AGG_COUNT: return "COUNT";
+    case AGG_COUNT_DISTINCT: return "COUNT DISTINCT";
+    case AGG_SUM: return "SUM";
+    case AGG_AVG: return "AVG";
+    case AGG_MIN: return "MIN";
+    case AGG_MAX: return "MAX";
+    case AGG_APPROX_COUNT_DISTINCT: return "APPROX_COUNT_DISTINCT";
+    }
+    return "?";
+}
+
+const char *window_kind_name(WindowKind k)
+{
+    switch (k) {
+    case WINDOW_TUMBLE: return "TUMBLE";
+    case WINDOW_HOP: return "HOP";
+    case WINDOW_SESSION: return "SESSION";
+    case WINDOW_CUMULATE: return "CUMULATE";
+    }
+    return "?";
+}
+
+void plan_free(Plan *p)
+{
+    if (!p) return;
+    arena_free(&p->arena);
+    free(p);
+}

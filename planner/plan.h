@@ -1,0 +1,209 @@
+/*
+ * plan.h — logical and physical plans.
+ *
+ * A query becomes a tree of PlanNodes (logical plan), built by the binder
+ * (bind.h), rewritten by the optimizer (optimize.h), then cut into stages at
+ * its exchanges (physical plan). Every node has an output schema; every
+ * expression in a node refers to its input's columns by index (exec/expr.h).
+ *
+ *   Sink/Output ← Limit ← Project ← Filter(HAVING) ← Aggregate ← Window ← Filter ← Scan
+ *
+ * Plans are immutable once planned: the runtime builds its own per-task
+ * state for every node and never writes to the plan. All nodes, schemas,
+ * expressions and strings of a plan live in its arena; plan_free releases
+ * everything at once.
+ */
+#ifndef SLUICE_PLANNER_PLAN_H
+#define SLUICE_PLANNER_PLAN_H
+
+#include <stdint.h>
+
+#include "exec/arena.h"
+#include "exec/expr.h"
+#include "exec/types.h"
+#include "parser/ast.h"
+
+/* ---- schemas -------------------------------------------------------------- */
+
+typedef struct PlanColumn {
+    const char *name;        /* output name: "user_id", "crashes", "window_start" */
+    const char *qualifier;   /* stream name or alias it came from; NULL if none   */
+    SqlType     type;
+} PlanColumn;
+
+typedef struct Schema {
+    int         ncols;
+    PlanColumn *cols;
+} Schema;
+
+/* ---- nodes ------------------------------------------------------------------ */
+
+typedef enum PlanKind {
+    PLAN_SCAN,        /* read a stream through its connector                  */
+    PLAN_VALUES,      /* one row of no columns: SELECT without FROM           */
+    PLAN_FILTER,      /* keep rows where pred is TRUE                         */
+    PLAN_PROJECT,     /* compute exprs                                        */
+    PLAN_WINDOW,      /* assign rows to windows: + window_start/_end/_time    */
+    PLAN_AGGREGATE,   /* group by keys, compute aggregates                    */
+    PLAN_JOIN,        /* window, interval or regular join                     */
+    PLAN_LIMIT,       /* the first n rows, then the query ends                */
+    PLAN_EXCHANGE,    /* repartition rows between stages                      */
+    PLAN_OUTPUT       /* the root: a sink, or the console for a SELECT        */
+} PlanKind;
+
+typedef enum WindowKind { WINDOW_TUMBLE, WINDOW_HOP, WINDOW_SESSION, WINDOW_CUMULATE } WindowKind;
+
+typedef enum AggKind {
+    AGG_COUNT_STAR,
+    AGG_COUNT,
+    AGG_COUNT_DISTINCT,
+    AGG_SUM,
+    AGG_AVG,
+    AGG_MIN,
+    AGG_MAX,
+    AGG_APPROX_COUNT_DISTINCT
+} AggKind;
+
+typedef enum AggMode {
+    AGG_SIMPLE,    /* one phase: input rows in, results out        */
+    AGG_PARTIAL,   /* rows in, partial states out (a combiner)     */
+    AGG_FINAL      /* partial states in, results out               */
+} AggMode;
+
+typedef enum EmitMode { EMIT_MODE_FINAL, EMIT_MODE_CHANGES } EmitMode;
+
+typedef enum JoinKind { PJOIN_INNER, PJOIN_LEFT, PJOIN_RIGHT, PJOIN_FULL } JoinKind;
+typedef enum JoinFlavor { JOIN_WINDOW, JOIN_INTERVAL, JOIN_REGULAR } JoinFlavor;
+
+typedef enum Partitioning {
+    PART_HASH,      /* by the hash of key columns                         */
+    PART_SINGLE,    /* everything to one task                             */
+    PART_FORWARD    /* task i to task i (no shuffle; not shown as a stage cut) */
+} Partitioning;
+
+typedef struct AggCall {
+    AggKind     kind;
+    int         arg;      /* input column of the argument, -1 for COUNT(*)         */
+    int         filter;   /* input BOOLEAN column of FILTER (WHERE …), -1 none     */
+    SqlType     type;     /* result type                                           */
+    const char *name;     /* output column name                                    */
+    const char *text;     /* as written, for EXPLAIN: "COUNT(*)", "SUM(bytes)"     */
+} AggCall;
+
+typedef struct PlanNode PlanNode;
+
+struct PlanNode {
+    PlanKind  kind;
+    Schema    out;            /* output schema                                     */
+    PlanNode *input;          /* single input (NULL for SCAN/VALUES)               */
+    PlanNode *right;          /* JOIN: the right input                             */
+    int       id;             /* unique within the plan, for EXPLAIN and state     */
+    int       stage;          /* physical plan: the stage this node runs in        */
+
+    union {
+        struct {              /* PLAN_SCAN */
+            const char  *stream;        /* catalog name                            */
+            const char  *alias;         /* FROM alias or NULL                      */
+            const char  *connector;     /* kafka, file, logs, …                    */
+            const char  *format;        /* json, csv, or NULL                      */
+            int          nopts;
+            const char **opt_keys;      /* connector options (copied)              */
+            const char **opt_values;
+            int          nsource_cols;  /* columns the stream declares             */
+            const PlanColumn *source_cols;
+            int         *proj;          /* out column i = source column proj[i]    */
+            Expr        *filter;        /* pushed-down predicate over out, or NULL */
+            int          wm_col;        /* out column with the watermark, -1 none  */
+            int64_t      wm_delay_us;
+        } scan;
+        struct {              /* PLAN_FILTER */
+            Expr *pred;
+        } filter;
+        struct {              /* PLAN_PROJECT */
+            Expr **exprs;               /* out.ncols of them                      */
+        } project;
+        struct {              /* PLAN_WINDOW: out = input columns + start, end, time */
+            WindowKind kind;
+            int        time_col;        /* input TIMESTAMP column                 */
+            int64_t    size_us;         /* TUMBLE/HOP/CUMULATE size               */
+            int64_t    slide_us;        /* HOP slide, CUMULATE step               */
+            int64_t    gap_us;          /* SESSION gap                            */
+            int        nkeys;           /* SESSION: per-key sessions on these     */
+            int       *keys;            /* input columns                          */
+        } window;
+        struct {              /* PLAN_AGGREGATE: out = keys, then one column per agg */
+            AggMode    mode;
+            int        nkeys;
+            int       *keys;            /* input columns                          */
+            int        naggs;
+            AggCall   *aggs;
+            int        windowed;        /* keys include a window                  */
+            int        wstart_key;      /* index into keys of window_start, or -1 */
+            int        wend_key;        /* index into keys of window_end, or -1   */
+            WindowKind wkind;
+            EmitMode   emit;
+        } agg;
+        struct {              /* PLAN_JOIN: out = left columns, then right columns */
+            JoinKind   kind;
+            JoinFlavor flavor;
+            int        nkeys;
+            int       *lkeys, *rkeys;   /* equi-join key columns                  */
+            Expr      *residual;        /* rest of ON over out, or NULL           */
+            int        ltime, rtime;    /* INTERVAL: time columns                 */
+            int64_t    lower_us, upper_us;  /* l.t BETWEEN r.t + lower AND r.t + upper */
+        } join;
+        struct {              /* PLAN_LIMIT */
+            int64_t n;
+        } limit;
+        struct {              /* PLAN_EXCHANGE */
+            Partitioning part;
+            int          nkeys;
+            int         *keys;          /* input columns to hash                  */
+        } exchange;
+        struct {              /* PLAN_OUTPUT */
+            const char *sink;           /* sink name, or NULL for the console     */
+            const char *connector;
+            const char *format;
+            int         nopts;
+            const char **opt_keys;
+            const char **opt_values;
+        } output;
+    } u;
+};
+
+/* ---- physical plan: stages ------------------------------------------------- */
+
+typedef struct Stage {
+    int        id;
+    int        parallelism;
+    int        nops;
+    PlanNode **ops;          /* bottom-up: ops[0] reads the stage's input       */
+    int        ninputs;
+    int        inputs[2];    /* stages feeding this one through exchanges, or -1 */
+    PlanNode  *in_exchange[2];   /* the exchange nodes feeding this stage       */
+    PlanNode  *out_exchange; /* the exchange this stage writes, NULL for the last */
+    int        downstream;   /* the stage it feeds, -1 for the last             */
+} Stage;
+
+typedef struct Plan {
+    Arena       arena;
+    PlanNode   *root;        /* PLAN_OUTPUT                                      */
+    const char *sql;         /* the statement as normalized SQL                  */
+    EmitMode    emit;
+    int         nnodes;
+    int         nstages;
+    Stage      *stages;      /* stages[nstages-1] is the last (writes the output) */
+    int         parallelism;
+} Plan;
+
+/* Columns of partial state an aggregate passes from AGG_PARTIAL to AGG_FINAL
+ * (AVG: sum and count; the others: one). */
+int agg_partial_width(AggKind k);
+
+const char *plan_kind_name(PlanKind k);
+const char *agg_kind_name(AggKind k);      /* "COUNT", …          */
+const char *window_kind_name(WindowKind k);/* "TUMBLE", …         */
+
+void plan_free(Plan *p);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * session.h — run SQL statements: the entry point of the engine for the
+ * shell and the SQL test runner.
+ *
+ * A Session holds a catalog (streams, sinks, views) and the settings. Each
+ * statement is parsed, bound and executed in order; a statement that
+ * produces rows delivers them through the caller's ResultSink as batches.
+ *
+ * Errors are values: session_exec returns 0, or -1 with *err filled (a byte
+ * offset into the text that was passed, and a message). Nothing here prints.
+ *
+ * Ownership: the Session owns its catalog and settings; batches passed to
+ * on_rows belong to the session and are valid only during the call.
+ */
+#ifndef SLUICE_RUNTIME_SESSION_H
+#define SLUICE_RUNTIME_SESSION_H
+
+#include <stddef.h>
+
+#include "exec/batch.h"
+#include "exec/types.h"
+#include "parser/parser.h"
+
+typedef struct Session Session;
+
+typedef struct ResultSink {
+    void *ctx;
+    /* A statement starts returning rows with these columns. */
+    int  (*on_columns)(void *ctx, int ncols, const char *const *names, const SqlType *types);
+    /* Rows: the live rows of b. Return non-zero to stop the statement early. */
+    int  (*on_rows)(void *ctx, const Batch *b);
+    /* A statement finished; tag is a short summary ("CREATE STREAM", "SET"). */
+    void (*on_done)(void *ctx, const char *tag);
+    /* A warning or notice worth showing to the user (may be NULL). */
+    void (*on_notice)(void *ctx, const char *msg);
+    /* Preformatted text (EXPLAIN), printed as is; lines end in '\n'. */
+    void (*on_text)(void *ctx, const char *text);
+} ResultSink;
+
+Session *session_new(void);
+
+/* In check mode statements are parsed, DDL goes into the catalog, queries
+ * are bound and planned, but nothing runs (sluice --check). */
+void     session_set_check_only(Session *s, int on);
+void     session_free(Session *s);
+
+/* Parse and run every statement of text[0..len) in order, stopping at the
+ * first error. Returns 0, or -1 with *err set (err->loc is an offset into
+ * text). */
+int session_exec(Session *s, const char *text, size_t len, const ResultSink *sink,
+                 SqlError *err);
+
+/* Apply "key=value" as SET key = 'value' would (for --set on the command
+ * line). Returns 0, or -1 with *err set (loc -1). */
+int session_set(Session *s, const char *key, const char *value, SqlError *err);
+
+#endif

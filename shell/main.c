@@ -1,0 +1,340 @@
+/*
+ * main.c — the sluice command line.
+ *
+ *   sluice                       interactive shell (when stdin is a terminal)
+ *   sluice -f FILE.sql [-f …]    run the statements of each file, in order
+ *   sluice -e 'SQL' [-e …]       run the statements given inline
+ *   sluice --check -f FILE.sql   check every statement, run none
+ *
+ * Control flow: parse the flags, build a Session, apply --set, then feed the
+ * inputs (files and -e strings, in command-line order) to session_exec with
+ * a Renderer as the result sink. Errors are printed here — and only here —
+ * as "FILE: line L, column C: what" with the source line and a caret.
+ *
+ * Exit codes: 0 ok, 1 SQL error, 2 usage error, 3 runtime failure.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <editline/readline.h>
+
+#include "parser/parser.h"
+#include "runtime/session.h"
+#include "shell/render.h"
+
+#define SLUICE_VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_SQL = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
+
+typedef struct Input {
+    const char *name;   /* file name, "-" for stdin, or "-e" */
+    const char *text;   /* inline SQL for -e, else NULL       */
+} Input;
+
+typedef struct Options {
+    Input        *inputs;
+    int           ninputs;
+    int           check;
+    int           quiet;
+    RenderFormat  format;
+    char        **sets;      /* "key=value" */
+    int           nsets;
+} Options;
+
+static const char usage_text[] =
+    "Usage: sluice [OPTIONS]\n"
+    "\n"
+    "sluice is a streaming SQL engine: declare streams over Kafka topics, files\n"
+    "or generators, and run continuous queries over them.\n"
+    "\n"
+    "With no -f or -e, sluice reads statements from standard input: an\n"
+    "interactive shell on a terminal, a script otherwise.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --file FILE       run the statements in FILE ('-' for stdin); may repeat\n"
+    "  -e, --execute SQL     run the statements in SQL; may repeat\n"
+    "      --check           parse, bind and plan every statement; run nothing\n"
+    "      --format FMT      result format: table (default), csv or json\n"
+    "      --set KEY=VALUE   a setting, as SET KEY = 'VALUE' would; may repeat\n"
+    "  -q, --quiet           print rows only, no statement tags\n"
+    "      --version         print the version and exit\n"
+    "  -h, --help            print this help and exit\n"
+    "\n"
+    "Inputs run in command-line order and stop at the first error.\n"
+    "\n"
+    "Exit status: 0 ok, 1 SQL error, 2 usage error, 3 runtime failure.\n"
+    "\n"
+    "Examples:\n"
+    "  sluice -f examples/crash_monitoring.sql\n"
+    "  sluice --check -f pipeline.sql\n"
+    "  sluice -e \"CREATE STREAM s (a BIGINT) WITH (connector = 'stdin', format = 'json'); SHOW STREAMS;\"\n";
+
+static void usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "sluice: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'sluice --help' for more information.\n");
+    exit(EXIT_USAGE);
+}
+
+static void add_input(Options *o, const char *name, const char *text)
+{
+    Input *in = realloc(o->inputs, (size_t)(o->ninputs + 1) * sizeof *in);
+    if (!in) {
+        perror("sluice");
+        exit(EXIT_RUNTIME);
+    }
+    o->inputs = in;
+    o->inputs[o->ninputs].name = name;
+    o->inputs[o->ninputs].text = text;
+    o->ninputs++;
+}
+
+static void parse_args(int argc, char **argv, Options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->format = FORMAT_TABLE;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        /* --opt=value spelling */
+        char  name[64];
+        const char *eq = strchr(a, '=');
+        if (a[0] == '-' && a[1] == '-' && eq && (size_t)(eq - a) < sizeof name) {
+            memcpy(name, a, (size_t)(eq - a));
+            name[eq - a] = 0;
+            val = eq + 1;
+            a = name;
+        }
+#define NEXT_ARG()                                                              \
+    (val ? val : (i + 1 < argc ? argv[++i] : (usage_error("option '%s' needs a value", a), "")))
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage_text, stdout);
+            exit(EXIT_OK);
+        } else if (!strcmp(a, "--version")) {
+            printf("sluice %s\n", SLUICE_VERSION);
+            exit(EXIT_OK);
+        } else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
+            add_input(o, NEXT_ARG(), NULL);
+        } else if (!strcmp(a, "-e") || !strcmp(a, "--execute")) {
+            add_input(o, "-e", NEXT_ARG());
+        } else if (!strcmp(a, "--check")) {
+            o->check = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            o->quiet = 1;
+        } else if (!strcmp(a, "--format")) {
+            const char *f = NEXT_ARG();
+            if (render_format_parse(f, &o->format) != 0)
+                usage_error("unknown format '%s' (expected table, csv or json)", f);
+        } else if (!strcmp(a, "--set")) {
+            const char *kv = NEXT_ARG();
+            if (!strchr(kv, '=')) usage_error("--set needs KEY=VALUE, got '%s'", kv);
+            char **s = realloc(o->sets, (size_t)(o->nsets + 1) * sizeof *s);
+            if (!s) exit(EXIT_RUNTIME);
+            o->sets = s;
+            o->sets[o->nsets++] = (char *)kv;
+        } else {
+            usage_error("unknown option '%s'", a);
+        }
+#undef NEXT_ARG
+    }
+}
+
+/* Read a whole file ("-" = stdin) into a malloc'd NUL-terminated buffer. */
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char  *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (n + 1 < cap) {
+            if (ferror(f)) {
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    if (f != stdin) fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        *len = n;
+    }
+    return buf;
+}
+
+static void print_error(const char *origin, const char *text, size_t len, const SqlError *e)
+{
+    char buf[2048];
+    sql_error_format(text, len, e->loc, e->msg, buf, sizeof buf);
+    if (origin && strcmp(origin, "-e") != 0) fprintf(stderr, "%s: ", origin);
+    fprintf(stderr, "%s\n", buf);
+}
+
+static void check_notice(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "warning: %s\n", msg);
+}
+
+/* --check: report every syntax error; when there are none, bind and plan
+ * every statement in a check-only session (DDL fills its catalog, queries
+ * are planned, nothing runs) and report the first error. */
+static int check_text(Session *s, const char *origin, const char *text, size_t len)
+{
+    SqlParse *p = sql_parse(text, len);
+    if (!p) {
+        fprintf(stderr, "sluice: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    for (int i = 0; i < p->nerrors; i++) print_error(origin, text, len, &p->errors[i]);
+    int rc = p->nerrors ? EXIT_SQL : EXIT_OK;
+    sql_parse_free(p);
+    if (rc != EXIT_OK) return rc;
+    ResultSink sink = {NULL, NULL, NULL, NULL, check_notice, NULL};
+    SqlError   err;
+    if (session_exec(s, text, len, &sink, &err) != 0) {
+        print_error(origin, text, len, &err);
+        return EXIT_SQL;
+    }
+    return EXIT_OK;
+}
+
+static int run_text(Session *s, Renderer *r, const char *origin, const char *text, size_t len)
+{
+    SqlError   err;
+    ResultSink sink = renderer_sink(r);
+    if (session_exec(s, text, len, &sink, &err) != 0) {
+        print_error(origin, text, len, &err);
+        return EXIT_SQL;
+    }
+    return EXIT_OK;
+}
+
+/* ---- interactive shell ------------------------------------------------- */
+
+static int interactive(Session *s, Renderer *r)
+{
+    char  *stmt = NULL;
+    size_t len = 0;
+    printf("sluice %s — a streaming SQL engine. End statements with ';'. \\q quits, \\h helps.\n",
+           SLUICE_VERSION);
+    for (;;) {
+        char *line = readline(len ? "   ...> " : "sluice> ");
+        if (!line) break;   /* EOF */
+        if (len == 0 && (strcmp(line, "\\q") == 0 || strcmp(line, "quit") == 0 ||
+                         strcmp(line, "exit") == 0)) {
+            free(line);
+            break;
+        }
+        if (len == 0 && (strcmp(line, "\\h") == 0 || strcmp(line, "\\help") == 0 ||
+                         strcmp(line, "help") == 0)) {
+            fputs(usage_text, stdout);
+            free(line);
+            continue;
+        }
+        size_t n = strlen(line);
+        char  *ns = realloc(stmt, len + n + 2);
+        if (!ns) {
+            free(line);
+            break;
+        }
+        stmt = ns;
+        memcpy(stmt + len, line, n);
+        len += n;
+        stmt[len++] = '\n';
+        stmt[len] = 0;
+        free(line);
+        if (!sql_is_complete(stmt, len)) continue;
+        stmt[len - 1] = 0;   /* drop the final newline for history */
+        add_history(stmt);
+        stmt[len - 1] = '\n';
+        run_text(s, r, NULL, stmt, len);
+        len = 0;
+    }
+    free(stmt);
+    putchar('\n');
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    Options o;
+    parse_args(argc, argv, &o);
+    signal(SIGPIPE, SIG_IGN);
+
+    int interactive_mode = 0;
+    if (o.ninputs == 0) {
+        if (isatty(0) && !o.check) interactive_mode = 1;
+        else add_input(&o, "-", NULL);
+    }
+
+    Session *s = session_new();
+    if (!s) {
+        fprintf(stderr, "sluice: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    session_set_check_only(s, o.check);
+    {
+        for (int i = 0; i < o.nsets; i++) {
+            char    *kv = o.sets[i];
+            char    *eq = strchr(kv, '=');
+            SqlError err;
+            *eq = 0;
+            if (session_set(s, kv, eq + 1, &err) != 0) {
+                fprintf(stderr, "sluice: --set %s: %s\n", kv, err.msg);
+                session_free(s);
+                return EXIT_USAGE;
+            }
+            *eq = '=';
+        }
+    }
+
+    Renderer r;
+    renderer_init(&r, stdout, stderr, o.format, o.quiet);
+    int rc = EXIT_OK;
+    if (interactive_mode) {
+        rc = interactive(s, &r);
+    } else {
+        for (int i = 0; i < o.ninputs && (rc == EXIT_OK || o.check); i++) {
+            const Input *in = &o.inputs[i];
+            size_t       len;
+            char        *buf;
+            if (in->text) {
+                buf = strdup(in->text);
+                len = strlen(in->text);
+            } else {
+                buf = read_all(in->name, &len);
+                if (!buf) {
+                    fprintf(stderr, "sluice: cannot read '%s': %s\n", in->name, strerror(errno));
+                    rc = EXIT_USAGE;
+                    break;
+                }
+            }
+            const char *origin = in->text ? "-e" : in->name;
+            int         r1 = o.check ? check_text(s, origin, buf, len) : run_text(s, &r, origin, buf, len);
+            if (r1 > rc) rc = r1;
+            free(buf);
+        }
+    }
+    renderer_destroy(&r);
+    session_free(s);
+    free(o.inputs);
+    free(o.sets);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/*
+ * render.h — turning result batches into text on a FILE: an aligned table,
+ * CSV (RFC 4180, header line), or JSON lines (one object per row,
+ * timestamps as ISO-8601 UTC with milliseconds).
+ *
+ * A Renderer is a ResultSink (see runtime/session.h). The table format
+ * buffers the rows of a statement to align its columns and prints them when
+ * the statement is done; csv and json print each batch as it arrives.
+ */
+#ifndef SLUICE_SHELL_RENDER_H
+#define SLUICE_SHELL_RENDER_H
+
+#include <stdio.h>
+
+#include "runtime/session.h"
+
+typedef enum RenderFormat { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } RenderFormat;
+
+typedef struct Renderer {
+    FILE         *out;        /* rows go here                          */
+    FILE         *msg;        /* tags and notices go here (stderr)     */
+    RenderFormat  format;
+    int           quiet;      /* no statement tags                     */
+    int           ncols;
+    char        **names;      /* owned                                 */
+    SqlType      *types;      /* owned                                 */
+    char        **cells;      /* table: buffered cells, row-major      */
+    size_t        nrows, cap;
+    long long     rows_out;   /* rows printed by the current statement */
+} Renderer;
+
+void renderer_init(Renderer *r, FILE *out, FILE *msg, RenderFormat format, int quiet);
+void renderer_destroy(Renderer *r);
+ResultSink renderer_sink(Renderer *r);
+int  render_format_parse(const char *s, RenderFormat *out);   /* 0 ok, -1 unknown */
+
+#endif

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# CLI behaviour of build/sluice: flags, exit codes, error format, output formats.
+source "$(dirname "$0")/lib.sh"
+
+expect_exit 0 "--help exits 0" "$SLUICE" --help
+expect_out "--help shows usage" "Usage: sluice" "$SLUICE" --help
+expect_out "--help lists --check" "--check" "$SLUICE" --help
+expect_exit 0 "--version exits 0" "$SLUICE" --version
+expect_out "--version prints the name" "sluice " "$SLUICE" --version
+expect_exit 2 "unknown option is a usage error" "$SLUICE" --bogus
+expect_out "unknown option is named" "unknown option '--bogus'" "$SLUICE" --bogus
+expect_exit 2 "-e without value" "$SLUICE" -e
+expect_exit 2 "bad --format" "$SLUICE" --format xml -e 'SHOW STREAMS;'
+expect_exit 2 "missing file" "$SLUICE" -f "$T/nope.sql"
+expect_out "missing file is named" "cannot read '$T/nope.sql'" "$SLUICE" -f "$T/nope.sql"
+expect_exit 2 "bad --set key" "$SLUICE" --set paralelism=2 -e 'SHOW STREAMS;'
+expect_out "bad --set key is explained" "did you mean 'parallelism'" "$SLUICE" --set paralelism=2 -e 'SHOW STREAMS;'
+
+# --check: every example parses
+for f in examples/*.sql; do
+  expect_exit 0 "--check $f" "$SLUICE" --check -f "$f"
+done
+
+# --check reports errors with file, line, column, the source line and a caret
+printf 'SHOW STREAMS;\nSELECT a,\n  b FROM logs GROUP user_id;\n' > "$T/bad.sql"
+expect_exit 1 "--check on a bad file exits 1" "$SLUICE" --check -f "$T/bad.sql"
+expect_out "--check names file and position" "$T/bad.sql: line 3, column 21: syntax error near 'user_id', expected BY" "$SLUICE" --check -f "$T/bad.sql"
+"$SLUICE" --check -f "$T/bad.sql" 2>"$T/err"
+if sed -n 2p "$T/err" | grep -q '^  b FROM logs GROUP user_id;$' && sed -n 3p "$T/err" | grep -q '^                    \^$'; then _ok; else
+  _bad "caret under the error" "$(cat "$T/err")"; fi
+
+# --check reports every bad statement, not only the first
+printf 'SELEC 1;\nSHOW STREAMS;\nDROP STREAM;\n' > "$T/two.sql"
+"$SLUICE" --check -f "$T/two.sql" 2>"$T/err"
+if [ "$(grep -c 'line [0-9]*, column' "$T/err")" -eq 2 ]; then _ok; else
+  _bad "--check reports each error" "$(cat "$T/err")"; fi
+
+# running statements: catalog and output formats
+DDL="CREATE STREAM logs (ts TIMESTAMP, user_id BIGINT, WATERMARK FOR ts AS ts - INTERVAL '10' SECOND) WITH (connector = 'stdin', format = 'json');"
+expect_exit 0 "-e runs DDL" "$SLUICE" -e "$DDL SHOW STREAMS;"
+"$SLUICE" --format csv -q -e "$DDL SHOW STREAMS;" >"$T/out" 2>&1
+printf 'name,connector,format,watermark\nlogs,stdin,json,ts - 10 seconds\n' > "$T/want"
+if cmp -s "$T/out" "$T/want"; then _ok; else _bad "csv output" "$(cat "$T/out")"; fi
+"$SLUICE" --format json -q -e "$DDL DESCRIBE logs;" >"$T/out" 2>&1
+printf '{"column":"ts","type":"TIMESTAMP","watermark":"ts - 10 seconds"}\n{"column":"user_id","type":"BIGINT","watermark":null}\n' > "$T/want"
+if cmp -s "$T/out" "$T/want"; then _ok; else _bad "json output" "$(cat "$T/out")"; fi
+expect_out "table output" " name | connector | format | watermark" "$SLUICE" -e "$DDL SHOW STREAMS;"
+expect_out "table row count" "(1 row)" "$SLUICE" -e "$DDL SHOW STREAMS;"
+
+# SQL errors exit 1 and stop the input there
+expect_exit 1 "SQL error exits 1" "$SLUICE" -e "DROP STREAM nope;"
+"$SLUICE" -q --format csv -e "DROP STREAM nope; SHOW STREAMS;" >"$T/out" 2>"$T/err"
+if [ ! -s "$T/out" ] && grep -q "line 1, column 1: stream 'nope' does not exist" "$T/err"; then _ok; else
+  _bad "stop at first error" "out=$(cat "$T/out") err=$(cat "$T/err")"; fi
+# a syntax error anywhere runs nothing
+"$SLUICE" -q --format csv -e "$DDL SHOW STREAMS; SELEC 1;" >"$T/out" 2>"$T/err"
+if [ ! -s "$T/out" ]; then _ok; else _bad "syntax error runs nothing" "$(cat "$T/out")"; fi
+
+# statements from stdin when it is not a terminal
+echo "$DDL SHOW STREAMS;" | "$SLUICE" -q --format csv >"$T/out" 2>&1
+if grep -q '^logs,stdin,json' "$T/out"; then _ok; else _bad "stdin script" "$(cat "$T/out")"; fi
+
+# queries say plainly that they cannot run yet
+expect_exit 1 "SELECT not runnable yet" "$SLUICE" -e "$DDL SELECT user_id FROM logs;"
+expect_out "SELECT explains why" "the streaming runtime is still being built" "$SLUICE" -e "$DDL SELECT user_id FROM logs;"
+
+finish
