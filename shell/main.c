@@ -299,6 +299,8 @@ int main(int argc, char **argv)
             if (session_set(s, kv, eq + 1, &err) != 0) {
                 fprintf(stderr, "sluice: --set %s: %s\n", kv, err.msg);
                 session_free(s);
+                free(o.inputs);
+                free(o.sets);
                 return EXIT_USAGE;
             }
             *eq = '=';
