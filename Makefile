@@ -87,6 +87,7 @@ $(BUILD)/gen/parser/%.c $(BUILD)/gen/parser/%.h: parser/%.y
 	@cp $< $(BUILD)/gen/parser/$*.y
 	$(LEMON) -q -T$(LEMPAR) $(BUILD)/gen/parser/$*.y
 	@rm -f $(BUILD)/gen/parser/$*.y
+	@touch $(BUILD)/gen/parser/$*.c $(BUILD)/gen/parser/$*.h   # lemon keeps an unchanged .h: mark both new
 
 # generated code is compiled with the same flags, less the warnings it cannot avoid
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c

@@ -130,6 +130,16 @@ static int *int_array(Binder *B, int n)
     return p;
 }
 
+/* An upper-case copy of a function name for messages (in the plan's arena). */
+static const char *upper(Binder *B, const char *name)
+{
+    char  *u = arena_strndup(B->a, name, strlen(name));
+    if (!u) return name;
+    for (char *c = u; *c; c++)
+        if (*c >= 'a' && *c <= 'z') *c = (char)(*c - 'a' + 'A');
+    return u;
+}
+
 static int is_agg_name(const char *name)
 {
     return !strcmp(name, "count") || !strcmp(name, "sum") || !strcmp(name, "avg") ||
@@ -403,7 +413,7 @@ static Expr *bind_func(Binder *B, const Schema *s, const AggScope *ag, const Ast
 {
     int loc = f->hdr.loc;
     if (is_agg_name(f->name)) {
-        if (!ag) return fail(B, loc, "aggregate function %s is not allowed in %s", f->name, B->clause);
+        if (!ag) return fail(B, loc, "aggregate function %s is not allowed in %s", upper(B, f->name), B->clause);
         /* nested inside an aggregate's argument */
         return fail(B, loc, "aggregate function calls cannot be nested");
     }
@@ -417,8 +427,8 @@ static Expr *bind_func(Binder *B, const Schema *s, const AggScope *ag, const Ast
         if (col < 0) {
             if (!B->quiet && strstr(B->err->msg, "unknown column"))
                 snprintf(B->err->msg, sizeof B->err->msg,
-                         "%s needs a group window: GROUP BY %.*s(ts, INTERVAL …)", f->name,
-                         (int)(strchr(f->name, '_') - f->name), f->name);
+                         "%s needs a group window: GROUP BY %.*s(ts, INTERVAL …)", upper(B, f->name),
+                         (int)(strchr(f->name, '_') - f->name), upper(B, f->name));
             return NULL;
         }
         Expr *e = expr_column(B->a, col, s->cols[col].type, loc);
@@ -426,7 +436,7 @@ static Expr *bind_func(Binder *B, const Schema *s, const AggScope *ag, const Ast
     }
     WindowKind wk;
     if (window_fn_kind(f->name, &wk))
-        return fail(B, loc, "window function %s belongs in FROM or GROUP BY", f->name);
+        return fail(B, loc, "window function %s belongs in FROM or GROUP BY", upper(B, f->name));
 
     int fn = func_lookup(f->name);
     if (fn < 0) {
@@ -555,7 +565,7 @@ static Expr *bind_expr(Binder *B, const Schema *s, const AggScope *ag, const Ast
         }
         if (IS_A(n, AST_FUNC) && window_aux_column(AST_AS(AstFunc, n)->name))
             return fail(B, n->loc, "%s needs a matching group window in GROUP BY",
-                        AST_AS(AstFunc, n)->name);
+                        upper(B, AST_AS(AstFunc, n)->name));
         /* 4. otherwise bind the node itself, its children in this same mode */
         s = ag->out;
     }
@@ -997,11 +1007,11 @@ static const char *expr_name(Binder *B, const AstNode *n, int i)
         const AstColumnRef *cr = AST_AS(AstColumnRef, n);
         if (cr->qualifier && !strcmp(cr->qualifier, "window") && !strcmp(cr->name, "start")) return "window_start";
         if (cr->qualifier && !strcmp(cr->qualifier, "window") && !strcmp(cr->name, "end")) return "window_end";
-        return cr->name;
+        return astrdup(B, cr->name);   /* plan names outlive the AST (views are re-parsed and freed) */
     }
     if (IS_A(n, AST_FUNC)) {
         const char *aux = window_aux_column(AST_AS(AstFunc, n)->name);
-        return aux ? aux : AST_AS(AstFunc, n)->name;
+        return aux ? aux : astrdup(B, AST_AS(AstFunc, n)->name);
     }
     if (IS_A(n, AST_CAST)) return expr_name(B, AST_AS(AstCast, n)->arg, i);
     char buf[32];
@@ -1105,7 +1115,7 @@ static int expand_items(Binder *B, const AstSelect *sel, const Schema *s, int ag
         }
         it->ast[it->n] = si->expr;
         it->star_col[it->n] = -1;
-        it->names[it->n] = si->alias ? si->alias : expr_name(B, si->expr, it->n + 1);
+        it->names[it->n] = si->alias ? astrdup(B, si->alias) : expr_name(B, si->expr, it->n + 1);
         it->n++;
     }
     return 0;
@@ -1245,12 +1255,12 @@ static PlanNode *bind_aggregate(Binder *B, const AstSelect *sel, PlanNode *input
         c->text = agg_text(B, f);
         int nargs_ok = c->kind == AGG_COUNT_STAR ? 0 : 1;
         if (f->args.n != nargs_ok)
-            return fail(B, f->hdr.loc, "%s takes %s", f->name, nargs_ok ? "one argument" : "no argument");
+            return fail(B, f->hdr.loc, "%s takes %s", upper(B, f->name), nargs_ok ? "one argument" : "no argument");
         if (f->distinct && c->kind != AGG_COUNT_DISTINCT) {
             if (c->kind == AGG_MIN || c->kind == AGG_MAX) {
                 /* MIN/MAX(DISTINCT x) = MIN/MAX(x) */
             } else {
-                return fail(B, f->hdr.loc, "DISTINCT is supported in COUNT(DISTINCT x), not in %s", f->name);
+                return fail(B, f->hdr.loc, "DISTINCT is supported in COUNT(DISTINCT x), not in %s", upper(B, f->name));
             }
         }
         SqlType at = TYPE_NULL;
@@ -1260,7 +1270,7 @@ static PlanNode *bind_aggregate(Binder *B, const AstSelect *sel, PlanNode *input
             at = x->type;
             if ((c->kind == AGG_SUM || c->kind == AGG_AVG) && at != TYPE_BIGINT && at != TYPE_DOUBLE &&
                 !(c->kind == AGG_SUM && at == TYPE_INTERVAL))
-                return fail(B, f->args.items[0]->loc, "%s needs a number, got %s", f->name, sql_type_name(at));
+                return fail(B, f->args.items[0]->loc, "%s needs a number, got %s", upper(B, f->name), sql_type_name(at));
             if (at == TYPE_NULL) {
                 x = coerce(B, x, TYPE_BIGINT);
                 at = TYPE_BIGINT;
@@ -1387,7 +1397,7 @@ static PlanNode *bind_aggregate(Binder *B, const AstSelect *sel, PlanNode *input
 static PlanNode *bind_select(Binder *B, const AstSelect *sel, EmitMode *emit)
 {
     PlanNode *input;
-    *emit = EMIT_MODE_CHANGES;
+    *emit = EMIT_MODE_APPEND;
     if (sel->from) {
         B->clause = "FROM";
         input = bind_from(B, sel->from);
@@ -1424,9 +1434,8 @@ static PlanNode *bind_select(Binder *B, const AstSelect *sel, EmitMode *emit)
         top = bind_aggregate(B, sel, input, &aggs, emit);
         if (!top) return NULL;
     } else {
-        if (sel->emit == EMIT_FINAL) {
-            /* rows of a query without aggregation are final as they come */
-        }
+        /* rows of a query without aggregation are final as they come: EMIT
+         * FINAL and EMIT CHANGES both mean append here */
         Items it;
         B->clause = "the select list";
         if (expand_items(B, sel, &input->out, 0, &it)) return NULL;
@@ -1465,9 +1474,6 @@ static PlanNode *bind_select(Binder *B, const AstSelect *sel, EmitMode *emit)
                 d->u.agg.wkind = w->u.window.kind;
             }
         }
-        if (d->u.agg.windowed && wm_col(top) < 0 && *emit == EMIT_MODE_CHANGES && sel->group_by.n == 0) {
-            /* windowed DISTINCT still needs event time to close windows */
-        }
         *emit = d->u.agg.windowed && sel->emit != EMIT_CHANGES ? EMIT_MODE_FINAL : EMIT_MODE_CHANGES;
         d->u.agg.emit = *emit;
         top = d;
@@ -1484,6 +1490,20 @@ static PlanNode *bind_select(Binder *B, const AstSelect *sel, EmitMode *emit)
 }
 
 /* ---- statements --------------------------------------------------------------------- */
+
+/* How the query's output changes: the aggregate closest to the output decides
+ * (EMIT FINAL or CHANGES), but any aggregate below that emits changes makes
+ * everything above it a changelog too; no aggregate at all: append. */
+static EmitMode plan_emit(const PlanNode *n)
+{
+    EmitMode top = EMIT_MODE_APPEND;
+    for (; n; n = n->input) {
+        if (n->kind != PLAN_AGGREGATE) continue;
+        if (n->u.agg.emit == EMIT_MODE_CHANGES) return EMIT_MODE_CHANGES;
+        if (top == EMIT_MODE_APPEND) top = n->u.agg.emit;
+    }
+    return top;
+}
 
 static PlanNode *output_node(Binder *B, PlanNode *top, const CatObject *sink, int loc)
 {
@@ -1571,7 +1591,8 @@ int bind_statement(const Catalog *cat, const Settings *settings, const AstNode *
         return -1;
     }
     plan->root = root;
-    plan->emit = emit;
+    plan->emit = plan_emit(root);
+    (void)emit;
     char *sql = ast_to_sql(stmt);
     plan->sql = sql ? arena_strndup(&plan->arena, sql, strlen(sql)) : "";
     free(sql);

@@ -457,6 +457,16 @@ static void put_stage(Buf *b, const Plan *p, int sid, const char *prefix, const 
     }
 }
 
+static const char *emit_text(EmitMode m)
+{
+    return m == EMIT_MODE_FINAL ? "emit final" : m == EMIT_MODE_CHANGES ? "emit changes" : "append";
+}
+
+static const char *emit_name(EmitMode m)
+{
+    return m == EMIT_MODE_FINAL ? "final" : m == EMIT_MODE_CHANGES ? "changes" : "append";
+}
+
 char *explain_text(const Plan *p)
 {
     Buf b = {0};
@@ -474,7 +484,7 @@ char *explain_text(const Plan *p)
     } else {
         bputs(&b, "Output: console");
     }
-    bprintf(&b, " · emit %s · columns ", p->emit == EMIT_MODE_FINAL ? "final" : "changes");
+    bprintf(&b, " · %s · columns ", emit_text(p->emit));
     put_cols(&b, &out->out, NULL, out->out.ncols);
     bputs(&b, "\n");
     put_stage(&b, p, p->nstages - 1, "", "└─ ");
@@ -597,7 +607,7 @@ char *explain_json(const Plan *p)
         json_array_append_new(stages, js);
     }
     json_object_set_new(root, "sql", json_string(p->sql));
-    json_object_set_new(root, "emit", json_string(p->emit == EMIT_MODE_FINAL ? "final" : "changes"));
+    json_object_set_new(root, "emit", json_string(emit_name(p->emit)));
     json_object_set_new(root, "parallelism", json_integer(p->parallelism));
     json_object_set_new(root, "stages", stages);
     const PlanNode *out = p->root;

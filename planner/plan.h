@@ -70,7 +70,11 @@ typedef enum AggMode {
     AGG_FINAL      /* partial states in, results out               */
 } AggMode;
 
-typedef enum EmitMode { EMIT_MODE_FINAL, EMIT_MODE_CHANGES } EmitMode;
+typedef enum EmitMode {
+    EMIT_MODE_APPEND,    /* no aggregation: every row is final as it comes  */
+    EMIT_MODE_FINAL,     /* one row per window and key when the window ends */
+    EMIT_MODE_CHANGES    /* updated rows as aggregates change               */
+} EmitMode;
 
 typedef enum JoinKind { PJOIN_INNER, PJOIN_LEFT, PJOIN_RIGHT, PJOIN_FULL } JoinKind;
 typedef enum JoinFlavor { JOIN_WINDOW, JOIN_INTERVAL, JOIN_REGULAR } JoinFlavor;
