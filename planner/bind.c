@@ -184,6 +184,7 @@ static int wm_col(const PlanNode *n)
     case PLAN_LIMIT:
     case PLAN_EXCHANGE:
     case PLAN_WINDOW: return wm_col(n->input);
+    case PLAN_JOIN: return wm_col(n->input);   /* the left side's event time */
     case PLAN_PROJECT: {
         int w = wm_col(n->input);
         if (w < 0) return -1;
@@ -222,6 +223,22 @@ static const PlanNode *trace_window(const PlanNode *n, int col, int *which)
                 return n;
             }
             n = n->input;
+            continue;
+        }
+        case PLAN_AGGREGATE:
+            /* a group key passes its value through (window joins of aggregates) */
+            if (col >= n->u.agg.nkeys) return NULL;
+            col = n->u.agg.keys[col];
+            n = n->input;
+            continue;
+        case PLAN_JOIN: {
+            int nl = n->input->out.ncols;
+            if (col >= nl) {
+                col -= nl;
+                n = n->right;
+            } else {
+                n = n->input;
+            }
             continue;
         }
         default:
@@ -790,6 +807,7 @@ static PlanNode *bind_view(Binder *B, const CatObject *o, const char *alias, int
 }
 
 static PlanNode *bind_window_tvf(Binder *B, const AstWindowTvf *w);
+static PlanNode *bind_join(Binder *B, const AstJoin *j);
 
 static PlanNode *bind_from(Binder *B, const AstNode *from)
 {
@@ -815,8 +833,7 @@ static PlanNode *bind_from(Binder *B, const AstNode *from)
     case AST_WINDOW_TVF:
         return bind_window_tvf(B, AST_AS(AstWindowTvf, from));
     case AST_JOIN:
-        return fail(B, from->loc,
-                    "JOIN is not supported yet: window, interval and regular joins are planned");
+        return bind_join(B, AST_AS(AstJoin, from));
     default:
         return fail(B, from->loc, "unsupported FROM item");
     }
@@ -920,6 +937,199 @@ static PlanNode *bind_window_tvf(Binder *B, const AstWindowTvf *w)
         }
     }
     if (n && w->alias) requalify(B, n, w->alias);
+    return n;
+}
+
+/* ---- joins ----------------------------------------------------------------------- */
+
+#define MAX_CONJ 64
+
+static void split_and(Expr *e, Expr **out, int *n)
+{
+    if (e->op == EXPR_AND) {
+        for (int i = 0; i < e->nargs; i++) split_and(e->args[i], out, n);
+        return;
+    }
+    if (*n < MAX_CONJ) out[(*n)++] = e;
+}
+
+/* col, or col ± constant interval: the column and the offset in µs. */
+static int time_operand(const Expr *e, int *col, int64_t *off)
+{
+    if (e->op == EXPR_CAST) e = e->args[0];
+    if (e->op == EXPR_COLUMN && e->type == TYPE_TIMESTAMP) {
+        *col = e->col;
+        *off = 0;
+        return 1;
+    }
+    if (e->op == EXPR_FUNC && (e->fn == FN_ADD || e->fn == FN_SUB) && e->nargs == 2 &&
+        e->args[0]->op == EXPR_COLUMN && e->args[0]->type == TYPE_TIMESTAMP &&
+        e->args[1]->op == EXPR_CONST && e->args[1]->type == TYPE_INTERVAL && !e->args[1]->value.is_null) {
+        *col = e->args[0]->col;
+        *off = e->fn == FN_ADD ? e->args[1]->value.u.i : -e->args[1]->value.u.i;
+        return 1;
+    }
+    return 0;
+}
+
+/* A bound on l.t - r.t from one comparison: l.t >= r.t + a gives lower a;
+ * l.t <= r.t + b gives upper b (and the mirrored forms). */
+static int time_bound(const Expr *c, int nleft, int *lt, int *rt, int64_t *lo, int *has_lo, int64_t *hi,
+                      int *has_hi)
+{
+    if (c->op != EXPR_FUNC || c->nargs != 2) return 0;
+    int fn = c->fn;
+    if (fn != FN_GE && fn != FN_GT && fn != FN_LE && fn != FN_LT) return 0;
+    int     ca, cb;
+    int64_t oa, ob;
+    if (!time_operand(c->args[0], &ca, &oa) || !time_operand(c->args[1], &cb, &ob)) return 0;
+    int left_first = ca < nleft && cb >= nleft;
+    int right_first = ca >= nleft && cb < nleft;
+    if (!left_first && !right_first) return 0;
+    /* normalize to  l.t + ol  OP  r.t + or  with l on the left */
+    int     l = left_first ? ca : cb, r = left_first ? cb : ca;
+    int64_t ol = left_first ? oa : ob, orr = left_first ? ob : oa;
+    int     ge = fn == FN_GE || fn == FN_GT;
+    if (!left_first) ge = !ge;
+    if ((*lt >= 0 && *lt != l) || (*rt >= 0 && *rt != r)) return 0;
+    *lt = l;
+    *rt = r;
+    /* l.t - r.t >= orr - ol  (ge)   or   <= orr - ol */
+    if (ge) {
+        *lo = orr - ol;
+        *has_lo = 1;
+    } else {
+        *hi = orr - ol;
+        *has_hi = 1;
+    }
+    return 1;
+}
+
+static PlanNode *bind_join(Binder *B, const AstJoin *j)
+{
+    PlanNode *l = bind_from(B, j->left);
+    PlanNode *r = l ? bind_from(B, j->right) : NULL;
+    if (!r) return NULL;
+    int       nl = l->out.ncols, nr = r->out.ncols;
+    PlanNode *n = node_new(B, PLAN_JOIN, l, nl + nr);
+    if (!n) return NULL;
+    n->right = r;
+    memcpy(n->out.cols, l->out.cols, (size_t)nl * sizeof *n->out.cols);
+    memcpy(n->out.cols + nl, r->out.cols, (size_t)nr * sizeof *n->out.cols);
+    n->u.join.kind = j->kind == JOIN_LEFT ? PJOIN_LEFT : j->kind == JOIN_RIGHT ? PJOIN_RIGHT
+                   : j->kind == JOIN_FULL ? PJOIN_FULL : PJOIN_INNER;
+    n->u.join.ltime = n->u.join.rtime = -1;
+    if (j->kind == JOIN_CROSS || !j->on)
+        return fail(B, j->hdr.loc,
+                    "a streaming join needs an ON condition with at least one equality between the two sides "
+                    "(a.k = b.k): a cross join of two unbounded streams never ends");
+    B->clause = "ON";
+    Expr *on = bind_expr(B, &n->out, NULL, j->on);
+    if (!on) return NULL;
+    if (on->type != TYPE_BOOLEAN) return fail(B, j->on->loc, "ON needs a BOOLEAN condition, got %s", sql_type_name(on->type));
+
+    Expr *c[MAX_CONJ];
+    int   nc = 0;
+    split_and(on, c, &nc);
+    int    *lk = int_array(B, nc), *rk = int_array(B, nc);
+    int     nkeys = 0;
+    Expr   *residual = NULL;
+    int     lt = -1, rt = -1, has_lo = 0, has_hi = 0;
+    int64_t lo = 0, hi = 0;
+    if (!lk || !rk) return NULL;
+    for (int i = 0; i < nc; i++) {
+        Expr *e = c[i];
+        if (e->op == EXPR_FUNC && e->fn == FN_EQ && e->nargs == 2 && e->args[0]->op == EXPR_COLUMN &&
+            e->args[1]->op == EXPR_COLUMN) {
+            int a = e->args[0]->col, b2 = e->args[1]->col;
+            if (a < nl && b2 >= nl) {
+                lk[nkeys] = a;
+                rk[nkeys++] = b2 - nl;
+                continue;
+            }
+            if (b2 < nl && a >= nl) {
+                lk[nkeys] = b2;
+                rk[nkeys++] = a - nl;
+                continue;
+            }
+        }
+        if (time_bound(e, nl, &lt, &rt, &lo, &has_lo, &hi, &has_hi)) continue;
+        Expr *x = residual ? expr_new(B->a, EXPR_AND, TYPE_BOOLEAN, 2, e->loc) : e;
+        if (!x) return oom(B);
+        if (residual) {
+            x->args[0] = residual;
+            x->args[1] = e;
+        }
+        residual = x;
+    }
+    if (nkeys == 0)
+        return fail(B, j->on->loc,
+                    "a streaming join needs at least one equality between the two sides in ON (a.k = b.k), "
+                    "so rows can be partitioned by key");
+    n->u.join.nkeys = nkeys;
+    n->u.join.lkeys = lk;
+    n->u.join.rkeys = rk;
+    n->u.join.residual = residual;
+
+    /* flavor: window join (both sides windowed, joined on window_start/window_end),
+     * interval join (time bounds between the sides' watermark columns), or regular */
+    int wl = 0, wr = 0;
+    for (int k = 0; k < nkeys; k++) {
+        int which_l, which_r;
+        const PlanNode *a = trace_window(l, lk[k], &which_l);
+        const PlanNode *b2 = trace_window(r, rk[k], &which_r);
+        if (a && b2 && which_l == which_r && which_l <= 1) {
+            if (a->u.window.kind != b2->u.window.kind || a->u.window.size_us != b2->u.window.size_us ||
+                a->u.window.slide_us != b2->u.window.slide_us)
+                return fail(B, j->on->loc, "a window join needs the same window on both sides");
+            if (which_l == 0) wl = 1;
+            else wr = 1;
+        }
+    }
+    if (wl && wr) {
+        n->u.join.flavor = JOIN_WINDOW;
+    } else if (has_lo && has_hi) {
+        if (lo > hi) return fail(B, j->on->loc, "the join's time bounds are empty (lower bound above upper bound)");
+        int wl2 = wm_col(l), wr2 = wm_col(r);
+        if (wl2 != lt || wr2 != (rt - nl))
+            return fail(B, j->on->loc,
+                        "an interval join compares the two sides' watermark columns (WATERMARK FOR … in each stream)");
+        n->u.join.flavor = JOIN_INTERVAL;
+        n->u.join.ltime = lt;
+        n->u.join.rtime = rt - nl;
+        n->u.join.lower_us = lo;
+        n->u.join.upper_us = hi;
+    } else {
+        if (has_lo || has_hi) {
+            /* a one-sided time bound does not bound state: keep it as a plain condition */
+            Expr *re = NULL;
+            for (int i = 0; i < nc; i++) {
+                int     dl = -1, dr = -1, h1 = 0, h2 = 0;
+                int64_t a1 = 0, a2 = 0;
+                if (time_bound(c[i], nl, &dl, &dr, &a1, &h1, &a2, &h2)) {
+                    Expr *x = re ? expr_new(B->a, EXPR_AND, TYPE_BOOLEAN, 2, c[i]->loc) : c[i];
+                    if (!x) return oom(B);
+                    if (re) {
+                        x->args[0] = re;
+                        x->args[1] = c[i];
+                    }
+                    re = x;
+                }
+            }
+            if (residual && re) {
+                Expr *x = expr_new(B->a, EXPR_AND, TYPE_BOOLEAN, 2, re->loc);
+                if (!x) return oom(B);
+                x->args[0] = residual;
+                x->args[1] = re;
+                re = x;
+            }
+            n->u.join.residual = re ? re : residual;
+        }
+        n->u.join.flavor = JOIN_REGULAR;
+        if (B->settings->state_ttl_us == 0)
+            warn(B, "the join has no time bound: its state keeps every row of both sides; SET state.ttl = '1 hour' "
+                    "(or join on windows or a time interval) to bound it");
+    }
     return n;
 }
 
@@ -1496,13 +1706,21 @@ static PlanNode *bind_select(Binder *B, const AstSelect *sel, EmitMode *emit)
  * everything above it a changelog too; no aggregate at all: append. */
 static EmitMode plan_emit(const PlanNode *n)
 {
-    EmitMode top = EMIT_MODE_APPEND;
-    for (; n; n = n->input) {
-        if (n->kind != PLAN_AGGREGATE) continue;
-        if (n->u.agg.emit == EMIT_MODE_CHANGES) return EMIT_MODE_CHANGES;
-        if (top == EMIT_MODE_APPEND) top = n->u.agg.emit;
+    if (!n) return EMIT_MODE_APPEND;
+    EmitMode below = plan_emit(n->input);
+    if (n->right) {
+        EmitMode r = plan_emit(n->right);
+        if (r == EMIT_MODE_CHANGES || below == EMIT_MODE_CHANGES) below = EMIT_MODE_CHANGES;
+        else if (r == EMIT_MODE_FINAL) below = EMIT_MODE_FINAL;
     }
-    return top;
+    if (below == EMIT_MODE_CHANGES) return EMIT_MODE_CHANGES;
+    if (n->kind == PLAN_AGGREGATE) return n->u.agg.emit;
+    if (n->kind == PLAN_JOIN) {
+        if (n->u.join.flavor == JOIN_REGULAR) return EMIT_MODE_CHANGES;
+        if (n->u.join.flavor == JOIN_WINDOW) return EMIT_MODE_FINAL;
+        return n->u.join.kind == PJOIN_INNER ? below : EMIT_MODE_FINAL;
+    }
+    return below;
 }
 
 static PlanNode *output_node(Binder *B, PlanNode *top, const CatObject *sink, int loc)

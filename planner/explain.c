@@ -423,9 +423,44 @@ static void put_op(Buf *b, const PlanNode *n, const char *prefix)
         }
         break;
     }
-    case PLAN_JOIN:
-        bputs(b, "join");
+    case PLAN_JOIN: {
+        static const char *const kinds[] = {"inner", "left outer", "right outer", "full outer"};
+        static const char *const flavors[] = {"window join", "interval join", "regular join"};
+        int nl = n->input->out.ncols;
+        bprintf(b, "%s %s · on ", kinds[n->u.join.kind], flavors[n->u.join.flavor]);
+        for (int k = 0; k < n->u.join.nkeys; k++) {
+            if (k) bputs(b, " AND ");
+            put_name(b, n->input->out.cols[n->u.join.lkeys[k]].name);
+            bputs(b, " = ");
+            put_name(b, n->right->out.cols[n->u.join.rkeys[k]].name);
+        }
+        if (n->u.join.flavor == JOIN_INTERVAL) {
+            NEWLINE();
+            put_name(b, n->input->out.cols[n->u.join.ltime].name);
+            bputs(b, " - ");
+            put_name(b, n->right->out.cols[n->u.join.rtime].name);
+            bputs(b, " between ");
+            put_duration(b, n->u.join.lower_us);
+            bputs(b, " and ");
+            put_duration(b, n->u.join.upper_us);
+            bputs(b, " · state kept until the other side's watermark passes");
+        } else if (n->u.join.flavor == JOIN_WINDOW) {
+            NEWLINE();
+            bputs(b, "state per window, freed when the watermark passes window_end");
+        } else {
+            NEWLINE();
+            bputs(b, "no time bound · emits changes · state bounded by state.ttl");
+        }
+        if (n->u.join.residual) {
+            Schema both = n->out;
+            char  *r = expr_to_sql(n->u.join.residual, &both);
+            NEWLINE();
+            bprintf(b, "and %s", r ? r : "?");
+            free(r);
+        }
+        (void)nl;
         break;
+    }
     case PLAN_LIMIT:
         bprintf(b, "%" PRId64 " rows", n->u.limit.n);
         break;

@@ -268,6 +268,40 @@ static PlanNode *push_filter(Opt *o, Expr *pred, PlanNode *in)
         if (down) in->input = push_filter(o, down, in->input);
         return filter_over(o, stay, in);
     }
+    case PLAN_JOIN: {
+        /* a conjunct on one side only moves into that side — for an outer join
+         * only into the side whose rows are preserved */
+        Expr *left = NULL, *right = NULL, *stay = NULL;
+        int   nl = in->input->out.ncols;
+        int   can_l = in->u.join.kind == PJOIN_INNER || in->u.join.kind == PJOIN_LEFT;
+        int   can_r = in->u.join.kind == PJOIN_INNER || in->u.join.kind == PJOIN_RIGHT;
+        conjuncts(pred, c, &nc, MAXCONJ);
+        for (int i = 0; i < nc; i++) {
+            unsigned char *used = calloc((size_t)in->out.ncols + 1, 1);
+            if (!used) return oom(o);
+            expr_mark(c[i], used);
+            int uses_l = 0, uses_r = 0;
+            for (int k = 0; k < in->out.ncols; k++)
+                if (used[k]) {
+                    if (k < nl) uses_l = 1;
+                    else uses_r = 1;
+                }
+            free(used);
+            if (uses_l && !uses_r && can_l) {
+                left = expr_and(o, left, c[i]);
+            } else if (uses_r && !uses_l && can_r) {
+                int *map = arena_alloc(o->a, (size_t)(in->out.ncols + 1) * sizeof *map);
+                if (!map) return oom(o);
+                for (int k = 0; k < in->out.ncols; k++) map[k] = k - nl;
+                right = expr_and(o, right, expr_remap(o, c[i], map));
+            } else {
+                stay = expr_and(o, stay, c[i]);
+            }
+        }
+        if (left) in->input = push_filter(o, left, in->input);
+        if (right) in->right = push_filter(o, right, in->right);
+        return filter_over(o, stay, in);
+    }
     default:
         return filter_over(o, pred, in);
     }
@@ -445,10 +479,39 @@ static int *prune(Opt *o, PlanNode *n, const unsigned char *need)
         return in_map ? identity_map(o, n->out.ncols) : NULL;
     }
     case PLAN_JOIN: {
-        /* joins keep every column of both sides for now */
-        unsigned char *l = need_all(o, n->input->out.ncols), *r = need_all(o, n->right->out.ncols);
-        if (!l || !r || !prune(o, n->input, l) || !prune(o, n->right, r)) return NULL;
-        return identity_map(o, n->out.ncols);
+        int            nl = n->input->out.ncols, nr = n->right->out.ncols;
+        unsigned char *use = need_none(o, nl + nr);
+        if (!use) return NULL;
+        for (int i = 0; i < nl + nr; i++) use[i] = need[i];
+        for (int k = 0; k < n->u.join.nkeys; k++) {
+            use[n->u.join.lkeys[k]] = 1;
+            use[nl + n->u.join.rkeys[k]] = 1;
+        }
+        if (n->u.join.ltime >= 0) use[n->u.join.ltime] = 1;
+        if (n->u.join.rtime >= 0) use[nl + n->u.join.rtime] = 1;
+        expr_mark(n->u.join.residual, use);
+        int *lm = prune(o, n->input, use);
+        int *rm = lm ? prune(o, n->right, use + nl) : NULL;
+        if (!rm) return NULL;
+        int nl2 = n->input->out.ncols, nr2 = n->right->out.ncols;
+        int *map = arena_alloc(o->a, (size_t)(nl + nr + 1) * sizeof *map);
+        if (!map) return oom(o);
+        for (int i = 0; i < nl; i++) map[i] = lm[i];
+        for (int i = 0; i < nr; i++) map[nl + i] = rm[i] < 0 ? -1 : nl2 + rm[i];
+        for (int k = 0; k < n->u.join.nkeys; k++) {
+            n->u.join.lkeys[k] = lm[n->u.join.lkeys[k]];
+            n->u.join.rkeys[k] = rm[n->u.join.rkeys[k]];
+        }
+        if (n->u.join.ltime >= 0) n->u.join.ltime = lm[n->u.join.ltime];
+        if (n->u.join.rtime >= 0) n->u.join.rtime = rm[n->u.join.rtime];
+        if (n->u.join.residual && !(n->u.join.residual = expr_remap(o, n->u.join.residual, map))) return NULL;
+        PlanColumn *cols = arena_alloc(o->a, (size_t)(nl2 + nr2 + 1) * sizeof *cols);
+        if (!cols) return oom(o);
+        memcpy(cols, n->input->out.cols, (size_t)nl2 * sizeof *cols);
+        memcpy(cols + nl2, n->right->out.cols, (size_t)nr2 * sizeof *cols);
+        n->out.cols = cols;
+        n->out.ncols = nl2 + nr2;
+        return map;
     }
     }
     return NULL;
@@ -464,6 +527,13 @@ static PlanNode *fuse_projections(Opt *o, PlanNode *n)
     n->right = fuse_projections(o, n->right);
     /* a projection that passes every input column through in order does nothing
      * (its parent keeps its own copy of the output names) */
+    if (n->right && n->right->kind == PLAN_PROJECT) {
+        PlanNode *p = n->right;
+        int       identity = p->out.ncols == p->input->out.ncols;
+        for (int i = 0; identity && i < p->out.ncols; i++)
+            identity = p->u.project.exprs[i]->op == EXPR_COLUMN && p->u.project.exprs[i]->col == i;
+        if (identity) n->right = p->input;
+    }
     if (n->input && n->input->kind == PLAN_PROJECT && n->kind != PLAN_SCAN) {
         PlanNode *p = n->input;
         int       identity = p->out.ncols == p->input->out.ncols;
@@ -600,11 +670,9 @@ static int keys_subset(const Part *p, const int *want, int nwant)
 static PlanNode *place_exchanges(Opt *o, PlanNode *n, unsigned rules, Part *out)
 {
     Part in = {PART_FORWARD, 0, {0}};
+    Part rin = {PART_FORWARD, 0, {0}};
     if (n->input && !(n->input = place_exchanges(o, n->input, rules, &in))) return NULL;
-    if (n->right) {
-        Part r;
-        if (!(n->right = place_exchanges(o, n->right, rules, &r))) return NULL;
-    }
+    if (n->right && !(n->right = place_exchanges(o, n->right, rules, &rin))) return NULL;
     *out = in;
     switch (n->kind) {
     case PLAN_SCAN:
@@ -640,6 +708,38 @@ static PlanNode *place_exchanges(Opt *o, PlanNode *n, unsigned rules, Part *out)
             out->nkeys = 0;
         }
         return n;
+    case PLAN_JOIN: {
+        /* both sides hash-partitioned on the equality keys (a window join's
+         * window columns left out, as for aggregates) */
+        int lreq[16], rreq[16], nreq = 0;
+        for (int k = 0; k < n->u.join.nkeys && nreq < 16; k++) {
+            const char *ln = n->input->out.cols[n->u.join.lkeys[k]].name;
+            if (n->u.join.flavor == JOIN_WINDOW &&
+                (!strcmp(ln, "window_start") || !strcmp(ln, "window_end") || !strcmp(ln, "window_time")))
+                continue;
+            lreq[nreq] = n->u.join.lkeys[k];
+            rreq[nreq++] = n->u.join.rkeys[k];
+        }
+        if (nreq == 0) {
+            lreq[0] = n->u.join.lkeys[0];
+            rreq[0] = n->u.join.rkeys[0];
+            nreq = 1;
+        }
+        out->kind = PART_HASH;
+        out->nkeys = nreq;
+        for (int k = 0; k < nreq; k++) out->keys[k] = lreq[k];
+        if (o->p->parallelism <= 1 || !(rules & RULE_EXCHANGES)) return n;
+        /* a side already hash-partitioned on exactly these keys, in this order,
+         * is co-partitioned with the other side's exchange: no exchange */
+        int lsame = in.kind == PART_HASH && in.nkeys == nreq, rsame = rin.kind == PART_HASH && rin.nkeys == nreq;
+        for (int k = 0; k < nreq; k++) {
+            if (lsame && in.keys[k] != lreq[k]) lsame = 0;
+            if (rsame && rin.keys[k] != rreq[k]) rsame = 0;
+        }
+        if (!lsame && !(n->input = exchange_over(o, n->input, PART_HASH, lreq, nreq))) return NULL;
+        if (!rsame && !(n->right = exchange_over(o, n->right, PART_HASH, rreq, nreq))) return NULL;
+        return n;
+    }
     case PLAN_AGGREGATE: {
         if (n->u.agg.mode != AGG_SIMPLE) return n;
         /* required partitioning: the keys without the window columns */
