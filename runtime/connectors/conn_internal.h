@@ -1,0 +1,130 @@
+/*
+ * conn_internal.h — what the connectors of this folder share; not a public
+ * interface (the runtime uses source.h and sink.h only).
+ *
+ *   - the Source object with its per-connector operations,
+ *   - option lookup and parsing (values were checked by the catalog, but a
+ *     ConnSpec can come from anywhere, so every value is parsed again here
+ *     and a bad one is an error at open),
+ *   - the counter-based PRNG the generators use (a pure function of
+ *     (seed, stream, sequence number), so rows never depend on timing),
+ *   - text → value conversion shared by the JSON and CSV decoders,
+ *   - the per-connector constructors that source.c dispatches to.
+ */
+#ifndef SLUICE_RUNTIME_CONNECTORS_CONN_INTERNAL_H
+#define SLUICE_RUNTIME_CONNECTORS_CONN_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exec/batch.h"
+#include "runtime/connectors/source.h"
+
+/* ---- the Source object ------------------------------------------------------ */
+
+typedef struct SourceOps {
+    SourceStatus (*next)(Source *s, Batch *b, int64_t now_us, int64_t *wait_us);
+    void         (*close)(Source *s);
+} SourceOps;
+
+struct Source {
+    const SourceOps *ops;
+    void            *impl;          /* the connector's state, freed by ops->close */
+    SourceStats      stats;
+    char             error[512];
+};
+
+/* Set s->error (printf style). */
+void conn_set_error(Source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Count one bad record; keep its message if fewer than SOURCE_BAD_KEEP are kept. */
+void conn_bad_record(Source *s, const char *msg);
+
+/* Constructors: fill s->ops and s->impl, or return -1 with err set. */
+int logs_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
+int datagen_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
+int file_source_open(Source *s, const ConnSpec *spec, int is_stdin, char *err, size_t cap);
+
+/* snprintf into err (cap may be 0); returns -1 for `return errf(…)`. */
+int conn_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- options ---------------------------------------------------------------- */
+
+/* The value of option key (case-insensitive), or NULL. */
+const char *conn_opt(const ConnSpec *spec, const char *key);
+
+/* Parse an option if present: 1 = present and parsed, 0 = absent, -1 = bad
+ * value (err says which option and what was expected). */
+int conn_opt_count(const ConnSpec *spec, const char *key, int64_t *out, char *err, size_t cap);
+int conn_opt_number(const ConnSpec *spec, const char *key, double *out, char *err, size_t cap);
+int conn_opt_bool(const ConnSpec *spec, const char *key, int *out, char *err, size_t cap);
+int conn_opt_duration(const ConnSpec *spec, const char *key, int64_t *out, char *err, size_t cap);
+
+/* Check task/ntasks; 0 or -1 with err. Normalizes ntasks 0 to 1 in *ntasks. */
+int conn_check_task(const ConnSpec *spec, int *task, int *ntasks, char *err, size_t cap);
+
+/* ---- counter-based random numbers ------------------------------------------- */
+
+/* A strong 64-bit mixer (the SplitMix64 / MurmurHash3 finalizer). */
+static inline uint64_t conn_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* The random value number `k` of the stream keyed by `key`: a pure function. */
+static inline uint64_t conn_rand(uint64_t key, uint64_t k)
+{
+    return conn_mix64(k * UINT64_C(0x9e3779b97f4a7c15) + key);
+}
+
+/* floor(r * n / 2^64): a uniform pick in [0, n) from a 64-bit random value. */
+static inline uint64_t conn_mulhi(uint64_t r, uint64_t n)
+{
+    return (uint64_t)(((unsigned __int128)r * n) >> 64);
+}
+
+/* A stream key from a seed and a stream name (column name, "user", …). */
+uint64_t conn_stream_key(uint64_t seed, const char *name);
+
+/* Walker/Vose alias table over n weights: pick = conn_alias_pick(t, r).
+ * Entry i packs the threshold (low 32 bits) and the alternative (high 32
+ * bits): slot i is kept when the low 32 bits of r are below the threshold.
+ * A full slot has itself as its alternative. One load, no branch. */
+typedef struct AliasTable {
+    uint32_t  n;
+    uint64_t *e;
+} AliasTable;
+
+/* Build from n > 0 non-negative weights with a positive sum. 0 or -1 (OOM). */
+int  conn_alias_init(AliasTable *t, const double *w, uint32_t n);
+void conn_alias_free(AliasTable *t);
+
+static inline uint32_t conn_alias_pick(const AliasTable *t, uint64_t r)
+{
+    uint32_t i = (uint32_t)(((r >> 32) * t->n) >> 32);
+    uint64_t e = t->e[i];
+    uint32_t alt = (uint32_t)(e >> 32);
+    return (uint32_t)r < (uint32_t)e ? i : alt;
+}
+
+/* ---- text → values (JSON strings, CSV fields) -------------------------------- */
+
+/* Parse a whole slice: 0, or -1 if malformed / out of range. */
+int conn_parse_i64(const char *p, size_t n, int64_t *out);
+int conn_parse_f64(const char *p, size_t n, double *out);
+int conn_parse_bool(const char *p, size_t n, uint8_t *out);
+
+/* Store text p[0..n) into column v at row as a value of v's type (VARCHAR:
+ * copied into the batch arena). TIMESTAMP accepts ts_parse text or an
+ * integer of epoch milliseconds; INTERVAL interval_parse text or integer
+ * milliseconds. 0, or -1 with why (a short reason) when the text does not
+ * parse as that type. */
+int conn_store_text(Vector *v, int row, const char *p, size_t n, char *why, size_t cap);
+
+/* Mark rows [from, to) valid if the vector tracks NULLs (raw writes do not). */
+void conn_mark_valid(Vector *v, int from, int to);
+
+#endif

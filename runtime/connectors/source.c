@@ -1,0 +1,71 @@
+/*
+ * source.c — source_open dispatches on the connector name; the other entry
+ * points forward to the connector's operations and keep the row counter.
+ */
+#include "runtime/connectors/source.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "runtime/connectors/conn_internal.h"
+
+Source *source_open(const ConnSpec *spec, char *err, size_t cap)
+{
+    if (err && cap) err[0] = 0;
+    if (!spec || !spec->connector) {
+        conn_errf(err, cap, "source: no connector given");
+        return NULL;
+    }
+    if (spec->ncols < 0 || (spec->ncols > 0 && (!spec->col_names || !spec->col_types))) {
+        conn_errf(err, cap, "%s: bad column list", spec->connector);
+        return NULL;
+    }
+    Source *s = calloc(1, sizeof *s);
+    if (!s) {
+        conn_errf(err, cap, "out of memory");
+        return NULL;
+    }
+    const char *c = spec->connector;
+    int         rc;
+    if (strcasecmp(c, "logs") == 0) rc = logs_source_open(s, spec, err, cap);
+    else if (strcasecmp(c, "datagen") == 0) rc = datagen_source_open(s, spec, err, cap);
+    else if (strcasecmp(c, "file") == 0) rc = file_source_open(s, spec, 0, err, cap);
+    else if (strcasecmp(c, "stdin") == 0) rc = file_source_open(s, spec, 1, err, cap);
+    else rc = conn_errf(err, cap, "unknown source connector '%s' (sources: logs, datagen, file, stdin)", c);
+    if (rc != 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+SourceStatus source_next(Source *s, Batch *b, int64_t now_us, int64_t *wait_us)
+{
+    int64_t dummy;
+    if (!wait_us) wait_us = &dummy;
+    *wait_us = 0;
+    int          before = b->nrows;
+    SourceStatus st = s->ops->next(s, b, now_us, wait_us);
+    s->stats.rows += b->nrows - before;
+    if (st == SOURCE_IDLE && *wait_us < 1) *wait_us = 1;
+    if (st != SOURCE_IDLE) *wait_us = 0;
+    return st;
+}
+
+const char *source_error(const Source *s)
+{
+    return s->error;
+}
+
+void source_stats(const Source *s, SourceStats *out)
+{
+    *out = s->stats;
+}
+
+void source_close(Source *s)
+{
+    if (!s) return;
+    if (s->ops && s->ops->close) s->ops->close(s);
+    free(s);
+}

@@ -1,0 +1,116 @@
+/*
+ * source.h — the contract between the runtime and every source connector.
+ *
+ * A source turns records (generated events, lines of a file, …) into rows of
+ * exec/ batches. The planner's Scan node says what to read (a ConnSpec: the
+ * connector, its format and options, the columns the plan needs, and which
+ * share of the input this instance reads); the runtime opens one Source per
+ * parallel task and pulls batches from it:
+ *
+ *   Source *s = source_open(&spec, err, sizeof err);      NULL: err says why
+ *   for (;;) {
+ *       batch_reset(&b);
+ *       switch (source_next(s, &b, now_us, &wait)) {
+ *       case SOURCE_BATCH: push b downstream; break;
+ *       case SOURCE_IDLE:  come back within `wait` µs;   break;
+ *       case SOURCE_END:   bounded input exhausted;        goto done;
+ *       case SOURCE_ERROR: report source_error(s);        goto done;
+ *       }
+ *   }
+ *   done: source_close(s);
+ *
+ * Parallel reading. Instance `task` of `ntasks` produces a disjoint share of
+ * the input and the union over all instances is the whole input, whatever
+ * ntasks is: parallelism 1 and N see the same multiset of rows. How each
+ * connector splits is in runtime/connectors/README.md.
+ *
+ * Rows. source_next appends rows at b->nrows .. b->capacity-1 of a batch the
+ * caller initialized with exactly spec->col_types (and normally reset); every
+ * column of every appended row is written (a value or NULL). The batch must
+ * have no selection. A source never blocks for long: when nothing is
+ * available it returns SOURCE_IDLE with a hint of how long to wait. A batch
+ * with no room left gets SOURCE_BATCH with no row appended.
+ *
+ * Lifetime of strings. VARCHAR values written into a batch live in the
+ * batch's arena or in memory owned by the source (the logs generator refers
+ * to its per-user ip table and to static text): they stay valid until the
+ * batch is reset AND until source_close(). Close a source only after every
+ * batch it filled has been consumed or copied.
+ *
+ * Threads and I/O. A source may do I/O but never starts threads and never
+ * prints; all calls on one Source (source_stats included) must come from one
+ * thread at a time. Errors are values: NULL + message from source_open,
+ * SOURCE_ERROR + source_error() from source_next.
+ *
+ * Memory. A source allocates at open; in steady state source_next allocates
+ * nothing per row beyond the batch's arena (exception: the JSON decoder uses
+ * jansson's json_loadb per line until the fast decoder of issue 6 replaces it).
+ */
+#ifndef SLUICE_RUNTIME_CONNECTORS_SOURCE_H
+#define SLUICE_RUNTIME_CONNECTORS_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exec/batch.h"
+#include "exec/types.h"
+
+/* What the planner's Scan (or Output) node says. Nothing is copied at open
+ * beyond what the connector needs: the arrays and strings may be freed after
+ * source_open / sink_open returns. */
+typedef struct ConnSpec {
+    const char         *connector;   /* "logs" | "datagen" | "file" | "stdin"; sinks: "stdout" | "file" */
+    const char         *format;      /* "json" | "csv" | "table" (stdout) | NULL (default json)         */
+    int                 nopts;       /* WITH (…) options as given to the catalog (keys lower-case)       */
+    const char *const  *opt_keys;
+    const char *const  *opt_values;
+    int                 ncols;       /* columns to produce (already pruned), in this order               */
+    const char *const  *col_names;
+    const SqlType      *col_types;
+    const int          *col_index;   /* declared position of each column in the stream (CSV without a
+                                        header maps fields by it); NULL = 0, 1, …, ncols-1               */
+    int                 task;        /* this instance is share `task` of `ntasks` parallel readers       */
+    int                 ntasks;      /* >= 1; 0 is taken as 1                                            */
+} ConnSpec;
+
+typedef enum SourceStatus {
+    SOURCE_BATCH,   /* rows were appended                                    */
+    SOURCE_IDLE,    /* none available yet: *wait_us says when to ask again   */
+    SOURCE_END,     /* bounded input exhausted (no row appended)             */
+    SOURCE_ERROR    /* source_error() says why; the source is unusable now   */
+} SourceStatus;
+
+#define SOURCE_BAD_KEEP    5     /* bad-record messages kept for the runtime to show */
+#define SOURCE_BAD_MSG_LEN 256
+
+typedef struct SourceStats {
+    int64_t rows;                /* rows appended to batches so far                          */
+    int64_t bytes;               /* input bytes consumed (files, stdin); 0 for generators    */
+    int64_t bad_records;         /* records skipped as malformed                             */
+    int     nbad_msgs;           /* messages kept in bad_msgs (<= SOURCE_BAD_KEEP)           */
+    char    bad_msgs[SOURCE_BAD_KEEP][SOURCE_BAD_MSG_LEN];  /* the first ones: "path:line: reason" */
+} SourceStats;
+
+typedef struct Source Source;
+
+/* Open one instance. NULL on a bad spec (unknown connector, unknown column,
+ * type mismatch, bad option value, no file matches, …) with the reason in
+ * err (snprintf rules; cap may be 0). */
+Source *source_open(const ConnSpec *spec, char *err, size_t cap);
+
+/* Append up to b->capacity - b->nrows rows to b. now_us: the runtime's
+ * monotonic clock in µs (rate limits are measured against it; tests pass a
+ * fake one). On SOURCE_IDLE, *wait_us (>= 1) is how long until rows may be
+ * available; otherwise it is set to 0. */
+SourceStatus source_next(Source *s, Batch *b, int64_t now_us, int64_t *wait_us);
+
+/* The message of the last SOURCE_ERROR ("" if none). Valid until close. */
+const char *source_error(const Source *s);
+
+/* A snapshot of the counters. */
+void source_stats(const Source *s, SourceStats *out);
+
+/* Release everything. NULL is fine. */
+void source_close(Source *s);
+
+#endif
