@@ -73,7 +73,7 @@ help:
 
 # ---- dependencies (Debian packages) -----------------------------------------
 DEB_PKGS := gcc make pkg-config librdkafka-dev lemon re2c libjansson-dev libleveldb-dev \
-            libedit-dev libxxhash-dev kcat sqlite3 tmux clang
+            libedit-dev libxxhash-dev kcat sqlite3 tmux clang valgrind
 deps:
 	@sh .ci/deps.sh $(DEB_PKGS)
 
@@ -124,9 +124,12 @@ test: deps
 unit: $(UNIT_BIN)
 	@$(UNIT_BIN)
 
+DEMO_SECONDS ?= 45
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
-	@$(BIN) -f examples/crash_monitoring.sql
+	@echo "sluice demo: the seed's crash monitoring query on the built-in log generator (20k events/s)."
+	@echo "Windows are final ~20 s after they start; stopping after $(DEMO_SECONDS) s (Ctrl-C stops earlier)."
+	@timeout -s INT $(DEMO_SECONDS) $(BIN) -f examples/crash_monitoring.sql; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 124 ]
 
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)

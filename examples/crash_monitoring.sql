@@ -6,8 +6,11 @@
 -- a few seconds). Swap the WITH clause for the Kafka one below to read the
 -- seed's topic instead.
 --
---   make demo                      (runs this file)
---   build/sluice -f examples/crash_monitoring.sql
+--   make demo                      (runs this file for 45 seconds)
+--   build/sluice -f examples/crash_monitoring.sql      (Ctrl-C stops it)
+--
+-- A window [t, t+10s) is final when the watermark (the largest event time
+-- seen minus 10 s) passes t+10s: its rows appear about 20 s after t.
 
 CREATE STREAM logs (
   ts       TIMESTAMP(3),
@@ -19,9 +22,10 @@ CREATE STREAM logs (
   WATERMARK FOR ts AS ts - INTERVAL '10' SECOND
 ) WITH (
   connector = 'logs',
-  rate = '20000',             -- events per second
+  rate = '20000',             -- events per second, like the seed's load generator
   users = '100',
-  'out-of-orderness' = '5s',
+  'out-of-orderness' = '5s',  -- events arrive up to 5 s late; the watermark waits 10 s
+  start = 'now',              -- event time follows the wall clock
   seed = '42'
 );
 

@@ -8,9 +8,8 @@
  *   CREATE/DROP STREAM|SINK|VIEW   → the catalog (planner/catalog.h)
  *   SHOW, DESCRIBE, SET, RESET     → rows built here from catalog/settings
  *   EXPLAIN                        → planner/: the plan as text or JSON
- *   SELECT, INSERT                 → planned (so every bind error shows),
- *                                    then run by the runtime — which is not
- *                                    built yet, and says so
+ *   SELECT, INSERT                 → planned, then run by the runtime
+ *                                    (runtime/query.h) until the input ends
  *   STOP QUERY, DESCRIBE QUERY     → no query runs in the background yet
  *
  * Rows are delivered as batches of VARCHAR vectors (exec/batch.h) through the
@@ -24,18 +23,35 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <sys/time.h>
+
 #include "exec/timefmt.h"
 #include "exec/vector.h"
 #include "planner/catalog.h"
 #include "planner/planner.h"
 #include "planner/settings.h"
+#include "runtime/query.h"
 
 struct Session {
-    Catalog *catalog;
-    Settings settings;
-    int      ncores;
-    int      check_only;
+    Catalog                *catalog;
+    Settings                settings;
+    int                     ncores;
+    int                     check_only;
+    volatile sig_atomic_t  *stop;
+    FILE                   *progress;
+    int                     nqueries;
 };
+
+void session_set_progress_file(Session *s, FILE *f)
+{
+    s->progress = f;
+}
+
+void session_set_stop_flag(Session *s, volatile sig_atomic_t *stop)
+{
+    s->stop = stop;
+}
 
 void session_set_check_only(Session *s, int on)
 {
@@ -100,7 +116,7 @@ static int text_begin(TextResult *t, const ResultSink *sink, int ncols, const ch
     t->ncols = ncols;
     for (int i = 0; i < ncols; i++) types[i] = TYPE_VARCHAR;
     if (batch_init(&t->batch, ncols, types, SLUICE_VECTOR_SIZE) != 0) return -1;
-    if (sink && sink->on_columns && sink->on_columns(sink->ctx, ncols, names, types) != 0)
+    if (sink && sink->on_columns && sink->on_columns(sink->ctx, ncols, names, types, 0) != 0)
         t->stopped = 1;
     return 0;
 }
@@ -292,6 +308,166 @@ static Plan *plan_query(Session *s, const AstNode *stmt, const ResultSink *sink,
     return plan;
 }
 
+static int plan_has(const PlanNode *n, PlanKind k)
+{
+    return n && (n->kind == k || plan_has(n->input, k) || plan_has(n->right, k));
+}
+
+/* ---- progress (--progress FILE) ------------------------------------------ */
+
+typedef struct ProgressWriter {
+    FILE         *f;
+    const char   *id;
+    const char   *source;
+    const char   *sink;
+    int64_t       batch;
+    QueryProgress prev;
+    int64_t       prev_wall_us;
+} ProgressWriter;
+
+static json_t *ts_json(int64_t ts)
+{
+    char buf[TS_FORMAT_MAX];
+    if (ts == WATERMARK_MIN || ts == WATERMARK_MAX) return json_null();
+    ts_format(ts, buf, sizeof buf, 1);
+    return json_string(buf);
+}
+
+static double ratio(int64_t a, int64_t b_us)
+{
+    return b_us > 0 ? (double)a * 1e6 / (double)b_us : 0.0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void write_progress(void *ctx, const QueryProgress *p)
+{
+    ProgressWriter *w = ctx;
+    struct timeval  tv;
+    gettimeofday(&tv, NULL);
+    int64_t wall = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    int64_t dt = p->elapsed_us - w->prev.elapsed_us;
+    int64_t in = p->input_rows - w->prev.input_rows;
+    int64_t cpu = p->cpu_us - w->prev.cpu_us;
+    int64_t out = p->output_rows - w->prev.output_rows;
+    double  in_rate = ratio(in, dt), proc_rate = ratio(in, cpu);
+
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(w->id));
+    json_object_set_new(o, "timestamp", ts_json(wall));
+    json_object_set_new(o, "batchId", json_integer(w->batch++));
+    json_object_set_new(o, "numInputRows", json_integer(in));
+    json_object_set_new(o, "inputRowsPerSecond", json_real(in_rate));
+    json_object_set_new(o, "processedRowsPerSecond", json_real(proc_rate));
+    json_object_set_new(o, "durationMs", json_pack("{s:I, s:I}", "triggerExecution", (json_int_t)(dt / 1000),
+                                                   "cpu", (json_int_t)(cpu / 1000)));
+    json_object_set_new(o, "eventTime", json_pack("{s:o, s:o}", "watermark", ts_json(p->watermark), "max",
+                                                  ts_json(p->max_event_time)));
+    json_object_set_new(o, "stateOperators",
+                        json_pack("[{s:s, s:I, s:I, s:I}]", "operatorName", "aggregate", "numRowsTotal",
+                                  (json_int_t)p->state_rows, "memoryUsedBytes", (json_int_t)p->state_bytes,
+                                  "numRowsDroppedByWatermark", (json_int_t)p->late_rows));
+    json_object_set_new(o, "sources",
+                        json_pack("[{s:s, s:I, s:f, s:f}]", "description", w->source, "numInputRows", (json_int_t)in,
+                                  "inputRowsPerSecond", in_rate, "processedRowsPerSecond", proc_rate));
+    json_object_set_new(o, "sink", json_pack("{s:s, s:I}", "description", w->sink, "numOutputRows", (json_int_t)out));
+    /* sluice's own figures: totals, shuffle, per-stage rows, skew */
+    json_t *stages = json_array();
+    for (int i = 0; i < p->nstages && i < 16; i++)
+        json_array_append_new(stages, json_pack("{s:i, s:I}", "id", i, "rowsIn", (json_int_t)p->stage_rows_in[i]));
+    double skew = 0;
+    if (p->ntask_rows > 0) {
+        int64_t sorted[64];
+        memcpy(sorted, p->task_rows_in, (size_t)p->ntask_rows * sizeof *sorted);
+        qsort(sorted, (size_t)p->ntask_rows, sizeof *sorted, cmp_i64);
+        int64_t med = sorted[p->ntask_rows / 2], max = sorted[p->ntask_rows - 1];
+        skew = med > 0 ? (double)max / (double)med : (max > 0 ? (double)max : 1.0);
+    }
+    json_object_set_new(o, "sluice",
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:I}", "totalInputRows", (json_int_t)p->input_rows,
+                                  "totalOutputRows", (json_int_t)p->output_rows, "shuffleRows",
+                                  (json_int_t)p->shuffle_rows, "shuffleBytes", (json_int_t)p->shuffle_bytes,
+                                  "lateRowsTotal", (json_int_t)p->late_rows, "stages", stages, "skew", skew,
+                                  "watermarkDelayMs",
+                                  (json_int_t)(p->watermark > WATERMARK_MIN && p->watermark < WATERMARK_MAX &&
+                                                       p->max_event_time > WATERMARK_MIN
+                                                   ? (p->max_event_time - p->watermark) / 1000
+                                                   : 0)));
+    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (line) {
+        fprintf(w->f, "%s\n", line);
+        fflush(w->f);
+        free(line);
+    }
+    json_decref(o);
+    w->prev = *p;
+    w->prev_wall_us = wall;
+}
+
+static const char *first_source(const PlanNode *n)
+{
+    if (!n) return NULL;
+    if (n->kind == PLAN_SCAN) return n->u.scan.stream;
+    const char *l = first_source(n->input);
+    return l ? l : first_source(n->right);
+}
+
+/* Run a planned SELECT or INSERT until its input ends, LIMIT is reached or
+ * the stop flag is raised. */
+static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const ResultSink *sink, SqlError *err)
+{
+    char why[512];
+    if (plan_has(plan->root, PLAN_JOIN))
+        return errf(err, stmt->loc,
+                    "joins are planned (see EXPLAIN) but the runtime does not execute them yet");
+    Query *q = query_new(plan, &s->settings, why, sizeof why);
+    if (!q) return errf(err, stmt->loc, "%s", why);
+    char           qid[32];
+    ProgressWriter pw;
+    snprintf(qid, sizeof qid, "q%d", ++s->nqueries);
+    memset(&pw, 0, sizeof pw);
+    if (s->progress) {
+        const char *src = first_source(plan->root);
+        pw.f = s->progress;
+        pw.id = qid;
+        pw.source = src ? src : "values";
+        pw.sink = plan->root->u.output.sink ? plan->root->u.output.sink : "console";
+        query_on_progress(q, write_progress, &pw, 1000000);
+    }
+    int rc = query_run(q, sink, s->stop, why, sizeof why);
+    QueryProgress p;
+    query_progress(q, &p);
+    char    bad[5][256];
+    int     nbad = 0;
+    int64_t nbad_total = query_bad_records(q, bad, 5, &nbad);
+    query_free(q);
+    if (nbad_total > 0 && sink && sink->on_notice) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "%lld bad input record%s skipped%s", (long long)nbad_total,
+                 nbad_total == 1 ? " was" : "s were", nbad ? "; the first:" : "");
+        sink->on_notice(sink->ctx, msg);
+        for (int i = 0; i < nbad; i++) sink->on_notice(sink->ctx, bad[i]);
+    }
+    if (rc != 0) return errf(err, stmt->loc, "query failed: %s", why);
+    char tag[160];
+    if (IS_A(stmt, AST_INSERT))
+        snprintf(tag, sizeof tag, "INSERT %lld", (long long)p.output_rows);
+    else
+        snprintf(tag, sizeof tag, "SELECT %lld", (long long)p.output_rows);
+    if (p.late_rows > 0 && sink && sink->on_notice) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%lld late rows were dropped (their window had already closed)",
+                 (long long)p.late_rows);
+        sink->on_notice(sink->ctx, msg);
+    }
+    done(sink, tag);
+    return 0;
+}
+
 static int explain(Session *s, const AstExplain *st, const ResultSink *sink, SqlError *err)
 {
     if (st->analyze)
@@ -364,12 +540,9 @@ static int exec_stmt(Session *s, const AstNode *n, const ResultSink *sink, SqlEr
     case AST_INSERT: {
         Plan *plan = plan_query(s, n, sink, err);
         if (!plan) return -1;
+        int rc = s->check_only ? 0 : run_plan(s, plan, n, sink, err);
         plan_free(plan);
-        if (s->check_only) return 0;
-        return errf(err, n->loc,
-                    "%s cannot run in this build yet: the query is valid and planned (see EXPLAIN), "
-                    "but the streaming runtime is still being built",
-                    ast_stmt_name(n));
+        return rc;
     }
     default:
         return errf(err, n->loc, "unexpected statement");

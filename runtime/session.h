@@ -15,7 +15,9 @@
 #ifndef SLUICE_RUNTIME_SESSION_H
 #define SLUICE_RUNTIME_SESSION_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "exec/batch.h"
 #include "exec/types.h"
@@ -25,8 +27,10 @@ typedef struct Session Session;
 
 typedef struct ResultSink {
     void *ctx;
-    /* A statement starts returning rows with these columns. */
-    int  (*on_columns)(void *ctx, int ncols, const char *const *names, const SqlType *types);
+    /* A statement starts returning rows with these columns. streaming: the
+     * rows come over time (a running query), not all at once. */
+    int  (*on_columns)(void *ctx, int ncols, const char *const *names, const SqlType *types,
+                       int streaming);
     /* Rows: the live rows of b. Return non-zero to stop the statement early. */
     int  (*on_rows)(void *ctx, const Batch *b);
     /* A statement finished; tag is a short summary ("CREATE STREAM", "SET"). */
@@ -42,6 +46,15 @@ Session *session_new(void);
 /* In check mode statements are parsed, DDL goes into the catalog, queries
  * are bound and planned, but nothing runs (sluice --check). */
 void     session_set_check_only(Session *s, int on);
+
+/* A flag the caller's signal handler raises (SIGINT): a running query stops
+ * when it becomes non-zero. NULL: none. */
+void     session_set_stop_flag(Session *s, volatile sig_atomic_t *stop);
+
+/* Write one JSON object per second (one line each; Spark's
+ * StreamingQueryProgress field names where the meaning is the same) for
+ * every query the session runs. NULL: none. The caller owns f. */
+void     session_set_progress_file(Session *s, FILE *f);
 void     session_free(Session *s);
 
 /* Parse and run every statement of text[0..len) in order, stopping at the

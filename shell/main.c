@@ -30,6 +30,15 @@
 
 enum { EXIT_OK = 0, EXIT_SQL = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
 
+/* Raised by SIGINT/SIGTERM: the running query stops (the shell goes on). */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
 typedef struct Input {
     const char *name;   /* file name, "-" for stdin, or "-e" */
     const char *text;   /* inline SQL for -e, else NULL       */
@@ -43,6 +52,7 @@ typedef struct Options {
     RenderFormat  format;
     char        **sets;      /* "key=value" */
     int           nsets;
+    const char   *progress;  /* --progress FILE */
 } Options;
 
 static const char usage_text[] =
@@ -60,6 +70,8 @@ static const char usage_text[] =
     "      --check           parse, bind and plan every statement; run nothing\n"
     "      --format FMT      result format: table (default), csv or json\n"
     "      --set KEY=VALUE   a setting, as SET KEY = 'VALUE' would; may repeat\n"
+    "      --progress FILE   write query progress to FILE, one JSON object per second\n"
+    "                        ('-' for stderr)\n"
     "  -q, --quiet           print rows only, no statement tags\n"
     "      --version         print the version and exit\n"
     "  -h, --help            print this help and exit\n"
@@ -122,6 +134,8 @@ static void parse_args(int argc, char **argv, Options *o)
             add_input(o, NEXT_ARG(), NULL);
         } else if (!strcmp(a, "-e") || !strcmp(a, "--execute")) {
             add_input(o, "-e", NEXT_ARG());
+        } else if (!strcmp(a, "--progress")) {
+            o->progress = NEXT_ARG();
         } else if (!strcmp(a, "--check")) {
             o->check = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -219,6 +233,7 @@ static int run_text(Session *s, Renderer *r, const char *origin, const char *tex
 {
     SqlError   err;
     ResultSink sink = renderer_sink(r);
+    stop_requested = 0;
     if (session_exec(s, text, len, &sink, &err) != 0) {
         print_error(origin, text, len, &err);
         return EXIT_SQL;
@@ -290,6 +305,25 @@ int main(int argc, char **argv)
         return EXIT_RUNTIME;
     }
     session_set_check_only(s, o.check);
+    session_set_stop_flag(s, &stop_requested);
+    FILE *progress = NULL;
+    if (o.progress) {
+        progress = strcmp(o.progress, "-") == 0 ? stderr : fopen(o.progress, "w");
+        if (!progress) {
+            fprintf(stderr, "sluice: cannot write --progress file '%s': %s\n", o.progress, strerror(errno));
+            session_free(s);
+            free(o.inputs);
+            free(o.sets);
+            return EXIT_USAGE;
+        }
+        session_set_progress_file(s, progress);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);   /* stops the running query; the shell goes on */
     {
         for (int i = 0; i < o.nsets; i++) {
             char    *kv = o.sets[i];
@@ -336,6 +370,7 @@ int main(int argc, char **argv)
     }
     renderer_destroy(&r);
     session_free(s);
+    if (progress && progress != stderr) fclose(progress);
     free(o.inputs);
     free(o.sets);
     return rc;

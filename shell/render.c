@@ -23,9 +23,12 @@ static void free_columns(Renderer *r)
     for (int i = 0; i < r->ncols; i++) free(r->names[i]);
     free(r->names);
     free(r->types);
+    free(r->widths);
     r->names = NULL;
     r->types = NULL;
+    r->widths = NULL;
     r->ncols = 0;
+    r->streaming = 0;
 }
 
 void renderer_init(Renderer *r, FILE *out, FILE *msg, RenderFormat format, int quiet)
@@ -133,7 +136,30 @@ static const char *cell_text(const Vector *v, int row, char *buf, size_t cap, si
 
 /* ---- sink callbacks ----------------------------------------------------- */
 
-static int on_columns(void *ctx, int ncols, const char *const *names, const SqlType *types)
+static int type_width(SqlType t)
+{
+    switch (t) {
+    case TYPE_TIMESTAMP: return 26;   /* 2024-01-01 00:00:10.123456 */
+    case TYPE_BIGINT: return 8;
+    case TYPE_DOUBLE: return 12;
+    case TYPE_BOOLEAN: return 5;
+    case TYPE_INTERVAL: return 12;
+    default: return 16;
+    }
+}
+
+static int is_numeric(SqlType t);
+
+static void print_row(Renderer *r, const char *const *cells)
+{
+    for (int c = 0; c < r->ncols; c++) {
+        if (is_numeric(r->types[c])) fprintf(r->out, "%s%*s", c ? " | " : " ", r->widths[c], cells[c]);
+        else fprintf(r->out, "%s%-*s", c ? " | " : " ", r->widths[c], cells[c]);
+    }
+    fputc('\n', r->out);
+}
+
+static int on_columns(void *ctx, int ncols, const char *const *names, const SqlType *types, int streaming)
 {
     Renderer *r = ctx;
     free_columns(r);
@@ -145,6 +171,23 @@ static int on_columns(void *ctx, int ncols, const char *const *names, const SqlT
     for (int i = 0; i < ncols; i++) {
         r->names[i] = strdup(names[i]);
         r->types[i] = types[i];
+    }
+    if (r->format == FORMAT_TABLE && streaming) {
+        r->streaming = 1;
+        r->widths = calloc((size_t)ncols + 1, sizeof *r->widths);
+        if (!r->widths) return -1;
+        for (int i = 0; i < ncols; i++) {
+            int w = (int)strlen(names[i]);
+            r->widths[i] = w > type_width(types[i]) ? w : type_width(types[i]);
+        }
+        for (int c = 0; c < ncols; c++) fprintf(r->out, "%s%-*s", c ? " | " : " ", r->widths[c], names[c]);
+        fputc('\n', r->out);
+        for (int c = 0; c < ncols; c++) {
+            fputs(c ? "-+-" : "-", r->out);
+            for (int k = 0; k < r->widths[c]; k++) fputc('-', r->out);
+        }
+        fputs("-\n", r->out);
+        fflush(r->out);
     }
     if (r->format == FORMAT_CSV) {
         for (int i = 0; i < ncols; i++) {
@@ -186,6 +229,32 @@ static int on_rows(void *ctx, const Batch *b)
             fputs("}\n", r->out);
             break;
         case FORMAT_TABLE: {
+            if (r->streaming) {
+                char        bufs[8][128];
+                const char *cells[8];
+                char      **big = r->ncols > 8 ? calloc((size_t)r->ncols, sizeof *big) : NULL;
+                for (int c = 0; c < r->ncols; c++) {
+                    size_t      n = 0;
+                    char        tmp[128];
+                    const char *v = c < b->ncols ? cell_text(&b->cols[c], row, tmp, sizeof tmp, &n) : "";
+                    char       *dst = c < 8 ? bufs[c] : NULL;
+                    if (dst) {
+                        snprintf(dst, 128, "%.*s", (int)(n < 127 ? n : 127), v);
+                        cells[c] = dst;
+                    } else if (big) {
+                        big[c] = strndup(v, n);
+                    }
+                }
+                if (r->ncols <= 8) {
+                    print_row(r, cells);
+                } else if (big) {
+                    for (int c = 0; c < 8; c++) big[c] = strdup(cells[c]);
+                    print_row(r, (const char *const *)big);
+                    for (int c = 0; c < r->ncols; c++) free(big[c]);
+                    free(big);
+                }
+                break;
+            }
             if (r->nrows == r->cap) {
                 size_t ncap  = r->cap ? r->cap * 2 : 64;
                 char **cells = realloc(r->cells, ncap * (size_t)r->ncols * sizeof *cells);
@@ -204,7 +273,7 @@ static int on_rows(void *ctx, const Batch *b)
         }
         r->rows_out++;
     }
-    if (r->format != FORMAT_TABLE) fflush(r->out);
+    if (r->format != FORMAT_TABLE || r->streaming) fflush(r->out);
     return 0;
 }
 
@@ -249,7 +318,9 @@ static void print_table(Renderer *r)
 static void on_done(void *ctx, const char *tag)
 {
     Renderer *r = ctx;
-    if (r->format == FORMAT_TABLE && r->ncols > 0) print_table(r);
+    if (r->format == FORMAT_TABLE && r->streaming)
+        fprintf(r->out, "(%lld row%s)\n", r->rows_out, r->rows_out == 1 ? "" : "s");
+    else if (r->format == FORMAT_TABLE && r->ncols > 0) print_table(r);
     free_columns(r);
     if (!r->quiet && tag && *tag) fprintf(r->msg, "%s\n", tag);
     fflush(r->out);

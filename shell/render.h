@@ -3,9 +3,12 @@
  * CSV (RFC 4180, header line), or JSON lines (one object per row,
  * timestamps as ISO-8601 UTC with milliseconds).
  *
- * A Renderer is a ResultSink (see runtime/session.h). The table format
- * buffers the rows of a statement to align its columns and prints them when
- * the statement is done; csv and json print each batch as it arrives.
+ * A Renderer is a ResultSink (see runtime/session.h). For a result that
+ * comes all at once (SHOW, DESCRIBE, …) the table format buffers the rows to
+ * align its columns and prints them when the statement is done; for a
+ * running query it prints the header at once, with column widths from the
+ * types, and every row as it arrives. csv and json always print each batch
+ * as it arrives.
  */
 #ifndef SLUICE_SHELL_RENDER_H
 #define SLUICE_SHELL_RENDER_H
@@ -27,6 +30,8 @@ typedef struct Renderer {
     char        **cells;      /* table: buffered cells, row-major      */
     size_t        nrows, cap;
     long long     rows_out;   /* rows printed by the current statement */
+    int           streaming;  /* table: rows are printed as they arrive   */
+    int          *widths;     /* table, streaming: fixed column widths    */
 } Renderer;
 
 void renderer_init(Renderer *r, FILE *out, FILE *msg, RenderFormat format, int quiet);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite and prints one closing line "N passed, M failed".
 #   unit tests   build/unit_tests              (tests/unit/*.c)
-#   SQL tests    build/sqltest tests/sql       (tests/sql/**/*.test)
+#   SQL tests    build/sqltest tests/sql       (tests/sql/**/*.test), at parallelism 1 and 2
 #   CLI tests    tests/cli/*.sh                (drive build/sluice as a user would)
 # Each suite prints its own failures and its own "N passed, M failed" line;
 # this script sums them. Exit status is non-zero when anything failed.
@@ -36,7 +36,9 @@ suite() {
 }
 
 suite unit "$BUILD/unit_tests"
-suite sql "$BUILD/sqltest" tests/sql
+# the same SQL tests at parallelism 1 and 2 must give the same answers
+suite sql-p1 "$BUILD/sqltest" --set parallelism=1 tests/sql
+suite sql-p2 "$BUILD/sqltest" --set parallelism=2 tests/sql
 for t in tests/cli/*.sh; do
   [ -e "$t" ] || continue
   case "$t" in */lib.sh) continue ;; esac

@@ -60,8 +60,36 @@ if [ ! -s "$T/out" ]; then _ok; else _bad "syntax error runs nothing" "$(cat "$T
 echo "$DDL SHOW STREAMS;" | "$SLUICE" -q --format csv >"$T/out" 2>&1
 if grep -q '^logs,stdin,json' "$T/out"; then _ok; else _bad "stdin script" "$(cat "$T/out")"; fi
 
-# queries say plainly that they cannot run yet
-expect_exit 1 "SELECT not runnable yet" "$SLUICE" -e "$DDL SELECT user_id FROM logs;"
-expect_out "SELECT explains why" "the streaming runtime is still being built" "$SLUICE" -e "$DDL SELECT user_id FROM logs;"
+# queries run: a stream on stdin, windows, INSERT INTO a file sink, LIMIT, Ctrl-C
+printf '%s\n' '{"ts":"2024-01-01 00:00:01","user_id":1}' '{"ts":"2024-01-01 00:00:04","user_id":2}' \
+  '{"ts":"2024-01-01 00:00:12","user_id":1}' 'not json' '{"ts":"2024-01-01 00:00:31","user_id":1}' > "$T/in.jsonl"
+"$SLUICE" -q --format csv -e "$DDL SELECT window_start, COUNT(*) AS n FROM TUMBLE(logs, ts, INTERVAL '10' SECOND) GROUP BY window_start, window_end;" < "$T/in.jsonl" 2>"$T/err" | sort > "$T/out"
+printf '2024-01-01 00:00:00,2\n2024-01-01 00:00:10,1\n2024-01-01 00:00:30,1\nwindow_start,n\n' > "$T/want"
+if cmp -s "$T/out" "$T/want"; then _ok; else _bad "windowed count over stdin" "$(cat "$T/out" "$T/err")"; fi
+
+GEN="CREATE STREAM gen (ts TIMESTAMP, user_id BIGINT, level VARCHAR, event VARCHAR, WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH (connector = 'logs', seed = '3', users = '10');"
+"$SLUICE" -q --format csv -e "$GEN SELECT user_id FROM gen LIMIT 7;" > "$T/out" 2>"$T/err" </dev/null
+if [ "$(wc -l < "$T/out")" -eq 8 ]; then _ok; else _bad "LIMIT ends an unbounded query" "$(head -c 300 "$T/out" "$T/err")"; fi
+
+"$SLUICE" -q -e "$GEN CREATE SINK f WITH (connector = 'file', path = '$T/sink/out.jsonl', format = 'json');
+  INSERT INTO f SELECT user_id, level FROM gen WHERE event = 'crash' LIMIT 5;" >"$T/out" 2>"$T/err" </dev/null
+if [ "$(wc -l < "$T/sink/out.jsonl" 2>/dev/null)" = 5 ] && grep -q '"level":"CRITICAL"\|"level":"ERROR"' "$T/sink/out.jsonl"; then _ok; else
+  _bad "INSERT INTO a file sink" "$(cat "$T/sink/out.jsonl" "$T/err" 2>&1 | head -c 300)"; fi
+
+# SIGINT stops a running query cleanly
+"$SLUICE" -q --format csv -e "$GEN SELECT user_id FROM gen;" > "$T/out" 2>"$T/err" </dev/null &
+pid=$!
+sleep 0.5
+kill -INT $pid
+for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if kill -0 $pid 2>/dev/null; then kill -9 $pid; _bad "SIGINT stops a query" "still running"; else
+  wait $pid; rc=$?
+  if [ "$rc" -eq 0 ] && [ "$(wc -l < "$T/out")" -gt 1 ]; then _ok; else _bad "SIGINT stops a query" "exit $rc, $(wc -l < "$T/out") lines"; fi
+fi
+
+# a runtime error names the stream
+"$SLUICE" -q -e "CREATE STREAM f (a BIGINT) WITH (connector = 'file', path = '$T/none/*.jsonl'); SELECT a FROM f;" >"$T/out" 2>"$T/err" </dev/null
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "stream 'f'" "$T/err"; then _ok; else _bad "missing input file" "exit $rc: $(cat "$T/err")"; fi
 
 finish

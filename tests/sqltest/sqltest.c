@@ -80,8 +80,9 @@ static void collect_reset(Collect *c)
     memset(c, 0, sizeof *c);
 }
 
-static int c_columns(void *ctx, int ncols, const char *const *names, const SqlType *types)
+static int c_columns(void *ctx, int ncols, const char *const *names, const SqlType *types, int streaming)
 {
+    (void)streaming;
     (void)names;
     (void)types;
     Collect *c = ctx;

@@ -1,0 +1,1228 @@
+/*
+ * query.c — tasks, workers, exchanges and watermarks (see query.h).
+ *
+ * Control flow of a task, one step at a time (task_step):
+ *
+ *   source task:      source_next → watermark from the batch's event times
+ *                     → scan filter → operator chain → output
+ *   downstream task:  channel_recv from each input → operator chain → output
+ *
+ *   operator chain:   push(t, i, batch) runs operator i on the batch and
+ *                     passes its output to operator i+1; the last one hands
+ *                     rows to the output: the exchange to the next stage
+ *                     (rows hash-partitioned into one batch per destination)
+ *                     or the collector (the thread in query_run).
+ *   watermarks:       advance(t, i, wm) lets operator i react (a windowed
+ *                     aggregate emits the windows that ended, a partial
+ *                     aggregate flushes) and then sends the watermark on.
+ *
+ * Deadlock freedom: a task that finds its output channel full waits by
+ * running the tasks of *later* stages on its own worker (they drain the
+ * channels it is waiting on, or wait the same way further downstream), and
+ * the last stage's consumer is the collector, which never waits on a task.
+ * Stages form a DAG, so no cycle of waits can form.
+ *
+ * Memory: every operator's output batch and every channel's batches are
+ * allocated when the query is built and reused; a batch passed down the
+ * chain is valid only during the call (operators that keep rows copy them).
+ */
+#include "runtime/query.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exec/agg.h"
+#include "exec/batch_copy.h"
+#include "exec/expr_eval.h"
+#include "exec/hash.h"
+#include "exec/window.h"
+#include "runtime/channel.h"
+#include "runtime/connectors/sink.h"
+#include "runtime/connectors/source.h"
+
+#define CHANNEL_BATCHES   8
+#define PARTIAL_FLUSH_PUSHES 32          /* a partial aggregate flushes after this many input batches */
+#define LINGER_US         5000           /* a half-full output batch waits at most this long */
+#define WM_INTERVAL_US    1000           /* a source forwards a rising watermark at most this often */
+
+/* ---- types ------------------------------------------------------------------- */
+
+typedef struct OpState {
+    const PlanNode *node;
+    ExprState      *filter;     /* FILTER                                   */
+    ExprState     **exprs;      /* PROJECT: one per output column           */
+    Batch           out;        /* PROJECT, WINDOW, AGGREGATE: output batch */
+    int             has_out;
+    WindowOp       *win;        /* WINDOW                                   */
+    AggOp          *agg;        /* AGGREGATE                                */
+    int             pushes;     /* AGGREGATE PARTIAL: batches since flush   */
+    int             changes;    /* AGGREGATE with EMIT CHANGES: out has a leading op column */
+    int64_t         limit_left; /* LIMIT                                    */
+} OpState;
+
+typedef struct Query Query;
+
+typedef struct Task {
+    Query       *q;
+    int          stage, index;
+    int          worker;
+    OpState     *ops;          /* the stage's operators after its input  */
+    int          nops;
+    /* input: a source (stage 0) or channels */
+    Source      *source;
+    int          values;       /* PLAN_VALUES: emit one empty row        */
+    Batch        src_batch;
+    ExprState   *scan_filter;
+    int          wm_col;
+    int64_t      wm_delay;
+    int64_t      max_ts;
+    int64_t      last_wm_sent_us;
+    int64_t      last_data_us;
+    int          idle_sent;
+    int64_t      wait_until_us;
+    Channel    **in;
+    int          nin;
+    int64_t     *in_wm;
+    uint8_t     *in_done;      /* 1 idle, 2 ended                        */
+    /* output */
+    Channel    **out;          /* nout channels (one per downstream task, or the collector) */
+    int          nout;
+    Batch      **building;     /* a batch being filled per destination   */
+    int64_t      building_since;
+    const PlanNode *exchange;  /* NULL: to the collector                 */
+    uint64_t    *hashes;
+    uint32_t    *rows;         /* scratch: row indexes per destination    */
+    int         *nrows;
+    int64_t      wm;           /* the watermark this task has sent on    */
+    int64_t      last_changes_us; /* EMIT CHANGES: last emission         */
+    int          has_changes;
+    int          finished;
+    /* counters (this task writes; others read relaxed) */
+    _Atomic int64_t rows_in;
+    _Atomic int64_t state_rows;
+    _Atomic int64_t late_rows;
+    _Atomic int64_t state_bytes;
+    _Atomic int64_t wm_pub;
+    _Atomic int64_t max_ts_pub;
+} Task;
+
+typedef struct Worker {
+    Query          *q;
+    pthread_t       thread;
+    Task          **tasks;
+    int             ntasks;
+    int             started;
+    _Atomic int64_t cpu_us;   /* this thread's CPU time, published each round */
+} Worker;
+
+struct Query {
+    const Plan     *plan;
+    const Settings *settings;
+    Task          **tasks;        /* by stage, then index */
+    int            *stage_first;  /* index into tasks of each stage's task 0 */
+    int             ntasks;
+    Worker         *workers;
+    int             nworkers;
+    Channel        *channels;     /* all exchange channels */
+    int             nchannels;
+    Channel        *collect;      /* one per last-stage task */
+    int             ncollect;
+    Sink           *sink;
+    _Atomic int     stop;         /* ask everyone to stop           */
+    _Atomic int     failed;
+    char            error[512];
+    pthread_mutex_t error_lock;
+    int64_t         start_us;
+    _Atomic int64_t output_rows;
+    QueryProgressFn progress_fn;
+    void           *progress_ctx;
+    int64_t         progress_interval_us;
+};
+
+void query_on_progress(Query *q, QueryProgressFn fn, void *ctx, int64_t interval_us)
+{
+    q->progress_fn = fn;
+    q->progress_ctx = ctx;
+    q->progress_interval_us = interval_us > 0 ? interval_us : 1000000;
+}
+
+static int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void query_fail(Query *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void query_fail(Query *q, const char *fmt, ...)
+{
+    pthread_mutex_lock(&q->error_lock);
+    if (!atomic_load(&q->failed)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(q->error, sizeof q->error, fmt, ap);
+        va_end(ap);
+        atomic_store(&q->failed, 1);
+    }
+    pthread_mutex_unlock(&q->error_lock);
+    atomic_store(&q->stop, 1);
+}
+
+static int stopping(const Query *q)
+{
+    return atomic_load_explicit(&((Query *)q)->stop, memory_order_relaxed);
+}
+
+/* ---- output: exchange or collector -------------------------------------------- */
+
+static int task_step(Task *t);
+
+/* Wait for room downstream by running this worker's later-stage tasks. */
+static void wait_for_room(Task *t)
+{
+    Worker *w = &t->q->workers[t->worker];
+    int     progressed = 0;
+    for (int i = 0; i < w->ntasks; i++) {
+        Task *o = w->tasks[i];
+        if (o->stage > t->stage && !o->finished) progressed |= task_step(o);
+    }
+    if (!progressed) {
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int send_msg(Task *t, Channel *c, Msg m)
+{
+    while (channel_send(c, m) != 0) {
+        if (stopping(t->q)) return -1;
+        wait_for_room(t);
+    }
+    return 0;
+}
+
+static Batch *acquire(Task *t, Channel *c)
+{
+    Batch *b;
+    while ((b = channel_acquire(c)) == NULL) {
+        if (stopping(t->q)) return NULL;
+        wait_for_room(t);
+    }
+    return b;
+}
+
+static int flush_dest(Task *t, int d)
+{
+    Batch *b = t->building[d];
+    if (!b) return 0;
+    t->building[d] = NULL;
+    if (b->count == 0) {
+        channel_release(t->out[d], b);   /* never sent: give it straight back */
+        return 0;
+    }
+    Msg m = {MSG_BATCH, b, 0};
+    return send_msg(t, t->out[d], m);
+}
+
+static int flush_all(Task *t)
+{
+    for (int d = 0; d < t->nout; d++)
+        if (flush_dest(t, d)) return -1;
+    return 0;
+}
+
+/* Append rows[0..n) of b to destination d, sending full batches. */
+static int append_to(Task *t, int d, const Batch *b, const uint32_t *rows, int n)
+{
+    while (n > 0) {
+        if (!t->building[d]) {
+            t->building[d] = acquire(t, t->out[d]);
+            if (!t->building[d]) return -1;
+            if (t->building_since == 0) t->building_since = now_us();
+        }
+        Batch *dst = t->building[d];
+        int    room = dst->capacity - dst->nrows;
+        int    k = n < room ? n : room;
+        if (rows) {
+            if (batch_append_rows(dst, b, rows, k) != 0) return -1;
+            rows += k;
+        } else {
+            /* identity rows: the first k live rows */
+            uint32_t idx[SLUICE_VECTOR_SIZE];
+            int      done = b->count - n;
+            for (int i = 0; i < k; i++) idx[i] = (uint32_t)(done + i);
+            if (batch_append_rows(dst, b, idx, k) != 0) return -1;
+        }
+        n -= k;
+        if (dst->nrows == dst->capacity && flush_dest(t, d)) return -1;
+    }
+    return 0;
+}
+
+static int emit_rows(Task *t, const Batch *b)
+{
+    if (b->count == 0) return 0;
+    if (!t->exchange || t->nout == 1) {
+        /* to the collector, or to a single downstream task */
+        if (b->sel) return append_to(t, 0, b, b->sel, b->count);
+        return append_to(t, 0, b, NULL, b->count);
+    }
+    const PlanNode *x = t->exchange;
+    int             n = b->count;
+    if (x->u.exchange.part != PART_HASH || x->u.exchange.nkeys == 0) {
+        return b->sel ? append_to(t, 0, b, b->sel, n) : append_to(t, 0, b, NULL, n);
+    }
+    for (int k = 0; k < x->u.exchange.nkeys; k++)
+        hash_vector(&b->cols[x->u.exchange.keys[k]], b->sel, n, t->hashes, k > 0);
+    /* bucket the live rows by destination: rows[d * cap + i] */
+    for (int d = 0; d < t->nout; d++) t->nrows[d] = 0;
+    for (int i = 0; i < n; i++) {
+        uint32_t d = (uint32_t)(((t->hashes[i] >> 32) * (uint64_t)t->nout) >> 32);
+        uint32_t r = b->sel ? b->sel[i] : (uint32_t)i;
+        t->rows[(size_t)d * SLUICE_VECTOR_SIZE + (size_t)t->nrows[d]++] = r;
+    }
+    for (int d = 0; d < t->nout; d++)
+        if (t->nrows[d] && append_to(t, d, b, t->rows + (size_t)d * SLUICE_VECTOR_SIZE, t->nrows[d]))
+            return -1;
+    return 0;
+}
+
+static int send_watermark(Task *t, int64_t wm)
+{
+    if (wm <= t->wm) return 0;
+    t->wm = wm;
+    atomic_store_explicit(&t->wm_pub, wm, memory_order_relaxed);
+    if (flush_all(t)) return -1;
+    t->building_since = 0;
+    for (int d = 0; d < t->nout; d++) {
+        Msg m = {MSG_WATERMARK, NULL, wm};
+        if (send_msg(t, t->out[d], m)) return -1;
+    }
+    return 0;
+}
+
+static int send_end(Task *t)
+{
+    if (flush_all(t)) return -1;
+    for (int d = 0; d < t->nout; d++) {
+        Msg m = {MSG_END, NULL, 0};
+        if (send_msg(t, t->out[d], m)) return -1;
+    }
+    t->finished = 1;
+    return 0;
+}
+
+/* ---- the operator chain -------------------------------------------------------- */
+
+static int push(Task *t, int i, Batch *b);
+
+static void publish_agg(Task *t)
+{
+    int64_t rows = 0, late = 0, bytes = 0;
+    for (int i = 0; i < t->nops; i++) {
+        if (!t->ops[i].agg) continue;
+        rows += agg_op_groups(t->ops[i].agg);
+        late += agg_op_late_rows(t->ops[i].agg);
+        bytes += (int64_t)agg_op_state_bytes(t->ops[i].agg);
+    }
+    atomic_store_explicit(&t->state_rows, rows, memory_order_relaxed);
+    atomic_store_explicit(&t->late_rows, late, memory_order_relaxed);
+    atomic_store_explicit(&t->state_bytes, bytes, memory_order_relaxed);
+}
+
+/* Emit everything an aggregate has to give (flush, or windows up to wm). */
+/* how: 0 advance to wm, 1 flush, 2 changes since the last call */
+static int agg_emit(Task *t, int i, int how, int64_t wm)
+{
+    OpState *s = &t->ops[i];
+    int      more = 1;
+    while (more) {
+        more = 0;
+        batch_reset(&s->out);
+        int n = how == 1 ? agg_op_flush(s->agg, &s->out, &more)
+              : how == 2 ? agg_op_changes(s->agg, &s->out, &more)
+                         : agg_op_advance(s->agg, wm, &s->out, &more);
+        if (n < 0) {
+            query_fail(t->q, "aggregation failed: %s", agg_op_error(s->agg));
+            return -1;
+        }
+        if (s->out.count == 0) continue;
+        if (s->changes) {
+            /* the leading op column (+I/+U/-D) is not part of the plan's
+             * schema: pass a view without it */
+            Batch view = s->out;
+            view.cols = s->out.cols + 1;
+            view.ncols = s->out.ncols - 1;
+            if (push(t, i + 1, &view)) return -1;
+        } else if (push(t, i + 1, &s->out)) {
+            return -1;
+        }
+    }
+    publish_agg(t);
+    return 0;
+}
+
+static int push(Task *t, int i, Batch *b)
+{
+    for (; i < t->nops; i++) {
+        OpState        *s = &t->ops[i];
+        const PlanNode *n = s->node;
+        if (b->count == 0) return 0;
+        switch (n->kind) {
+        case PLAN_FILTER:
+            if (expr_filter(s->filter, b) != 0) {
+                query_fail(t->q, "filter failed: %s", expr_state_error(s->filter));
+                return -1;
+            }
+            break;
+        case PLAN_PROJECT: {
+            batch_reset(&s->out);
+            for (int c = 0; c < n->out.ncols; c++) {
+                const Vector *v;
+                if (expr_eval(s->exprs[c], b, &v) != 0 ||
+                    vector_gather(&s->out.cols[c], 0, v, b->sel, b->count) != 0) {
+                    query_fail(t->q, "expression failed: %s", expr_state_error(s->exprs[c]));
+                    return -1;
+                }
+            }
+            s->out.nrows = s->out.count = b->count;
+            b = &s->out;
+            break;
+        }
+        case PLAN_WINDOW: {
+            /* the op's output is a read-only view: operators that change a
+             * batch in place (FILTER, LIMIT) get a copy */
+            int copy = i + 1 < t->nops && (t->ops[i + 1].node->kind == PLAN_FILTER ||
+                                           t->ops[i + 1].node->kind == PLAN_LIMIT);
+            int more = 1;
+            while (more) {
+                const Batch *wb;
+                if (window_op_apply(s->win, b, &wb, &more) < 0) {
+                    query_fail(t->q, "window assignment failed: %s", window_op_error(s->win));
+                    return -1;
+                }
+                if (wb->count == 0) continue;
+                if (copy) {
+                    batch_reset(&s->out);
+                    if (batch_append_live(&s->out, wb) != 0) {
+                        query_fail(t->q, "out of memory");
+                        return -1;
+                    }
+                    wb = &s->out;
+                }
+                if (push(t, i + 1, (Batch *)wb)) return -1;
+            }
+            return 0;
+        }
+        case PLAN_AGGREGATE:
+            if (agg_op_push(s->agg, b) != 0) {
+                query_fail(t->q, "aggregation failed (out of memory?)");
+                return -1;
+            }
+            if (n->u.agg.mode == AGG_PARTIAL && ++s->pushes >= PARTIAL_FLUSH_PUSHES) {
+                s->pushes = 0;
+                return agg_emit(t, i, 1, 0);
+            }
+            publish_agg(t);
+            return 0;
+        case PLAN_LIMIT:
+            if (s->limit_left <= 0) {
+                b->count = 0;
+                return 0;
+            }
+            if (b->count > s->limit_left) b->count = (int)s->limit_left;
+            s->limit_left -= b->count;
+            break;
+        default:
+            break;
+        }
+    }
+    if (emit_rows(t, b)) return -1;
+    if (t->nops > 0 && t->ops[t->nops - 1].node->kind == PLAN_LIMIT && t->ops[t->nops - 1].limit_left <= 0 &&
+        !t->finished) {
+        /* LIMIT reached: this task is done, and so is the query */
+        return send_end(t);
+    }
+    return 0;
+}
+
+/* The watermark wm reached operator i: let aggregates react, then send it on. */
+static int advance(Task *t, int64_t wm)
+{
+    for (int i = 0; i < t->nops; i++) {
+        OpState *s = &t->ops[i];
+        if (s->node->kind != PLAN_AGGREGATE) continue;
+        const PlanNode *n = s->node;
+        if (n->u.agg.mode == AGG_PARTIAL) {
+            s->pushes = 0;
+            if (agg_emit(t, i, 1, 0)) return -1;
+        } else if (n->u.agg.windowed) {
+            if (agg_emit(t, i, 0, wm)) return -1;
+        } else if (wm == WATERMARK_MAX) {
+            if (agg_emit(t, i, 1, 0)) return -1;   /* end of input: the last changes */
+        }
+    }
+    return send_watermark(t, wm);
+}
+
+/* ---- task steps ------------------------------------------------------------------- */
+
+static int64_t batch_max_ts(const Batch *b, int col)
+{
+    const Vector   *v = &b->cols[col];
+    const int64_t  *x = vector_i64(v);
+    int64_t         m = WATERMARK_MIN;
+    if (v->kind == VECTOR_CONSTANT) return vector_is_null(v, 0) ? m : x[0];
+    for (int i = 0; i < b->count; i++) {
+        int r = b->sel ? (int)b->sel[i] : i;
+        if (vector_validity_get(v->validity, r) && x[r] > m) m = x[r];
+    }
+    return m;
+}
+
+static int finish_input(Task *t)
+{
+    if (advance(t, WATERMARK_MAX)) return -1;
+    return send_end(t);
+}
+
+static int source_step(Task *t)
+{
+    int64_t now = now_us();
+    if (t->values) {
+        batch_reset(&t->src_batch);
+        t->src_batch.nrows = t->src_batch.count = 1;
+        atomic_fetch_add_explicit(&t->rows_in, 1, memory_order_relaxed);
+        if (push(t, 0, &t->src_batch)) return 1;
+        finish_input(t);
+        return 1;
+    }
+    if (now < t->wait_until_us) {
+        if (t->building_since && now - t->building_since > LINGER_US) {
+            flush_all(t);
+            t->building_since = 0;
+            return 1;
+        }
+        return 0;
+    }
+    batch_reset(&t->src_batch);
+    int64_t      wait = 0;
+    SourceStatus st = source_next(t->source, &t->src_batch, now, &wait);
+    switch (st) {
+    case SOURCE_BATCH: {
+        Batch *b = &t->src_batch;
+        atomic_fetch_add_explicit(&t->rows_in, b->count, memory_order_relaxed);
+        t->last_data_us = now;
+        if (t->idle_sent) t->idle_sent = 0;
+        if (t->wm_col >= 0) {
+            int64_t m = batch_max_ts(b, t->wm_col);
+            if (m > t->max_ts) {
+                t->max_ts = m;
+                atomic_store_explicit(&t->max_ts_pub, m, memory_order_relaxed);
+            }
+        }
+        if (t->scan_filter && expr_filter(t->scan_filter, b) != 0) {
+            query_fail(t->q, "filter failed: %s", expr_state_error(t->scan_filter));
+            return 1;
+        }
+        if (push(t, 0, b)) return 1;
+        if (t->wm_col >= 0 && t->max_ts > WATERMARK_MIN) {
+            int64_t wm = t->max_ts - t->wm_delay;
+            if (wm > t->wm && now - t->last_wm_sent_us >= WM_INTERVAL_US) {
+                t->last_wm_sent_us = now;
+                advance(t, wm);
+            }
+        }
+        return 1;
+    }
+    case SOURCE_IDLE: {
+        t->wait_until_us = now + (wait > 0 ? wait : 100);
+        /* a quiet source does not hold back the watermark forever */
+        int64_t idle = t->q->settings->idle_timeout_us;
+        if (!t->idle_sent && t->last_data_us && now - t->last_data_us > idle) {
+            flush_all(t);
+            for (int d = 0; d < t->nout; d++) {
+                Msg m = {MSG_IDLE, NULL, 0};
+                send_msg(t, t->out[d], m);
+            }
+            t->idle_sent = 1;
+        }
+        if (t->building_since && now - t->building_since > LINGER_US) {
+            flush_all(t);
+            t->building_since = 0;
+        }
+        /* forward a watermark held back by the rate limit of WM_INTERVAL_US */
+        if (t->wm_col >= 0 && t->max_ts > WATERMARK_MIN && t->max_ts - t->wm_delay > t->wm) {
+            t->last_wm_sent_us = now;
+            advance(t, t->max_ts - t->wm_delay);
+        }
+        return 0;
+    }
+    case SOURCE_END:
+        finish_input(t);
+        return 1;
+    case SOURCE_ERROR:
+    default:
+        query_fail(t->q, "source of stream '%s' failed: %s", t->q->plan->stages[t->stage].ops[0]->u.scan.stream,
+                   source_error(t->source));
+        return 1;
+    }
+}
+
+/* The minimum watermark over the inputs that are neither idle nor ended;
+ * WATERMARK_MAX when all ended; unchanged when all are idle. */
+static int input_watermark(Task *t, int64_t *wm)
+{
+    int64_t m = WATERMARK_MAX;
+    int     active = 0, ended = 0;
+    for (int i = 0; i < t->nin; i++) {
+        if (t->in_done[i] == 2) {
+            ended++;
+            continue;
+        }
+        if (t->in_done[i] == 1) continue;
+        active++;
+        if (t->in_wm[i] < m) m = t->in_wm[i];
+    }
+    if (ended == t->nin) {
+        *wm = WATERMARK_MAX;
+        return 1;
+    }
+    if (active == 0) return 0;
+    *wm = m;
+    return 1;
+}
+
+static int channel_step(Task *t)
+{
+    int progressed = 0;
+    for (int i = 0; i < t->nin && !t->finished; i++) {
+        Msg m;
+        int budget = 4;
+        while (budget-- > 0 && !t->finished && channel_recv(t->in[i], &m) == 0) {
+            progressed = 1;
+            switch (m.kind) {
+            case MSG_BATCH:
+                atomic_fetch_add_explicit(&t->rows_in, m.batch->count, memory_order_relaxed);
+                if (t->in_done[i] == 1) t->in_done[i] = 0;
+                push(t, 0, m.batch);
+                channel_release(t->in[i], m.batch);
+                break;
+            case MSG_WATERMARK:
+            case MSG_IDLE:
+            case MSG_END: {
+                if (m.kind == MSG_WATERMARK) {
+                    if (m.wm > t->in_wm[i]) t->in_wm[i] = m.wm;
+                    if (t->in_done[i] == 1) t->in_done[i] = 0;
+                } else {
+                    t->in_done[i] = m.kind == MSG_IDLE ? 1 : 2;
+                }
+                int64_t wm;
+                if (input_watermark(t, &wm) && wm > t->wm) advance(t, wm);
+                int ended = 0;
+                for (int k = 0; k < t->nin; k++) ended += t->in_done[k] == 2;
+                if (ended == t->nin) send_end(t);
+                break;
+            }
+            }
+            if (stopping(t->q)) return 1;
+        }
+    }
+    if (!progressed && t->building_since && now_us() - t->building_since > LINGER_US) {
+        flush_all(t);
+        t->building_since = 0;
+        progressed = 1;
+    }
+    return progressed;
+}
+
+/* EMIT CHANGES: every emit.interval, the groups that changed. */
+static int changes_step(Task *t)
+{
+    int64_t now = now_us();
+    if (now - t->last_changes_us < t->q->settings->emit_interval_us) return 0;
+    t->last_changes_us = now;
+    for (int i = 0; i < t->nops; i++)
+        if (t->ops[i].changes && agg_emit(t, i, 2, 0)) return 1;
+    if (flush_all(t)) return 1;
+    t->building_since = 0;
+    return 1;
+}
+
+static int task_step(Task *t)
+{
+    if (t->finished || stopping(t->q)) return 0;
+    int p = t->nin ? channel_step(t) : source_step(t);
+    if (t->has_changes && !t->finished) p |= changes_step(t);
+    return p;
+}
+
+static void *worker_main(void *arg)
+{
+    Worker *w = arg;
+    int     idle_rounds = 0;
+    int64_t rounds = 0;
+    while (!stopping(w->q)) {
+        if ((++rounds & 63) == 0) atomic_store_explicit(&w->cpu_us, thread_cpu_us(), memory_order_relaxed);
+        int progressed = 0, alive = 0;
+        /* later stages first: drain before producing more */
+        for (int i = w->ntasks - 1; i >= 0; i--) {
+            Task *t = w->tasks[i];
+            if (t->finished) continue;
+            alive = 1;
+            progressed |= task_step(t);
+        }
+        if (!alive) break;
+        if (progressed) {
+            idle_rounds = 0;
+            continue;
+        }
+        atomic_store_explicit(&w->cpu_us, thread_cpu_us(), memory_order_relaxed);
+        /* back off: 20 µs, doubling to 1 ms */
+        long ns = 20000L << (idle_rounds < 6 ? idle_rounds : 6);
+        if (ns > 1000000) ns = 1000000;
+        idle_rounds++;
+        struct timespec ts = {0, ns};
+        nanosleep(&ts, NULL);
+    }
+    atomic_store_explicit(&w->cpu_us, thread_cpu_us(), memory_order_relaxed);
+    return NULL;
+}
+
+/* ---- building a query ----------------------------------------------------------- */
+
+static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, size_t cap)
+{
+    char why[256];
+    s->node = n;
+    switch (n->kind) {
+    case PLAN_FILTER:
+        s->filter = expr_state_new(n->u.filter.pred, SLUICE_VECTOR_SIZE, why, sizeof why);
+        if (!s->filter) goto fail_expr;
+        return 0;
+    case PLAN_PROJECT: {
+        s->exprs = calloc((size_t)n->out.ncols + 1, sizeof *s->exprs);
+        if (!s->exprs) goto oom;
+        for (int c = 0; c < n->out.ncols; c++) {
+            s->exprs[c] = expr_state_new(n->u.project.exprs[c], SLUICE_VECTOR_SIZE, why, sizeof why);
+            if (!s->exprs[c]) goto fail_expr;
+        }
+        break;
+    }
+    case PLAN_WINDOW: {
+        SqlType   types[256];
+        int       nin = n->input->out.ncols;
+        if (nin > 256) goto toowide;
+        for (int c = 0; c < nin; c++) types[c] = n->input->out.cols[c].type;
+        WindowSpec ws = {0};
+        ws.kind = n->u.window.kind == WINDOW_TUMBLE ? WINDOW_FN_TUMBLE
+                : n->u.window.kind == WINDOW_HOP    ? WINDOW_FN_HOP
+                : n->u.window.kind == WINDOW_CUMULATE ? WINDOW_FN_CUMULATE : WINDOW_FN_SESSION;
+        ws.time_col = n->u.window.time_col;
+        ws.size_us = n->u.window.size_us;
+        ws.slide_us = n->u.window.slide_us;
+        ws.gap_us = n->u.window.gap_us;
+        ws.ninput = nin;
+        ws.input_types = types;
+        s->win = window_op_new(&ws, why, sizeof why);
+        if (!s->win) {
+            snprintf(err, cap, "cannot run the window: %s", why);
+            return -1;
+        }
+        break;
+    }
+    case PLAN_AGGREGATE: {
+        SqlType     types[256];
+        AggColSpec  cols[128];
+        int         nin = n->input->out.ncols;
+        if (nin > 256 || n->u.agg.naggs > 128) goto toowide;
+        for (int c = 0; c < nin; c++) types[c] = n->input->out.cols[c].type;
+        for (int j = 0; j < n->u.agg.naggs; j++) {
+            const AggCall *a = &n->u.agg.aggs[j];
+            static const AggFn map[] = {AGGFN_COUNT_STAR, AGGFN_COUNT, AGGFN_COUNT_DISTINCT, AGGFN_SUM,
+                                        AGGFN_AVG, AGGFN_MIN, AGGFN_MAX, AGGFN_APPROX_COUNT_DISTINCT};
+            cols[j].fn = map[a->kind];
+            cols[j].arg = a->arg;
+            cols[j].filter = a->filter;
+            cols[j].arg_type = a->arg >= 0 ? types[a->arg] : TYPE_NULL;
+            cols[j].out_type = a->type;
+        }
+        /* in FINAL the argument type is the original one (the partial state of
+         * MIN/MAX/SUM has it; AVG/COUNT DISTINCT/HLL states are not it) */
+        AggOpSpec as = {0};
+        as.phase = n->u.agg.mode == AGG_PARTIAL ? AGG_PHASE_PARTIAL
+                 : n->u.agg.mode == AGG_FINAL ? AGG_PHASE_FINAL : AGG_PHASE_SIMPLE;
+        as.ninput = nin;
+        as.input_types = types;
+        as.nkeys = n->u.agg.nkeys;
+        as.keys = n->u.agg.keys;
+        as.naggs = n->u.agg.naggs;
+        as.aggs = cols;
+        as.wstart_key = n->u.agg.windowed ? n->u.agg.wstart_key : -1;
+        as.wend_key = n->u.agg.windowed ? n->u.agg.wend_key : -1;
+        as.session = n->u.agg.windowed && n->u.agg.wkind == WINDOW_SESSION;
+        as.emit_changes = n->u.agg.mode != AGG_PARTIAL && n->u.agg.emit == EMIT_MODE_CHANGES;
+        s->changes = as.emit_changes;
+        if (s->changes) {
+            t->has_changes = 1;
+            t->last_changes_us = now_us();
+        }
+        s->agg = agg_op_new(&as, why, sizeof why);
+        if (!s->agg) {
+            snprintf(err, cap, "cannot run the aggregate: %s", why);
+            return -1;
+        }
+        SqlType otypes[512];
+        int     nout = agg_op_output_types(s->agg, otypes);
+        if (batch_init(&s->out, nout, otypes, SLUICE_VECTOR_SIZE) != 0) goto oom;
+        s->has_out = 1;
+        return 0;
+    }
+    case PLAN_LIMIT:
+        s->limit_left = n->u.limit.n;
+        return 0;
+    default:
+        return 0;
+    }
+    /* PROJECT and WINDOW: an output batch of the node's schema */
+    {
+        SqlType types[512];
+        if (n->out.ncols > 512) goto toowide;
+        for (int c = 0; c < n->out.ncols; c++) types[c] = n->out.cols[c].type;
+        if (batch_init(&s->out, n->out.ncols, types, SLUICE_VECTOR_SIZE) != 0) goto oom;
+        s->has_out = 1;
+    }
+    (void)q;
+    (void)t;
+    return 0;
+fail_expr:
+    snprintf(err, cap, "cannot run an expression: %s", why);
+    return -1;
+toowide:
+    snprintf(err, cap, "too many columns");
+    return -1;
+oom:
+    snprintf(err, cap, "out of memory");
+    return -1;
+}
+
+static void op_destroy(OpState *s)
+{
+    expr_state_free(s->filter);
+    if (s->exprs) {
+        for (int c = 0; c < s->node->out.ncols; c++) expr_state_free(s->exprs[c]);
+        free(s->exprs);
+    }
+    if (s->has_out) batch_destroy(&s->out);
+    if (s->win) window_op_free(s->win);
+    if (s->agg) agg_op_free(s->agg);
+}
+
+/* A ConnSpec over a Scan node's columns (arrays owned by the caller). */
+static void scan_spec(const PlanNode *n, int task, int ntasks, ConnSpec *cs, const char **names,
+                      SqlType *types)
+{
+    memset(cs, 0, sizeof *cs);
+    cs->connector = n->u.scan.connector;
+    cs->format = n->u.scan.format;
+    cs->nopts = n->u.scan.nopts;
+    cs->opt_keys = n->u.scan.opt_keys;
+    cs->opt_values = n->u.scan.opt_values;
+    cs->ncols = n->out.ncols;
+    for (int i = 0; i < n->out.ncols; i++) {
+        names[i] = n->u.scan.source_cols[n->u.scan.proj[i]].name;
+        types[i] = n->out.cols[i].type;
+    }
+    cs->col_names = names;
+    cs->col_types = types;
+    cs->col_index = n->u.scan.proj;
+    cs->task = task;
+    cs->ntasks = ntasks;
+}
+
+static int task_init_source(Query *q, Task *t, const Stage *st, char *err, size_t cap)
+{
+    const PlanNode *first = st->ops[0];
+    char            why[256];
+    if (first->kind == PLAN_VALUES) {
+        t->values = t->index == 0;
+        if (batch_init(&t->src_batch, 0, NULL, 1) != 0) goto oom;
+        if (!t->values) t->finished = 0;
+        return 0;
+    }
+    const char *names[512];
+    SqlType     types[512];
+    ConnSpec    cs;
+    if (first->out.ncols > 512) {
+        snprintf(err, cap, "too many columns");
+        return -1;
+    }
+    scan_spec(first, t->index, st->parallelism, &cs, names, types);
+    t->source = source_open(&cs, why, sizeof why);
+    if (!t->source) {
+        snprintf(err, cap, "stream '%s': %s", first->u.scan.stream, why);
+        return -1;
+    }
+    if (batch_init(&t->src_batch, first->out.ncols, types, SLUICE_VECTOR_SIZE) != 0) goto oom;
+    if (first->u.scan.filter) {
+        t->scan_filter = expr_state_new(first->u.scan.filter, SLUICE_VECTOR_SIZE, why, sizeof why);
+        if (!t->scan_filter) {
+            snprintf(err, cap, "cannot run the scan filter: %s", why);
+            return -1;
+        }
+    }
+    t->wm_col = first->u.scan.wm_col;
+    t->wm_delay = first->u.scan.wm_delay_us;
+    (void)q;
+    return 0;
+oom:
+    snprintf(err, cap, "out of memory");
+    return -1;
+}
+
+static void task_free(Task *t)
+{
+    if (!t) return;
+    for (int i = 0; i < t->nops; i++) op_destroy(&t->ops[i]);
+    free(t->ops);
+    source_close(t->source);
+    batch_destroy(&t->src_batch);
+    expr_state_free(t->scan_filter);
+    free(t->in);
+    free(t->in_wm);
+    free(t->in_done);
+    free(t->out);
+    free(t->building);
+    free(t->hashes);
+    free(t->rows);
+    free(t->nrows);
+    free(t);
+}
+
+Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t cap)
+{
+    Query *q = calloc(1, sizeof *q);
+    if (!q) {
+        snprintf(err, cap, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&q->error_lock, NULL);
+    q->plan = plan;
+    q->settings = settings;
+    q->nworkers = plan->parallelism > 0 ? plan->parallelism : 1;
+    q->stage_first = calloc((size_t)plan->nstages + 1, sizeof *q->stage_first);
+    int ntasks = 0;
+    for (int s = 0; s < plan->nstages; s++) ntasks += plan->stages[s].parallelism;
+    q->tasks = calloc((size_t)ntasks + 1, sizeof *q->tasks);
+    /* channels: for every exchange, upstream × downstream */
+    int nch = 0;
+    for (int s = 0; s < plan->nstages; s++) {
+        const Stage *st = &plan->stages[s];
+        if (st->downstream >= 0) nch += st->parallelism * plan->stages[st->downstream].parallelism;
+    }
+    q->channels = calloc((size_t)nch + 1, sizeof *q->channels);
+    const Stage *last = &plan->stages[plan->nstages - 1];
+    q->ncollect = last->parallelism;
+    q->collect = calloc((size_t)q->ncollect, sizeof *q->collect);
+    q->workers = calloc((size_t)q->nworkers, sizeof *q->workers);
+    if (!q->stage_first || !q->tasks || !q->channels || !q->collect || !q->workers) goto oom;
+
+    /* tasks and their operators */
+    for (int s = 0; s < plan->nstages; s++) {
+        const Stage *st = &plan->stages[s];
+        q->stage_first[s] = q->ntasks;
+        for (int i = 0; i < st->parallelism; i++) {
+            Task *t = calloc(1, sizeof *t);
+            if (!t) goto oom;
+            q->tasks[q->ntasks++] = t;
+            t->q = q;
+            t->stage = s;
+            t->index = i;
+            t->worker = i % q->nworkers;
+            t->wm = WATERMARK_MIN;
+            t->max_ts = WATERMARK_MIN;
+            t->wm_col = -1;
+            atomic_init(&t->wm_pub, WATERMARK_MIN);
+            atomic_init(&t->max_ts_pub, WATERMARK_MIN);
+            int first = st->ninputs == 0 ? 1 : 0;   /* source stages: ops[0] is the Scan/Values */
+            t->nops = st->nops - first;
+            t->ops = calloc((size_t)t->nops + 1, sizeof *t->ops);
+            if (!t->ops) goto oom;
+            for (int k = 0; k < t->nops; k++)
+                if (op_init(q, t, &t->ops[k], st->ops[k + first], err, cap)) goto fail;
+            if (st->ninputs == 0 && task_init_source(q, t, st, err, cap)) goto fail;
+        }
+    }
+    /* exchange channels */
+    for (int s = 0; s < plan->nstages; s++) {
+        const Stage *st = &plan->stages[s];
+        if (st->downstream < 0) continue;
+        const Stage    *down = &plan->stages[st->downstream];
+        const PlanNode *x = st->out_exchange;
+        SqlType         types[512];
+        if (x->out.ncols > 512) {
+            snprintf(err, cap, "too many columns");
+            goto fail;
+        }
+        for (int c = 0; c < x->out.ncols; c++) types[c] = x->out.cols[c].type;
+        for (int i = 0; i < st->parallelism; i++) {
+            Task *t = q->tasks[q->stage_first[s] + i];
+            t->exchange = x;
+            t->nout = down->parallelism;
+            t->out = calloc((size_t)t->nout, sizeof *t->out);
+            if (!t->out) goto oom;
+            for (int d = 0; d < down->parallelism; d++) {
+                Channel *c = &q->channels[q->nchannels++];
+                if (channel_init(c, CHANNEL_BATCHES, x->out.ncols, types)) goto oom;
+                t->out[d] = c;
+                Task *dt = q->tasks[q->stage_first[st->downstream] + d];
+                Channel **in = realloc(dt->in, (size_t)(dt->nin + 1) * sizeof *in);
+                if (!in) goto oom;
+                dt->in = in;
+                dt->in[dt->nin++] = c;
+            }
+        }
+    }
+    /* the collector */
+    {
+        const PlanNode *out = plan->root;
+        SqlType         types[512];
+        if (out->out.ncols > 512) {
+            snprintf(err, cap, "too many columns");
+            goto fail;
+        }
+        for (int c = 0; c < out->out.ncols; c++) types[c] = out->out.cols[c].type;
+        for (int i = 0; i < last->parallelism; i++) {
+            Task *t = q->tasks[q->stage_first[plan->nstages - 1] + i];
+            if (channel_init(&q->collect[i], CHANNEL_BATCHES, out->out.ncols, types)) goto oom;
+            t->nout = 1;
+            t->out = calloc(1, sizeof *t->out);
+            if (!t->out) goto oom;
+            t->out[0] = &q->collect[i];
+        }
+    }
+    /* per-task scratch */
+    for (int k = 0; k < q->ntasks; k++) {
+        Task *t = q->tasks[k];
+        t->building = calloc((size_t)t->nout + 1, sizeof *t->building);
+        t->hashes = calloc(SLUICE_VECTOR_SIZE, sizeof *t->hashes);
+        t->rows = calloc((size_t)t->nout * SLUICE_VECTOR_SIZE + 1, sizeof *t->rows);
+        t->nrows = calloc((size_t)t->nout + 1, sizeof *t->nrows);
+        t->in_wm = calloc((size_t)t->nin + 1, sizeof *t->in_wm);
+        t->in_done = calloc((size_t)t->nin + 1, 1);
+        if (!t->building || !t->hashes || !t->rows || !t->nrows || !t->in_wm || !t->in_done) goto oom;
+        for (int i = 0; i < t->nin; i++) t->in_wm[i] = WATERMARK_MIN;
+        Worker *w = &q->workers[t->worker];
+        Task  **wt = realloc(w->tasks, (size_t)(w->ntasks + 1) * sizeof *wt);
+        if (!wt) goto oom;
+        w->tasks = wt;
+        w->tasks[w->ntasks++] = t;
+        w->q = q;
+    }
+    /* the sink connector of an INSERT */
+    if (plan->root->u.output.sink) {
+        const PlanNode *o = plan->root;
+        const char     *names[512];
+        SqlType         types[512];
+        ConnSpec        cs = {0};
+        for (int c = 0; c < o->out.ncols; c++) {
+            names[c] = o->out.cols[c].name;
+            types[c] = o->out.cols[c].type;
+        }
+        cs.connector = o->u.output.connector;
+        cs.format = o->u.output.format;
+        cs.nopts = o->u.output.nopts;
+        cs.opt_keys = o->u.output.opt_keys;
+        cs.opt_values = o->u.output.opt_values;
+        cs.ncols = o->out.ncols;
+        cs.col_names = names;
+        cs.col_types = types;
+        cs.ntasks = 1;
+        char why[256];
+        q->sink = sink_open(&cs, why, sizeof why);
+        if (!q->sink) {
+            snprintf(err, cap, "sink '%s': %s", o->u.output.sink, why);
+            goto fail;
+        }
+    }
+    return q;
+oom:
+    snprintf(err, cap, "out of memory");
+fail:
+    query_free(q);
+    return NULL;
+}
+
+void query_free(Query *q)
+{
+    if (!q) return;
+    for (int i = 0; i < q->nworkers; i++) free(q->workers ? q->workers[i].tasks : NULL);
+    free(q->workers);
+    for (int i = 0; i < q->ntasks; i++) task_free(q->tasks[i]);
+    free(q->tasks);
+    for (int i = 0; i < q->nchannels; i++) channel_destroy(&q->channels[i]);
+    free(q->channels);
+    for (int i = 0; q->collect && i < q->ncollect; i++)
+        if (q->collect[i].pool) channel_destroy(&q->collect[i]);
+    free(q->collect);
+    free(q->stage_first);
+    if (q->sink) sink_close(q->sink);
+    pthread_mutex_destroy(&q->error_lock);
+    free(q);
+}
+
+/* ---- running --------------------------------------------------------------------- */
+
+static int deliver(Query *q, const ResultSink *sink, const Batch *b)
+{
+    atomic_fetch_add_explicit(&q->output_rows, b->count, memory_order_relaxed);
+    if (q->sink) {
+        if (sink_write(q->sink, b) != 0) {
+            query_fail(q, "sink '%s': %s", q->plan->root->u.output.sink, sink_error(q->sink));
+            return -1;
+        }
+        return 0;
+    }
+    if (sink && sink->on_rows && sink->on_rows(sink->ctx, b) != 0) atomic_store(&q->stop, 1);
+    return 0;
+}
+
+int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, char *err, size_t cap)
+{
+    const PlanNode *out = q->plan->root;
+    if (!q->sink && sink && sink->on_columns) {
+        const char *names[512];
+        SqlType     types[512];
+        for (int c = 0; c < out->out.ncols && c < 512; c++) {
+            names[c] = out->out.cols[c].name;
+            types[c] = out->out.cols[c].type;
+        }
+        sink->on_columns(sink->ctx, out->out.ncols, names, types, 1);
+    }
+    q->start_us = now_us();
+    for (int i = 0; i < q->nworkers; i++) {
+        if (q->workers[i].ntasks == 0) continue;
+        if (pthread_create(&q->workers[i].thread, NULL, worker_main, &q->workers[i]) != 0) {
+            query_fail(q, "cannot start a worker thread: %s", strerror(errno));
+            break;
+        }
+        q->workers[i].started = 1;
+    }
+    int     ended = 0;
+    int     idle_rounds = 0;
+    int64_t next_progress = q->start_us + q->progress_interval_us;
+    char *ended_flags = calloc((size_t)q->ncollect + 1, 1);
+    while (ended < q->ncollect && !stopping(q)) {
+        int progressed = 0;
+        for (int i = 0; i < q->ncollect; i++) {
+            Msg m;
+            while (!ended_flags[i] && channel_recv(&q->collect[i], &m) == 0) {
+                progressed = 1;
+                if (m.kind == MSG_BATCH) {
+                    deliver(q, sink, m.batch);
+                    channel_release(&q->collect[i], m.batch);
+                } else if (m.kind == MSG_END) {
+                    ended_flags[i] = 1;
+                    ended++;
+                }
+            }
+        }
+        if (stop && *stop) atomic_store(&q->stop, 1);
+        if (q->progress_fn && now_us() >= next_progress) {
+            QueryProgress p;
+            query_progress(q, &p);
+            q->progress_fn(q->progress_ctx, &p);
+            next_progress += q->progress_interval_us;
+        }
+        /* a LIMIT reached in the last stage ends the query */
+        if (progressed) {
+            idle_rounds = 0;
+            continue;
+        }
+        long ns = 20000L << (idle_rounds < 6 ? idle_rounds : 6);
+        if (ns > 1000000) ns = 1000000;
+        idle_rounds++;
+        struct timespec ts = {0, ns};
+        nanosleep(&ts, NULL);
+    }
+    free(ended_flags);
+    atomic_store(&q->stop, 1);
+    for (int i = 0; i < q->nworkers; i++)
+        if (q->workers[i].started) pthread_join(q->workers[i].thread, NULL);
+    if (q->sink && sink_flush(q->sink) != 0)
+        query_fail(q, "sink '%s': %s", q->plan->root->u.output.sink, sink_error(q->sink));
+    if (q->progress_fn) {
+        QueryProgress p;
+        query_progress(q, &p);
+        q->progress_fn(q->progress_ctx, &p);
+    }
+    if (atomic_load(&q->failed)) {
+        snprintf(err, cap, "%s", q->error);
+        return -1;
+    }
+    return 0;
+}
+
+void query_progress(Query *q, QueryProgress *p)
+{
+    memset(p, 0, sizeof *p);
+    p->elapsed_us = q->start_us ? now_us() - q->start_us : 0;
+    p->output_rows = atomic_load_explicit(&q->output_rows, memory_order_relaxed);
+    p->watermark = WATERMARK_MAX;
+    p->max_event_time = WATERMARK_MIN;
+    p->nstages = q->plan->nstages;
+    for (int k = 0; k < q->ntasks; k++) {
+        Task *t = q->tasks[k];
+        if (t->stage == 0) p->input_rows += atomic_load_explicit(&t->rows_in, memory_order_relaxed);
+        p->late_rows += atomic_load_explicit(&t->late_rows, memory_order_relaxed);
+        p->state_rows += atomic_load_explicit(&t->state_rows, memory_order_relaxed);
+        p->state_bytes += atomic_load_explicit(&t->state_bytes, memory_order_relaxed);
+        int64_t mt = atomic_load_explicit(&t->max_ts_pub, memory_order_relaxed);
+        if (mt > p->max_event_time) p->max_event_time = mt;
+        if (t->stage == q->plan->nstages - 1) {
+            int64_t w = atomic_load_explicit(&t->wm_pub, memory_order_relaxed);
+            if (w < p->watermark) p->watermark = w;
+        }
+    }
+    p->ntasks = q->ntasks;
+    for (int k = 0; k < q->ntasks; k++) {
+        Task   *t = q->tasks[k];
+        int64_t r = atomic_load_explicit(&t->rows_in, memory_order_relaxed);
+        if (t->stage < 16) p->stage_rows_in[t->stage] += r;
+        if (t->stage == q->plan->nstages - 1 && p->ntask_rows < 64) p->task_rows_in[p->ntask_rows++] = r;
+    }
+    for (int i = 0; i < q->nworkers; i++) p->cpu_us += atomic_load_explicit(&q->workers[i].cpu_us, memory_order_relaxed);
+    for (int i = 0; i < q->nchannels; i++) {
+        p->shuffle_rows += atomic_load_explicit(&q->channels[i].rows_sent, memory_order_relaxed);
+        p->shuffle_bytes += atomic_load_explicit(&q->channels[i].bytes_sent, memory_order_relaxed);
+    }
+}
+
+int64_t query_bad_records(Query *q, char (*msgs)[256], int max, int *nmsgs)
+{
+    int64_t total = 0;
+    *nmsgs = 0;
+    for (int k = 0; k < q->ntasks; k++) {
+        Task *t = q->tasks[k];
+        if (!t->source) continue;
+        SourceStats st;
+        source_stats(t->source, &st);   /* workers have stopped: no other thread uses it */
+        total += st.bad_records;
+        for (int i = 0; i < st.nbad_msgs && *nmsgs < max; i++)
+            snprintf(msgs[(*nmsgs)++], 256, "%s", st.bad_msgs[i]);
+    }
+    return total;
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# No allocation per row: the seed's query over 4x more events (same windows)
+# makes the same number of heap allocations, and valgrind memcheck finds no
+# error and no leak.
+source "$(dirname "$0")/lib.sh"
+command -v valgrind >/dev/null || { echo "FAIL $0: valgrind is not installed (make deps)"; echo "0 passed, 1 failed"; exit 1; }
+
+allocs() {   # EVENTS → "allocs errors leaked"
+  local sql="CREATE STREAM logs (ts TIMESTAMP, user_id BIGINT, level VARCHAR, event VARCHAR,
+      WATERMARK FOR ts AS ts - INTERVAL '10' SECOND)
+    WITH (connector = 'logs', count = '$1', rate = '2000000', users = '500', 'out-of-orderness' = '1s');
+    SELECT window_start, window_end, user_id, COUNT(*) AS crashes FROM TUMBLE(logs, ts, INTERVAL '10' SECOND)
+    WHERE level = 'CRITICAL' AND event = 'crash' GROUP BY window_start, window_end, user_id;"
+  valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
+    "$SLUICE" -q --format csv --set parallelism=2 -e "$sql" >/dev/null 2>"$T/vg" </dev/null
+  local rc=$?
+  local n
+  n=$(sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' "$T/vg" | tr -d ,)
+  echo "${n:-0} $rc"
+}
+
+read -r a1 rc1 < <(allocs 200000)
+read -r a2 rc2 < <(allocs 800000)
+if [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ]; then _ok; else _bad "valgrind memcheck clean" "exit $rc1 / $rc2: $(grep -E 'ERROR SUMMARY|definitely' "$T/vg")"; fi
+# allow a little slack for thread timing (channel batches, arena growth)
+if [ "$a1" -gt 0 ] && [ "$a2" -le $((a1 + a1 / 10 + 50)) ]; then _ok; else
+  _bad "allocations do not grow with rows" "$a1 allocs for 200k events, $a2 for 800k"; fi
+finish
