@@ -3,6 +3,8 @@
 # makes the same number of heap allocations, and valgrind memcheck finds no
 # error and no leak.
 source "$(dirname "$0")/lib.sh"
+# valgrind cannot run an AddressSanitizer build (make SAN=1): there ASan checks memory instead
+case "${BUILD:-build}" in *san*) echo "0 passed, 0 failed"; exit 0 ;; esac
 command -v valgrind >/dev/null || { echo "FAIL $0: valgrind is not installed (make deps)"; echo "0 passed, 1 failed"; exit 1; }
 
 allocs() {   # EVENTS → "allocs errors leaked"
