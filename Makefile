@@ -89,6 +89,10 @@ $(BUILD)/gen/parser/%.c $(BUILD)/gen/parser/%.h: parser/%.y
 	@rm -f $(BUILD)/gen/parser/$*.y
 	@touch $(BUILD)/gen/parser/$*.c $(BUILD)/gen/parser/$*.h   # lemon keeps an unchanged .h: mark both new
 
+# keep generated sources (make would delete them as intermediates and redo them)
+.PRECIOUS: $(BUILD)/gen/parser/%.c $(BUILD)/gen/parser/%.h
+.SECONDARY: $(GEN_C) $(GEN_H)
+
 # generated code is compiled with the same flags, less the warnings it cannot avoid
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
