@@ -1529,6 +1529,28 @@ static PlanNode *bind_aggregate(Binder *B, const AstSelect *sel, PlanNode *input
     if (win) {
         agg->u.agg.windowed = 1;
         agg->u.agg.wkind = win->u.window.kind;
+        /* the stream's 'late.sink': late rows are written there, not only counted */
+        const PlanNode *scan = win;
+        while (scan && scan->kind != PLAN_SCAN) scan = scan->input;
+        for (int i = 0; scan && i < scan->u.scan.nopts; i++) {
+            if (strcmp(scan->u.scan.opt_keys[i], "late.sink") != 0) continue;
+            const char      *name = scan->u.scan.opt_values[i];
+            const CatObject *ls = catalog_find(B->cat, name);
+            if (!ls || ls->kind != CAT_SINK)
+                return fail(B, sel->hdr.loc, "stream '%s' sends late rows to 'late.sink' = '%s', but there is no sink '%s'%s",
+                            scan->u.scan.stream, name, name, catalog_suggest(B->cat, name));
+            agg->u.agg.late_sink = astrdup(B, ls->name);
+            agg->u.agg.late_connector = astrdup(B, ls->connector);
+            agg->u.agg.late_format = astrdup(B, ls->format);
+            agg->u.agg.late_nopts = ls->nopts;
+            agg->u.agg.late_keys = arena_calloc(B->a, (size_t)ls->nopts + 1, sizeof(char *));
+            agg->u.agg.late_values = arena_calloc(B->a, (size_t)ls->nopts + 1, sizeof(char *));
+            if (!agg->u.agg.late_keys || !agg->u.agg.late_values) return oom(B);
+            for (int k = 0; k < ls->nopts; k++) {
+                agg->u.agg.late_keys[k] = astrdup(B, ls->opts[k].key);
+                agg->u.agg.late_values[k] = astrdup(B, ls->opts[k].value);
+            }
+        }
         int w = wm_col(win->input);
         if (w < 0 || w != win->u.window.time_col) {
             const char *tc = win->input->out.cols[win->u.window.time_col].name;

@@ -417,6 +417,10 @@ static void put_op(Buf *b, const PlanNode *n, const char *prefix)
                     bputs(b, "emit final rows when the watermark passes window_end");
                 else
                     bputs(b, "emit changes every emit.interval");
+                if (n->u.agg.late_sink) {
+                    NEWLINE();
+                    bprintf(b, "late rows → sink %s", n->u.agg.late_sink);
+                }
             } else {
                 bputs(b, "no window · emit changes every emit.interval · state grows with the groups");
             }
@@ -605,6 +609,7 @@ static json_t *op_json(const PlanNode *n)
         json_object_set_new(o, "aggregates", a);
         json_object_set_new(o, "windowed", json_boolean(n->u.agg.windowed));
         if (n->u.agg.windowed) json_object_set_new(o, "window", json_string(window_kind_name(n->u.agg.wkind)));
+        if (n->u.agg.late_sink) json_object_set_new(o, "lateSink", json_string(n->u.agg.late_sink));
         json_object_set_new(o, "emit", json_string(n->u.agg.emit == EMIT_MODE_FINAL ? "final" : "changes"));
         break;
     }

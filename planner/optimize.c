@@ -755,7 +755,8 @@ static PlanNode *place_exchanges(Opt *o, PlanNode *n, unsigned rules, Part *out)
         *out = after;
         if (o->p->parallelism <= 1 || !(rules & RULE_EXCHANGES)) return n;
         if (in.kind == PART_SINGLE || keys_subset(&in, req, nreq)) return n;   /* already there */
-        if (rules & RULE_TWO_PHASE_AGG) return split_aggregate(o, n, req, nreq);
+        /* with a late sink the aggregate sees raw rows, so it can hand the late ones on */
+        if ((rules & RULE_TWO_PHASE_AGG) && !n->u.agg.late_sink) return split_aggregate(o, n, req, nreq);
         n->input = exchange_over(o, n->input, nreq ? PART_HASH : PART_SINGLE, req, nreq);
         return n->input ? n : NULL;
     }

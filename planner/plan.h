@@ -146,6 +146,12 @@ struct PlanNode {
             int        wend_key;        /* index into keys of window_end, or -1   */
             WindowKind wkind;
             EmitMode   emit;
+            /* 'late.sink' of the source stream: late rows go to this sink
+             * (the aggregate then runs in one phase, on raw rows) */
+            const char  *late_sink;
+            const char  *late_connector, *late_format;
+            int          late_nopts;
+            const char **late_keys, **late_values;
         } agg;
         struct {              /* PLAN_JOIN: out = left columns, then right columns */
             JoinKind   kind;

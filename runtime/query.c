@@ -41,6 +41,7 @@
 #include "exec/batch_copy.h"
 #include "exec/expr_eval.h"
 #include "exec/hash.h"
+#include "exec/timefmt.h"
 #include "exec/window.h"
 #include "runtime/channel.h"
 #include "runtime/connectors/sink.h"
@@ -63,6 +64,9 @@ typedef struct OpState {
     AggOp          *agg;        /* AGGREGATE                                */
     int             pushes;     /* AGGREGATE PARTIAL: batches since flush   */
     int             changes;    /* AGGREGATE with EMIT CHANGES: out has a leading op column */
+    int64_t         last_wm;    /* AGGREGATE: the watermark it was last advanced to */
+    Batch           late;       /* AGGREGATE with a late sink: late rows + reason */
+    int             has_late;
     int64_t         limit_left; /* LIMIT                                    */
 } OpState;
 
@@ -143,6 +147,8 @@ struct Query {
     QueryProgressFn progress_fn;
     void           *progress_ctx;
     int64_t         progress_interval_us;
+    Sink           *late_sink;    /* 'late.sink' of the stream, shared by the tasks */
+    pthread_mutex_t late_lock;
 };
 
 void query_on_progress(Query *q, QueryProgressFn fn, void *ctx, int64_t interval_us)
@@ -375,6 +381,45 @@ static int agg_emit(Task *t, int i, int how, int64_t wm)
     return 0;
 }
 
+/* Rows of b whose window has already been emitted go to the late sink, with
+ * the reason; the aggregate then drops (and counts) them as usual. */
+static int write_late(Task *t, OpState *s, const Batch *b)
+{
+    const PlanNode *n = s->node;
+    const Vector   *ve = &b->cols[n->u.agg.keys[n->u.agg.wend_key]];
+    uint32_t        rows[SLUICE_VECTOR_SIZE];
+    int             k = 0;
+    for (int i = 0; i < b->count; i++) {
+        int r = b->sel ? (int)b->sel[i] : i;
+        if (vector_is_null(ve, r) || vector_i64(ve)[vector_index(ve, r)] <= s->last_wm) rows[k++] = (uint32_t)r;
+    }
+    if (k == 0) return 0;
+    Batch *lb = &s->late;
+    batch_reset(lb);
+    int nin = n->input->out.ncols;
+    for (int c = 0; c < nin; c++)
+        if (vector_gather(&lb->cols[c], 0, &b->cols[c], rows, k) != 0) goto oom;
+    char wmtext[TS_FORMAT_MAX], reason[128];
+    ts_format(s->last_wm, wmtext, sizeof wmtext, 0);
+    snprintf(reason, sizeof reason, "window already closed: watermark at %s", wmtext);
+    for (int i = 0; i < k; i++) {
+        if (vector_set_str(&lb->cols[nin], i, reason, strlen(reason)) != 0) goto oom;
+        vector_i64(&lb->cols[nin + 1])[i] = s->last_wm;
+    }
+    lb->nrows = lb->count = k;
+    pthread_mutex_lock(&t->q->late_lock);
+    int rc = sink_write(t->q->late_sink, lb);
+    pthread_mutex_unlock(&t->q->late_lock);
+    if (rc != 0) {
+        query_fail(t->q, "late sink '%s': %s", n->u.agg.late_sink, sink_error(t->q->late_sink));
+        return -1;
+    }
+    return 0;
+oom:
+    query_fail(t->q, "out of memory");
+    return -1;
+}
+
 static int push(Task *t, int i, Batch *b)
 {
     for (; i < t->nops; i++) {
@@ -428,6 +473,7 @@ static int push(Task *t, int i, Batch *b)
             return 0;
         }
         case PLAN_AGGREGATE:
+            if (s->has_late && s->last_wm != WATERMARK_MIN && write_late(t, s, b)) return -1;
             if (agg_op_push(s->agg, b) != 0) {
                 query_fail(t->q, "aggregation failed (out of memory?)");
                 return -1;
@@ -471,6 +517,7 @@ static int advance(Task *t, int64_t wm)
             if (agg_emit(t, i, 1, 0)) return -1;
         } else if (n->u.agg.windowed) {
             if (agg_emit(t, i, 0, wm)) return -1;
+            s->last_wm = wm;
         } else if (wm == WATERMARK_MAX) {
             if (agg_emit(t, i, 1, 0)) return -1;   /* end of input: the last changes */
         }
@@ -785,6 +832,40 @@ static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, 
             snprintf(err, cap, "cannot run the aggregate: %s", why);
             return -1;
         }
+        s->last_wm = WATERMARK_MIN;
+        if (n->u.agg.late_sink && n->u.agg.mode != AGG_PARTIAL && n->u.agg.windowed) {
+            SqlType     ltypes[258];
+            const char *lnames[258];
+            for (int c = 0; c < nin; c++) {
+                ltypes[c] = types[c];
+                lnames[c] = n->input->out.cols[c].name;
+            }
+            ltypes[nin] = TYPE_VARCHAR;
+            lnames[nin] = "late_reason";
+            ltypes[nin + 1] = TYPE_TIMESTAMP;
+            lnames[nin + 1] = "watermark";
+            if (batch_init(&s->late, nin + 2, ltypes, SLUICE_VECTOR_SIZE) != 0) goto oom;
+            s->has_late = 1;
+            pthread_mutex_lock(&q->late_lock);
+            if (!q->late_sink) {
+                ConnSpec cs = {0};
+                cs.connector = n->u.agg.late_connector;
+                cs.format = n->u.agg.late_format;
+                cs.nopts = n->u.agg.late_nopts;
+                cs.opt_keys = n->u.agg.late_keys;
+                cs.opt_values = n->u.agg.late_values;
+                cs.ncols = nin + 2;
+                cs.col_names = lnames;
+                cs.col_types = ltypes;
+                cs.ntasks = 1;
+                q->late_sink = sink_open(&cs, why, sizeof why);
+            }
+            pthread_mutex_unlock(&q->late_lock);
+            if (!q->late_sink) {
+                snprintf(err, cap, "late sink '%s': %s", n->u.agg.late_sink, why);
+                return -1;
+            }
+        }
         SqlType otypes[512];
         int     nout = agg_op_output_types(s->agg, otypes);
         if (batch_init(&s->out, nout, otypes, SLUICE_VECTOR_SIZE) != 0) goto oom;
@@ -828,6 +909,7 @@ static void op_destroy(OpState *s)
     }
     if (s->has_out) batch_destroy(&s->out);
     if (s->win) window_op_free(s->win);
+    if (s->has_late) batch_destroy(&s->late);
     if (s->agg) agg_op_free(s->agg);
 }
 
@@ -920,6 +1002,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
         return NULL;
     }
     pthread_mutex_init(&q->error_lock, NULL);
+    pthread_mutex_init(&q->late_lock, NULL);
     q->plan = plan;
     q->settings = settings;
     q->nworkers = plan->parallelism > 0 ? plan->parallelism : 1;
@@ -1080,7 +1163,9 @@ void query_free(Query *q)
     free(q->collect);
     free(q->stage_first);
     if (q->sink) sink_close(q->sink);
+    if (q->late_sink) sink_close(q->late_sink);
     pthread_mutex_destroy(&q->error_lock);
+    pthread_mutex_destroy(&q->late_lock);
     free(q);
 }
 
@@ -1164,6 +1249,7 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
         if (q->workers[i].started) pthread_join(q->workers[i].thread, NULL);
     if (q->sink && sink_flush(q->sink) != 0)
         query_fail(q, "sink '%s': %s", q->plan->root->u.output.sink, sink_error(q->sink));
+    if (q->late_sink && sink_flush(q->late_sink) != 0) query_fail(q, "late sink: %s", sink_error(q->late_sink));
     if (q->progress_fn) {
         QueryProgress p;
         query_progress(q, &p);

@@ -34,4 +34,18 @@ for p in 1 2; do
   if [ "$late" -eq 0 ] && [ "$sum" -eq 50000 ]; then _ok; else
     _bad "a delay covering the disorder drops nothing (parallelism $p)" "counted $sum, late $late"; fi
 done
+# 'late.sink': every late row is written there with its reason, and the
+# aggregate runs in one phase so nothing is lost: counted + late = all rows
+for p in 1 2; do
+  "$SLUICE" -q --format csv --set parallelism=$p -e "
+    CREATE SINK late_rows WITH (connector = 'file', path = '$T/late$p.jsonl', format = 'json');
+    CREATE STREAM g (ts TIMESTAMP, user_id BIGINT, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+    WITH (connector = 'logs', count = '50000', seed = '11', 'out-of-orderness' = '10s', 'late.sink' = 'late_rows');
+    SELECT window_start, COUNT(*) AS n FROM TUMBLE(g, ts, INTERVAL '1' SECOND) GROUP BY window_start, window_end;" \
+    >"$T/out" 2>"$T/err" </dev/null
+  sum=$(tail -n +2 "$T/out" | awk -F, '{s += $2} END {print s + 0}')
+  nlate=$(wc -l < "$T/late$p.jsonl" 2>/dev/null || echo 0)
+  if [ "$nlate" -gt 0 ] && [ $((sum + nlate)) -eq 50000 ] && grep -q '"late_reason":"window already closed' "$T/late$p.jsonl"; then _ok; else
+    _bad "late.sink receives every late row (parallelism $p)" "counted $sum, late file $nlate rows; $(head -c 200 "$T/err")"; fi
+done
 finish
