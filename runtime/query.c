@@ -633,14 +633,17 @@ static int source_step(Task *t)
  * WATERMARK_MAX when all ended; unchanged when all are idle. */
 static int input_watermark(Task *t, int64_t *wm)
 {
-    int64_t m = WATERMARK_MAX;
+    int64_t m = WATERMARK_MAX, idle_max = WATERMARK_MIN;
     int     active = 0, ended = 0;
     for (int i = 0; i < t->nin; i++) {
         if (t->in_done[i] == 2) {
             ended++;
             continue;
         }
-        if (t->in_done[i] == 1) continue;
+        if (t->in_done[i] == 1) {
+            if (t->in_wm[i] > idle_max) idle_max = t->in_wm[i];
+            continue;
+        }
         active++;
         if (t->in_wm[i] < m) m = t->in_wm[i];
     }
@@ -648,7 +651,12 @@ static int input_watermark(Task *t, int64_t *wm)
         *wm = WATERMARK_MAX;
         return 1;
     }
-    if (active == 0) return 0;
+    if (active == 0) {
+        /* every input is idle: as Flink does, the largest of their watermarks */
+        if (idle_max == WATERMARK_MIN) return 0;
+        *wm = idle_max;
+        return 1;
+    }
     *wm = m;
     return 1;
 }
@@ -1198,6 +1206,8 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
         sink->on_columns(sink->ctx, out->out.ncols, names, types, 1);
     }
     q->start_us = now_us();
+    /* a source that never produces a row goes idle after the timeout, too */
+    for (int k = 0; k < q->ntasks; k++) q->tasks[k]->last_data_us = q->start_us;
     for (int i = 0; i < q->nworkers; i++) {
         if (q->workers[i].ntasks == 0) continue;
         if (pthread_create(&q->workers[i].thread, NULL, worker_main, &q->workers[i]) != 0) {
