@@ -651,3 +651,13 @@ int sql_is_complete(const char *text, size_t len)
         complete = code == TK_SEMI;
     }
 }
+
+int sql_errorf(SqlError *err, int loc, const char *fmt, ...)
+{
+    va_list ap;
+    err->loc = loc;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}

@@ -43,6 +43,10 @@ typedef struct SqlParse {
 SqlParse *sql_parse(const char *text, size_t len);
 void      sql_parse_free(SqlParse *p);
 
+/* Fill *err with loc and a printf-style message; returns -1 (so callers can
+ * `return sql_errorf(err, loc, "…", …);`). */
+int sql_errorf(SqlError *err, int loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Line and column (both 1-based, column counted in bytes) of byte offset loc. */
 void sql_line_col(const char *text, size_t len, int loc, int *line, int *col);
 

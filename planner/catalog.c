@@ -218,21 +218,10 @@ static int add_object(Catalog *c, CatObject *o)
     return 0;
 }
 
-static int errf(SqlError *err, int loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-#include <stdarg.h>
-static int errf(SqlError *err, int loc, const char *fmt, ...)
-{
-    va_list ap;
-    err->loc = loc;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int oom(SqlError *err)
 {
-    return errf(err, -1, "out of memory");
+    return sql_errorf(err, -1, "out of memory");
 }
 
 /* Is the name free? */
@@ -246,7 +235,7 @@ static int check_new_name(Catalog *c, const char *name, int if_not_exists, int l
         *skip = 1;
         return 0;
     }
-    return errf(err, loc, "%s '%s' already exists", cat_kind_name(o->kind), name);
+    return sql_errorf(err, loc, "%s '%s' already exists", cat_kind_name(o->kind), name);
 }
 
 static SqlType map_type(AstTypeName t)
@@ -271,7 +260,7 @@ static int copy_columns(CatObject *o, const AstList *cols, SqlError *err)
         const AstColumnDef *cd = AST_AS(AstColumnDef, cols->items[i]);
         for (int k = 0; k < i; k++)
             if (strcmp(o->cols[k].name, cd->name) == 0)
-                return errf(err, cd->hdr.loc, "column '%s' is declared twice", cd->name);
+                return sql_errorf(err, cd->hdr.loc, "column '%s' is declared twice", cd->name);
         o->cols[i].name = strdup(cd->name);
         if (!o->cols[i].name) return oom(err);
         o->cols[i].type = map_type(cd->type.name);
@@ -343,14 +332,14 @@ static int check_value(const OptDef *d, const AstOption *opt, SqlError *err)
         {
             char list[256];
             enum_list(d->values, list, sizeof list);
-            return errf(err, opt->value_loc, "option '%s' must be one of %s; got '%s'", opt->key,
+            return sql_errorf(err, opt->value_loc, "option '%s' must be one of %s; got '%s'", opt->key,
                         list, v);
         }
     case OPT_COUNT: {
         errno = 0;
         long long n = strtoll(v, &end, 10);
         if (end == v || *end || errno || n < 0)
-            return errf(err, opt->value_loc, "option '%s' needs a whole number >= 0; got '%s'",
+            return sql_errorf(err, opt->value_loc, "option '%s' needs a whole number >= 0; got '%s'",
                         opt->key, v);
         return 0;
     }
@@ -358,16 +347,16 @@ static int check_value(const OptDef *d, const AstOption *opt, SqlError *err)
         errno = 0;
         double x = strtod(v, &end);
         if (end == v || *end || errno || !isfinite(x))
-            return errf(err, opt->value_loc, "option '%s' needs a number; got '%s'", opt->key, v);
+            return sql_errorf(err, opt->value_loc, "option '%s' needs a number; got '%s'", opt->key, v);
         return 0;
     }
     case OPT_BOOL:
         if (!strcasecmp(v, "true") || !strcasecmp(v, "false")) return 0;
-        return errf(err, opt->value_loc, "option '%s' needs true or false; got '%s'", opt->key, v);
+        return sql_errorf(err, opt->value_loc, "option '%s' needs true or false; got '%s'", opt->key, v);
     case OPT_DURATION: {
         int64_t us;
         if (interval_parse(v, strlen(v), &us) == 0 && us >= 0) return 0;
-        return errf(err, opt->value_loc,
+        return sql_errorf(err, opt->value_loc,
                     "option '%s' needs a duration like '5s' or '200ms'; got '%s'", opt->key, v);
     }
     }
@@ -384,7 +373,7 @@ static int copy_options(CatObject *o, const AstList *opts, int want_source, int 
         const AstOption *op = AST_AS(AstOption, opts->items[i]);
         for (int k = 0; k < i; k++)
             if (strcasecmp(AST_AS(AstOption, opts->items[k])->key, op->key) == 0)
-                return errf(err, op->hdr.loc, "option '%s' is given twice", op->key);
+                return sql_errorf(err, op->hdr.loc, "option '%s' is given twice", op->key);
         if (strcasecmp(op->key, "connector") == 0) conn = op;
     }
     if (!conn) {
@@ -394,20 +383,20 @@ static int copy_options(CatObject *o, const AstList *opts, int want_source, int 
             if (list[0]) strcat(list, ", ");
             strcat(list, connectors[i].name);
         }
-        return errf(err, stmt_loc, "a %s needs WITH (connector = '…'): one of %s", what, list);
+        return sql_errorf(err, stmt_loc, "a %s needs WITH (connector = '…'): one of %s", what, list);
     }
     const ConnectorDef *cd = find_connector(conn->value);
     if (!cd) {
-        errf(err, conn->value_loc, "unknown connector '%s'", conn->value);
+        sql_errorf(err, conn->value_loc, "unknown connector '%s'", conn->value);
         name_append_suggestion(err->msg, sizeof err->msg, conn->value,
                                (const char *const *)connector_names, NCONNECTORS);
         return -1;
     }
     if (want_source && !cd->source)
-        return errf(err, conn->hdr.loc, "connector '%s' can only be a sink, not a stream",
+        return sql_errorf(err, conn->hdr.loc, "connector '%s' can only be a sink, not a stream",
                     cd->name);
     if (!want_source && !cd->sink)
-        return errf(err, conn->hdr.loc,
+        return sql_errorf(err, conn->hdr.loc,
                     "connector '%s' can only be a stream source, not a sink (sinks: kafka, file, stdout)",
                     cd->name);
 
@@ -421,7 +410,7 @@ static int copy_options(CatObject *o, const AstList *opts, int want_source, int 
             size_t      n = 0;
             for (const OptDef *x = cd->opts; x->key && n < 32; x++)
                 if (!strchr(x->key, '*')) names[n++] = x->key;
-            errf(err, op->hdr.loc, "unknown option '%s' for connector '%s'", op->key, cd->name);
+            sql_errorf(err, op->hdr.loc, "unknown option '%s' for connector '%s'", op->key, cd->name);
             name_append_suggestion(err->msg, sizeof err->msg, op->key, names, n);
             return -1;
         }
@@ -435,7 +424,7 @@ static int copy_options(CatObject *o, const AstList *opts, int want_source, int 
     }
     for (const OptDef *d = cd->opts; d->key; d++)
         if (d->required && !cat_option(o, d->key))
-            return errf(err, stmt_loc, "connector '%s' needs option '%s'", cd->name, d->key);
+            return sql_errorf(err, stmt_loc, "connector '%s' needs option '%s'", cd->name, d->key);
     o->connector = strdup(cd->name);
     if (!o->connector) return oom(err);
     if (cd->has_format || find_opt(cd, "format")) {
@@ -459,13 +448,13 @@ static int copy_watermark(CatObject *o, const AstWatermark *wm, SqlError *err)
         const char **names = malloc((o->ncols > 0 ? (size_t)o->ncols : 1) * sizeof *names);
         if (!names) return oom(err);
         for (int i = 0; i < o->ncols; i++) names[i] = o->cols[i].name;
-        errf(err, wm->hdr.loc, "WATERMARK FOR names unknown column '%s'", wm->column);
+        sql_errorf(err, wm->hdr.loc, "WATERMARK FOR names unknown column '%s'", wm->column);
         name_append_suggestion(err->msg, sizeof err->msg, wm->column, names, (size_t)o->ncols);
         free(names);
         return -1;
     }
     if (o->cols[col].type != TYPE_TIMESTAMP)
-        return errf(err, wm->hdr.loc,
+        return sql_errorf(err, wm->hdr.loc,
                     "WATERMARK FOR needs a TIMESTAMP column; '%s' is %s", wm->column,
                     sql_type_name(o->cols[col].type));
     const AstNode *e = wm->expr;
@@ -487,7 +476,7 @@ static int copy_watermark(CatObject *o, const AstWatermark *wm, SqlError *err)
         }
     }
     if (!ok)
-        return errf(err, e ? e->loc : wm->hdr.loc,
+        return sql_errorf(err, e ? e->loc : wm->hdr.loc,
                     "WATERMARK expression must be '%s' or '%s - INTERVAL …' with a delay >= 0",
                     wm->column, wm->column);
     o->wm_col = col;
@@ -501,7 +490,7 @@ int catalog_create_stream(Catalog *c, const AstCreateStream *st, SqlError *err)
     if (check_new_name(c, st->name, st->if_not_exists, st->hdr.loc, &skip, err)) return -1;
     if (skip) return 0;
     if (st->columns.n == 0)
-        return errf(err, st->hdr.loc, "stream '%s' needs at least one column", st->name);
+        return sql_errorf(err, st->hdr.loc, "stream '%s' needs at least one column", st->name);
     CatObject *o = calloc(1, sizeof *o);
     if (!o) return oom(err);
     o->kind = CAT_STREAM;
@@ -560,7 +549,7 @@ int catalog_drop(Catalog *c, const AstDrop *st, SqlError *err)
         CatObject *o = c->objs[i];
         if (strcmp(o->name, st->name) != 0) continue;
         if (o->kind != want)
-            return errf(err, st->hdr.loc, "'%s' is a %s, not a %s: use DROP %s", st->name,
+            return sql_errorf(err, st->hdr.loc, "'%s' is a %s, not a %s: use DROP %s", st->name,
                         cat_kind_name(o->kind), cat_kind_name(want),
                         o->kind == CAT_STREAM ? "STREAM" : o->kind == CAT_SINK ? "SINK" : "VIEW");
         object_free(o);
@@ -569,7 +558,7 @@ int catalog_drop(Catalog *c, const AstDrop *st, SqlError *err)
         return 0;
     }
     if (st->if_exists) return 0;
-    errf(err, st->hdr.loc, "%s '%s' does not exist", cat_kind_name(want), st->name);
+    sql_errorf(err, st->hdr.loc, "%s '%s' does not exist", cat_kind_name(want), st->name);
     const char *hint = catalog_suggest(c, st->name);
     size_t      used = strlen(err->msg);
     snprintf(err->msg + used, sizeof err->msg - used, "%s", hint);

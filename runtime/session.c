@@ -86,16 +86,6 @@ int session_set(Session *s, const char *key, const char *value, SqlError *err)
     return settings_set(&s->settings, key, value, err);
 }
 
-static int errf(SqlError *err, int loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int errf(SqlError *err, int loc, const char *fmt, ...)
-{
-    va_list ap;
-    err->loc = loc;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- text result sets ---------------------------------------------------- */
 
@@ -181,7 +171,7 @@ static int show(Session *s, const AstShow *st, const ResultSink *sink, SqlError 
             text_row(&t, row);
         }
         text_end(&t, "SHOW STREAMS");
-        return t.failed ? errf(err, st->hdr.loc, "out of memory") : 0;
+        return t.failed ? sql_errorf(err, st->hdr.loc, "out of memory") : 0;
     }
     case OBJ_SINK: {
         static const char *const names[] = {"name", "connector", "format"};
@@ -192,7 +182,7 @@ static int show(Session *s, const AstShow *st, const ResultSink *sink, SqlError 
             text_row(&t, row);
         }
         text_end(&t, "SHOW SINKS");
-        return t.failed ? errf(err, st->hdr.loc, "out of memory") : 0;
+        return t.failed ? sql_errorf(err, st->hdr.loc, "out of memory") : 0;
     }
     case OBJ_VIEW: {
         static const char *const names[] = {"name", "query"};
@@ -203,7 +193,7 @@ static int show(Session *s, const AstShow *st, const ResultSink *sink, SqlError 
             text_row(&t, row);
         }
         text_end(&t, "SHOW VIEWS");
-        return t.failed ? errf(err, st->hdr.loc, "out of memory") : 0;
+        return t.failed ? sql_errorf(err, st->hdr.loc, "out of memory") : 0;
     }
     case OBJ_QUERY: {
         /* No query runs in the background yet: the list is truly empty. */
@@ -213,27 +203,27 @@ static int show(Session *s, const AstShow *st, const ResultSink *sink, SqlError 
         return 0;
     }
     }
-    return errf(err, st->hdr.loc, "out of memory");
+    return sql_errorf(err, st->hdr.loc, "out of memory");
 }
 
 static int describe(Session *s, const AstDescribe *st, const ResultSink *sink, SqlError *err)
 {
-    if (st->query) return errf(err, st->hdr.loc, "no query with id '%s'", st->name);
+    if (st->query) return sql_errorf(err, st->hdr.loc, "no query with id '%s'", st->name);
     const CatObject *o = catalog_find(s->catalog, st->name);
     if (!o)
-        return errf(err, st->hdr.loc, "no stream, sink or view named '%s'%s", st->name,
+        return sql_errorf(err, st->hdr.loc, "no stream, sink or view named '%s'%s", st->name,
                     catalog_suggest(s->catalog, st->name));
     TextResult t;
     if (o->kind == CAT_VIEW) {
         static const char *const names[] = {"name", "query"};
-        if (text_begin(&t, sink, 2, names)) return errf(err, st->hdr.loc, "out of memory");
+        if (text_begin(&t, sink, 2, names)) return sql_errorf(err, st->hdr.loc, "out of memory");
         const char *row[] = {o->name, o->view_sql};
         text_row(&t, row);
         text_end(&t, "DESCRIBE");
         return 0;
     }
     static const char *const names[] = {"column", "type", "watermark"};
-    if (text_begin(&t, sink, 3, names)) return errf(err, st->hdr.loc, "out of memory");
+    if (text_begin(&t, sink, 3, names)) return sql_errorf(err, st->hdr.loc, "out of memory");
     for (int i = 0; i < o->ncols; i++) {
         char type[48], wm[128] = "";
         if (o->cols[i].param >= 0)
@@ -245,7 +235,7 @@ static int describe(Session *s, const AstDescribe *st, const ResultSink *sink, S
         text_row(&t, row);
     }
     text_end(&t, "DESCRIBE");
-    return t.failed ? errf(err, st->hdr.loc, "out of memory") : 0;
+    return t.failed ? sql_errorf(err, st->hdr.loc, "out of memory") : 0;
 }
 
 /* ---- SET / RESET ---------------------------------------------------------- */
@@ -256,7 +246,7 @@ static int set(Session *s, const AstSet *st, const ResultSink *sink, SqlError *e
     if (!st->key) {
         static const char *const names[] = {"key", "value", "description"};
         TextResult t;
-        if (text_begin(&t, sink, 3, names)) return errf(err, st->hdr.loc, "out of memory");
+        if (text_begin(&t, sink, 3, names)) return sql_errorf(err, st->hdr.loc, "out of memory");
         const char *key, *desc;
         char        value[512];
         for (int i = 0; settings_describe(&s->settings, i, &key, value, sizeof value, &desc) == 0; i++) {
@@ -278,7 +268,7 @@ static int set(Session *s, const AstSet *st, const ResultSink *sink, SqlError *e
     } else if (v && v->text) {
         rc = settings_set(&s->settings, st->key, v->text, err);
     } else {
-        return errf(err, v ? v->hdr.loc : st->hdr.loc, "SET %s needs a value", st->key);
+        return sql_errorf(err, v ? v->hdr.loc : st->hdr.loc, "SET %s needs a value", st->key);
     }
     if (rc != 0) {
         if (v) err->loc = v->hdr.loc;
@@ -422,10 +412,10 @@ static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const Res
 {
     char why[512];
     if (plan_has(plan->root, PLAN_JOIN))
-        return errf(err, stmt->loc,
+        return sql_errorf(err, stmt->loc,
                     "joins are planned (see EXPLAIN) but the runtime does not execute them yet");
     Query *q = query_new(plan, &s->settings, why, sizeof why);
-    if (!q) return errf(err, stmt->loc, "%s", why);
+    if (!q) return sql_errorf(err, stmt->loc, "%s", why);
     char           qid[32];
     ProgressWriter pw;
     snprintf(qid, sizeof qid, "q%d", ++s->nqueries);
@@ -452,7 +442,7 @@ static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const Res
         sink->on_notice(sink->ctx, msg);
         for (int i = 0; i < nbad; i++) sink->on_notice(sink->ctx, bad[i]);
     }
-    if (rc != 0) return errf(err, stmt->loc, "query failed: %s", why);
+    if (rc != 0) return sql_errorf(err, stmt->loc, "query failed: %s", why);
     char tag[160];
     if (IS_A(stmt, AST_INSERT))
         snprintf(tag, sizeof tag, "INSERT %lld", (long long)p.output_rows);
@@ -471,14 +461,14 @@ static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const Res
 static int explain(Session *s, const AstExplain *st, const ResultSink *sink, SqlError *err)
 {
     if (st->analyze)
-        return errf(err, st->hdr.loc,
+        return sql_errorf(err, st->hdr.loc,
                     "EXPLAIN ANALYZE needs a running query, and the streaming runtime is still being built: "
                     "use EXPLAIN for the plan");
     Plan *plan = plan_query(s, st->stmt, sink, err);
     if (!plan) return -1;
     char *text = st->json ? explain_json(plan) : explain_text(plan);
     plan_free(plan);
-    if (!text) return errf(err, st->hdr.loc, "out of memory");
+    if (!text) return sql_errorf(err, st->hdr.loc, "out of memory");
     if (sink && sink->on_text) {
         size_t n = strlen(text);
         if (st->json && (n == 0 || text[n - 1] != '\n')) {
@@ -533,7 +523,7 @@ static int exec_stmt(Session *s, const AstNode *n, const ResultSink *sink, SqlEr
         return 0;
     }
     case AST_STOP_QUERY:
-        return errf(err, n->loc, "no running query with id '%s'", AST_AS(AstStopQuery, n)->id);
+        return sql_errorf(err, n->loc, "no running query with id '%s'", AST_AS(AstStopQuery, n)->id);
     case AST_EXPLAIN:
         return explain(s, AST_AS(AstExplain, n), sink, err);
     case AST_SELECT:
@@ -545,14 +535,14 @@ static int exec_stmt(Session *s, const AstNode *n, const ResultSink *sink, SqlEr
         return rc;
     }
     default:
-        return errf(err, n->loc, "unexpected statement");
+        return sql_errorf(err, n->loc, "unexpected statement");
     }
 }
 
 int session_exec(Session *s, const char *text, size_t len, const ResultSink *sink, SqlError *err)
 {
     SqlParse *p = sql_parse(text, len);
-    if (!p) return errf(err, -1, "out of memory");
+    if (!p) return sql_errorf(err, -1, "out of memory");
     if (p->nerrors > 0) {
         *err = p->errors[0];
         sql_parse_free(p);
