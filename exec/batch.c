@@ -99,6 +99,7 @@ void batch_destroy(Batch *b)
     free(b->cols);
     free(b->sel_buf);
     free(b->scratch);
+    free(b->ops_buf);
     arena_free(&b->arena);
     memset(b, 0, sizeof *b);
     arena_init(&b->arena, BATCH_ARENA_CHUNK);
@@ -111,6 +112,13 @@ void batch_reset(Batch *b)
     b->nrows = 0;
     b->count = 0;
     b->sel = NULL;
+    b->ops = NULL;
+}
+
+uint8_t *batch_ops_buf(Batch *b)
+{
+    if (!b->ops_buf) b->ops_buf = calloc((size_t)(b->capacity > 0 ? b->capacity : 1), 1);
+    return b->ops_buf;
 }
 
 void batch_set_nrows(Batch *b, int n)
@@ -143,6 +151,12 @@ void batch_compact(Batch *b)
             gather_validity(scratch_bits(b), v->validity, words, b->sel, b->count);
             memcpy(v->validity, scratch_bits(b), words * sizeof(uint64_t));
         }
+    }
+    uint8_t *ops = b->ops ? batch_ops_buf(b) : NULL;
+    if (ops) {
+        gather_values(scratch_values(b), b->ops, 1, b->sel, b->count);
+        memcpy(ops, scratch_values(b), (size_t)b->count);
+        b->ops = ops;
     }
     b->sel = NULL;
     b->nrows = b->count;

@@ -67,7 +67,19 @@ typedef struct Batch {
     uint32_t       *sel_buf;    /* owned, capacity entries, for the batch's own sel  */
     void           *scratch;    /* owned gather buffer for batch_compact             */
     Arena           arena;      /* owns the string bytes of every VARCHAR column     */
+    const uint8_t  *ops;        /* changelog rows (EMIT CHANGES): per physical row  */
+                                /* BATCH_OP_INSERT/UPDATE/DELETE; NULL: all inserts */
+    uint8_t        *ops_buf;    /* owned, capacity entries, allocated on first use   */
 } Batch;
+
+/* The kind of a changelog row (the shell shows +I, +U, -D). */
+#define BATCH_OP_INSERT 0
+#define BATCH_OP_UPDATE 1
+#define BATCH_OP_DELETE 2
+
+/* The batch's own ops buffer (capacity entries), allocated on first use;
+ * NULL when out of memory. Setting b->ops = it makes the marks live. */
+uint8_t *batch_ops_buf(Batch *b);
 
 /* Allocate a batch of ncols columns of the given types and `capacity` rows
  * (<= 0: SLUICE_VECTOR_SIZE). 0, or -1 on OOM or a bad type (then the batch

@@ -91,6 +91,15 @@ int batch_append_rows(Batch *dst, const Batch *src, const uint32_t *rows, int n)
         if (v->kind == VECTOR_CONSTANT) vector_flatten(v, dst->nrows);
         if (vector_gather(v, dst->nrows, &src->cols[c], rows, n) != 0) return -1;
     }
+    /* changelog marks travel with their rows */
+    if (src->ops || dst->ops) {
+        uint8_t *ops = batch_ops_buf(dst);
+        if (!ops) return -1;
+        if (!dst->ops) memset(ops, BATCH_OP_INSERT, (size_t)dst->nrows);
+        for (int i = 0; i < n; i++)
+            ops[dst->nrows + i] = src->ops ? src->ops[rows ? rows[i] : (uint32_t)i] : BATCH_OP_INSERT;
+        dst->ops = ops;
+    }
     dst->nrows += n;
     dst->count = dst->nrows;
     return 0;

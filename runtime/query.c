@@ -148,6 +148,8 @@ struct Query {
     void           *progress_ctx;
     int64_t         progress_interval_us;
     Sink           *late_sink;    /* 'late.sink' of the stream, shared by the tasks */
+    Batch           changes_view; /* EMIT CHANGES: the collector's view with an op column */
+    Vector          changes_op;
     pthread_mutex_t late_lock;
 };
 
@@ -368,10 +370,18 @@ static int agg_emit(Task *t, int i, int how, int64_t wm)
         if (s->out.count == 0) continue;
         if (s->changes) {
             /* the leading op column (+I/+U/-D) is not part of the plan's
-             * schema: pass a view without it */
+             * schema: it becomes the batch's changelog marks */
+            uint8_t *ops = batch_ops_buf(&s->out);
+            if (!ops) {
+                query_fail(t->q, "out of memory");
+                return -1;
+            }
+            const int64_t *op = vector_i64(&s->out.cols[0]);
+            for (int r = 0; r < s->out.nrows; r++) ops[r] = (uint8_t)op[r];
             Batch view = s->out;
             view.cols = s->out.cols + 1;
             view.ncols = s->out.ncols - 1;
+            view.ops = ops;
             if (push(t, i + 1, &view)) return -1;
         } else if (push(t, i + 1, &s->out)) {
             return -1;
@@ -444,6 +454,15 @@ static int push(Task *t, int i, Batch *b)
                 }
             }
             s->out.nrows = s->out.count = b->count;
+            if (b->ops) {
+                uint8_t *ops = batch_ops_buf(&s->out);
+                if (!ops) {
+                    query_fail(t->q, "out of memory");
+                    return -1;
+                }
+                for (int r = 0; r < b->count; r++) ops[r] = b->ops[b->sel ? b->sel[r] : (uint32_t)r];
+                s->out.ops = ops;
+            }
             b = &s->out;
             break;
         }
@@ -1105,6 +1124,14 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
             t->out[0] = &q->collect[i];
         }
     }
+    /* a changelog query's output gets an `op` column in front (see with_ops) */
+    if (plan->emit == EMIT_MODE_CHANGES) {
+        if (vector_init(&q->changes_op, TYPE_VARCHAR, SLUICE_VECTOR_SIZE) != 0) goto oom;
+        q->changes_view.cols = calloc((size_t)plan->root->out.ncols + 1, sizeof(Vector));
+        if (!q->changes_view.cols) goto oom;
+        q->changes_view.cols[0] = q->changes_op;
+        q->changes_view.capacity = SLUICE_VECTOR_SIZE;
+    }
     /* per-task scratch */
     for (int k = 0; k < q->ntasks; k++) {
         Task *t = q->tasks[k];
@@ -1129,16 +1156,21 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
         const char     *names[512];
         SqlType         types[512];
         ConnSpec        cs = {0};
-        for (int c = 0; c < o->out.ncols; c++) {
-            names[c] = o->out.cols[c].name;
-            types[c] = o->out.cols[c].type;
+        int k = 0;
+        if (plan->emit == EMIT_MODE_CHANGES) {   /* a changelog: the op column first */
+            names[k] = "op";
+            types[k++] = TYPE_VARCHAR;
+        }
+        for (int c = 0; c < o->out.ncols && k < 512; c++) {
+            names[k] = o->out.cols[c].name;
+            types[k++] = o->out.cols[c].type;
         }
         cs.connector = o->u.output.connector;
         cs.format = o->u.output.format;
         cs.nopts = o->u.output.nopts;
         cs.opt_keys = o->u.output.opt_keys;
         cs.opt_values = o->u.output.opt_values;
-        cs.ncols = o->out.ncols;
+        cs.ncols = k;
         cs.col_names = names;
         cs.col_types = types;
         cs.ntasks = 1;
@@ -1172,6 +1204,10 @@ void query_free(Query *q)
     free(q->stage_first);
     if (q->sink) sink_close(q->sink);
     if (q->late_sink) sink_close(q->late_sink);
+    if (q->changes_view.cols) {
+        free(q->changes_view.cols);
+        vector_destroy(&q->changes_op);
+    }
     pthread_mutex_destroy(&q->error_lock);
     pthread_mutex_destroy(&q->late_lock);
     free(q);
@@ -1179,9 +1215,30 @@ void query_free(Query *q)
 
 /* ---- running --------------------------------------------------------------------- */
 
+/* A changelog query's rows get a leading `op` column: +I, +U or -D. */
+static const Batch *with_ops(Query *q, const Batch *b)
+{
+    if (q->plan->emit != EMIT_MODE_CHANGES) return b;
+    static const char *const names[] = {"+I", "+U", "-D"};
+    Batch *v = &q->changes_view;
+    Vector *opcol = &v->cols[0];
+    for (int i = 0; i < b->count; i++) {
+        int r = b->sel ? (int)b->sel[i] : i;
+        int k = b->ops ? b->ops[r] : BATCH_OP_INSERT;
+        vector_set_str_ref(opcol, r, names[k <= 2 ? k : 0], 2);
+    }
+    for (int c = 0; c < b->ncols; c++) v->cols[c + 1] = b->cols[c];
+    v->ncols = b->ncols + 1;
+    v->nrows = b->nrows;
+    v->count = b->count;
+    v->sel = b->sel;
+    return v;
+}
+
 static int deliver(Query *q, const ResultSink *sink, const Batch *b)
 {
     atomic_fetch_add_explicit(&q->output_rows, b->count, memory_order_relaxed);
+    b = with_ops(q, b);
     if (q->sink) {
         if (sink_write(q->sink, b) != 0) {
             query_fail(q, "sink '%s': %s", q->plan->root->u.output.sink, sink_error(q->sink));
@@ -1197,13 +1254,18 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
 {
     const PlanNode *out = q->plan->root;
     if (!q->sink && sink && sink->on_columns) {
-        const char *names[512];
-        SqlType     types[512];
-        for (int c = 0; c < out->out.ncols && c < 512; c++) {
-            names[c] = out->out.cols[c].name;
-            types[c] = out->out.cols[c].type;
+        const char *names[513];
+        SqlType     types[513];
+        int         k = 0;
+        if (q->plan->emit == EMIT_MODE_CHANGES) {
+            names[k] = "op";
+            types[k++] = TYPE_VARCHAR;
         }
-        sink->on_columns(sink->ctx, out->out.ncols, names, types, 1);
+        for (int c = 0; c < out->out.ncols && c < 512; c++) {
+            names[k] = out->out.cols[c].name;
+            types[k++] = out->out.cols[c].type;
+        }
+        sink->on_columns(sink->ctx, k, names, types, 1);
     }
     q->start_us = now_us();
     /* a source that never produces a row goes idle after the timeout, too */

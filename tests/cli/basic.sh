@@ -87,6 +87,15 @@ if kill -0 $pid 2>/dev/null; then kill -9 $pid; _bad "SIGINT stops a query" "sti
   if [ "$rc" -eq 0 ] && [ "$(wc -l < "$T/out")" -gt 1 ]; then _ok; else _bad "SIGINT stops a query" "exit $rc, $(wc -l < "$T/out") lines"; fi
 fi
 
+# EMIT CHANGES: a changelog with +I for the first value of a group, +U after
+"$SLUICE" -q --format csv --set emit.interval=200ms -e "CREATE STREAM g (ts TIMESTAMP, level VARCHAR) WITH (connector = 'logs', rate = '2000', seed = '5');
+  SELECT level, COUNT(*) AS n FROM g GROUP BY level;" > "$T/out" 2>"$T/err" </dev/null &
+pid=$!
+sleep 1.5
+kill -INT $pid; wait $pid
+if head -1 "$T/out" | grep -q '^op,level,n$' && grep -q '^+I,INFO,' "$T/out" && grep -q '^+U,INFO,' "$T/out" &&
+   [ "$(grep -c '^+I,INFO,' "$T/out")" -eq 1 ]; then _ok; else _bad "EMIT CHANGES changelog" "$(head -c 400 "$T/out")"; fi
+
 # a runtime error names the stream
 "$SLUICE" -q -e "CREATE STREAM f (a BIGINT) WITH (connector = 'file', path = '$T/none/*.jsonl'); SELECT a FROM f;" >"$T/out" 2>"$T/err" </dev/null
 rc=$?

@@ -1,0 +1,90 @@
+/*
+ * kafka.h — Kafka through librdkafka: the embedded (mock) broker, the
+ * `kafka` source and the pieces of the `kafka` sink; internal to
+ * runtime/connectors/ except the broker API, which the shell's
+ * `sluice broker` subcommand uses.
+ *
+ * Every librdkafka handle made here routes librdkafka's log lines to a
+ * callback that drops them (connectors never print) and its errors into the
+ * owning object; librdkafka runs its own internal threads, nothing else does.
+ */
+#ifndef SLUICE_RUNTIME_CONNECTORS_KAFKA_H
+#define SLUICE_RUNTIME_CONNECTORS_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "runtime/connectors/conn_internal.h"
+#include "runtime/connectors/source.h"
+
+/* ---- embedded broker (kafka_broker.c) ------------------------------------------------- */
+
+/* A Kafka-protocol cluster of nbrokers (>= 1) brokers on 127.0.0.1 (ephemeral
+ * ports), librdkafka's mock cluster, with the topics of topics_csv ("a,b";
+ * NULL or "" for none) created with `partitions` partitions each (>= 1).
+ * Topics a client asks for that do not exist are auto-created by the mock
+ * cluster with 4 partitions... only when the client allows auto-creation.
+ *
+ * Limits (the mock cluster's): messages live in memory only; each partition
+ * keeps about its last 5 MB or 100000 message sets (older ones are dropped
+ * and the partition's low watermark advances); no persistence, no security,
+ * no transactions guarantees beyond the mock's; for development and tests,
+ * not production. NULL with err on failure. */
+typedef struct KafkaBroker KafkaBroker;
+KafkaBroker *kafka_broker_start(int nbrokers, const char *topics_csv, int partitions, char *err,
+                                size_t cap);
+
+/* "127.0.0.1:PORT,127.0.0.1:PORT2,…" — valid until kafka_broker_stop. */
+const char *kafka_broker_bootstrap(const KafkaBroker *kb);
+
+/* Fault injection for tests: take broker `id` (1 … nbrokers) down or up.
+ * 0, or -1 (no such broker). */
+int kafka_broker_set_down(KafkaBroker *kb, int id, int down);
+
+/* Stop the cluster and free it (clients still connected see their
+ * connections closed). NULL is fine. */
+void kafka_broker_stop(KafkaBroker *kb);
+
+/* ---- shared client configuration (kafka_broker.c) ------------------------------------ */
+
+/* A librdkafka configuration from a spec: every option `properties.X = V`
+ * becomes librdkafka property X = V verbatim; bootstrap.servers defaults to
+ * localhost:9092; log lines are dropped. opaque is set as the handle's
+ * opaque. NULL with err (naming the property) on a bad property. */
+rd_kafka_conf_t *kafka_conf_from_spec(const ConnSpec *spec, const char *who, void *opaque,
+                                      char *err, size_t cap);
+
+/* Set a property unless the spec's properties.* already set it. 0 or -1. */
+int kafka_conf_default(rd_kafka_conf_t *conf, const ConnSpec *spec, const char *name,
+                       const char *value, char *err, size_t cap);
+
+/* ---- source (kafka_source.c) ------------------------------------------------------------ */
+
+/* The `kafka` source constructor, dispatched to by source.c. */
+int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
+
+/* ---- sink (kafka_sink.c) ---------------------------------------------------------------- */
+
+/* The producer half of the `kafka` sink: sink.c formats each row (JSON or
+ * CSV, one record without the line end) and hands it here as one message. */
+typedef struct KafkaSink KafkaSink;
+
+/* Open a producer for option `topic` with the spec's properties.*. */
+KafkaSink *kafka_sink_open(const ConnSpec *spec, char *err, size_t cap);
+
+/* Queue one message (value copied; key may be NULL = no key). Serves the
+ * delivery reports of earlier messages; a failed delivery seen so far makes
+ * this return -1 with err (the sink is unusable after that). When
+ * librdkafka's queue is full it waits for deliveries (backpressure). */
+int kafka_sink_produce(KafkaSink *ks, const char *val, size_t n, const char *key, size_t keylen,
+                       char *err, size_t cap);
+
+/* Wait (up to `sink.flush-timeout`… a fixed 30 s) until every queued message
+ * was delivered or failed. 0, or -1 with err (a failed delivery, or messages
+ * still outstanding at the timeout). */
+int kafka_sink_flush(KafkaSink *ks, char *err, size_t cap);
+
+/* Free (without flushing: call kafka_sink_flush first). NULL is fine. */
+void kafka_sink_close(KafkaSink *ks);
+
+#endif
