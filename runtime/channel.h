@@ -33,6 +33,8 @@ typedef struct Msg {
     MsgKind kind;
     Batch  *batch;
     int64_t wm;
+    int64_t at_us;   /* WATERMARK: when a source created it; BATCH: when the
+                        watermark that released these rows was created (0: n/a) */
 } Msg;
 
 typedef struct Ring {

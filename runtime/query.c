@@ -105,6 +105,8 @@ typedef struct Task {
     int         *nrows;
     int64_t      wm;           /* the watermark this task has sent on    */
     int64_t      last_changes_us; /* EMIT CHANGES: last emission         */
+    int64_t      wm_at_us;     /* when the watermark being processed was created at a source */
+    int64_t      release_at_us;/* rows sent now were released by that watermark (latency) */
     int          has_changes;
     int          finished;
     /* counters (this task writes; others read relaxed) */
@@ -149,6 +151,9 @@ struct Query {
     int64_t         progress_interval_us;
     Sink           *late_sink;    /* 'late.sink' of the stream, shared by the tasks */
     Batch           changes_view; /* EMIT CHANGES: the collector's view with an op column */
+    int64_t        *lat;          /* watermark-to-output latency samples (µs), a ring */
+    int             nlat, lat_cap;
+    int64_t         lat_total;
     Vector          changes_op;
     pthread_mutex_t late_lock;
 };
@@ -241,7 +246,7 @@ static int flush_dest(Task *t, int d)
         channel_release(t->out[d], b);   /* never sent: give it straight back */
         return 0;
     }
-    Msg m = {MSG_BATCH, b, 0};
+    Msg m = {MSG_BATCH, b, 0, t->release_at_us};
     return send_msg(t, t->out[d], m);
 }
 
@@ -316,7 +321,7 @@ static int send_watermark(Task *t, int64_t wm)
     if (flush_all(t)) return -1;
     t->building_since = 0;
     for (int d = 0; d < t->nout; d++) {
-        Msg m = {MSG_WATERMARK, NULL, wm};
+        Msg m = {MSG_WATERMARK, NULL, wm, t->wm_at_us};
         if (send_msg(t, t->out[d], m)) return -1;
     }
     return 0;
@@ -326,7 +331,7 @@ static int send_end(Task *t)
 {
     if (flush_all(t)) return -1;
     for (int d = 0; d < t->nout; d++) {
-        Msg m = {MSG_END, NULL, 0};
+        Msg m = {MSG_END, NULL, 0, 0};
         if (send_msg(t, t->out[d], m)) return -1;
     }
     t->finished = 1;
@@ -525,7 +530,21 @@ static int push(Task *t, int i, Batch *b)
 }
 
 /* The watermark wm reached operator i: let aggregates react, then send it on. */
+static int advance_inner(Task *t, int64_t wm);
+
 static int advance(Task *t, int64_t wm)
+{
+    /* rows emitted because of this watermark carry its creation time, so the
+     * collector can measure watermark-to-output latency */
+    t->release_at_us = wm == WATERMARK_MAX ? 0 : t->wm_at_us;
+    int rc = advance_inner(t, wm);
+    if (rc == 0 && flush_all(t)) rc = -1;
+    t->building_since = 0;
+    t->release_at_us = 0;
+    return rc;
+}
+
+static int advance_inner(Task *t, int64_t wm)
 {
     for (int i = 0; i < t->nops; i++) {
         OpState *s = &t->ops[i];
@@ -609,6 +628,7 @@ static int source_step(Task *t)
             int64_t wm = t->max_ts - t->wm_delay;
             if (wm > t->wm && now - t->last_wm_sent_us >= WM_INTERVAL_US) {
                 t->last_wm_sent_us = now;
+                t->wm_at_us = now;
                 advance(t, wm);
             }
         }
@@ -621,7 +641,7 @@ static int source_step(Task *t)
         if (!t->idle_sent && t->last_data_us && now - t->last_data_us > idle) {
             flush_all(t);
             for (int d = 0; d < t->nout; d++) {
-                Msg m = {MSG_IDLE, NULL, 0};
+                Msg m = {MSG_IDLE, NULL, 0, 0};
                 send_msg(t, t->out[d], m);
             }
             t->idle_sent = 1;
@@ -633,6 +653,7 @@ static int source_step(Task *t)
         /* forward a watermark held back by the rate limit of WM_INTERVAL_US */
         if (t->wm_col >= 0 && t->max_ts > WATERMARK_MIN && t->max_ts - t->wm_delay > t->wm) {
             t->last_wm_sent_us = now;
+            t->wm_at_us = now;
             advance(t, t->max_ts - t->wm_delay);
         }
         return 0;
@@ -700,6 +721,7 @@ static int channel_step(Task *t)
             case MSG_END: {
                 if (m.kind == MSG_WATERMARK) {
                     if (m.wm > t->in_wm[i]) t->in_wm[i] = m.wm;
+                    t->wm_at_us = m.at_us;
                     if (t->in_done[i] == 1) t->in_done[i] = 0;
                 } else {
                     t->in_done[i] = m.kind == MSG_IDLE ? 1 : 2;
@@ -1202,6 +1224,7 @@ void query_free(Query *q)
         if (q->collect[i].pool) channel_destroy(&q->collect[i]);
     free(q->collect);
     free(q->stage_first);
+    free(q->lat);
     if (q->sink) sink_close(q->sink);
     if (q->late_sink) sink_close(q->late_sink);
     if (q->changes_view.cols) {
@@ -1268,6 +1291,8 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
         sink->on_columns(sink->ctx, k, names, types, 1);
     }
     q->start_us = now_us();
+    q->lat_cap = 4096;
+    q->lat = calloc((size_t)q->lat_cap, sizeof *q->lat);   /* NULL: no latency figures */
     /* a source that never produces a row goes idle after the timeout, too */
     for (int k = 0; k < q->ntasks; k++) q->tasks[k]->last_data_us = q->start_us;
     for (int i = 0; i < q->nworkers; i++) {
@@ -1289,6 +1314,10 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
             while (!ended_flags[i] && channel_recv(&q->collect[i], &m) == 0) {
                 progressed = 1;
                 if (m.kind == MSG_BATCH) {
+                    if (m.at_us > 0 && q->lat) {
+                        q->lat[q->lat_total++ % q->lat_cap] = now_us() - m.at_us;
+                        if (q->nlat < q->lat_cap) q->nlat++;
+                    }
                     deliver(q, sink, m.batch);
                     channel_release(&q->collect[i], m.batch);
                 } else if (m.kind == MSG_END) {
@@ -1334,6 +1363,12 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
     return 0;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 void query_progress(Query *q, QueryProgress *p)
 {
     memset(p, 0, sizeof *p);
@@ -1356,6 +1391,18 @@ void query_progress(Query *q, QueryProgress *p)
         }
     }
     p->ntasks = q->ntasks;
+    p->latency_p50_us = p->latency_p99_us = -1;
+    if (q->lat && q->nlat > 0) {   /* read on the collector thread, which writes the samples */
+        int64_t *s2 = malloc((size_t)q->nlat * sizeof *s2);
+        if (s2) {
+            memcpy(s2, q->lat, (size_t)q->nlat * sizeof *s2);
+            qsort(s2, (size_t)q->nlat, sizeof *s2, cmp_i64);
+            p->latency_p50_us = s2[q->nlat / 2];
+            p->latency_p99_us = s2[(int64_t)q->nlat * 99 / 100];
+            p->latency_samples = q->nlat;
+            free(s2);
+        }
+    }
     for (int k = 0; k < q->ntasks; k++) {
         Task   *t = q->tasks[k];
         int64_t r = atomic_load_explicit(&t->rows_in, memory_order_relaxed);

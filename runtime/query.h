@@ -54,6 +54,9 @@ typedef struct QueryProgress {
     int64_t stage_rows_in[16];   /* rows into each stage's tasks (≤ 16 stages) */
     int64_t task_rows_in[64];    /* rows into each task of the last stage  */
     int     ntask_rows;          /* (skew: max / median of these)          */
+    int64_t latency_p50_us;      /* watermark created at a source → its rows */
+    int64_t latency_p99_us;      /* reach the output; -1 when none yet     */
+    int     latency_samples;     /* (the last 4096 output batches)         */
 } QueryProgress;
 
 /* Called by query_run on its own thread every progress_interval_us. */
@@ -72,6 +75,7 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
 /* Report progress every interval_us during query_run (and once at the end). */
 void query_on_progress(Query *q, QueryProgressFn fn, void *ctx, int64_t interval_us);
 
+/* Call from the thread running query_run (or after it returned). */
 void query_progress(Query *q, QueryProgress *out);
 
 /* After query_run: the bad records the sources skipped — the total, and up

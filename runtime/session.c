@@ -378,7 +378,7 @@ static void write_progress(void *ctx, const QueryProgress *p)
         skew = med > 0 ? (double)max / (double)med : (max > 0 ? (double)max : 1.0);
     }
     json_object_set_new(o, "sluice",
-                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:I}", "totalInputRows", (json_int_t)p->input_rows,
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:I, s:o}", "totalInputRows", (json_int_t)p->input_rows,
                                   "totalOutputRows", (json_int_t)p->output_rows, "shuffleRows",
                                   (json_int_t)p->shuffle_rows, "shuffleBytes", (json_int_t)p->shuffle_bytes,
                                   "lateRowsTotal", (json_int_t)p->late_rows, "stages", stages, "skew", skew,
@@ -386,7 +386,12 @@ static void write_progress(void *ctx, const QueryProgress *p)
                                   (json_int_t)(p->watermark > WATERMARK_MIN && p->watermark < WATERMARK_MAX &&
                                                        p->max_event_time > WATERMARK_MIN
                                                    ? (p->max_event_time - p->watermark) / 1000
-                                                   : 0)));
+                                                   : 0),
+                                  "latencyMs",
+                                  p->latency_p50_us < 0
+                                      ? json_null()
+                                      : json_pack("{s:f, s:f, s:i}", "p50", p->latency_p50_us / 1000.0, "p99",
+                                                  p->latency_p99_us / 1000.0, "samples", p->latency_samples)));
     char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (line) {
         fprintf(w->f, "%s\n", line);
