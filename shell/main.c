@@ -23,6 +23,7 @@
 #include <editline/readline.h>
 
 #include "parser/parser.h"
+#include "runtime/connectors/kafka.h"
 #include "runtime/session.h"
 #include "shell/render.h"
 
@@ -79,6 +80,9 @@ static const char usage_text[] =
     "Inputs run in command-line order and stop at the first error.\n"
     "\n"
     "Exit status: 0 ok, 1 SQL error, 2 usage error, 3 runtime failure.\n"
+    "\n"
+    "sluice broker [--topics a,b] [--partitions N] starts a local Kafka-protocol\n"
+    "broker for development and tests (see 'sluice broker --help').\n"
     "\n"
     "Examples:\n"
     "  sluice -f examples/crash_monitoring.sql\n"
@@ -287,8 +291,75 @@ static int interactive(Session *s, Renderer *r)
     return EXIT_OK;
 }
 
+/* ---- sluice broker -------------------------------------------------------- */
+
+static const char broker_usage[] =
+    "Usage: sluice broker [--topics a,b] [--partitions N] [--brokers N]\n"
+    "\n"
+    "Start a Kafka-protocol broker on 127.0.0.1 for development and tests\n"
+    "(librdkafka's mock cluster): prints its bootstrap address on the first\n"
+    "line of standard output, then runs until SIGINT or SIGTERM. Real Kafka\n"
+    "clients (kcat, librdkafka, sluice's kafka connector) talk to it.\n"
+    "\n"
+    "  --topics a,b      topics to create (others are auto-created on first use)\n"
+    "  --partitions N    partitions per topic (default 2)\n"
+    "  --brokers N       brokers in the cluster (default 1)\n"
+    "\n"
+    "Limits: messages live in memory only, about the last 5 MB per partition\n"
+    "are kept, the ports are chosen by the system (read the printed address),\n"
+    "no security; not for production.\n";
+
+static int broker_main(int argc, char **argv)
+{
+    const char *topics = NULL;
+    int         partitions = 2, brokers = 1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(broker_usage, stdout);
+            return EXIT_OK;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "sluice broker: '%s' needs a value\n%s", a, broker_usage);
+            return EXIT_USAGE;
+        }
+        if (!strcmp(a, "--topics")) topics = argv[++i];
+        else if (!strcmp(a, "--partitions")) partitions = atoi(argv[++i]);
+        else if (!strcmp(a, "--brokers")) brokers = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "sluice broker: unknown option '%s'\n%s", a, broker_usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (partitions < 1 || brokers < 1) {
+        fprintf(stderr, "sluice broker: --partitions and --brokers must be at least 1\n");
+        return EXIT_USAGE;
+    }
+    char         err[512];
+    KafkaBroker *kb = kafka_broker_start(brokers, topics, partitions, err, sizeof err);
+    if (!kb) {
+        fprintf(stderr, "sluice broker: %s\n", err);
+        return EXIT_RUNTIME;
+    }
+    printf("%s\n", kafka_broker_bootstrap(kb));
+    fflush(stdout);
+    fprintf(stderr, "sluice broker: listening on %s (topics: %s, %d partition%s); Ctrl-C stops it\n",
+            kafka_broker_bootstrap(kb), topics && *topics ? topics : "none yet", partitions,
+            partitions == 1 ? "" : "s");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    while (!stop_requested) pause();
+    kafka_broker_stop(kb);
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "broker")) return broker_main(argc, argv);
     Options o;
     parse_args(argc, argv, &o);
     signal(SIGPIPE, SIG_IGN);

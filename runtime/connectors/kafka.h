@@ -22,8 +22,6 @@
 /* A Kafka-protocol cluster of nbrokers (>= 1) brokers on 127.0.0.1 (ephemeral
  * ports), librdkafka's mock cluster, with the topics of topics_csv ("a,b";
  * NULL or "" for none) created with `partitions` partitions each (>= 1).
- * Topics a client asks for that do not exist are auto-created by the mock
- * cluster with 4 partitions... only when the client allows auto-creation.
  *
  * Limits (the mock cluster's): messages live in memory only; each partition
  * keeps about its last 5 MB or 100000 message sets (older ones are dropped
@@ -69,6 +67,8 @@ int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
  * CSV, one record without the line end) and hands it here as one message. */
 typedef struct KafkaSink KafkaSink;
 
+#define KAFKA_FLUSH_TIMEOUT_MS 30000
+
 /* Open a producer for option `topic` with the spec's properties.*. */
 KafkaSink *kafka_sink_open(const ConnSpec *spec, char *err, size_t cap);
 
@@ -79,7 +79,7 @@ KafkaSink *kafka_sink_open(const ConnSpec *spec, char *err, size_t cap);
 int kafka_sink_produce(KafkaSink *ks, const char *val, size_t n, const char *key, size_t keylen,
                        char *err, size_t cap);
 
-/* Wait (up to `sink.flush-timeout`… a fixed 30 s) until every queued message
+/* Wait (up to KAFKA_FLUSH_TIMEOUT_MS) until every queued message
  * was delivered or failed. 0, or -1 with err (a failed delivery, or messages
  * still outstanding at the timeout). */
 int kafka_sink_flush(KafkaSink *ks, char *err, size_t cap);
