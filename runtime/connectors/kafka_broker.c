@@ -1,0 +1,174 @@
+/*
+ * kafka_broker.c — the embedded Kafka broker (librdkafka's mock cluster) and
+ * the librdkafka configuration shared by the kafka source and sink.
+ *
+ * rd_kafka_mock_cluster_new needs an rd_kafka_t to hang off: a producer
+ * handle that never produces is made for it, and the cluster (its brokers
+ * listen on 127.0.0.1, ephemeral ports; its I/O runs on a librdkafka
+ * internal thread) lives until that handle is destroyed.
+ */
+#include "runtime/connectors/kafka.h"
+
+#include <librdkafka/rdkafka_mock.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct KafkaBroker {
+    rd_kafka_t                *rk;
+    rd_kafka_mock_cluster_t   *mc;
+    int                        nbrokers;
+    char                      *bootstrap;
+};
+
+/* librdkafka logs through this: connectors never print. */
+static void drop_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    (void)level;
+    (void)fac;
+    (void)buf;
+}
+
+KafkaBroker *kafka_broker_start(int nbrokers, const char *topics_csv, int partitions, char *err,
+                                size_t cap)
+{
+    if (err && cap) err[0] = 0;
+    if (nbrokers < 1 || nbrokers > 64) {
+        conn_errf(err, cap, "broker: the number of brokers must be 1 … 64; got %d", nbrokers);
+        return NULL;
+    }
+    if (partitions < 1 || partitions > 10000) {
+        conn_errf(err, cap, "broker: partitions must be 1 … 10000; got %d", partitions);
+        return NULL;
+    }
+    KafkaBroker *kb = calloc(1, sizeof *kb);
+    if (!kb) {
+        conn_errf(err, cap, "out of memory");
+        return NULL;
+    }
+    kb->nbrokers = nbrokers;
+    char             errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, drop_log);
+    kb->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!kb->rk) {
+        rd_kafka_conf_destroy(conf);
+        conn_errf(err, cap, "broker: %s", errstr);
+        free(kb);
+        return NULL;
+    }
+    kb->mc = rd_kafka_mock_cluster_new(kb->rk, nbrokers);
+    if (!kb->mc) {
+        conn_errf(err, cap, "broker: cannot start the mock cluster");
+        goto fail;
+    }
+    const char *bs = rd_kafka_mock_cluster_bootstraps(kb->mc);
+    kb->bootstrap = strdup(bs ? bs : "");
+    if (!kb->bootstrap) {
+        conn_errf(err, cap, "out of memory");
+        goto fail;
+    }
+    if (topics_csv && *topics_csv) {
+        char *list = strdup(topics_csv), *save = NULL;
+        if (!list) {
+            conn_errf(err, cap, "out of memory");
+            goto fail;
+        }
+        for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            while (*t == ' ') t++;
+            size_t n = strlen(t);
+            while (n > 0 && t[n - 1] == ' ') t[--n] = 0;
+            if (n == 0) continue;
+            rd_kafka_resp_err_t e =
+                rd_kafka_mock_topic_create(kb->mc, t, partitions, nbrokers < 3 ? nbrokers : 3);
+            if (e) {
+                conn_errf(err, cap, "broker: cannot create topic '%s': %s", t, rd_kafka_err2str(e));
+                free(list);
+                goto fail;
+            }
+        }
+        free(list);
+    }
+    return kb;
+fail:
+    kafka_broker_stop(kb);
+    return NULL;
+}
+
+const char *kafka_broker_bootstrap(const KafkaBroker *kb)
+{
+    return kb->bootstrap;
+}
+
+int kafka_broker_set_down(KafkaBroker *kb, int id, int down)
+{
+    if (id < 1 || id > kb->nbrokers) return -1;
+    rd_kafka_resp_err_t e = down ? rd_kafka_mock_broker_set_down(kb->mc, id)
+                                 : rd_kafka_mock_broker_set_up(kb->mc, id);
+    return e ? -1 : 0;
+}
+
+void kafka_broker_stop(KafkaBroker *kb)
+{
+    if (!kb) return;
+    if (kb->mc) rd_kafka_mock_cluster_destroy(kb->mc);
+    if (kb->rk) rd_kafka_destroy(kb->rk);
+    free(kb->bootstrap);
+    free(kb);
+}
+
+/* ---- client configuration ------------------------------------------------------------- */
+
+static int conf_set(rd_kafka_conf_t *conf, const char *who, const char *name, const char *value,
+                    char *err, size_t cap)
+{
+    char errstr[512];
+    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+        return conn_errf(err, cap, "%s: option 'properties.%s': %s", who, name, errstr);
+    return 0;
+}
+
+static int spec_has_property(const ConnSpec *spec, const char *name)
+{
+    for (int i = 0; i < spec->nopts; i++)
+        if (strncasecmp(spec->opt_keys[i], "properties.", 11) == 0 &&
+            strcmp(spec->opt_keys[i] + 11, name) == 0)
+            return 1;
+    return 0;
+}
+
+int kafka_conf_default(rd_kafka_conf_t *conf, const ConnSpec *spec, const char *name,
+                       const char *value, char *err, size_t cap)
+{
+    if (spec_has_property(spec, name)) return 0;
+    return conf_set(conf, "kafka", name, value, err, cap);
+}
+
+rd_kafka_conf_t *kafka_conf_from_spec(const ConnSpec *spec, const char *who, void *opaque,
+                                      char *err, size_t cap)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (!conf) {
+        conn_errf(err, cap, "out of memory");
+        return NULL;
+    }
+    rd_kafka_conf_set_log_cb(conf, drop_log);
+    rd_kafka_conf_set_opaque(conf, opaque);
+    if (conf_set(conf, who, "bootstrap.servers", "localhost:9092", err, cap)) goto fail;
+    for (int i = 0; i < spec->nopts; i++) {
+        const char *k = spec->opt_keys[i];
+        if (strncasecmp(k, "properties.", 11) != 0) continue;
+        if (k[11] == 0) {
+            conn_errf(err, cap, "%s: option 'properties.' names no property", who);
+            goto fail;
+        }
+        if (conf_set(conf, who, k + 11, spec->opt_values[i] ? spec->opt_values[i] : "", err, cap))
+            goto fail;
+    }
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
