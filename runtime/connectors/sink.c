@@ -6,6 +6,11 @@
  * growing once it holds the largest batch seen) and written with one fwrite
  * when it passes FLUSH_AT, on sink_flush and on close. The JSON key prefix
  * of every column ("name":) is built once at open.
+ *
+ * The `kafka` sink formats each row the same way (JSON, or CSV without a
+ * header), without the line end, and hands it to kafka_sink.c as one
+ * message; the message key is the text of column `key` (option) if given
+ * (VARCHAR as is, other types as in JSON without quotes; NULL → no key).
  */
 #include "runtime/connectors/sink.h"
 
@@ -22,6 +27,7 @@
 #include "exec/timefmt.h"
 #include "exec/vector.h"
 #include "runtime/connectors/conn_internal.h"
+#include "runtime/connectors/kafka.h"
 
 #define FLUSH_AT (64 * 1024)
 
@@ -40,6 +46,8 @@ struct Sink {
     char     *buf;
     size_t    len, cap;
     char      error[512];
+    KafkaSink *kafka;      /* connector kafka: one message per row           */
+    int        key_col;    /* kafka: the column giving the message key, or -1 */
 };
 
 /* ---- the output buffer -------------------------------------------------------------- */
@@ -242,6 +250,33 @@ static int write_value(Sink *k, const Vector *v, int row)
     return 0;
 }
 
+/* kafka: the buffer holds one formatted row (with its line end): send it. */
+static int kafka_row(Sink *k, const Batch *b, int r)
+{
+    const char *key = NULL;
+    size_t      keylen = 0;
+    char        text[INTERVAL_FORMAT_MAX + TS_FORMAT_MAX];
+    if (k->key_col >= 0) {
+        const Vector *v = &b->cols[k->key_col];
+        int           slot = vector_index(v, r);
+        if (vector_validity_get(v->validity, slot) && v->type != TYPE_NULL) {
+            if (v->type == TYPE_VARCHAR) {
+                Str s = vector_str(v)[slot];
+                key = s.ptr;
+                keylen = s.len;
+            } else {
+                int n = value_text(v, slot, text, sizeof text, 1);
+                key = text;
+                keylen = n > 0 ? (size_t)n : 0;
+            }
+        }
+    }
+    int rc = kafka_sink_produce(k->kafka, k->buf, k->len - 1, key, keylen, k->error,
+                                sizeof k->error);
+    k->len = 0;
+    return rc;
+}
+
 int sink_write(Sink *k, const Batch *b)
 {
     if (b->ncols != k->ncols)
@@ -266,6 +301,10 @@ int sink_write(Sink *k, const Batch *b)
         if (reserve(k, 2)) goto oom;
         if (k->fmt == OUT_JSON) put(k, "}\n", 2);
         else put(k, "\n", 1);
+        if (k->kafka) {
+            if (kafka_row(k, b, r)) return -1;
+            continue;
+        }
         if (k->len >= FLUSH_AT && drain(k)) return -1;
     }
     return 0;
@@ -275,6 +314,7 @@ oom:
 
 int sink_flush(Sink *k)
 {
+    if (k->kafka) return kafka_sink_flush(k->kafka, k->error, sizeof k->error);
     if (drain(k)) return -1;
     if (fflush(k->fp) != 0) return set_err(k, "flush failed: %s", strerror(errno));
     return 0;
@@ -296,12 +336,14 @@ static void sink_free(Sink *k)
     free(k->key_len);
     free(k->types);
     free(k->buf);
+    kafka_sink_close(k->kafka);
     free(k);
 }
 
 void sink_close(Sink *k)
 {
     if (!k) return;
+    if (k->kafka) sink_flush(k);
     if (k->fp) {
         sink_flush(k);
         if (k->owns_fp) fclose(k->fp);
@@ -370,8 +412,9 @@ Sink *sink_open(const ConnSpec *spec, char *err, size_t cap)
         return NULL;
     }
     int is_stdout = strcasecmp(spec->connector, "stdout") == 0;
-    if (!is_stdout && strcasecmp(spec->connector, "file") != 0) {
-        conn_errf(err, cap, "unknown sink connector '%s' (sinks here: stdout, file)",
+    int is_kafka = strcasecmp(spec->connector, "kafka") == 0;
+    if (!is_stdout && !is_kafka && strcasecmp(spec->connector, "file") != 0) {
+        conn_errf(err, cap, "unknown sink connector '%s' (sinks here: stdout, file, kafka)",
                   spec->connector);
         return NULL;
     }
@@ -421,7 +464,22 @@ Sink *sink_open(const ConnSpec *spec, char *err, size_t cap)
         conn_errf(err, cap, "out of memory");
         goto fail;
     }
-    if (is_stdout) {
+    k->key_col = -1;
+    const char *key = conn_opt(spec, "key");
+    if (is_kafka && key) {
+        for (int c = 0; c < k->ncols; c++)
+            if (strcasecmp(k->names[c], key) == 0) k->key_col = c;
+        if (k->key_col < 0) {
+            conn_errf(err, cap, "kafka: option 'key' names '%s', which is not a column of the sink",
+                      key);
+            goto fail;
+        }
+    }
+    if (is_kafka) {
+        k->kafka = kafka_sink_open(spec, err, cap);
+        if (!k->kafka) goto fail;
+        want_header = 0;   /* one message per row: no header */
+    } else if (is_stdout) {
         k->fp = stdout;
     } else {
         const char *path = conn_opt(spec, "path");

@@ -59,7 +59,7 @@
  * beyond what the connector needs: the arrays and strings may be freed after
  * source_open / sink_open returns. */
 typedef struct ConnSpec {
-    const char         *connector;   /* "logs" | "datagen" | "file" | "stdin"; sinks: "stdout" | "file" */
+    const char         *connector;   /* "logs" | "datagen" | "file" | "stdin" | "kafka"; sinks: "stdout" | "file" | "kafka" */
     const char         *format;      /* "json" | "csv" | "table" (stdout) | NULL (default json)         */
     int                 nopts;       /* WITH (…) options as given to the catalog (keys lower-case)       */
     const char *const  *opt_keys;

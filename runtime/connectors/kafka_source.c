@@ -1,0 +1,447 @@
+/*
+ * kafka_source.c — the `kafka` source: one librdkafka consumer per source
+ * task, partitions assigned explicitly, offsets owned by the engine.
+ *
+ * Life of a task:
+ *   SETUP  (retried from source_next until it succeeds; a broker that is
+ *          down or a topic that does not exist yet gives SOURCE_IDLE, except
+ *          that a bounded read of a topic the cluster says does not exist is
+ *          an error) — metadata gives the partition count; partition p
+ *          belongs to task p % ntasks; with scan.bounded.mode = latest-offset
+ *          each owned partition's watermarks are fetched (the high one is
+ *          where the read ends); rd_kafka_assign starts fetching from the
+ *          startup position.
+ *   READ   rd_kafka_consumer_poll(rk, 0) until the batch is full or no
+ *          message is ready (then SOURCE_IDLE, wait POLL_WAIT_US). Each
+ *          message value is one record, decoded by the JSON or CSV decoder;
+ *          a bad one is counted ("topic[p]@offset: reason") and skipped, or
+ *          fails the source with format.on-error = fail.
+ *   END    bounded only: every owned partition's position reached the high
+ *          watermark fetched at setup.
+ *
+ * No consumer-group rebalancing (assign, not subscribe) and no commits
+ * (enable.auto.commit = false, enable.auto.offset.store = false): where to
+ * read is decided here. group.id defaults to "sluice" (librdkafka's assign
+ * needs one; scan.startup.mode = group-offsets reads that group's committed
+ * offsets). Transport errors are librdkafka's to retry; the source keeps
+ * returning SOURCE_IDLE meanwhile.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "runtime/connectors/formats.h"
+#include "runtime/connectors/kafka.h"
+
+#define SETUP_TIMEOUT_MS 200         /* one metadata / watermark request during setup */
+#define SETUP_RETRY_US   (200 * 1000)
+#define POLL_WAIT_US     (5 * 1000)
+
+enum { FMT_JSON, FMT_CSV };
+enum { START_EARLIEST, START_LATEST, START_GROUP };
+
+typedef struct KPart {
+    int32_t id;
+    int64_t end;     /* bounded: high watermark at setup                   */
+    int64_t pos;     /* next offset to read (known once a message arrived) */
+    int     done;
+} KPart;
+
+typedef struct KafkaSource {
+    rd_kafka_t  *rk;
+    char        *topic;
+    int          task, ntasks;
+    int          fmt, fail, bounded, start;
+    int          ready;        /* setup finished                       */
+    KPart       *parts;        /* the owned partitions                  */
+    int          nparts;
+    int         *slot;         /* partition id → index in parts, or -1  */
+    int          nslot;
+    int          ndone;
+    int          ncols;
+    char       **names;
+    int         *map;          /* CSV: column → field                   */
+    int          nfields;      /* CSV: fields a record needs at least   */
+    CsvParser    csv;
+    char         last_err[256];/* the last error librdkafka reported    */
+} KafkaSource;
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    (void)err;
+    KafkaSource *ks = opaque;
+    snprintf(ks->last_err, sizeof ks->last_err, "%s", reason);
+}
+
+/* ---- setup ----------------------------------------------------------------------------- */
+
+/* 1 = done, 0 = not yet (retry later), -1 = error (s->error set) */
+static int discover(Source *s, KafkaSource *ks)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(ks->rk, ks->topic, NULL);
+    if (!rkt) {
+        conn_set_error(s, "kafka: cannot make a handle for topic '%s'", ks->topic);
+        return -1;
+    }
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(ks->rk, 0, rkt, &md, SETUP_TIMEOUT_MS);
+    rd_kafka_topic_destroy(rkt);
+    if (e) {
+        snprintf(ks->last_err, sizeof ks->last_err, "metadata: %s", rd_kafka_err2str(e));
+        return 0;
+    }
+    int rc = 0;
+    if (md->topic_cnt != 1 || md->topics[0].err) {
+        rd_kafka_resp_err_t te = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN;
+        snprintf(ks->last_err, sizeof ks->last_err, "topic '%s': %s", ks->topic,
+                 rd_kafka_err2str(te));
+        if (ks->bounded && te == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+            conn_set_error(s, "kafka: topic '%s' does not exist", ks->topic);
+            rc = -1;
+        }
+        rd_kafka_metadata_destroy(md);
+        return rc;
+    }
+    int n = md->topics[0].partition_cnt, maxid = -1;
+    for (int i = 0; i < n; i++)
+        if (md->topics[0].partitions[i].id > maxid) maxid = md->topics[0].partitions[i].id;
+    ks->parts = calloc((size_t)(n > 0 ? n : 1), sizeof *ks->parts);
+    ks->slot = malloc((size_t)(maxid + 1 > 0 ? maxid + 1 : 1) * sizeof *ks->slot);
+    if (!ks->parts || !ks->slot) {
+        rd_kafka_metadata_destroy(md);
+        conn_set_error(s, "out of memory");
+        return -1;
+    }
+    ks->nslot = maxid + 1;
+    for (int i = 0; i < ks->nslot; i++) ks->slot[i] = -1;
+    for (int i = 0; i < n; i++) {
+        int32_t id = md->topics[0].partitions[i].id;
+        if (id % ks->ntasks != ks->task) continue;
+        ks->slot[id] = ks->nparts;
+        ks->parts[ks->nparts].id = id;
+        ks->parts[ks->nparts].pos = -1;
+        ks->nparts++;
+    }
+    rd_kafka_metadata_destroy(md);
+    return 1;
+}
+
+static void reset_parts(KafkaSource *ks)
+{
+    free(ks->parts);
+    free(ks->slot);
+    ks->parts = NULL;
+    ks->slot = NULL;
+    ks->nparts = ks->nslot = ks->ndone = 0;
+}
+
+/* Fetch watermarks (bounded) and start positions, then assign. */
+static int start_reading(Source *s, KafkaSource *ks)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(ks->nparts + 1);
+    if (!l) {
+        conn_set_error(s, "out of memory");
+        return -1;
+    }
+    int64_t lo[ks->nparts > 0 ? ks->nparts : 1];
+    for (int i = 0; i < ks->nparts; i++) {
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, ks->topic, ks->parts[i].id);
+        int64_t hi = 0;
+        lo[i] = 0;
+        if (ks->bounded || ks->start == START_LATEST) {
+            rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+                ks->rk, ks->topic, ks->parts[i].id, &lo[i], &hi, SETUP_TIMEOUT_MS);
+            if (e) {
+                snprintf(ks->last_err, sizeof ks->last_err, "watermarks of partition %d: %s",
+                         (int)ks->parts[i].id, rd_kafka_err2str(e));
+                rd_kafka_topic_partition_list_destroy(l);
+                return 0;
+            }
+        }
+        ks->parts[i].end = hi;
+        switch (ks->start) {
+        case START_EARLIEST: tp->offset = RD_KAFKA_OFFSET_BEGINNING; ks->parts[i].pos = lo[i]; break;
+        case START_LATEST: tp->offset = hi; ks->parts[i].pos = hi; break;
+        default: tp->offset = RD_KAFKA_OFFSET_STORED; break;   /* group-offsets */
+        }
+    }
+    if (ks->start == START_GROUP && ks->nparts > 0) {
+        rd_kafka_resp_err_t e = rd_kafka_committed(ks->rk, l, SETUP_TIMEOUT_MS * 5);
+        if (e) {
+            snprintf(ks->last_err, sizeof ks->last_err, "committed offsets: %s", rd_kafka_err2str(e));
+            rd_kafka_topic_partition_list_destroy(l);
+            return 0;
+        }
+        for (int i = 0; i < ks->nparts; i++) {
+            int64_t off = l->elems[i].offset;
+            ks->parts[i].pos = off >= 0 ? off : -1;
+            if (off < 0) l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+            if (off < 0 && ks->bounded) ks->parts[i].pos = lo[i];
+        }
+    }
+    if (ks->bounded)
+        for (int i = 0; i < ks->nparts; i++)
+            if (ks->parts[i].pos >= ks->parts[i].end) {
+                ks->parts[i].done = 1;
+                ks->ndone++;
+            }
+    rd_kafka_resp_err_t e = rd_kafka_assign(ks->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        conn_set_error(s, "kafka: cannot assign partitions of '%s': %s", ks->topic,
+                       rd_kafka_err2str(e));
+        return -1;
+    }
+    return 1;
+}
+
+static int setup(Source *s, KafkaSource *ks)
+{
+    if (!ks->parts) {
+        int rc = discover(s, ks);
+        if (rc <= 0) return rc;
+    }
+    int rc = start_reading(s, ks);
+    if (rc == 0) {                  /* rediscover next time: partitions may have changed */
+        reset_parts(ks);
+        return 0;
+    }
+    if (rc < 0) return -1;
+    ks->ready = 1;
+    return 1;
+}
+
+/* ---- reading ------------------------------------------------------------------------------- */
+
+/* Decode one message into the next row. 0 = ok or skipped, -1 = error. */
+static int take(Source *s, KafkaSource *ks, const rd_kafka_message_t *m, Batch *b)
+{
+    char why[200];
+    int  row = b->nrows, bad = 0;
+    const char *p = m->payload;
+    size_t      n = m->len;
+    s->stats.bytes += (int64_t)n;
+    if (!p) {
+        snprintf(why, sizeof why, "message has no value");
+        bad = -1;
+    } else if (ks->fmt == FMT_JSON) {
+        bad = json_decode_line(p, n, ks->ncols, (const char *const *)ks->names, b, row, why,
+                               sizeof why);
+    } else if (n == 0) {
+        snprintf(why, sizeof why, "empty message");
+        bad = -1;
+    } else {
+        size_t used = 0;
+        int    rc = csv_parse_record(&ks->csv, p, n, 1, &used, why, sizeof why);
+        if (rc == CSV_OOM) {
+            conn_set_error(s, "out of memory");
+            return -1;
+        }
+        if (rc != CSV_RECORD) {
+            bad = -1;
+        } else if (ks->csv.nf < ks->nfields) {
+            snprintf(why, sizeof why, "expected at least %d fields, found %d", ks->nfields,
+                     ks->csv.nf);
+            bad = -1;
+        } else {
+            bad = csv_decode_record(&ks->csv, ks->map, b, row, why, sizeof why);
+        }
+    }
+    if (!bad) {
+        batch_set_nrows(b, row + 1);
+        return 0;
+    }
+    char msg[SOURCE_BAD_MSG_LEN];
+    snprintf(msg, sizeof msg, "%s[%d]@%lld: %s", ks->topic, (int)m->partition,
+             (long long)m->offset, why);
+    conn_bad_record(s, msg);
+    if (ks->fail) {
+        conn_set_error(s, "bad record at %s (format.on-error = fail)", msg);
+        return -1;
+    }
+    return 0;
+}
+
+static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wait_us)
+{
+    (void)now_us;
+    KafkaSource *ks = s->impl;
+    if (!ks->ready) {
+        rd_kafka_poll(ks->rk, 0);   /* serve error callbacks */
+        int rc = setup(s, ks);
+        if (rc < 0) return SOURCE_ERROR;
+        if (rc == 0) {
+            *wait_us = SETUP_RETRY_US;
+            return SOURCE_IDLE;
+        }
+    }
+    int before = b->nrows;
+    while (b->nrows < b->capacity) {
+        if (ks->bounded && ks->ndone == ks->nparts) break;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(ks->rk, 0);
+        if (!m) break;
+        if (m->err) {   /* transient (librdkafka retries) unless fatal */
+            snprintf(ks->last_err, sizeof ks->last_err, "%s", rd_kafka_message_errstr(m));
+            int fatal = m->err == RD_KAFKA_RESP_ERR__FATAL ||
+                        m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+            rd_kafka_message_destroy(m);
+            if (fatal) {
+                conn_set_error(s, "kafka: %s", ks->last_err);
+                return SOURCE_ERROR;
+            }
+            continue;
+        }
+        int32_t pid = m->partition;
+        KPart  *kp = pid >= 0 && pid < ks->nslot && ks->slot[pid] >= 0 ? &ks->parts[ks->slot[pid]]
+                                                                      : NULL;
+        if (!kp || (ks->bounded && (kp->done || m->offset >= kp->end))) {
+            rd_kafka_message_destroy(m);   /* beyond the bound (or not ours): ignore */
+            continue;
+        }
+        int rc = take(s, ks, m, b);
+        kp->pos = m->offset + 1;
+        rd_kafka_message_destroy(m);
+        if (rc) return SOURCE_ERROR;
+        if (ks->bounded && kp->pos >= kp->end) {
+            kp->done = 1;
+            ks->ndone++;
+            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+            if (l) {   /* stop fetching what will be ignored anyway */
+                rd_kafka_topic_partition_list_add(l, ks->topic, kp->id);
+                rd_kafka_pause_partitions(ks->rk, l);
+                rd_kafka_topic_partition_list_destroy(l);
+            }
+        }
+    }
+    if (b->nrows > before || b->nrows >= b->capacity) return SOURCE_BATCH;
+    if (ks->bounded && ks->ndone == ks->nparts) return SOURCE_END;
+    *wait_us = POLL_WAIT_US;
+    return SOURCE_IDLE;
+}
+
+static void kafka_close(Source *s)
+{
+    KafkaSource *ks = s->impl;
+    if (!ks) return;
+    if (ks->rk) {
+        rd_kafka_consumer_close(ks->rk);
+        rd_kafka_destroy(ks->rk);
+    }
+    reset_parts(ks);
+    for (int c = 0; c < ks->ncols; c++)
+        if (ks->names) free(ks->names[c]);
+    free(ks->names);
+    free(ks->map);
+    free(ks->topic);
+    csv_parser_free(&ks->csv);
+    free(ks);
+    s->impl = NULL;
+}
+
+static const SourceOps kafka_ops = {kafka_next, kafka_close};
+
+/* ---- open ------------------------------------------------------------------------------------- */
+
+static int parse_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_t cap)
+{
+    const char *topic = conn_opt(spec, "topic");
+    if (!topic || !*topic) return conn_errf(err, cap, "kafka: option 'topic' is required");
+    ks->topic = strdup(topic);
+    const char *fmt = spec->format ? spec->format : conn_opt(spec, "format");
+    if (!fmt || strcasecmp(fmt, "json") == 0) ks->fmt = FMT_JSON;
+    else if (strcasecmp(fmt, "csv") == 0) ks->fmt = FMT_CSV;
+    else return conn_errf(err, cap, "kafka: format must be json or csv; got '%s'", fmt);
+    const char *onerr = conn_opt(spec, "format.on-error");
+    if (onerr && strcasecmp(onerr, "fail") == 0) ks->fail = 1;
+    else if (onerr && strcasecmp(onerr, "skip") != 0)
+        return conn_errf(err, cap, "kafka: option 'format.on-error' must be skip or fail; got '%s'",
+                         onerr);
+    const char *mode = conn_opt(spec, "scan.startup.mode");
+    if (!mode || strcasecmp(mode, "earliest-offset") == 0) ks->start = START_EARLIEST;
+    else if (strcasecmp(mode, "latest-offset") == 0) ks->start = START_LATEST;
+    else if (strcasecmp(mode, "group-offsets") == 0) ks->start = START_GROUP;
+    else if (strcasecmp(mode, "timestamp") == 0)
+        return conn_errf(err, cap, "kafka: scan.startup.mode = 'timestamp' is not supported yet "
+                                   "(use earliest-offset, latest-offset or group-offsets)");
+    else
+        return conn_errf(err, cap,
+                         "kafka: option 'scan.startup.mode' must be earliest-offset, "
+                         "latest-offset or group-offsets; got '%s'", mode);
+    const char *bmode = conn_opt(spec, "scan.bounded.mode");
+    if (!bmode || strcasecmp(bmode, "unbounded") == 0) ks->bounded = 0;
+    else if (strcasecmp(bmode, "latest-offset") == 0) ks->bounded = 1;
+    else
+        return conn_errf(err, cap, "kafka: option 'scan.bounded.mode' must be latest-offset or "
+                                   "unbounded; got '%s'", bmode);
+    char delim = ',';
+    const char *d = conn_opt(spec, "csv.delimiter");
+    if (d) {
+        if (strcmp(d, "\\t") == 0 || strcasecmp(d, "tab") == 0) delim = '\t';
+        else if (strlen(d) == 1 && d[0] != '"' && d[0] != '\n' && d[0] != '\r') delim = d[0];
+        else return conn_errf(err, cap, "kafka: option 'csv.delimiter' must be one character; got '%s'", d);
+    }
+    int header = 0;
+    if (conn_opt_bool(spec, "csv.header", &header, err, cap) < 0) return -1;
+    if (header && ks->fmt == FMT_CSV)
+        return conn_errf(err, cap, "kafka: csv.header = true is not supported (each message is "
+                                   "one record; fields map by declared column position)");
+    csv_parser_init(&ks->csv, delim);
+    return 0;
+}
+
+static int copy_columns(KafkaSource *ks, const ConnSpec *spec, char *err, size_t cap)
+{
+    ks->ncols = spec->ncols;
+    size_t n = (size_t)(spec->ncols > 0 ? spec->ncols : 1);
+    ks->names = calloc(n, sizeof *ks->names);
+    ks->map = calloc(n, sizeof *ks->map);
+    if (!ks->names || !ks->map) return conn_errf(err, cap, "out of memory");
+    for (int c = 0; c < spec->ncols; c++) {
+        ks->names[c] = strdup(spec->col_names[c]);
+        if (!ks->names[c]) return conn_errf(err, cap, "out of memory");
+        ks->map[c] = spec->col_index ? spec->col_index[c] : c;
+        if (ks->map[c] + 1 > ks->nfields) ks->nfields = ks->map[c] + 1;
+    }
+    return 0;
+}
+
+int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
+{
+    KafkaSource *ks = calloc(1, sizeof *ks);
+    if (!ks) return conn_errf(err, cap, "out of memory");
+    s->ops = &kafka_ops;
+    s->impl = ks;
+    if (conn_check_task(spec, &ks->task, &ks->ntasks, err, cap) || parse_options(ks, spec, err, cap) ||
+        copy_columns(ks, spec, err, cap))
+        goto fail;
+    if (!ks->topic) {
+        conn_errf(err, cap, "out of memory");
+        goto fail;
+    }
+    rd_kafka_conf_t *conf = kafka_conf_from_spec(spec, "kafka", ks, err, cap);
+    if (!conf) goto fail;
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    if (kafka_conf_default(conf, spec, "group.id", "sluice", err, cap) ||
+        kafka_conf_default(conf, spec, "auto.offset.reset", "earliest", err, cap) ||
+        kafka_conf_default(conf, spec, "enable.auto.commit", "false", err, cap) ||
+        kafka_conf_default(conf, spec, "enable.auto.offset.store", "false", err, cap) ||
+        kafka_conf_default(conf, spec, "enable.partition.eof", "false", err, cap)) {
+        rd_kafka_conf_destroy(conf);
+        goto fail;
+    }
+    char errstr[512];
+    ks->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!ks->rk) {
+        rd_kafka_conf_destroy(conf);
+        conn_errf(err, cap, "kafka: %s", errstr);
+        goto fail;
+    }
+    rd_kafka_poll_set_consumer(ks->rk);
+    return 0;
+fail:
+    kafka_close(s);
+    s->ops = NULL;
+    return -1;
+}
