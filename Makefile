@@ -44,7 +44,9 @@ MODULES     := exec parser planner runtime runtime/connectors
 MOD_C       := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 PARSER_RE   := $(wildcard parser/*.re)
 PARSER_Y    := $(wildcard parser/*.y)
-GEN_C       := $(PARSER_RE:%.re=$(BUILD)/gen/%.c) $(PARSER_Y:%.y=$(BUILD)/gen/%.c)
+CONN_RE     := $(wildcard runtime/connectors/*.re)
+GEN_C       := $(PARSER_RE:%.re=$(BUILD)/gen/%.c) $(PARSER_Y:%.y=$(BUILD)/gen/%.c) \
+               $(CONN_RE:%.re=$(BUILD)/gen/%.c)
 GEN_H       := $(PARSER_Y:%.y=$(BUILD)/gen/%.h)
 
 LIB_OBJ     := $(MOD_C:%.c=$(BUILD)/obj/%.o) $(GEN_C:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
@@ -82,6 +84,11 @@ $(BUILD)/gen/parser/%.c: parser/%.re $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(RE2C) -W --no-generation-date -i -o $@ $<
 
+# re2c scanners of the connectors (e.g. a JSON decoder)
+$(BUILD)/gen/runtime/connectors/%.c: runtime/connectors/%.re
+	@mkdir -p $(dir $@)
+	$(RE2C) -W --no-generation-date -i -o $@ $<
+
 $(BUILD)/gen/parser/%.c $(BUILD)/gen/parser/%.h: parser/%.y
 	@mkdir -p $(dir $@)
 	@cp $< $(BUILD)/gen/parser/$*.y
@@ -90,13 +97,13 @@ $(BUILD)/gen/parser/%.c $(BUILD)/gen/parser/%.h: parser/%.y
 	@touch $(BUILD)/gen/parser/$*.c $(BUILD)/gen/parser/$*.h   # lemon keeps an unchanged .h: mark both new
 
 # keep generated sources (make would delete them as intermediates and redo them)
-.PRECIOUS: $(BUILD)/gen/parser/%.c $(BUILD)/gen/parser/%.h
+.PRECIOUS: $(BUILD)/gen/parser/%.c $(BUILD)/gen/parser/%.h $(BUILD)/gen/runtime/connectors/%.c
 .SECONDARY: $(GEN_C) $(GEN_H)
 
 # generated code is compiled with the same flags, less the warnings it cannot avoid
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-unused-parameter -Wno-unused-variable -Wno-implicit-fallthrough -Wno-unused-but-set-variable $(DEPFLAGS) -Iparser -c $< -o $@
+	$(CC) $(CFLAGS) -Wno-unused-parameter -Wno-unused-variable -Wno-implicit-fallthrough -Wno-unused-but-set-variable $(DEPFLAGS) -Iparser -Iruntime/connectors -c $< -o $@
 
 # every object may include the generated headers
 $(BUILD)/obj/%.o: %.c | $(GEN_H)
