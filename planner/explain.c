@@ -475,24 +475,53 @@ static void put_op(Buf *b, const PlanNode *n, const char *prefix)
     bputs(b, "\n");
 }
 
-static void put_stage(Buf *b, const Plan *p, int sid, const char *prefix, const char *first)
+/* The operators of a stage, walking the plan tree from its top operator
+ * down: a chain prints one operator per line; a join prints its two inputs
+ * as branches; an exchange ends the stage and opens the stage below it. */
+static void put_chain(Buf *b, const Plan *p, const PlanNode *n, const char *prefix, int tasks);
+
+static void put_stage_head(Buf *b, const Plan *p, int sid, const char *prefix)
 {
     const Stage *s = &p->stages[sid];
-    bprintf(b, "%s%sStage %d · %d task%s\n", prefix, first, s->id, s->parallelism,
-            s->parallelism == 1 ? "" : "s");
-    char inner[600];
-    snprintf(inner, sizeof inner, "%.500s%s", prefix, *first ? "   " : "");
-    for (int k = s->nops - 1; k >= 0; k--) put_op(b, s->ops[k], inner);
-    for (int i = 0; i < s->ninputs; i++) {
-        const PlanNode *x = s->in_exchange[i];
-        const Stage    *up = &p->stages[s->inputs[i]];
-        int             last = i == s->ninputs - 1;
-        bprintf(b, "%s%s %-10s", inner, last ? "└─" : "├─", "Exchange");
-        put_exchange(b, x);
-        bprintf(b, " · %d → %d task%s\n", up->parallelism, s->parallelism, s->parallelism == 1 ? "" : "s");
-        char child[600];
-        snprintf(child, sizeof child, "%.500s%s", inner, last ? "   " : "│  ");
-        put_stage(b, p, s->inputs[i], child, "└─ ");
+    bprintf(b, "%s└─ Stage %d · %d task%s\n", prefix, s->id, s->parallelism, s->parallelism == 1 ? "" : "s");
+}
+
+/* An input of an operator: an exchange (with the stage below it), or, for a
+ * join whose input is computed in the same stage, a labelled branch. */
+static void put_input(Buf *b, const Plan *p, const PlanNode *n, const char *prefix, int last, int tasks,
+                      const char *label)
+{
+    char cont[600];
+    snprintf(cont, sizeof cont, "%.500s%s", prefix, last ? "   " : "│  ");
+    if (n->kind == PLAN_EXCHANGE) {
+        const Stage *up = &p->stages[n->stage];
+        bprintf(b, "%s%s %-10s", prefix, last ? "└─" : "├─", "Exchange");
+        put_exchange(b, n);
+        bprintf(b, " · %d → %d task%s\n", up->parallelism, tasks, tasks == 1 ? "" : "s");
+        put_stage_head(b, p, up->id, cont);
+        char inner[700];
+        snprintf(inner, sizeof inner, "%.500s   ", cont);
+        put_chain(b, p, n->input, inner, up->parallelism);
+        return;
+    }
+    bprintf(b, "%s%s %s\n", prefix, last ? "└─" : "├─", label);
+    put_chain(b, p, n, cont, tasks);
+}
+
+static void put_chain(Buf *b, const Plan *p, const PlanNode *n, const char *prefix, int tasks)
+{
+    while (n) {
+        if (n->kind == PLAN_EXCHANGE) {
+            put_input(b, p, n, prefix, 1, tasks, "");
+            return;
+        }
+        put_op(b, n, prefix);
+        if (n->right) {
+            put_input(b, p, n->input, prefix, 0, tasks, "left input");
+            put_input(b, p, n->right, prefix, 1, tasks, "right input");
+            return;
+        }
+        n = n->input;
     }
 }
 
@@ -526,7 +555,8 @@ char *explain_text(const Plan *p)
     bprintf(&b, " · %s · columns ", emit_text(p->emit));
     put_cols(&b, &out->out, NULL, out->out.ncols);
     bputs(&b, "\n");
-    put_stage(&b, p, p->nstages - 1, "", "└─ ");
+    put_stage_head(&b, p, p->nstages - 1, "");
+    put_chain(&b, p, p->root->input, "   ", p->stages[p->nstages - 1].parallelism);
     return bdone(&b);
 }
 
