@@ -41,6 +41,8 @@ struct Session {
     volatile sig_atomic_t  *stop;
     FILE                   *progress;
     int                     nqueries;
+    SessionProgressFn       progress_cb;       /* session_set_progress_callback */
+    void                   *progress_cb_ctx;
 };
 
 void session_set_progress_file(Session *s, FILE *f)
@@ -411,6 +413,19 @@ static const char *first_source(const PlanNode *n)
     return l ? l : first_source(n->right);
 }
 
+/* The progress callback hook (session_set_progress_callback); defined at
+ * the end of this file. */
+typedef struct ProgressFanout {
+    SessionProgressFn fn;
+    void             *ctx;
+    ProgressWriter   *pw;          /* --progress file, or NULL          */
+    int64_t           next_file_us;
+    int               pending;     /* last figures not yet in the file  */
+    QueryProgress     last;
+} ProgressFanout;
+static void progress_fanout_begin(ProgressFanout *f, Session *s, Query *q, ProgressWriter *pw);
+static void progress_fanout_end(ProgressFanout *f);
+
 /* Run a planned SELECT or INSERT until its input ends, LIMIT is reached or
  * the stop flag is raised. */
 static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const ResultSink *sink, SqlError *err)
@@ -433,7 +448,10 @@ static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const Res
         pw.sink = plan->root->u.output.sink ? plan->root->u.output.sink : "console";
         query_on_progress(q, write_progress, &pw, 1000000);
     }
+    ProgressFanout fan;
+    progress_fanout_begin(&fan, s, q, pw.f ? &pw : NULL);
     int rc = query_run(q, sink, s->stop, why, sizeof why);
+    progress_fanout_end(&fan);
     QueryProgress p;
     query_progress(q, &p);
     char    bad[5][256];
@@ -557,4 +575,83 @@ int session_exec(Session *s, const char *text, size_t len, const ResultSink *sin
     for (int i = 0; i < p->nstmts && rc == 0; i++) rc = exec_stmt(s, p->stmts[i], sink, err);
     sql_parse_free(p);
     return rc;
+}
+
+/* ---- progress callback (session_set_progress_callback) -------------------- */
+
+/* With a callback set, the query reports to progress_fanout every 250 ms; it
+ * calls the callback each time and forwards to the --progress writer about
+ * once a second (and the final figures at the end), as before. */
+static void progress_fanout(void *ctx, const QueryProgress *p)
+{
+    ProgressFanout *f = ctx;
+    f->fn(f->ctx, p);
+    if (!f->pw) return;
+    f->last = *p;
+    f->pending = 1;
+    if (p->elapsed_us >= f->next_file_us) {
+        write_progress(f->pw, p);
+        f->pending = 0;
+        while (f->next_file_us <= p->elapsed_us) f->next_file_us += 1000000;
+    }
+}
+
+static void progress_fanout_begin(ProgressFanout *f, Session *s, Query *q, ProgressWriter *pw)
+{
+    memset(f, 0, sizeof *f);
+    if (!s->progress_cb) return;
+    f->fn = s->progress_cb;
+    f->ctx = s->progress_cb_ctx;
+    f->pw = pw;
+    f->next_file_us = 1000000;
+    query_on_progress(q, progress_fanout, f, 250000);
+}
+
+static void progress_fanout_end(ProgressFanout *f)
+{
+    if (f->fn && f->pw && f->pending) write_progress(f->pw, &f->last);
+}
+
+void session_set_progress_callback(Session *s, SessionProgressFn fn, void *ctx)
+{
+    s->progress_cb = fn;
+    s->progress_cb_ctx = ctx;
+}
+
+static int has_prefix_ci(const char *s, const char *prefix)
+{
+    for (; *prefix; s++, prefix++) {
+        int a = (unsigned char)*s, b = (unsigned char)*prefix;
+        if (a >= 'A' && a <= 'Z') a += 32;
+        if (b >= 'A' && b <= 'Z') b += 32;
+        if (a != b) return 0;
+    }
+    return 1;
+}
+
+int session_complete_names(Session *s, const char *prefix,
+                           void (*fn)(void *ctx, const char *name, int is_column), void *ctx)
+{
+    int n = 0;
+    static const CatKind kinds[] = {CAT_STREAM, CAT_SINK, CAT_VIEW};
+    for (int pass = 0; pass < 2; pass++) {   /* object names first, then columns */
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            const CatObject *o;
+            for (int i = 0; (o = catalog_nth(s->catalog, kinds[k], i)) != NULL; i++) {
+                if (pass == 0) {
+                    if (has_prefix_ci(o->name, prefix)) {
+                        fn(ctx, o->name, 0);
+                        n++;
+                    }
+                    continue;
+                }
+                for (int c = 0; c < o->ncols; c++)
+                    if (has_prefix_ci(o->cols[c].name, prefix)) {
+                        fn(ctx, o->cols[c].name, 1);
+                        n++;
+                    }
+            }
+        }
+    }
+    return n;
 }

@@ -67,4 +67,22 @@ int session_exec(Session *s, const char *text, size_t len, const ResultSink *sin
  * line). Returns 0, or -1 with *err set (loc -1). */
 int session_set(Session *s, const char *key, const char *value, SqlError *err);
 
+/* ---- for the interactive shell ------------------------------------------ */
+
+struct QueryProgress;   /* runtime/query.h */
+typedef void (*SessionProgressFn)(void *ctx, const struct QueryProgress *p);
+
+/* Call fn about 4 times a second while a query (SELECT or INSERT) runs, and
+ * once when it ends, on the thread that called session_exec (the same thread
+ * that delivers rows to the ResultSink). NULL: none. Works alongside
+ * session_set_progress_file, which keeps its once-a-second lines. */
+void session_set_progress_callback(Session *s, SessionProgressFn fn, void *ctx);
+
+/* For tab completion: call fn for every stream, sink and view name, then
+ * every column name of the streams and sinks, that starts with prefix
+ * (ASCII case-insensitive); is_column tells which. A column name may come
+ * more than once (several streams). Returns how many calls were made. */
+int session_complete_names(Session *s, const char *prefix,
+                           void (*fn)(void *ctx, const char *name, int is_column), void *ctx);
+
 #endif
