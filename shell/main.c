@@ -26,13 +26,19 @@
 #include "runtime/connectors/kafka.h"
 #include "runtime/session.h"
 #include "shell/render.h"
+#include "shell/repl.h"
+#include "shell/status.h"
 
 #define SLUICE_VERSION "0.1.0"
 
 enum { EXIT_OK = 0, EXIT_SQL = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3 };
 
 /* Raised by SIGINT/SIGTERM: the running query stops (the shell goes on). */
-static volatile sig_atomic_t stop_requested;
+volatile sig_atomic_t shell_stop_requested;
+#define stop_requested shell_stop_requested
+
+/* The live status line (stderr on a terminal); also counts rows. */
+StatusLine shell_status;
 
 static void on_stop_signal(int sig)
 {
@@ -63,7 +69,9 @@ static const char usage_text[] =
     "or generators, and run continuous queries over them.\n"
     "\n"
     "With no -f or -e, sluice reads statements from standard input: an\n"
-    "interactive shell on a terminal, a script otherwise.\n"
+    "interactive shell on a terminal (\\h there lists its commands; history in\n"
+    "~/.sluice_history or $SLUICE_HISTORY; see docs/shell.md), a script otherwise.\n"
+    "While a query runs, a status line is shown on stderr when it is a terminal.\n"
     "\n"
     "Options:\n"
     "  -f, --file FILE       run the statements in FILE ('-' for stdin); may repeat\n"
@@ -163,7 +171,7 @@ static void parse_args(int argc, char **argv, Options *o)
 }
 
 /* Read a whole file ("-" = stdin) into a malloc'd NUL-terminated buffer. */
-static char *read_all(const char *path, size_t *len)
+char *shell_read_all(const char *path, size_t *len)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) return NULL;
@@ -233,61 +241,19 @@ static int check_text(Session *s, const char *origin, const char *text, size_t l
     return EXIT_OK;
 }
 
-static int run_text(Session *s, Renderer *r, const char *origin, const char *text, size_t len)
+int shell_run_text(Session *s, Renderer *r, const char *origin, const char *text, size_t len)
 {
     SqlError   err;
-    ResultSink sink = renderer_sink(r);
+    ResultSink inner = renderer_sink(r);
+    ResultSink sink = status_wrap(&shell_status, &inner);
     stop_requested = 0;
-    if (session_exec(s, text, len, &sink, &err) != 0) {
+    shell_status.rows = 0;
+    int rc = session_exec(s, text, len, &sink, &err);
+    status_clear(&shell_status);
+    if (rc != 0) {
         print_error(origin, text, len, &err);
         return EXIT_SQL;
     }
-    return EXIT_OK;
-}
-
-/* ---- interactive shell ------------------------------------------------- */
-
-static int interactive(Session *s, Renderer *r)
-{
-    char  *stmt = NULL;
-    size_t len = 0;
-    printf("sluice %s — a streaming SQL engine. End statements with ';'. \\q quits, \\h helps.\n",
-           SLUICE_VERSION);
-    for (;;) {
-        char *line = readline(len ? "   ...> " : "sluice> ");
-        if (!line) break;   /* EOF */
-        if (len == 0 && (strcmp(line, "\\q") == 0 || strcmp(line, "quit") == 0 ||
-                         strcmp(line, "exit") == 0)) {
-            free(line);
-            break;
-        }
-        if (len == 0 && (strcmp(line, "\\h") == 0 || strcmp(line, "\\help") == 0 ||
-                         strcmp(line, "help") == 0)) {
-            fputs(usage_text, stdout);
-            free(line);
-            continue;
-        }
-        size_t n = strlen(line);
-        char  *ns = realloc(stmt, len + n + 2);
-        if (!ns) {
-            free(line);
-            break;
-        }
-        stmt = ns;
-        memcpy(stmt + len, line, n);
-        len += n;
-        stmt[len++] = '\n';
-        stmt[len] = 0;
-        free(line);
-        if (!sql_is_complete(stmt, len)) continue;
-        stmt[len - 1] = 0;   /* drop the final newline for history */
-        add_history(stmt);
-        stmt[len - 1] = '\n';
-        run_text(s, r, NULL, stmt, len);
-        len = 0;
-    }
-    free(stmt);
-    putchar('\n');
     return EXIT_OK;
 }
 
@@ -414,9 +380,12 @@ int main(int argc, char **argv)
 
     Renderer r;
     renderer_init(&r, stdout, stderr, o.format, o.quiet);
+    /* the live status line: only when stderr is a terminal */
+    status_init(&shell_status, stderr, stdout, isatty(2) && !o.check);
+    if (shell_status.enabled) session_set_progress_callback(s, status_progress, &shell_status);
     int rc = EXIT_OK;
     if (interactive_mode) {
-        rc = interactive(s, &r);
+        rc = repl_main(s, &r, SLUICE_VERSION);
     } else {
         for (int i = 0; i < o.ninputs && (rc == EXIT_OK || o.check); i++) {
             const Input *in = &o.inputs[i];
@@ -426,7 +395,7 @@ int main(int argc, char **argv)
                 buf = strdup(in->text);
                 len = strlen(in->text);
             } else {
-                buf = read_all(in->name, &len);
+                buf = shell_read_all(in->name, &len);
                 if (!buf) {
                     fprintf(stderr, "sluice: cannot read '%s': %s\n", in->name, strerror(errno));
                     rc = EXIT_USAGE;
@@ -434,7 +403,7 @@ int main(int argc, char **argv)
                 }
             }
             const char *origin = in->text ? "-e" : in->name;
-            int         r1 = o.check ? check_text(s, origin, buf, len) : run_text(s, &r, origin, buf, len);
+            int         r1 = o.check ? check_text(s, origin, buf, len) : shell_run_text(s, &r, origin, buf, len);
             if (r1 > rc) rc = r1;
             free(buf);
         }
