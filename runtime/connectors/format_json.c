@@ -1,11 +1,14 @@
 /*
  * format_json.c — JSON lines → batch rows, with jansson.
  *
- * A straightforward decoder: json_loadb parses the line into a tree, then
+ * json_decode_line, the hot path, is the schema-directed re2c decoder of
+ * json_fast.re. This file keeps the reference decoder with jansson,
+ * json_decode_line_jansson: json_loadb parses the line into a tree, then
  * each requested column looks its field up by name. It is correct (the whole
- * JSON grammar, escapes, \u surrogate pairs, UTF-8 validation, duplicate keys
- * → the last wins) but allocates per line; the schema-directed decoder of
- * issue 6 replaces it on the hot path.
+ * JSON grammar, escapes, \u surrogate pairs, UTF-8 validation (invalid UTF-8
+ * rejects the record), duplicate keys → the last wins) but allocates per
+ * line; json_fast.re reproduces its results exactly (differential test in
+ * tests/unit/test_conn_json_fast.c).
  *
  * Conversions (anything else is a bad record):
  *   BOOLEAN    true / false
@@ -149,6 +152,12 @@ static int store(Vector *v, int row, const json_t *x, const char *col, char *why
 
 int json_decode_line(const char *p, size_t n, int ncols, const char *const *names, Batch *b,
                      int row, char *why, size_t cap)
+{
+    return json_fast_decode_line(p, n, ncols, names, b, row, why, cap);
+}
+
+int json_decode_line_jansson(const char *p, size_t n, int ncols, const char *const *names,
+                             Batch *b, int row, char *why, size_t cap)
 {
     json_error_t jerr;
     json_t      *root = json_loadb(p, n, JSON_ALLOW_NUL, &jerr);

@@ -24,6 +24,17 @@
 int json_decode_line(const char *p, size_t n, int ncols, const char *const *names, Batch *b,
                      int row, char *why, size_t cap);
 
+/* The two implementations behind json_decode_line, same contract and same
+ * results (tests/unit/test_conn_json_fast.c checks it): the schema-directed
+ * re2c decoder of json_fast.re (what json_decode_line uses), and the jansson
+ * tree decoder of format_json.c (the reference; kept for the differential
+ * test and bench/json_decode.c). Only the text after "invalid JSON at column
+ * N: " differs between them. */
+int json_fast_decode_line(const char *p, size_t n, int ncols, const char *const *names,
+                          Batch *b, int row, char *why, size_t cap);
+int json_decode_line_jansson(const char *p, size_t n, int ncols, const char *const *names,
+                             Batch *b, int row, char *why, size_t cap);
+
 /* ---- CSV --------------------------------------------------------------------------- */
 
 typedef struct CsvField {
