@@ -435,7 +435,10 @@ static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const Res
         return sql_errorf(err, stmt->loc,
                     "joins are planned (see EXPLAIN) but the runtime does not execute them yet");
     Query *q = query_new(plan, &s->settings, why, sizeof why);
-    if (!q) return sql_errorf(err, stmt->loc, "%s", why);
+    if (!q) {
+        sql_errorf(err, stmt->loc, "%s", why);
+        return SESSION_RUNTIME_ERROR;
+    }
     char           qid[32];
     ProgressWriter pw;
     snprintf(qid, sizeof qid, "q%d", ++s->nqueries);
@@ -465,7 +468,10 @@ static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const Res
         sink->on_notice(sink->ctx, msg);
         for (int i = 0; i < nbad; i++) sink->on_notice(sink->ctx, bad[i]);
     }
-    if (rc != 0) return sql_errorf(err, stmt->loc, "query failed: %s", why);
+    if (rc != 0) {
+        sql_errorf(err, stmt->loc, "query failed: %s", why);
+        return SESSION_RUNTIME_ERROR;
+    }
     char tag[160];
     if (IS_A(stmt, AST_INSERT))
         snprintf(tag, sizeof tag, "INSERT %lld", (long long)p.output_rows);

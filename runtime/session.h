@@ -57,9 +57,15 @@ void     session_set_stop_flag(Session *s, volatile sig_atomic_t *stop);
 void     session_set_progress_file(Session *s, FILE *f);
 void     session_free(Session *s);
 
+/* What session_exec returns when a statement was valid but failed while it
+ * ran (a source could not be opened, a sink failed, a bad record with
+ * 'format.on-error' = 'fail'): the shell exits with status 3 for it. */
+#define SESSION_RUNTIME_ERROR (-2)
+
 /* Parse and run every statement of text[0..len) in order, stopping at the
- * first error. Returns 0, or -1 with *err set (err->loc is an offset into
- * text). */
+ * first error. Returns 0; -1 for an error in the SQL (parse, bind, catalog);
+ * SESSION_RUNTIME_ERROR for a failure while running. *err is set for both
+ * (err->loc is an offset into text). */
 int session_exec(Session *s, const char *text, size_t len, const ResultSink *sink,
                  SqlError *err);
 

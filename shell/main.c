@@ -252,7 +252,7 @@ int shell_run_text(Session *s, Renderer *r, const char *origin, const char *text
     status_clear(&shell_status);
     if (rc != 0) {
         print_error(origin, text, len, &err);
-        return EXIT_SQL;
+        return rc == SESSION_RUNTIME_ERROR ? EXIT_RUNTIME : EXIT_SQL;
     }
     return EXIT_OK;
 }

@@ -99,6 +99,11 @@ if head -1 "$T/out" | grep -q '^op,level,n$' && grep -q '^+I,INFO,' "$T/out" && 
 # a runtime error names the stream
 "$SLUICE" -q -e "CREATE STREAM f (a BIGINT) WITH (connector = 'file', path = '$T/none/*.jsonl'); SELECT a FROM f;" >"$T/out" 2>"$T/err" </dev/null
 rc=$?
-if [ "$rc" -eq 1 ] && grep -q "stream 'f'" "$T/err"; then _ok; else _bad "missing input file" "exit $rc: $(cat "$T/err")"; fi
+if [ "$rc" -eq 3 ] && grep -q "stream 'f'" "$T/err"; then _ok; else _bad "missing input file: exit 3" "exit $rc: $(cat "$T/err")"; fi
+# a bad record with format.on-error = 'fail' is a runtime failure too (exit 3)
+printf 'a\n1\nx\n' > "$T/bad.csv"
+"$SLUICE" -q -e "CREATE STREAM c (a BIGINT) WITH (connector = 'file', path = '$T/bad.csv', format = 'csv', 'format.on-error' = 'fail'); SELECT a FROM c;" >"$T/out" 2>"$T/err" </dev/null
+rc=$?
+if [ "$rc" -eq 3 ] && grep -q "bad record at .*bad.csv:3" "$T/err"; then _ok; else _bad "on-error fail: exit 3" "exit $rc: $(cat "$T/err")"; fi
 
 finish
