@@ -106,6 +106,10 @@ typedef struct Task {
     int64_t      wm;           /* the watermark this task has sent on    */
     int64_t      last_changes_us; /* EMIT CHANGES: last emission         */
     int64_t      wm_at_us;     /* when the watermark being processed was created at a source */
+    int          nparts;       /* partitions of a multi-partition source (Kafka) */
+    int64_t     *part_max;     /* their largest event times                      */
+    int64_t     *part_last_us; /* when each last produced a row                  */
+    int64_t      frontier;     /* the event time the watermark follows            */
     int64_t      release_at_us;/* rows sent now were released by that watermark (latency) */
     int          has_changes;
     int          finished;
@@ -578,6 +582,65 @@ static int64_t batch_max_ts(const Batch *b, int col)
     return m;
 }
 
+/* Per-partition event time, for sources that read several partitions in one
+ * task (Kafka): a partition that lags must not see its rows turn late because
+ * another partition of the same task ran ahead. */
+static int track_partitions(Task *t, const Batch *b, int64_t now)
+{
+    int             np = source_partition_count(t->source);
+    const uint16_t *rp = source_row_partitions(t->source);
+    if (np <= 1 || !rp) return 0;
+    if (t->nparts < np) {
+        int64_t *mx = realloc(t->part_max, (size_t)np * sizeof *mx);
+        if (!mx) goto oom;
+        t->part_max = mx;
+        int64_t *last = realloc(t->part_last_us, (size_t)np * sizeof *last);
+        if (!last) goto oom;
+        t->part_last_us = last;
+        for (int p = t->nparts; p < np; p++) {
+            t->part_max[p] = WATERMARK_MIN;
+            t->part_last_us[p] = t->q->start_us;
+        }
+        t->nparts = np;
+    }
+    const Vector  *v = &b->cols[t->wm_col];
+    const int64_t *x = vector_i64(v);
+    for (int i = 0; i < b->count; i++) {   /* before the filter: every row counts */
+        int r = b->sel ? (int)b->sel[i] : i;
+        int p = rp[r];
+        if (p >= np) continue;
+        t->part_last_us[p] = now;
+        int slot = vector_index(v, r);
+        if (vector_validity_get(v->validity, slot) && x[slot] > t->part_max[p]) t->part_max[p] = x[slot];
+    }
+    return 0;
+oom:
+    query_fail(t->q, "out of memory");
+    return 1;
+}
+
+/* The event time the task's watermark follows: its largest event time, or,
+ * with several partitions, the smallest over the partitions that are not
+ * idle (a partition that has not produced a row yet holds the watermark back
+ * until it has been quiet for watermark.idle-timeout); when every partition
+ * is idle, the largest. */
+static int64_t frontier(Task *t, int64_t now)
+{
+    if (t->nparts <= 1) return t->max_ts;
+    int64_t idle = t->q->settings->idle_timeout_us;
+    int64_t lo = WATERMARK_MAX, hi = WATERMARK_MIN;
+    int     active = 0;
+    for (int p = 0; p < t->nparts; p++) {
+        if (t->part_max[p] > hi) hi = t->part_max[p];
+        if (now - t->part_last_us[p] > idle) continue;
+        active++;
+        if (t->part_max[p] < lo) lo = t->part_max[p];
+    }
+    int64_t f = active ? lo : hi;
+    if (f > t->frontier) t->frontier = f;   /* watermarks only move forward */
+    return t->frontier;
+}
+
 static int finish_input(Task *t)
 {
     if (advance(t, WATERMARK_MAX)) return -1;
@@ -618,14 +681,16 @@ static int source_step(Task *t)
                 t->max_ts = m;
                 atomic_store_explicit(&t->max_ts_pub, m, memory_order_relaxed);
             }
+            if (track_partitions(t, b, now)) return 1;
         }
         if (t->scan_filter && expr_filter(t->scan_filter, b) != 0) {
             query_fail(t->q, "filter failed: %s", expr_state_error(t->scan_filter));
             return 1;
         }
         if (push(t, 0, b)) return 1;
-        if (t->wm_col >= 0 && t->max_ts > WATERMARK_MIN) {
-            int64_t wm = t->max_ts - t->wm_delay;
+        int64_t front = frontier(t, now);
+        if (t->wm_col >= 0 && front > WATERMARK_MIN) {
+            int64_t wm = front - t->wm_delay;
             if (wm > t->wm && now - t->last_wm_sent_us >= WM_INTERVAL_US) {
                 t->last_wm_sent_us = now;
                 t->wm_at_us = now;
@@ -650,11 +715,13 @@ static int source_step(Task *t)
             flush_all(t);
             t->building_since = 0;
         }
-        /* forward a watermark held back by the rate limit of WM_INTERVAL_US */
-        if (t->wm_col >= 0 && t->max_ts > WATERMARK_MIN && t->max_ts - t->wm_delay > t->wm) {
+        /* forward a watermark held back by the rate limit of WM_INTERVAL_US,
+         * or released by a partition that went idle */
+        int64_t front = frontier(t, now);
+        if (t->wm_col >= 0 && front > WATERMARK_MIN && front - t->wm_delay > t->wm) {
             t->last_wm_sent_us = now;
             t->wm_at_us = now;
-            advance(t, t->max_ts - t->wm_delay);
+            advance(t, front - t->wm_delay);
         }
         return 0;
     }
@@ -1040,6 +1107,8 @@ static void task_free(Task *t)
     free(t->hashes);
     free(t->rows);
     free(t->nrows);
+    free(t->part_max);
+    free(t->part_last_us);
     free(t);
 }
 
@@ -1086,6 +1155,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
             t->worker = i % q->nworkers;
             t->wm = WATERMARK_MIN;
             t->max_ts = WATERMARK_MIN;
+            t->frontier = WATERMARK_MIN;
             t->wm_col = -1;
             atomic_init(&t->wm_pub, WATERMARK_MIN);
             atomic_init(&t->max_ts_pub, WATERMARK_MIN);

@@ -33,7 +33,14 @@ struct Source {
     void            *impl;          /* the connector's state, freed by ops->close */
     SourceStats      stats;
     char             error[512];
+    int              nparts;        /* partitions this instance reads (> 1: row_part is kept) */
+    uint16_t        *row_part;      /* per row of the last batch: index of its partition      */
+    int              row_part_cap;
 };
+
+/* Record that row `row` of the batch being filled came from partition index
+ * `part` (0 … nparts-1). 0, or -1 when out of memory. */
+int conn_row_partition(Source *s, int row, int part, int capacity);
 
 /* Set s->error (printf style). */
 void conn_set_error(Source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

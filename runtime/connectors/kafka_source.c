@@ -210,6 +210,7 @@ static int setup(Source *s, KafkaSource *ks)
     }
     if (rc < 0) return -1;
     ks->ready = 1;
+    s->nparts = ks->nparts;   /* one watermark per partition in the runtime */
     return 1;
 }
 
@@ -300,7 +301,14 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
             rd_kafka_message_destroy(m);   /* beyond the bound (or not ours): ignore */
             continue;
         }
+        int nrows_before = b->nrows;
         int rc = take(s, ks, m, b);
+        if (rc == 0 && b->nrows > nrows_before &&
+            conn_row_partition(s, nrows_before, (int)(kp - ks->parts), b->capacity) != 0) {
+            rd_kafka_message_destroy(m);
+            conn_set_error(s, "out of memory");
+            return SOURCE_ERROR;
+        }
         kp->pos = m->offset + 1;
         rd_kafka_message_destroy(m);
         if (rc) return SOURCE_ERROR;

@@ -69,5 +69,28 @@ void source_close(Source *s)
 {
     if (!s) return;
     if (s->ops && s->ops->close) s->ops->close(s);
+    free(s->row_part);
     free(s);
+}
+
+int source_partition_count(const Source *s)
+{
+    return s && s->nparts > 1 ? s->nparts : 1;
+}
+
+const uint16_t *source_row_partitions(const Source *s)
+{
+    return s && s->nparts > 1 ? s->row_part : NULL;
+}
+
+int conn_row_partition(Source *s, int row, int part, int capacity)
+{
+    if (s->row_part_cap < capacity) {
+        uint16_t *p = realloc(s->row_part, (size_t)capacity * sizeof *p);
+        if (!p) return -1;
+        s->row_part = p;
+        s->row_part_cap = capacity;
+    }
+    if (row >= 0 && row < s->row_part_cap) s->row_part[row] = (uint16_t)part;
+    return 0;
 }

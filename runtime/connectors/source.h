@@ -113,4 +113,11 @@ void source_stats(const Source *s, SourceStats *out);
 /* Release everything. NULL is fine. */
 void source_close(Source *s);
 
+/* Sources that read several partitions in one instance (Kafka): how many,
+ * and, for the rows of the last batch, the index (0 … n-1) of the partition
+ * each row came from, so the runtime can keep one watermark per partition.
+ * 1 and NULL for single-partition sources. */
+int             source_partition_count(const Source *s);
+const uint16_t *source_row_partitions(const Source *s);
+
 #endif
