@@ -110,6 +110,7 @@ typedef struct Task {
     int64_t     *part_max;     /* their largest event times                      */
     int64_t     *part_last_us; /* when each last produced a row                  */
     int64_t      frontier;     /* the event time the watermark follows            */
+    int          had_warning;  /* this task published a source warning          */
     int64_t      release_at_us;/* rows sent now were released by that watermark (latency) */
     int          has_changes;
     int          finished;
@@ -154,6 +155,7 @@ struct Query {
     void           *progress_ctx;
     int64_t         progress_interval_us;
     Sink           *late_sink;    /* 'late.sink' of the stream, shared by the tasks */
+    char            warning[256]; /* a source's current transient problem (under error_lock) */
     Batch           changes_view; /* EMIT CHANGES: the collector's view with an op column */
     int64_t        *lat;          /* watermark-to-output latency samples (µs), a ring */
     int             nlat, lat_cap;
@@ -647,6 +649,20 @@ static int finish_input(Task *t)
     return send_end(t);
 }
 
+/* A source's transient problem (a broker down…) becomes the query's warning
+ * until the source says it is over. */
+static void publish_warning(Task *t)
+{
+    const char *w = source_warning(t->source);
+    int         has = w && *w;
+    if (!has && !t->had_warning) return;
+    pthread_mutex_lock(&t->q->error_lock);
+    if (has) snprintf(t->q->warning, sizeof t->q->warning, "%s", w);
+    else t->q->warning[0] = 0;
+    pthread_mutex_unlock(&t->q->error_lock);
+    t->had_warning = has;
+}
+
 static int source_step(Task *t)
 {
     int64_t now = now_us();
@@ -672,6 +688,7 @@ static int source_step(Task *t)
     switch (st) {
     case SOURCE_BATCH: {
         Batch *b = &t->src_batch;
+        if (t->had_warning) publish_warning(t);
         atomic_fetch_add_explicit(&t->rows_in, b->count, memory_order_relaxed);
         t->last_data_us = now;
         if (t->idle_sent) t->idle_sent = 0;
@@ -701,6 +718,7 @@ static int source_step(Task *t)
     }
     case SOURCE_IDLE: {
         t->wait_until_us = now + (wait > 0 ? wait : 100);
+        publish_warning(t);
         /* a quiet source does not hold back the watermark forever */
         int64_t idle = t->q->settings->idle_timeout_us;
         if (!t->idle_sent && t->last_data_us && now - t->last_data_us > idle) {
@@ -1461,6 +1479,9 @@ void query_progress(Query *q, QueryProgress *p)
         }
     }
     p->ntasks = q->ntasks;
+    pthread_mutex_lock(&q->error_lock);
+    snprintf(p->warning, sizeof p->warning, "%s", q->warning);
+    pthread_mutex_unlock(&q->error_lock);
     p->latency_p50_us = p->latency_p99_us = -1;
     if (q->lat && q->nlat > 0) {   /* read on the collector thread, which writes the samples */
         int64_t *s2 = malloc((size_t)q->nlat * sizeof *s2);

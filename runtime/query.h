@@ -57,6 +57,7 @@ typedef struct QueryProgress {
     int64_t latency_p50_us;      /* watermark created at a source → its rows */
     int64_t latency_p99_us;      /* reach the output; -1 when none yet     */
     int     latency_samples;     /* (the last 4096 output batches)         */
+    char    warning[256];        /* a source's transient problem now ("" none) */
 } QueryProgress;
 
 /* Called by query_run on its own thread every progress_interval_us. */

@@ -367,6 +367,7 @@ static void write_progress(void *ctx, const QueryProgress *p)
                         json_pack("[{s:s, s:I, s:f, s:f}]", "description", w->source, "numInputRows", (json_int_t)in,
                                   "inputRowsPerSecond", in_rate, "processedRowsPerSecond", proc_rate));
     json_object_set_new(o, "sink", json_pack("{s:s, s:I}", "description", w->sink, "numOutputRows", (json_int_t)out));
+    if (p->warning[0]) json_object_set_new(o, "warning", json_string(p->warning));
     /* sluice's own figures: totals, shuffle, per-stage rows, skew */
     json_t *stages = json_array();
     for (int i = 0; i < p->nstages && i < 16; i++)

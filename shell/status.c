@@ -66,6 +66,11 @@ void status_format(const QueryProgress *p, double in_rate, double proc_rate, int
         fmt_gap(now_us - p->watermark, gap, sizeof gap);
         snprintf(wm, sizeof wm, "watermark %s (%s behind now)", ts, gap);
     }
+    if (p->warning[0]) {
+        /* a source is waiting out a problem (a broker down): say so first */
+        snprintf(buf, cap, "⚠ %s | in %s rows/s | %s", p->warning, in, wm);
+        return;
+    }
     snprintf(buf, cap, "in %s rows/s | processed %s rows/s | %s | state %s rows | late %s", in, proc, wm,
              state, late);
 }

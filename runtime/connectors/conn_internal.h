@@ -36,6 +36,7 @@ struct Source {
     int              nparts;        /* partitions this instance reads (> 1: row_part is kept) */
     uint16_t        *row_part;      /* per row of the last batch: index of its partition      */
     int              row_part_cap;
+    char             warning[256];  /* a transient problem now ("" when none): broker unreachable… */
 };
 
 /* Record that row `row` of the batch being filled came from partition index

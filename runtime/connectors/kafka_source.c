@@ -274,9 +274,12 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         int rc = setup(s, ks);
         if (rc < 0) return SOURCE_ERROR;
         if (rc == 0) {
+            if (ks->last_err[0]) snprintf(s->warning, sizeof s->warning, "kafka: %.200s (retrying)", ks->last_err);
             *wait_us = SETUP_RETRY_US;
             return SOURCE_IDLE;
         }
+        s->warning[0] = 0;
+        ks->last_err[0] = 0;
     }
     int before = b->nrows;
     while (b->nrows < b->capacity) {
@@ -323,7 +326,12 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
             }
         }
     }
-    if (b->nrows > before || b->nrows >= b->capacity) return SOURCE_BATCH;
+    if (b->nrows > before || b->nrows >= b->capacity) {
+        s->warning[0] = 0;   /* data flows: whatever was wrong is over */
+        ks->last_err[0] = 0;
+        return SOURCE_BATCH;
+    }
+    if (ks->last_err[0]) snprintf(s->warning, sizeof s->warning, "kafka: %.200s (retrying)", ks->last_err);
     if (ks->bounded && ks->ndone == ks->nparts) return SOURCE_END;
     *wait_us = POLL_WAIT_US;
     return SOURCE_IDLE;

@@ -94,3 +94,8 @@ int conn_row_partition(Source *s, int row, int part, int capacity)
     if (row >= 0 && row < s->row_part_cap) s->row_part[row] = (uint16_t)part;
     return 0;
 }
+
+const char *source_warning(const Source *s)
+{
+    return s ? s->warning : "";
+}

@@ -113,6 +113,11 @@ void source_stats(const Source *s, SourceStats *out);
 /* Release everything. NULL is fine. */
 void source_close(Source *s);
 
+/* A transient problem the source is waiting out right now (e.g. "kafka:
+ * all brokers are down"), or "" when all is well. Valid until the next
+ * source_next. The runtime shows it; the source keeps retrying. */
+const char *source_warning(const Source *s);
+
 /* Sources that read several partitions in one instance (Kafka): how many,
  * and, for the rows of the last batch, the index (0 … n-1) of the partition
  * each row came from, so the runtime can keep one watermark per partition.
