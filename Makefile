@@ -5,6 +5,7 @@
 #   make test       deps + build + every unit, SQL and CLI test; ends "N passed, M failed"
 #   make SAN=1 ...  the same with AddressSanitizer + UndefinedBehaviorSanitizer (build-san/)
 #   make demo       deps + build + run examples/crash_monitoring.sql
+#   make fuzz       libFuzzer targets (clang, ASan+UBSan), FUZZ_SECONDS each
 #   make clean
 #
 # Sources are found by wildcard: a new .c/.re/.y file in a module folder or a
@@ -67,7 +68,7 @@ SQLTEST_BIN := $(BUILD)/sqltest
 BENCH_C     := $(wildcard bench/*.c)
 BENCH_BIN   := $(BENCH_C:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit sqltest demo bench clean help
+.PHONY: all deps test unit sqltest demo bench clean help fuzz fuzz-bins
 all: $(BIN) $(UNIT_BIN) $(SQLTEST_BIN)
 
 help:
@@ -146,7 +147,24 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)
 	@BUILD=$(BUILD) bash bench/run.sh
 
+# fuzzing: libFuzzer targets (tests/fuzz/fuzz_*.c) against a clang build of
+# the library with ASan+UBSan, each run for FUZZ_SECONDS from its corpus
+FUZZ_SECONDS ?= 60
+FUZZ_C       := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS     = $(FUZZ_C:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" fuzz-bins
+	@BUILD=build-fuzz bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lstdc++
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz build-tsan
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
