@@ -53,6 +53,7 @@ void conn_bad_record(Source *s, const char *msg);
 int logs_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
 int datagen_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
 int file_source_open(Source *s, const ConnSpec *spec, int is_stdin, char *err, size_t cap);
+int nexmark_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
 
 /* snprintf into err (cap may be 0); returns -1 for `return errf(…)`. */
 int conn_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

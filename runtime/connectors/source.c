@@ -11,6 +11,7 @@
 #include "runtime/connectors/conn_internal.h"
 #include "runtime/connectors/kafka.h"
 
+
 Source *source_open(const ConnSpec *spec, char *err, size_t cap)
 {
     if (err && cap) err[0] = 0;
@@ -34,7 +35,8 @@ Source *source_open(const ConnSpec *spec, char *err, size_t cap)
     else if (strcasecmp(c, "file") == 0) rc = file_source_open(s, spec, 0, err, cap);
     else if (strcasecmp(c, "stdin") == 0) rc = file_source_open(s, spec, 1, err, cap);
     else if (strcasecmp(c, "kafka") == 0) rc = kafka_source_open(s, spec, err, cap);
-    else rc = conn_errf(err, cap, "unknown source connector '%s' (sources: logs, datagen, file, stdin, kafka)", c);
+    else if (strcasecmp(c, "nexmark") == 0) rc = nexmark_source_open(s, spec, err, cap);
+    else rc = conn_errf(err, cap, "unknown source connector '%s' (sources: logs, datagen, nexmark, file, stdin, kafka)", c);
     if (rc != 0) {
         free(s);
         return NULL;
