@@ -51,6 +51,7 @@
 #define PARTIAL_FLUSH_PUSHES 32          /* a partial aggregate flushes after this many input batches */
 #define LINGER_US         5000           /* a half-full output batch waits at most this long */
 #define WM_INTERVAL_US    1000           /* a source forwards a rising watermark at most this often */
+#define SINK_FLUSH_US     200000         /* the collector flushes the sink at least this often */
 
 /* ---- types ------------------------------------------------------------------- */
 
@@ -149,14 +150,17 @@ struct Query {
     _Atomic int     failed;
     char            error[512];
     pthread_mutex_t error_lock;
-    int64_t         start_us;
+    _Atomic int64_t start_us;
     _Atomic int64_t output_rows;
     QueryProgressFn progress_fn;
     void           *progress_ctx;
     int64_t         progress_interval_us;
     Sink           *late_sink;    /* 'late.sink' of the stream, shared by the tasks */
+    int             unflushed;    /* rows written to the sink since the last flush */
+    int64_t         last_flush_us;
     char            warning[256]; /* a source's current transient problem (under error_lock) */
     Batch           changes_view; /* EMIT CHANGES: the collector's view with an op column */
+    pthread_mutex_t lat_lock;     /* the samples are read by query_progress from any thread */
     int64_t        *lat;          /* watermark-to-output latency samples (µs), a ring */
     int             nlat, lat_cap;
     int64_t         lat_total;
@@ -1139,6 +1143,9 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     }
     pthread_mutex_init(&q->error_lock, NULL);
     pthread_mutex_init(&q->late_lock, NULL);
+    pthread_mutex_init(&q->lat_lock, NULL);
+    q->lat_cap = 4096;
+    q->lat = calloc((size_t)q->lat_cap, sizeof *q->lat);   /* NULL: no latency figures */
     q->plan = plan;
     q->settings = settings;
     q->nworkers = plan->parallelism > 0 ? plan->parallelism : 1;
@@ -1321,6 +1328,7 @@ void query_free(Query *q)
     }
     pthread_mutex_destroy(&q->error_lock);
     pthread_mutex_destroy(&q->late_lock);
+    pthread_mutex_destroy(&q->lat_lock);
     free(q);
 }
 
@@ -1351,6 +1359,7 @@ static int deliver(Query *q, const ResultSink *sink, const Batch *b)
     atomic_fetch_add_explicit(&q->output_rows, b->count, memory_order_relaxed);
     b = with_ops(q, b);
     if (q->sink) {
+        q->unflushed = 1;
         if (sink_write(q->sink, b) != 0) {
             query_fail(q, "sink '%s': %s", q->plan->root->u.output.sink, sink_error(q->sink));
             return -1;
@@ -1379,8 +1388,6 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
         sink->on_columns(sink->ctx, k, names, types, 1);
     }
     q->start_us = now_us();
-    q->lat_cap = 4096;
-    q->lat = calloc((size_t)q->lat_cap, sizeof *q->lat);   /* NULL: no latency figures */
     /* a source that never produces a row goes idle after the timeout, too */
     for (int k = 0; k < q->ntasks; k++) q->tasks[k]->last_data_us = q->start_us;
     for (int i = 0; i < q->nworkers; i++) {
@@ -1403,8 +1410,10 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
                 progressed = 1;
                 if (m.kind == MSG_BATCH) {
                     if (m.at_us > 0 && q->lat) {
+                        pthread_mutex_lock(&q->lat_lock);
                         q->lat[q->lat_total++ % q->lat_cap] = now_us() - m.at_us;
                         if (q->nlat < q->lat_cap) q->nlat++;
+                        pthread_mutex_unlock(&q->lat_lock);
                     }
                     deliver(q, sink, m.batch);
                     channel_release(&q->collect[i], m.batch);
@@ -1415,6 +1424,13 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
             }
         }
         if (stop && *stop) atomic_store(&q->stop, 1);
+        /* rows written to a sink become visible within a fraction of a second */
+        if (q->sink && q->unflushed && now_us() - q->last_flush_us > SINK_FLUSH_US) {
+            if (sink_flush(q->sink) != 0)
+                query_fail(q, "sink '%s': %s", q->plan->root->u.output.sink, sink_error(q->sink));
+            q->unflushed = 0;
+            q->last_flush_us = now_us();
+        }
         if (q->progress_fn && now_us() >= next_progress) {
             QueryProgress p;
             query_progress(q, &p);
@@ -1483,16 +1499,17 @@ void query_progress(Query *q, QueryProgress *p)
     snprintf(p->warning, sizeof p->warning, "%s", q->warning);
     pthread_mutex_unlock(&q->error_lock);
     p->latency_p50_us = p->latency_p99_us = -1;
-    if (q->lat && q->nlat > 0) {   /* read on the collector thread, which writes the samples */
-        int64_t *s2 = malloc((size_t)q->nlat * sizeof *s2);
-        if (s2) {
-            memcpy(s2, q->lat, (size_t)q->nlat * sizeof *s2);
-            qsort(s2, (size_t)q->nlat, sizeof *s2, cmp_i64);
-            p->latency_p50_us = s2[q->nlat / 2];
-            p->latency_p99_us = s2[(int64_t)q->nlat * 99 / 100];
-            p->latency_samples = q->nlat;
-            free(s2);
-        }
+    pthread_mutex_lock(&q->lat_lock);
+    int      nlat = q->nlat;
+    int64_t *s2 = q->lat && nlat > 0 ? malloc((size_t)nlat * sizeof *s2) : NULL;
+    if (s2) memcpy(s2, q->lat, (size_t)nlat * sizeof *s2);
+    pthread_mutex_unlock(&q->lat_lock);
+    if (s2) {
+        qsort(s2, (size_t)nlat, sizeof *s2, cmp_i64);
+        p->latency_p50_us = s2[nlat / 2];
+        p->latency_p99_us = s2[(int64_t)nlat * 99 / 100];
+        p->latency_samples = nlat;
+        free(s2);
     }
     for (int k = 0; k < q->ntasks; k++) {
         Task   *t = q->tasks[k];
@@ -1521,4 +1538,9 @@ int64_t query_bad_records(Query *q, char (*msgs)[256], int max, int *nmsgs)
             snprintf(msgs[(*nmsgs)++], 256, "%s", st.bad_msgs[i]);
     }
     return total;
+}
+
+void query_stop(Query *q)
+{
+    atomic_store(&q->stop, 1);
 }

@@ -73,6 +73,9 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
  * to stop early (Ctrl-C). Returns 0, or -1 with a reason in err. */
 int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, char *err, size_t cap);
 
+/* Ask a running query to stop, from any thread (query_run then returns). */
+void query_stop(Query *q);
+
 /* Report progress every interval_us during query_run (and once at the end). */
 void query_on_progress(Query *q, QueryProgressFn fn, void *ctx, int64_t interval_us);
 

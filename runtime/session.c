@@ -17,6 +17,8 @@
  */
 #include "runtime/session.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +35,28 @@
 #include "planner/settings.h"
 #include "runtime/query.h"
 
+/* A query running in the background (INSERT INTO in the interactive shell). */
+typedef struct BgQuery {
+    char                   id[16];
+    char                  *sql;        /* the statement, normalized          */
+    char                  *sink;       /* where it writes                    */
+    Plan                  *plan;       /* owned                              */
+    Settings               settings;   /* a copy: SET does not change a running query */
+    Query                 *q;
+    pthread_t              thread;
+    _Atomic int            stop;       /* STOP QUERY asked for it          */
+    _Atomic int            state;      /* BG_RUNNING, BG_FINISHED, BG_FAILED, BG_STOPPED */
+    char                   error[512];
+    int                    joined;
+} BgQuery;
+
+enum { BG_RUNNING, BG_FINISHED, BG_FAILED, BG_STOPPED };
+
 struct Session {
     Catalog                *catalog;
+    BgQuery               **bg;
+    int                     nbg;
+    int                     background;   /* INSERT INTO runs in the background */
     Settings                settings;
     int                     ncores;
     int                     check_only;
@@ -75,11 +97,35 @@ Session *session_new(void)
     return s;
 }
 
+static void bg_join(BgQuery *b)
+{
+    if (b->joined) return;
+    pthread_join(b->thread, NULL);
+    b->joined = 1;
+}
+
 void session_free(Session *s)
 {
     if (!s) return;
+    for (int i = 0; i < s->nbg; i++) {
+        BgQuery *b = s->bg[i];
+        atomic_store(&b->stop, 1);
+        query_stop(b->q);
+        bg_join(b);
+        query_free(b->q);
+        plan_free(b->plan);
+        free(b->sql);
+        free(b->sink);
+        free(b);
+    }
+    free(s->bg);
     catalog_free(s->catalog);
     free(s);
+}
+
+void session_set_background(Session *s, int on)
+{
+    s->background = on;
 }
 
 int session_set(Session *s, const char *key, const char *value, SqlError *err)
@@ -198,9 +244,19 @@ static int show(Session *s, const AstShow *st, const ResultSink *sink, SqlError 
         return t.failed ? sql_errorf(err, st->hdr.loc, "out of memory") : 0;
     }
     case OBJ_QUERY: {
-        /* No query runs in the background yet: the list is truly empty. */
-        static const char *const names[] = {"id", "status", "sink", "query"};
-        if (text_begin(&t, sink, 4, names)) break;
+        static const char *const names[] = {"id", "status", "sink", "input_rows", "output_rows", "query"};
+        if (text_begin(&t, sink, 6, names)) break;
+        static const char *const states[] = {"running", "finished", "failed", "stopped"};
+        for (int i = 0; i < s->nbg; i++) {
+            BgQuery      *b = s->bg[i];
+            QueryProgress p;
+            char          in[32], out[32];
+            query_progress(b->q, &p);
+            snprintf(in, sizeof in, "%lld", (long long)p.input_rows);
+            snprintf(out, sizeof out, "%lld", (long long)p.output_rows);
+            const char *row[] = {b->id, states[atomic_load(&b->state)], b->sink, in, out, b->sql};
+            text_row(&t, row);
+        }
         text_end(&t, "SHOW QUERIES");
         return 0;
     }
@@ -208,9 +264,11 @@ static int show(Session *s, const AstShow *st, const ResultSink *sink, SqlError 
     return sql_errorf(err, st->hdr.loc, "out of memory");
 }
 
+static int describe_query(Session *s, const AstDescribe *st, const ResultSink *sink, SqlError *err);
+
 static int describe(Session *s, const AstDescribe *st, const ResultSink *sink, SqlError *err)
 {
-    if (st->query) return sql_errorf(err, st->hdr.loc, "no query with id '%s'", st->name);
+    if (st->query) return describe_query(s, st, sink, err);
     const CatObject *o = catalog_find(s->catalog, st->name);
     if (!o)
         return sql_errorf(err, st->hdr.loc, "no stream, sink or view named '%s'%s", st->name,
@@ -238,6 +296,120 @@ static int describe(Session *s, const AstDescribe *st, const ResultSink *sink, S
     }
     text_end(&t, "DESCRIBE");
     return t.failed ? sql_errorf(err, st->hdr.loc, "out of memory") : 0;
+}
+
+/* ---- background queries --------------------------------------------------- */
+
+static BgQuery *bg_find(Session *s, const char *id)
+{
+    for (int i = 0; i < s->nbg; i++)
+        if (strcmp(s->bg[i]->id, id) == 0) return s->bg[i];
+    return NULL;
+}
+
+static int no_such_query(Session *s, int loc, const char *id, SqlError *err)
+{
+    if (s->nbg == 0)
+        return sql_errorf(err, loc, "no query with id '%s': no query runs in the background (INSERT INTO … starts one)", id);
+    return sql_errorf(err, loc, "no query with id '%s' (SHOW QUERIES lists them)", id);
+}
+
+static void *bg_main(void *arg)
+{
+    BgQuery *b = arg;
+    char     why[512];
+    int      rc = query_run(b->q, NULL, NULL, why, sizeof why);
+    if (rc != 0) {
+        snprintf(b->error, sizeof b->error, "%s", why);
+        atomic_store(&b->state, BG_FAILED);
+    } else {
+        atomic_store(&b->state, atomic_load(&b->stop) ? BG_STOPPED : BG_FINISHED);
+    }
+    return NULL;
+}
+
+/* Start an INSERT INTO in the background; takes ownership of plan. */
+static int bg_start(Session *s, Plan *plan, const AstNode *stmt, const ResultSink *sink, SqlError *err)
+{
+    BgQuery *b = calloc(1, sizeof *b);
+    BgQuery **bg = realloc(s->bg, (size_t)(s->nbg + 1) * sizeof *bg);
+    if (!b || !bg) {
+        free(b);
+        plan_free(plan);
+        return sql_errorf(err, stmt->loc, "out of memory");
+    }
+    s->bg = bg;
+    snprintf(b->id, sizeof b->id, "q%d", ++s->nqueries);
+    b->settings = s->settings;
+    b->plan = plan;
+    b->sql = strdup(plan->sql);
+    b->sink = strdup(plan->root->u.output.sink ? plan->root->u.output.sink : "console");
+    char why[512];
+    b->q = query_new(plan, &b->settings, why, sizeof why);
+    if (!b->q || !b->sql || !b->sink) {
+        int runtime = b->q == NULL;
+        sql_errorf(err, stmt->loc, "%s", runtime ? why : "out of memory");
+        query_free(b->q);
+        plan_free(plan);
+        free(b->sql);
+        free(b->sink);
+        free(b);
+        return runtime ? SESSION_RUNTIME_ERROR : -1;
+    }
+    atomic_init(&b->state, BG_RUNNING);
+    if (pthread_create(&b->thread, NULL, bg_main, b) != 0) {
+        query_free(b->q);
+        plan_free(plan);
+        free(b->sql);
+        free(b->sink);
+        free(b);
+        return sql_errorf(err, stmt->loc, "cannot start the query's thread");
+    }
+    s->bg[s->nbg++] = b;
+    char tag[160];
+    snprintf(tag, sizeof tag, "INSERT started as query %s, running in the background (STOP QUERY %s stops it)",
+             b->id, b->id);
+    done(sink, tag);
+    return 0;
+}
+
+static int stop_query(Session *s, const AstStopQuery *st, const ResultSink *sink, SqlError *err)
+{
+    BgQuery *b = bg_find(s, st->id);
+    if (!b) return no_such_query(s, st->hdr.loc, st->id, err);
+    atomic_store(&b->stop, 1);
+    query_stop(b->q);
+    bg_join(b);
+    done(sink, "STOP QUERY");
+    return 0;
+}
+
+static int describe_query(Session *s, const AstDescribe *st, const ResultSink *sink, SqlError *err)
+{
+    BgQuery *b = bg_find(s, st->name);
+    if (!b) return no_such_query(s, st->hdr.loc, st->name, err);
+    static const char *const states[] = {"running", "finished", "failed", "stopped"};
+    QueryProgress p;
+    query_progress(b->q, &p);
+    char *plan = explain_text(b->plan);
+    char  wm[TS_FORMAT_MAX] = "-";
+    if (p.watermark != WATERMARK_MIN && p.watermark != WATERMARK_MAX) ts_format(p.watermark, wm, sizeof wm, 0);
+    else if (p.watermark == WATERMARK_MAX) snprintf(wm, sizeof wm, "end of input");
+    char head[2048];
+    snprintf(head, sizeof head,
+             "Query %s · %s · %s\n"
+             "  input rows %lld · output rows %lld · late rows %lld · state rows %lld\n"
+             "  watermark %s · shuffled %lld rows (%lld bytes) · worker CPU %.3f s%s%s\n",
+             b->id, states[atomic_load(&b->state)], b->sql, (long long)p.input_rows, (long long)p.output_rows,
+             (long long)p.late_rows, (long long)p.state_rows, wm, (long long)p.shuffle_rows,
+             (long long)p.shuffle_bytes, p.cpu_us / 1e6, b->error[0] ? "\n  error: " : "", b->error);
+    if (sink && sink->on_text) {
+        sink->on_text(sink->ctx, head);
+        if (plan) sink->on_text(sink->ctx, plan);
+    }
+    free(plan);
+    done(sink, "DESCRIBE QUERY");
+    return 0;
 }
 
 /* ---- SET / RESET ---------------------------------------------------------- */
@@ -553,13 +725,15 @@ static int exec_stmt(Session *s, const AstNode *n, const ResultSink *sink, SqlEr
         return 0;
     }
     case AST_STOP_QUERY:
-        return sql_errorf(err, n->loc, "no running query with id '%s'", AST_AS(AstStopQuery, n)->id);
+        return stop_query(s, AST_AS(AstStopQuery, n), sink, err);
     case AST_EXPLAIN:
         return explain(s, AST_AS(AstExplain, n), sink, err);
     case AST_SELECT:
     case AST_INSERT: {
         Plan *plan = plan_query(s, n, sink, err);
         if (!plan) return -1;
+        if (s->background && !s->check_only && IS_A(n, AST_INSERT) && !plan_has(plan->root, PLAN_JOIN))
+            return bg_start(s, plan, n, sink, err);
         int rc = s->check_only ? 0 : run_plan(s, plan, n, sink, err);
         plan_free(plan);
         return rc;

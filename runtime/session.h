@@ -47,6 +47,12 @@ Session *session_new(void);
  * are bound and planned, but nothing runs (sluice --check). */
 void     session_set_check_only(Session *s, int on);
 
+/* With background on (the interactive shell), INSERT INTO starts the query
+ * in the background and returns at once with its id; SHOW QUERIES, DESCRIBE
+ * QUERY id and STOP QUERY id manage it; session_free stops what still runs.
+ * Off (scripts, -f, -e): INSERT INTO runs to the end of its input. */
+void     session_set_background(Session *s, int on);
+
 /* A flag the caller's signal handler raises (SIGINT): a running query stops
  * when it becomes non-zero. NULL: none. */
 void     session_set_stop_flag(Session *s, volatile sig_atomic_t *stop);

@@ -385,6 +385,7 @@ int main(int argc, char **argv)
     if (shell_status.enabled) session_set_progress_callback(s, status_progress, &shell_status);
     int rc = EXIT_OK;
     if (interactive_mode) {
+        session_set_background(s, 1);   /* INSERT INTO returns a query id; the shell goes on */
         rc = repl_main(s, &r, SLUICE_VERSION);
     } else {
         for (int i = 0; i < o.ninputs && (rc == EXIT_OK || o.check); i++) {
