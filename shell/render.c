@@ -274,6 +274,11 @@ static int on_rows(void *ctx, const Batch *b)
         r->rows_out++;
     }
     if (r->format != FORMAT_TABLE || r->streaming) fflush(r->out);
+    /* the reader went away (`| head`): stop the query quietly */
+    if (ferror(r->out)) {
+        r->closed = 1;
+        return -1;
+    }
     return 0;
 }
 

@@ -31,6 +31,7 @@ typedef struct Renderer {
     size_t        nrows, cap;
     long long     rows_out;   /* rows printed by the current statement */
     int           streaming;  /* table: rows are printed as they arrive   */
+    int           closed;     /* the output is gone (EPIPE): stop quietly  */
     int          *widths;     /* table, streaming: fixed column widths    */
 } Renderer;
 

@@ -96,6 +96,12 @@ kill -INT $pid; wait $pid
 if head -1 "$T/out" | grep -q '^op,level,n$' && grep -q '^+I,INFO,' "$T/out" && grep -q '^+U,INFO,' "$T/out" &&
    [ "$(grep -c '^+I,INFO,' "$T/out")" -eq 1 ]; then _ok; else _bad "EMIT CHANGES changelog" "$(head -c 400 "$T/out")"; fi
 
+# a reader that goes away (| head) ends an unbounded query quietly
+timeout 20 "$SLUICE" -q --format csv -e "$GEN SELECT user_id FROM gen;" 2>"$T/err" </dev/null | head -3 > "$T/out"
+rc=${PIPESTATUS[0]}
+if [ "$rc" -eq 0 ] && [ "$(wc -l < "$T/out")" -eq 3 ] && [ ! -s "$T/err" ]; then _ok; else
+  _bad "SIGPIPE ends quietly" "exit $rc, stderr: $(head -c 200 "$T/err")"; fi
+
 # a runtime error names the stream
 "$SLUICE" -q -e "CREATE STREAM f (a BIGINT) WITH (connector = 'file', path = '$T/none/*.jsonl'); SELECT a FROM f;" >"$T/out" 2>"$T/err" </dev/null
 rc=$?
