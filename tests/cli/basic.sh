@@ -16,6 +16,13 @@ expect_out "missing file is named" "cannot read '$T/nope.sql'" "$SLUICE" -f "$T/
 expect_exit 2 "bad --set key" "$SLUICE" --set paralelism=2 -e 'SHOW STREAMS;'
 expect_out "bad --set key is explained" "did you mean 'parallelism'" "$SLUICE" --set paralelism=2 -e 'SHOW STREAMS;'
 
+# the man page documents every option of --help
+missing=""
+for opt in $("$SLUICE" --help | grep -oE -- '--[a-z-]+' | sort -u); do
+  grep -qF -- "${opt//-/\\-}" docs/sluice.1 || missing="$missing $opt"
+done
+if [ -z "$missing" ]; then _ok; else _bad "docs/sluice.1 documents every option" "missing:$missing"; fi
+
 # --check: every example parses
 for f in examples/*.sql; do
   expect_exit 0 "--check $f" "$SLUICE" --check -f "$f"
