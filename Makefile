@@ -150,13 +150,14 @@ bench: deps
 # fuzzing: libFuzzer targets (tests/fuzz/fuzz_*.c) against a clang build of
 # the library with ASan+UBSan, each run for FUZZ_SECONDS from its corpus
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?=
 FUZZ_C       := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS     = $(FUZZ_C:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" fuzz-bins
-	@BUILD=build-fuzz bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+	@BUILD=build-fuzz FUZZ_RUNS=$(FUZZ_RUNS) bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 fuzz-bins: $(FUZZ_BINS)
 

@@ -48,8 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char w1[256], w2[256];
     int  r1 = json_fast_decode_line((const char *)data, size, 6, names, &fast, 0, w1, sizeof w1);
     int  r2 = json_decode_line_jansson((const char *)data, size, 6, names, &ref, 0, w2, sizeof w2);
+    /* jansson lets a NUL byte between tokens pass (found by this fuzzer:
+     * {"k":17000<NUL>}); JSON does not, and our decoder rejects it — on
+     * input with a NUL byte only require that neither crashes */
+    if (memchr(data, 0, size)) goto out;
     if (r1 != r2) abort();                      /* one accepted what the other rejected */
     if (r1 == 0 && !same_row(&fast, &ref)) abort();
+out:
     batch_destroy(&fast);
     batch_destroy(&ref);
     return 0;
