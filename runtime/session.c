@@ -244,17 +244,22 @@ static int show(Session *s, const AstShow *st, const ResultSink *sink, SqlError 
         return t.failed ? sql_errorf(err, st->hdr.loc, "out of memory") : 0;
     }
     case OBJ_QUERY: {
-        static const char *const names[] = {"id", "status", "sink", "input_rows", "output_rows", "query"};
-        if (text_begin(&t, sink, 6, names)) break;
+        static const char *const names[] = {"id", "status", "sink", "input_rows", "rows_per_second",
+                                            "output_rows", "watermark", "query"};
+        if (text_begin(&t, sink, 8, names)) break;
         static const char *const states[] = {"running", "finished", "failed", "stopped"};
         for (int i = 0; i < s->nbg; i++) {
             BgQuery      *b = s->bg[i];
             QueryProgress p;
-            char          in[32], out[32];
+            char          in[32], rate[32], out[32], wm[TS_FORMAT_MAX] = "";
             query_progress(b->q, &p);
             snprintf(in, sizeof in, "%lld", (long long)p.input_rows);
+            snprintf(rate, sizeof rate, "%.0f", p.elapsed_us > 0 ? p.input_rows * 1e6 / (double)p.elapsed_us : 0.0);
             snprintf(out, sizeof out, "%lld", (long long)p.output_rows);
-            const char *row[] = {b->id, states[atomic_load(&b->state)], b->sink, in, out, b->sql};
+            if (p.watermark == WATERMARK_MAX) snprintf(wm, sizeof wm, "end of input");
+            else if (p.watermark != WATERMARK_MIN) ts_format(p.watermark, wm, sizeof wm, 0);
+            const char *row[] = {b->id, states[atomic_load(&b->state)], b->sink, in, rate, out,
+                                 wm[0] ? wm : NULL, b->sql};
             text_row(&t, row);
         }
         text_end(&t, "SHOW QUERIES");

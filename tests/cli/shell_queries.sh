@@ -35,6 +35,7 @@ send_line "INSERT INTO f SELECT user_id FROM g;"
 wait_for "INSERT returns a query id" 'INSERT started as query q1'
 send_line "SHOW QUERIES;"
 wait_for "SHOW QUERIES lists it running" 'q1 +\| running +\| f '
+wait_for "SHOW QUERIES has rates and the watermark" 'rows_per_second +\| output_rows +\| watermark'
 sleep 1
 n=$(wc -l < "$T/out.jsonl" 2>/dev/null || echo 0)
 if [ "$n" -gt 0 ]; then _ok; else _bad "the query writes while the shell is free" "$n lines"; fi
