@@ -49,6 +49,44 @@ void conn_set_error(Source *s, const char *fmt, ...) __attribute__((format(print
 /* Count one bad record; keep its message if fewer than SOURCE_BAD_KEEP are kept. */
 void conn_bad_record(Source *s, const char *msg);
 
+/* ---- generators' event schedule ----------------------------------------------- */
+
+/* A generator task produces the events k ≡ p (mod P) of the partitions p it
+ * owns, in increasing k, each at the nominal time offset floor(k·10⁶/eps) µs.
+ * The owned partitions form a cycle of strides; stepping adds the stride and
+ * its exact divmod by eps, so no multiplication or division per event. */
+typedef struct EventPos {
+    int64_t k;   /* the next event number                 */
+    int64_t q;   /* floor(k·10⁶ / eps): its time offset µs */
+    int64_t r;   /* (k·10⁶) mod eps                        */
+    int     j;   /* position in the stride cycle           */
+} EventPos;
+
+typedef struct EventCycle {
+    int      m;                  /* partitions in the cycle; 0 = none          */
+    int64_t *stride, *dq, *dr;   /* m entries: stride and divmod(stride·10⁶, eps) */
+    int64_t  eps;
+    EventPos pos;
+} EventCycle;
+
+/* The cycle over parts[0..m) (increasing, each < P). 0, or -1 when out of
+ * memory. m = 0 makes an empty cycle. */
+int  event_cycle_init(EventCycle *c, const int64_t *parts, int m, int64_t P, int64_t eps);
+void event_cycle_free(EventCycle *c);
+
+static inline void event_cycle_step(const EventCycle *c, EventPos *p)
+{
+    int j = p->j;
+    p->k += c->stride[j];
+    p->q += c->dq[j];
+    p->r += c->dr[j];
+    if (p->r >= c->eps) {
+        p->r -= c->eps;
+        p->q++;
+    }
+    if (++p->j == c->m) p->j = 0;
+}
+
 /* Constructors: fill s->ops and s->impl, or return -1 with err set. */
 int logs_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
 int datagen_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);

@@ -283,3 +283,38 @@ void conn_mark_valid(Vector *v, int from, int to)
     if (!v->validity || v->type == TYPE_NULL) return;
     for (int r = from; r < to; r++) v->validity[r >> 6] |= (uint64_t)1 << (r & 63);
 }
+
+int event_cycle_init(EventCycle *c, const int64_t *parts, int m, int64_t P, int64_t eps)
+{
+    memset(c, 0, sizeof *c);
+    c->eps = eps;
+    if (m <= 0) return 0;
+    c->stride = malloc((size_t)m * sizeof *c->stride);
+    c->dq = malloc((size_t)m * sizeof *c->dq);
+    c->dr = malloc((size_t)m * sizeof *c->dr);
+    if (!c->stride || !c->dq || !c->dr) {
+        event_cycle_free(c);
+        return -1;
+    }
+    c->m = m;
+    for (int j = 0; j < m; j++) {
+        int64_t d = j + 1 < m ? parts[j + 1] - parts[j] : P - parts[j] + parts[0];
+        c->stride[j] = d;
+        c->dq[j] = d * USEC_PER_SEC / eps;
+        c->dr[j] = d * USEC_PER_SEC % eps;
+    }
+    c->pos.k = parts[0];
+    c->pos.q = parts[0] * USEC_PER_SEC / eps;
+    c->pos.r = parts[0] * USEC_PER_SEC % eps;
+    c->pos.j = 0;
+    return 0;
+}
+
+void event_cycle_free(EventCycle *c)
+{
+    free(c->stride);
+    free(c->dq);
+    free(c->dr);
+    c->stride = c->dq = c->dr = NULL;
+    c->m = 0;
+}

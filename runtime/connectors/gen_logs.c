@@ -152,11 +152,7 @@ typedef struct LogsGen {
     int        field[64];          /* logs field of each output column (ncols <= 64)   */
     int        need_user, need_ip, need_cat;
 
-    /* the task's partitions: event numbers advance by stride[j] */
-    int        m;                  /* partitions owned; 0 = none                        */
-    int64_t   *stride, *dq, *dr;   /* m entries: stride and divmod(stride * 1e6, eps)   */
-    int        j;                  /* position in the stride cycle                      */
-    int64_t    k, q, r;            /* next event and divmod(k * 1e6, eps)               */
+    EventCycle cyc;                /* the task's partitions and its next event          */
     int        started;
     int64_t    t0;
 
@@ -218,24 +214,13 @@ static int build_categories(LogsGen *g, double crash)
 /* The partitions p < P with p mod ntasks == task, as a cycle of strides. */
 static int build_partitions(LogsGen *g, int64_t P, int task, int ntasks)
 {
-    g->m = task < P ? (int)((P - 1 - task) / ntasks + 1) : 0;
-    if (g->m == 0) return 0;
-    g->stride = malloc((size_t)g->m * sizeof(int64_t));
-    g->dq = malloc((size_t)g->m * sizeof(int64_t));
-    g->dr = malloc((size_t)g->m * sizeof(int64_t));
-    if (!g->stride || !g->dq || !g->dr) return -1;
-    for (int j = 0; j < g->m; j++) {
-        int64_t p = task + (int64_t)j * ntasks;
-        int64_t d = j + 1 < g->m ? ntasks : P - p + task;
-        g->stride[j] = d;
-        g->dq[j] = d * USEC_PER_SEC / g->eps;
-        g->dr[j] = d * USEC_PER_SEC % g->eps;
-    }
-    g->k = task;
-    g->q = task * USEC_PER_SEC / g->eps;
-    g->r = task * USEC_PER_SEC % g->eps;
-    g->j = 0;
-    return 0;
+    int m = task < P ? (int)((P - 1 - task) / ntasks + 1) : 0;
+    int64_t *parts = malloc((size_t)(m > 0 ? m : 1) * sizeof *parts);
+    if (!parts) return -1;
+    for (int j = 0; j < m; j++) parts[j] = task + (int64_t)j * ntasks;
+    int rc = event_cycle_init(&g->cyc, parts, m, P, g->eps);
+    free(parts);
+    return rc;
 }
 
 static void logs_free(LogsGen *g)
@@ -245,9 +230,7 @@ static void logs_free(LogsGen *g)
     conn_alias_free(&g->zipf);
     free(g->ips);
     free(g->ip_blob);
-    free(g->stride);
-    free(g->dq);
-    free(g->dr);
+    event_cycle_free(&g->cyc);
     free(g->ks);
     free(g->qs);
     free(g->uid);
@@ -276,7 +259,7 @@ static int ensure_scratch(LogsGen *g, int n)
 static SourceStatus logs_next(Source *s, Batch *b, int64_t now_us, int64_t *wait_us)
 {
     LogsGen *g = s->impl;
-    if (g->m == 0 || (g->count >= 0 && g->k >= g->count)) return SOURCE_END;
+    if (g->cyc.m == 0 || (g->count >= 0 && g->cyc.pos.k >= g->count)) return SOURCE_END;
     int room = b->capacity - b->nrows;
     if (room <= 0) return SOURCE_BATCH;
     if (ensure_scratch(g, room) != 0) {
@@ -292,28 +275,18 @@ static SourceStatus logs_next(Source *s, Batch *b, int64_t now_us, int64_t *wait
 
     /* 1. event numbers and nominal time offsets */
     int64_t *ks = g->ks, *qs = g->qs;
-    int64_t  k = g->k, q = g->q, r = g->r, eps = g->eps;
-    int      j = g->j, n = 0;
-    while (n < room && k < limit_k && q <= limit_q) {
-        ks[n] = k;
-        qs[n] = q;
+    EventPos pos = g->cyc.pos;
+    int      n = 0;
+    while (n < room && pos.k < limit_k && pos.q <= limit_q) {
+        ks[n] = pos.k;
+        qs[n] = pos.q;
         n++;
-        k += g->stride[j];
-        q += g->dq[j];
-        r += g->dr[j];
-        if (r >= eps) {
-            r -= eps;
-            q++;
-        }
-        if (++j == g->m) j = 0;
+        event_cycle_step(&g->cyc, &pos);
     }
-    g->k = k;
-    g->q = q;
-    g->r = r;
-    g->j = j;
+    g->cyc.pos = pos;
     if (n == 0) {
-        if (k >= limit_k) return SOURCE_END;
-        *wait_us = q - limit_q;
+        if (pos.k >= limit_k) return SOURCE_END;
+        *wait_us = pos.q - limit_q;
         return SOURCE_IDLE;
     }
 

@@ -204,10 +204,7 @@ typedef struct NexGen {
     int      field[64];
     uint64_t key[NKEYS];
 
-    int      m;                    /* partitions in the cycle; 0 = none             */
-    int64_t *stride, *dq, *dr;
-    int      j;
-    int64_t  k, q, r;
+    EventCycle cyc;                /* the partitions with wanted events; next event */
     int      started;
     int64_t  t0;
 
@@ -485,43 +482,23 @@ static int partition_has(int64_t p, int64_t P, int want)
 
 static int build_partitions(NexGen *g, int64_t P, int task, int ntasks)
 {
-    int64_t owned = task < P ? (P - 1 - task) / ntasks + 1 : 0;
-    g->m = 0;
-    if (owned == 0) return 0;
-    int64_t *list = malloc((size_t)owned * sizeof *list);
-    g->stride = malloc((size_t)owned * sizeof(int64_t));
-    g->dq = malloc((size_t)owned * sizeof(int64_t));
-    g->dr = malloc((size_t)owned * sizeof(int64_t));
-    if (!list || !g->stride || !g->dq || !g->dr) {
-        free(list);
-        return -1;
-    }
+    int64_t  owned = task < P ? (P - 1 - task) / ntasks + 1 : 0;
+    int64_t *list = malloc((size_t)(owned > 0 ? owned : 1) * sizeof *list);
+    int      m = 0;
+    if (!list) return -1;
     for (int64_t j = 0; j < owned; j++) {
         int64_t p = task + j * ntasks;
-        if (partition_has(p, P, g->want)) list[g->m++] = p;
+        if (partition_has(p, P, g->want)) list[m++] = p;
     }
-    for (int j = 0; j < g->m; j++) {
-        int64_t d = j + 1 < g->m ? list[j + 1] - list[j] : P - list[j] + list[0];
-        g->stride[j] = d;
-        g->dq[j] = d * USEC_PER_SEC / g->eps;
-        g->dr[j] = d * USEC_PER_SEC % g->eps;
-    }
-    if (g->m > 0) {
-        g->k = list[0];
-        g->q = list[0] * USEC_PER_SEC / g->eps;
-        g->r = list[0] * USEC_PER_SEC % g->eps;
-    }
-    g->j = 0;
+    int rc = event_cycle_init(&g->cyc, list, m, P, g->eps);
     free(list);
-    return 0;
+    return rc;
 }
 
 static void nex_free(NexGen *g)
 {
     if (!g) return;
-    free(g->stride);
-    free(g->dq);
-    free(g->dr);
+    event_cycle_free(&g->cyc);
     free(g->ch_name);
     free(g->ch_url);
     free(g->ch_blob);
@@ -550,7 +527,7 @@ static int ensure_scratch(NexGen *g, int n)
 static SourceStatus nex_next(Source *s, Batch *b, int64_t now_us, int64_t *wait_us)
 {
     NexGen *g = s->impl;
-    if (g->m == 0 || (g->count >= 0 && g->k >= g->count)) return SOURCE_END;
+    if (g->cyc.m == 0 || (g->count >= 0 && g->cyc.pos.k >= g->count)) return SOURCE_END;
     int room = b->capacity - b->nrows;
     if (room <= 0) return SOURCE_BATCH;
     if (ensure_scratch(g, room) != 0) {
@@ -567,35 +544,25 @@ static SourceStatus nex_next(Source *s, Batch *b, int64_t now_us, int64_t *wait_
     /* 1. event numbers (of the wanted type) and their time offsets */
     int64_t *ks = g->ks, *qs = g->qs;
     uint8_t *typ = g->typ;
-    int64_t  k = g->k, q = g->q, r = g->r, eps = g->eps;
-    int      j = g->j, n = 0, want = g->want;
-    while (n < room && k < limit_k) {
+    EventPos pos = g->cyc.pos;
+    int      n = 0, want = g->want;
+    while (n < room && pos.k < limit_k) {
         /* events of another type are skipped without waiting for their time
          * (a partition in the cycle holds the wanted type, so within 50 steps) */
-        int t = event_type(k);
+        int t = event_type(pos.k);
         if (want == T_ANY || t == want) {
-            if (q > limit_q) break;
-            ks[n] = k;
-            qs[n] = q;
+            if (pos.q > limit_q) break;
+            ks[n] = pos.k;
+            qs[n] = pos.q;
             typ[n] = (uint8_t)t;
             n++;
         }
-        k += g->stride[j];
-        q += g->dq[j];
-        r += g->dr[j];
-        if (r >= eps) {
-            r -= eps;
-            q++;
-        }
-        if (++j == g->m) j = 0;
+        event_cycle_step(&g->cyc, &pos);
     }
-    g->k = k;
-    g->q = q;
-    g->r = r;
-    g->j = j;
+    g->cyc.pos = pos;
     if (n == 0) {
-        if (k >= limit_k) return SOURCE_END;
-        *wait_us = q - limit_q;
+        if (pos.k >= limit_k) return SOURCE_END;
+        *wait_us = pos.q - limit_q;
         return SOURCE_IDLE;
     }
 
