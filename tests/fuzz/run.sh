@@ -17,6 +17,8 @@ for bin in "$BUILD"/fuzz/fuzz_*; do
   name=$(basename "$bin"); short=${name#fuzz_}
   work=$(mktemp -d)
   cp -r "tests/fuzz/corpus/$short/." "$work/" 2>/dev/null || true
+  # the parser tests' statements seed the SQL target (one source of truth)
+  [ "$short" = sql ] && cp tests/parser/valid.sql "$work/parser-valid.sql"
   if [ -n "${FUZZ_RUNS:-}" ]; then
     runs_arg=$FUZZ_RUNS
     [ "$short" = state ] && runs_arg=$((FUZZ_RUNS / 100 > 500 ? FUZZ_RUNS / 100 : 500))
