@@ -36,8 +36,10 @@ static const SettingDef defs[] = {
      "tasks per stage (worker threads); default: the number of cores"},
     {"checkpoint.interval", SET_DURATION, F(checkpoint_interval_us), "5s", 1000,
      "time between checkpoints of state and source offsets"},
-    {"state.dir", SET_TEXT, F(state_dir), "sluice-state", 0,
-     "directory of the LevelDB state store and checkpoints"},
+    {"state.dir", SET_TEXT, F(state_dir), "", 0,
+     "directory of the query's state and checkpoints (empty: no checkpoints)"},
+    {"state.reset", SET_BOOL, F(state_reset), "false", 0,
+     "start over: discard the checkpoint in state.dir instead of resuming from it"},
     {"emit.interval", SET_DURATION, F(emit_interval_us), "1s", 1000,
      "how often EMIT CHANGES queries emit changed rows"},
     {"watermark.idle-timeout", SET_DURATION, F(idle_timeout_us), "5s", 0,
@@ -129,6 +131,15 @@ static int store(Settings *s, const SettingDef *d, const char *value, SqlError *
         if (interval_parse(value, strlen(value), &v) != 0) {
             snprintf(err->msg, sizeof err->msg,
                      "setting '%s' needs a duration like '200ms', '5s' or '1 min', got '%s'",
+                     d->key, value);
+            return -1;
+        }
+        break;
+    case SET_BOOL:
+        if (!strcasecmp(value, "true") || !strcasecmp(value, "on") || !strcmp(value, "1")) v = 1;
+        else if (!strcasecmp(value, "false") || !strcasecmp(value, "off") || !strcmp(value, "0")) v = 0;
+        else {
+            snprintf(err->msg, sizeof err->msg, "setting '%s' needs true or false, got '%s'",
                      d->key, value);
             return -1;
         }
@@ -240,6 +251,7 @@ int settings_describe(const Settings *s, int i, const char **key, char *value, s
     case SET_COUNT: snprintf(value, cap, "%" PRId64, v); break;
     case SET_DURATION: interval_format(v, value, cap); break;
     case SET_SIZE: format_size(v, value, cap); break;
+    case SET_BOOL: snprintf(value, cap, "%s", v ? "true" : "false"); break;
     }
     return 0;
 }

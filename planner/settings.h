@@ -16,12 +16,13 @@
 
 #include "parser/parser.h"
 
-typedef enum SettingKind { SET_COUNT, SET_DURATION, SET_SIZE, SET_TEXT } SettingKind;
+typedef enum SettingKind { SET_COUNT, SET_DURATION, SET_SIZE, SET_TEXT, SET_BOOL } SettingKind;
 
 typedef struct Settings {
     int64_t parallelism;            /* worker threads / partitions per stage  */
     int64_t checkpoint_interval_us; /* time between checkpoint barriers       */
-    char    state_dir[512];         /* LevelDB state and checkpoints          */
+    char    state_dir[512];         /* LevelDB state and checkpoints; "" = off */
+    int64_t state_reset;            /* 1: discard the state dir's checkpoint   */
     int64_t emit_interval_us;       /* EMIT CHANGES cadence                   */
     int64_t idle_timeout_us;        /* watermark.idle-timeout                 */
     int64_t state_ttl_us;           /* regular-join state TTL; 0 = none       */
