@@ -74,6 +74,32 @@ static void offset_key(unsigned char k[7], int source, int partition)
     be32(k + 3, (uint32_t)partition);
 }
 
+/* "plan line N was 'x', now 'y'" for the first line where a and b differ */
+static void first_difference(const char *a, size_t alen, const char *b, char *out, size_t cap)
+{
+    const char *ae = a + alen, *be = b + strlen(b);
+    for (int line = 1;; line++) {
+        const char *an = a < ae ? memchr(a, '\n', (size_t)(ae - a)) : NULL;
+        const char *bn = b < be ? memchr(b, '\n', (size_t)(be - b)) : NULL;
+        size_t      al = a < ae ? (size_t)((an ? an : ae) - a) : 0;
+        size_t      bl = b < be ? (size_t)((bn ? bn : be) - b) : 0;
+        int         adone = a >= ae, bdone = b >= be;
+        if (adone && bdone) {
+            snprintf(out, cap, "the plans differ");
+            return;
+        }
+        if (adone || bdone || al != bl || memcmp(a, b, al) != 0) {
+            while (al && a[0] == ' ') a++, al--;
+            while (bl && b[0] == ' ') b++, bl--;
+            snprintf(out, cap, "plan line %d was '%.*s', now '%.*s'", line, (int)(al < 150 ? al : 150),
+                     adone ? "" : a, (int)(bl < 150 ? bl : 150), bdone ? "" : b);
+            return;
+        }
+        a = an ? an + 1 : ae;
+        b = bn ? bn + 1 : be;
+    }
+}
+
 /* ---- open / close ----------------------------------------------------------------- */
 
 static void set_err(char *err, size_t cap, const char *what, char *lerr)
@@ -137,10 +163,12 @@ StateStore *state_open(const char *dir, const char *fingerprint, int reset, char
     } else {
         int same = vlen == strlen(fingerprint) && memcmp(v, fingerprint, vlen) == 0;
         if (!same) {
+            char what[400];
+            first_difference(v, vlen, fingerprint, what, sizeof what);
             snprintf(err, cap,
-                     "the state in '%s' was made by a different query (%.*s), not this one (%s): "
-                     "start over with --reset-state, or use another state.dir",
-                     dir, (int)(vlen < 120 ? vlen : 120), v, fingerprint);
+                     "the state in '%s' was made by a different query (%s): start over with "
+                     "--reset-state (SET state.reset = true), or use another state.dir",
+                     dir, what);
             leveldb_free(v);
             state_close(st);
             return NULL;
@@ -298,4 +326,50 @@ int state_txn_commit(StateTxn *tx, int64_t epoch, char *err, size_t cap)
     }
     st->epoch = epoch;
     return 0;
+}
+
+int state_txn_append(StateTxn *dst, const StateTxn *src)
+{
+    leveldb_writebatch_append(dst->wb, src->wb);
+    dst->bytes += src->bytes;
+    return 0;
+}
+
+void state_txn_clear(StateTxn *tx)
+{
+    leveldb_writebatch_clear(tx->wb);
+    tx->bytes = 0;
+}
+
+int state_get(StateStore *st, int op, int part, const void *key, size_t klen, void **val, size_t *vlen,
+              char *err, size_t cap)
+{
+    unsigned char  buf[256];
+    size_t         n;
+    unsigned char *k = state_key(buf, sizeof buf, op, part, key, klen, &n);
+    *val = NULL;
+    *vlen = 0;
+    if (!k) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    char  *lerr = NULL;
+    size_t len = 0;
+    char  *v = leveldb_get(st->db, st->ropts, (const char *)k, n, &len, &lerr);
+    if (k != buf) free(k);
+    if (lerr) {
+        set_err(err, cap, "cannot read the state", lerr);
+        return -1;
+    }
+    if (!v) return 0;
+    *val = malloc(len ? len : 1);
+    if (!*val) {
+        leveldb_free(v);
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    memcpy(*val, v, len);
+    *vlen = len;
+    leveldb_free(v);
+    return 1;
 }

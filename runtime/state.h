@@ -17,7 +17,8 @@
  *   's' operator(2) partition(2) key…   → an operator's state value
  *
  * A store records the fingerprint of the plan that created it; opening it
- * for a different plan is an error that says so (the caller offers
+ * for a different plan is an error that says what changed (the first line
+ * of the fingerprint — the EXPLAIN text — that differs; the caller offers
  * --reset-state), never a silent wrong answer. A store LevelDB cannot open
  * (corrupt, half-written, not a store) is an error with LevelDB's reason.
  *
@@ -51,6 +52,11 @@ int64_t state_offset(StateStore *st, int source, int partition);
 typedef int (*StateScanFn)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);
 int state_scan(StateStore *st, int op, int part, StateScanFn fn, void *ctx, char *err, size_t cap);
 
+/* The value of one state entry: 1 with *val (malloc'd, the caller frees)
+ * and *vlen, 0 when there is none, -1 on a read error. */
+int state_get(StateStore *st, int op, int part, const void *key, size_t klen, void **val, size_t *vlen,
+              char *err, size_t cap);
+
 /* One checkpoint's changes, committed atomically. */
 StateTxn *state_txn_new(StateStore *st);
 void      state_txn_put(StateTxn *tx, int op, int part, const void *key, size_t klen, const void *val,
@@ -62,5 +68,10 @@ size_t    state_txn_bytes(const StateTxn *tx);   /* bytes of keys and values que
  * one write batch; frees tx whatever the outcome. 0 or -1. */
 int       state_txn_commit(StateTxn *tx, int64_t epoch, char *err, size_t cap);
 void      state_txn_abort(StateTxn *tx);   /* drop it unwritten */
+/* Queue everything src holds into dst too (src is unchanged): tasks build
+ * their share of a checkpoint in their own txn, the coordinator appends
+ * them into the one it commits. */
+int       state_txn_append(StateTxn *dst, const StateTxn *src);
+void      state_txn_clear(StateTxn *tx);   /* forget what is queued */
 
 #endif

@@ -168,3 +168,51 @@ TEST(state_corrupt_directory_is_an_error)
     CHECK(state_open(path, "p", 0, err, sizeof err) == NULL);
     rmrf(dir);
 }
+
+TEST(state_mismatch_names_the_first_differing_plan_line)
+{
+    char dir[256], err[512];
+    tmpdir(dir, sizeof dir);
+    StateStore *st = state_open(dir, "Output: sink out\n└─ Stage 0 · 2 tasks\n   │ Scan logs\n", 0, err, sizeof err);
+    REQUIRE(st);
+    state_close(st);
+    CHECK(state_open(dir, "Output: sink out\n└─ Stage 0 · 1 tasks\n   │ Scan logs\n", 0, err, sizeof err) == NULL);
+    CHECK(strstr(err, "plan line 2 was '└─ Stage 0 · 2 tasks', now '└─ Stage 0 · 1 tasks'") != NULL);
+    /* one plan is a prefix of the other */
+    CHECK(state_open(dir, "Output: sink out\n└─ Stage 0 · 2 tasks\n", 0, err, sizeof err) == NULL);
+    CHECK(strstr(err, "plan line 3 was '│ Scan logs', now ''") != NULL);
+    rmrf(dir);
+}
+
+TEST(state_get_and_txn_append)
+{
+    char dir[256], err[512];
+    tmpdir(dir, sizeof dir);
+    StateStore *st = state_open(dir, "p", 0, err, sizeof err);
+    REQUIRE(st);
+    StateTxn *a = state_txn_new(st), *b = state_txn_new(st), *all = state_txn_new(st);
+    state_txn_put(a, 7, 1, "k1", 2, "v1", 2);
+    state_txn_put(b, 7, 2, "k2", 2, "v22", 3);
+    state_txn_put(b, 7, 1, "gone", 4, "x", 1);
+    state_txn_delete(b, 7, 1, "gone", 4);
+    state_txn_append(all, a);
+    state_txn_append(all, b);
+    CHECK(state_txn_bytes(all) == state_txn_bytes(a) + state_txn_bytes(b));
+    state_txn_abort(a);
+    state_txn_clear(b);
+    CHECK(state_txn_bytes(b) == 0);
+    state_txn_abort(b);
+    REQUIRE(state_txn_commit(all, 1, err, sizeof err) == 0);
+    void  *v;
+    size_t vl;
+    CHECK_EQ_INT(state_get(st, 7, 1, "k1", 2, &v, &vl, err, sizeof err), 1);
+    CHECK(vl == 2 && memcmp(v, "v1", 2) == 0);
+    free(v);
+    CHECK_EQ_INT(state_get(st, 7, 2, "k2", 2, &v, &vl, err, sizeof err), 1);
+    CHECK(vl == 3 && memcmp(v, "v22", 3) == 0);
+    free(v);
+    CHECK_EQ_INT(state_get(st, 7, 1, "gone", 4, &v, &vl, err, sizeof err), 0);
+    CHECK(v == NULL);
+    state_close(st);
+    rmrf(dir);
+}
