@@ -90,28 +90,6 @@ static SqlType result_type(AggFn fn, SqlType t)
     return TYPE_NULL;
 }
 
-/* partial state columns of d: types into pt (up to 2); returns how many */
-static int partial_types(const AggDesc *d, SqlType *pt)
-{
-    switch (d->fn) {
-    case AGGFN_COUNT_STAR:
-    case AGGFN_COUNT:
-        pt[0] = TYPE_BIGINT;
-        return 1;
-    case AGGFN_AVG:
-        pt[0] = TYPE_DOUBLE;
-        pt[1] = TYPE_BIGINT;
-        return 2;
-    case AGGFN_COUNT_DISTINCT:
-    case AGGFN_APPROX_COUNT_DISTINCT:
-        pt[0] = TYPE_VARCHAR;
-        return 1;
-    default:
-        pt[0] = d->out_type;
-        return 1;
-    }
-}
-
 static int check_agg(const AggOpSpec *s, int a, AggDesc *d, char *why, size_t cap)
 {
     const AggColSpec *c = &s->aggs[a];
@@ -120,6 +98,14 @@ static int check_agg(const AggOpSpec *s, int a, AggDesc *d, char *why, size_t ca
     d->fn = c->fn;
     d->arg = c->arg;
     d->filter = c->filter;
+    d->retract = s->retract != 0;
+    if (s->retract && (c->fn == AGGFN_MIN || c->fn == AGGFN_MAX || c->fn == AGGFN_COUNT_DISTINCT ||
+                       c->fn == AGGFN_APPROX_COUNT_DISTINCT))
+        return fail_new(why, cap,
+                        "%s cannot take retractions: its input is a changelog (the output of an "
+                        "aggregate with EMIT CHANGES or of an outer join), whose updated and "
+                        "deleted rows it cannot take back",
+                        fn_name(c->fn));
     if (s->phase == AGG_PHASE_FINAL) {
         if (c->filter >= 0)
             return fail_new(why, cap, "aggregate %d: FILTER is applied before the final phase", a);
@@ -135,8 +121,8 @@ static int check_agg(const AggOpSpec *s, int a, AggDesc *d, char *why, size_t ca
             return fail_new(why, cap, "aggregate %d: %s has no partial state of type %s", a,
                             fn_name(c->fn), sql_type_name(t0));
         SqlType pt[2];
-        int     np = partial_types(d, pt);
-        if (c->arg + np > s->ninput)
+        int     np = agg_partial_types(d, pt);
+        if (c->arg + np > s->ninput - (s->retract ? 1 : 0))
             return fail_new(why, cap, "aggregate %d: partial state columns out of range", a);
         for (int k = 0; k < np; k++) {
             SqlType got = s->input_types[c->arg + k];
@@ -204,12 +190,54 @@ static int check_spec(const AggOpSpec *s, char *why, size_t cap)
         return fail_new(why, cap, "session windows need window_start and window_end keys");
     if (s->emit_changes && s->phase == AGG_PHASE_PARTIAL)
         return fail_new(why, cap, "EMIT CHANGES is for SIMPLE or FINAL aggregates");
+    if (s->update_before && !s->emit_changes)
+        return fail_new(why, cap, "update_before needs EMIT CHANGES");
+    if (s->update_before && s->session)
+        return fail_new(why, cap, "update_before is not supported with session windows");
+    if (s->retract && s->session)
+        return fail_new(why, cap, "session windows cannot take retractions (a changelog input)");
+    if (s->retract && s->phase == AGG_PHASE_FINAL &&
+        (s->ninput < 1 || !sql_type_is_i64(s->input_types[s->ninput - 1])))
+        return fail_new(why, cap, "a FINAL with retract reads the row count from its last input "
+                                  "column, which must be BIGINT");
     return 0;
+}
+
+/* the checkpoint fingerprint: everything that shapes the state */
+static uint64_t spec_fingerprint(const AggOp *op)
+{
+    uint64_t h = hash_i64(0x736c75696365);   /* "sluice" */
+#define FP(x) (h = hash_combine(h, hash_i64((int64_t)(x))))
+    FP(op->phase);
+    FP(op->ninput);
+    for (int c = 0; c < op->ninput; c++) FP(op->in_types[c]);
+    FP(op->nkeys);
+    for (int k = 0; k < op->nkeys; k++) {
+        FP(op->keys[k]);
+        FP(op->key_types[k]);
+    }
+    FP(op->naggs);
+    for (int a = 0; a < op->naggs; a++) {
+        FP(op->ad[a].fn);
+        FP(op->ad[a].arg);
+        FP(op->ad[a].filter);
+        FP(op->ad[a].vtype);
+        FP(op->ad[a].out_type);
+    }
+    FP(op->wstart);
+    FP(op->wend);
+    FP(op->session);
+    FP(op->changes);
+    /* only when set: ops without them keep their fingerprint (format 1 chunks) */
+    if (op->update_before) FP(0x7562);
+    if (op->retract) FP(0x7274);
+#undef FP
+    return h;
 }
 
 /* ---- scratch ------------------------------------------------------------------------ */
 
-static int ensure_scratch(AggOp *op, int n)
+int agg_ensure_scratch(AggOp *op, int n)
 {
     if (n <= op->scap) return 0;
     size_t cap = (size_t)n;
@@ -223,6 +251,7 @@ static int ensure_scratch(AggOp *op, int n)
     free(op->gp);
     free(op->heaps);
     free(op->sub);
+    free(op->sign);
     op->rows = malloc(cap * sizeof *op->rows);
     op->starts = malloc(cap * sizeof *op->starts);
     op->ends = malloc(cap * sizeof *op->ends);
@@ -233,8 +262,9 @@ static int ensure_scratch(AggOp *op, int n)
     op->gp = malloc(cap * sizeof *op->gp);
     op->heaps = malloc(cap * sizeof *op->heaps);
     op->sub = malloc(cap * sizeof *op->sub);
+    op->sign = malloc(cap * sizeof *op->sign);
     if (!op->rows || !op->starts || !op->ends || !op->hashes || !op->img || !op->gids ||
-        !op->tabs || !op->gp || !op->heaps || !op->sub) {
+        !op->tabs || !op->gp || !op->heaps || !op->sub || !op->sign) {
         op->scap = 0;
         return agg_fail(op, "out of memory");
     }
@@ -354,9 +384,18 @@ static void build_images(AggOp *op, const Batch *in, int m)
         const uint32_t am = v->kind == VECTOR_CONSTANT ? 0 : UINT32_MAX;
         uint8_t       *base = img + off;
         switch (v->type) {
-        case TYPE_NULL:
-            for (int j = 0; j < m; j++) *(uint64_t *)(base + (size_t)j * kw) = 0;
+        case TYPE_NULL: {
+            /* a NULL-typed vector: every row NULL (the bit as for a NULL
+             * value, so image, hash and output agree) */
+            const size_t   w = kl->type[k] == TYPE_VARCHAR ? 16 : 8;
+            const uint64_t bit = (uint64_t)1 << k;
+            for (int j = 0; j < m; j++) {
+                uint8_t *row = img + (size_t)j * kw;
+                memset(row + off, 0, w);
+                *(uint64_t *)(row + kw - 8) |= bit;
+            }
             break;
+        }
         case TYPE_BOOLEAN: {
             const uint8_t *x = vector_bool(v);
             for (int j = 0; j < m; j++) *(uint64_t *)(base + (size_t)j * kw) = x[rows[j] & am] != 0;
@@ -424,6 +463,7 @@ static AggTable *table_for(AggOp *op, int64_t e)
         agg_table_init(t, op->row_width);
     }
     t->wend = e;
+    snap_table_reopen(op, t);
     memmove(op->open + lo + 1, op->open + lo, (size_t)(op->nopen - lo) * sizeof *op->open);
     op->open[lo] = t;
     op->nopen++;
@@ -437,7 +477,12 @@ static int probe_tables(AggOp *op, int m)
     if (!op->windowed) {
         if (agg_table_probe(&op->global, &op->kl, op->hashes, op->img, m, op->gids) < 0)
             return agg_fail(op, "out of memory");
-        for (int j = 0; j < m; j++) op->tabs[j] = &op->global;
+        uint64_t bits = 0;   /* checkpoint buckets touched */
+        for (int j = 0; j < m; j++) {
+            op->tabs[j] = &op->global;
+            bits |= SNAP_BIT(op->hashes[j]);
+        }
+        op->global.snap_dirty |= bits;
     } else {
         for (int j = 0; j < m;) {
             int64_t e = op->ends[j];
@@ -447,7 +492,12 @@ static int probe_tables(AggOp *op, int m)
             if (!t || agg_table_probe(t, &op->kl, op->hashes + j, op->img + (size_t)j * kw, k - j,
                                       op->gids + j) < 0)
                 return agg_fail(op, "out of memory");
-            for (int i = j; i < k; i++) op->tabs[i] = t;
+            uint64_t bits = 0;   /* checkpoint buckets touched */
+            for (int i = j; i < k; i++) {
+                op->tabs[i] = t;
+                bits |= SNAP_BIT(op->hashes[i]);
+            }
+            t->snap_dirty |= bits;
             j = k;
         }
     }
@@ -456,6 +506,64 @@ static int probe_tables(AggOp *op, int m)
         AggTable *t = op->tabs[j];
         op->gp[j] = agg_table_row(t, op->gids[j]) + so;
         op->heaps[j] = &t->heap;
+    }
+    return 0;
+}
+
+/* retract, SIMPLE/PARTIAL: the sign of each kept row from in->ops */
+static void set_signs(AggOp *op, const Batch *in, int m)
+{
+    const uint8_t  *ops = in->ops;
+    const uint32_t *rows = op->rows;
+    if (!ops) {
+        memset(op->sign, 1, (size_t)m);
+        return;
+    }
+    for (int j = 0; j < m; j++) {
+        uint8_t o = ops[rows[j]];
+        op->sign[j] = (int8_t)(o == BATCH_OP_DELETE || o == BATCH_OP_UPDATE_BEFORE ? -1 : 1);
+    }
+}
+
+/* retract: the hidden live-row count of every kept row's group */
+static void count_rows(AggOp *op, const Batch *in, int m)
+{
+    uint8_t *const *gp = op->gp;
+    const uint32_t  off = op->cnt_off;
+    if (op->phase != AGG_PHASE_FINAL) {
+        const int8_t *sg = op->sign;
+        for (int j = 0; j < m; j++) *(int64_t *)(gp[j] + off) += sg[j];
+        return;
+    }
+    const Vector  *v = &in->cols[op->ninput - 1];
+    const uint32_t am = v->kind == VECTOR_CONSTANT ? 0 : UINT32_MAX;
+    if (v->type == TYPE_NULL) return;
+    const int64_t *x = vector_i64(v);
+    for (int j = 0; j < m; j++) {
+        uint32_t r = op->rows[j] & am;
+        if (vector_validity_get(v->validity, (int)r)) *(int64_t *)(gp[j] + off) += x[r];
+    }
+}
+
+/* retract, SIMPLE/FINAL: groups whose count fell to 0 vanish — at once, or
+ * (changes mode, emitted before) zeroed and left for the next emission to
+ * retract with a -D; a negative count is an error */
+static int vanish(AggOp *op, int m)
+{
+    const uint32_t so = op->state_off, co = op->cnt_off;
+    for (int j = 0; j < m; j++) {
+        AggTable *t = op->tabs[j];
+        uint8_t  *row = agg_table_row(t, op->gids[j]);
+        GroupHdr *h = (GroupHdr *)row;
+        if (!(h->flags & GF_LIVE)) continue;   /* removed for an earlier row */
+        int64_t cnt = *(const int64_t *)(row + so + co);
+        if (cnt > 0) continue;
+        if (cnt < 0)
+            return agg_fail(op, "retraction of a row that was never inserted (a -U/-D row "
+                                "would make a group's live row count %lld)",
+                            (long long)cnt);
+        if (op->changes && (h->flags & GF_EMITTED)) memset(row + so, 0, op->state_size);
+        else agg_table_delete(t, op->gids[j]);
     }
     return 0;
 }
@@ -477,6 +585,7 @@ static int mark_dirty(AggOp *op, int m)
 static void table_release(AggOp *op, AggTable *t)
 {
     if (op->last_tab == t) op->last_tab = NULL;
+    snap_table_gone(op, t);   /* room reserved by the caller */
     if (op->nspare < AGG_MAX_SPARE) {
         agg_table_reset(t);
         op->spare[op->nspare++] = t;
@@ -493,15 +602,41 @@ static int collect_table(AggOp *op, AggTable *t, int n, int cap, int *done)
 {
     const uint32_t so = op->state_off;
     if (op->changes) {
-        while (t->ndirty && n < cap) {
-            uint32_t  gid = t->dirty[--t->ndirty];
+        while (t->ndirty) {
+            uint32_t  gid = t->dirty[t->ndirty - 1];
             uint8_t  *row = agg_table_row(t, gid);
             GroupHdr *h = (GroupHdr *)row;
-            if ((h->flags & (GF_LIVE | GF_DIRTY)) != (GF_LIVE | GF_DIRTY)) continue;
+            if ((h->flags & (GF_LIVE | GF_DIRTY)) != (GF_LIVE | GF_DIRTY)) {
+                t->ndirty--;   /* stale: emitted or removed since */
+                continue;
+            }
+            /* retract: a group whose rows were all retracted (only emitted
+             * ones wait here) is retracted itself */
+            int      dead = op->retract && *(const int64_t *)(row + so + op->cnt_off) == 0;
+            int      ub = op->update_before && (h->flags & GF_EMITTED) && !dead;
+            uint8_t *res = op->update_before ? row + op->res_off : NULL;
+            if (n + 1 + ub > cap) break;   /* a -U/+U pair is never split */
+            t->ndirty--;
+            t->snap_dirty |= SNAP_BIT(h->hash);   /* its flags are checkpointed */
             EmitRow *e = &op->er[n++];
+            memset(e, 0, sizeof *e);
             e->key = row + GROUP_HDR;
+            if (dead) {
+                e->res = res;
+                e->mark = AGG_ROW_DELETE;
+                agg_table_delete(t, gid);   /* its bytes stay until the next push */
+                continue;
+            }
+            if (ub) {
+                e->res = res;
+                e->mark = AGG_ROW_UPDATE_BEFORE;
+                e = &op->er[n++];
+                memset(e, 0, sizeof *e);
+                e->key = row + GROUP_HDR;
+            }
             e->st = row + so;
-            e->start = e->end = 0;
+            e->save = res;
+            e->heap = &t->heap;
             e->mark = h->flags & GF_EMITTED ? AGG_ROW_UPDATE : AGG_ROW_INSERT;
             h->flags = (h->flags & ~(uint32_t)GF_DIRTY) | GF_EMITTED;
         }
@@ -512,9 +647,9 @@ static int collect_table(AggOp *op, AggTable *t, int n, int cap, int *done)
         uint8_t *row = agg_table_row(t, t->emit_pos++);
         if (!(((GroupHdr *)row)->flags & GF_LIVE)) continue;
         EmitRow *e = &op->er[n++];
+        memset(e, 0, sizeof *e);
         e->key = row + GROUP_HDR;
         e->st = row + so;
-        e->start = e->end = 0;
         e->mark = AGG_ROW_INSERT;
     }
     *done = t->emit_pos >= t->nrows;
@@ -526,6 +661,7 @@ static int emit_windows(AggOp *op, Batch *out, int64_t limit, int all, int *more
 {
     const int cap = out->capacity;
     int       n = 0, closed = 0, done = 1;
+    if (snap_reserve_gone(op, op->nopen) < 0) return agg_fail(op, "out of memory");
     while (closed < op->nopen && (all || op->open[closed]->wend <= limit)) {
         n = collect_table(op, op->open[closed], n, cap, &done);
         if (!done) break;
@@ -621,9 +757,25 @@ int agg_emit_fill(AggOp *op, Batch *out, const EmitRow *er, int n)
             }
         }
     }
+    const int c0 = c;
     for (int a = 0; a < op->naggs; a++) {
         if (agg_state_output(op, &op->ad[a], out, c, er, n) < 0) return -1;
-        c += op->phase == AGG_PHASE_PARTIAL && op->ad[a].fn == AGGFN_AVG ? 2 : 1;
+        c += op->phase == AGG_PHASE_PARTIAL ? agg_partial_types(&op->ad[a], NULL) : 1;
+    }
+    if (op->phase == AGG_PHASE_PARTIAL && op->retract) {
+        /* the hidden live-row count, the last partial column */
+        Vector  *v = &out->cols[c];
+        int64_t *x = vector_i64(v);
+        for (int i = 0; i < n; i++) {
+            if (er[i].st) x[i] = *(const int64_t *)(er[i].st + op->cnt_off);
+            else vector_set_null(v, i);
+        }
+    }
+    if (op->update_before) {
+        /* -U / -D rows show the last emitted values; +I / +U rows become them */
+        if (agg_res_output(op, out, c0, er, n) < 0) return -1;
+        for (int i = 0; i < n; i++)
+            if (er[i].save && agg_res_save(op, er[i].save, er[i].heap, out, c0, i) < 0) return -1;
     }
     batch_set_nrows(out, n);
     return 0;
@@ -649,6 +801,8 @@ AggOp *agg_op_new(const AggOpSpec *spec, char *why, size_t cap)
     op->windowed = spec->wend_key >= 0;
     op->session = spec->session != 0;
     op->changes = spec->emit_changes != 0;
+    op->update_before = spec->update_before != 0;
+    op->retract = spec->retract != 0;
     agg_table_init(&op->global, 0);
 
     int nk = spec->nkeys;
@@ -693,15 +847,20 @@ AggOp *agg_op_new(const AggOpSpec *spec, char *why, size_t cap)
         op->ad[a].size = agg_state_size(&op->ad[a]);
         so += op->ad[a].size;
     }
+    op->cnt_off = so;
+    if (op->retract) so += 8;   /* the hidden live-row count */
     op->state_size = so;
     op->state_off = GROUP_HDR + op->kl.width;
-    op->row_width = op->state_off + so;
+    op->res_off = op->state_off + so;
+    op->res_size = op->update_before ? (uint32_t)op->naggs * AGG_RES_SLOT : 0;
+    op->row_width = op->res_off + op->res_size;
     op->zero_state = calloc(1, (size_t)so + 8);
     if (!op->zero_state) {
         fail_new(why, cap, "out of memory");
         goto fail;
     }
     agg_table_init(&op->global, op->row_width);
+    op->fingerprint = spec_fingerprint(op);
     if (op->session && sess_new(op) < 0) {
         fail_new(why, cap, "out of memory");
         goto fail;
@@ -746,17 +905,23 @@ void agg_op_free(AggOp *op)
     free(op->gp);
     free(op->heaps);
     free(op->sub);
+    free(op->sign);
     free(op->er);
     free(op->sortbuf);
+    free(op->gone);
+    free(op->sbuf.p);
+    free(op->sgids);
     free(op);
 }
 
 int agg_op_push(AggOp *op, const Batch *in)
 {
     op->err[0] = '\0';
+    if (op->broken) return agg_fail(op, "a restore failed: the aggregate is unusable");
+    op->pushed = 1;
     if (check_batch(op, in) < 0) return -1;
     if (in->count <= 0) return 0;
-    if (ensure_scratch(op, in->capacity > in->count ? in->capacity : in->count) < 0) return -1;
+    if (agg_ensure_scratch(op, in->capacity > in->count ? in->capacity : in->count) < 0) return -1;
     int m = keep_rows(op, in);
     if (m == 0) return 0;
 
@@ -771,45 +936,83 @@ int agg_op_push(AggOp *op, const Batch *in)
         return -1;
     }
     int rc = 0;
+    if (op->retract && op->phase != AGG_PHASE_FINAL) set_signs(op, in, m);
     for (int a = 0; a < op->naggs && rc == 0; a++) rc = agg_state_update(op, &op->ad[a], in, m);
     if (op->session) return sess_after_push(op, m) < 0 ? -1 : rc;
+    if (rc == 0 && op->retract) count_rows(op, in, m);
     if (rc == 0 && op->changes) rc = mark_dirty(op, m);
+    if (rc == 0 && op->retract && op->phase != AGG_PHASE_PARTIAL) rc = vanish(op, m);
     return rc;
 }
 
-int agg_op_advance(AggOp *op, int64_t watermark_us, Batch *out, int *more)
+/* a -U/+U pair must fit in one call */
+static int check_cap(AggOp *op, const Batch *out)
 {
-    op->err[0] = '\0';
+    if (op->update_before && out->capacity < 2)
+        return agg_fail(op, "EMIT CHANGES with update_before needs output batches of >= 2 rows");
+    return 0;
+}
+
+/* the emitting calls record whether rows are pending (agg_op_snapshot) */
+static int emitted(AggOp *op, int n, const int *more)
+{
+    op->mid_emit = n >= 0 && *more;
+    return n;
+}
+
+static int advance(AggOp *op, int64_t watermark_us, Batch *out, int *more)
+{
     *more = 0;
     batch_reset(out);
+    if (op->broken) return agg_fail(op, "a restore failed: the aggregate is unusable");
     if (!op->windowed) return 0;
     if (!op->have_wm || watermark_us > op->wm) {
         op->wm = watermark_us;
         op->have_wm = 1;
     }
-    if (agg_reserve_er(op, out->capacity) < 0) return -1;
+    if (agg_reserve_er(op, out->capacity) < 0 || check_cap(op, out) < 0) return -1;
     if (op->session) return sess_emit(op, out, op->wm, 0, more);
     return emit_windows(op, out, op->wm, 0, more);
 }
 
-int agg_op_flush(AggOp *op, Batch *out, int *more)
+int agg_op_advance(AggOp *op, int64_t watermark_us, Batch *out, int *more)
 {
     op->err[0] = '\0';
+    return emitted(op, advance(op, watermark_us, out, more), more);
+}
+
+static int flush(AggOp *op, Batch *out, int *more)
+{
     *more = 0;
     batch_reset(out);
-    if (agg_reserve_er(op, out->capacity) < 0) return -1;
+    if (op->broken) return agg_fail(op, "a restore failed: the aggregate is unusable");
+    if (agg_reserve_er(op, out->capacity) < 0 || check_cap(op, out) < 0) return -1;
     if (op->session) return sess_emit(op, out, INT64_MAX, 1, more);
     if (op->windowed) return emit_windows(op, out, INT64_MAX, 1, more);
     return emit_global(op, out, more);
 }
 
+int agg_op_flush(AggOp *op, Batch *out, int *more)
+{
+    op->err[0] = '\0';
+    return emitted(op, flush(op, out, more), more);
+}
+
+static int changes(AggOp *op, Batch *out, int *more);
+
 int agg_op_changes(AggOp *op, Batch *out, int *more)
 {
     op->err[0] = '\0';
+    return emitted(op, changes(op, out, more), more);
+}
+
+static int changes(AggOp *op, Batch *out, int *more)
+{
     *more = 0;
     batch_reset(out);
+    if (op->broken) return agg_fail(op, "a restore failed: the aggregate is unusable");
     if (!op->changes) return agg_fail(op, "the aggregate was not built for EMIT CHANGES");
-    if (agg_reserve_er(op, out->capacity) < 0) return -1;
+    if (agg_reserve_er(op, out->capacity) < 0 || check_cap(op, out) < 0) return -1;
     if (op->session) return sess_changes(op, out, more);
     int n = 0, done = 1;
     if (!op->windowed) {
@@ -828,9 +1031,10 @@ int agg_op_output_types(const AggOp *op, SqlType *types)
     if (op->changes) types[c++] = TYPE_BIGINT;
     for (int k = 0; k < op->nkeys; k++) types[c++] = op->key_types[k];
     for (int a = 0; a < op->naggs; a++) {
-        if (op->phase == AGG_PHASE_PARTIAL) c += partial_types(&op->ad[a], types + c);
+        if (op->phase == AGG_PHASE_PARTIAL) c += agg_partial_types(&op->ad[a], types + c);
         else types[c++] = op->ad[a].out_type;
     }
+    if (op->phase == AGG_PHASE_PARTIAL && op->retract) types[c++] = TYPE_BIGINT;   /* rows */
     return c;
 }
 
@@ -863,7 +1067,8 @@ size_t agg_op_reserved_bytes(const AggOp *op)
     if (op->session) n += sess_bytes(op);
     size_t per_row = sizeof *op->rows + sizeof *op->starts + sizeof *op->ends +
                      sizeof *op->hashes + (op->kl.width ? op->kl.width : 8) + sizeof *op->gids +
-                     sizeof *op->tabs + sizeof *op->gp + sizeof *op->heaps + sizeof *op->sub;
+                     sizeof *op->tabs + sizeof *op->gp + sizeof *op->heaps + sizeof *op->sub +
+                     sizeof *op->sign;
     return n + (size_t)op->scap * per_row + (size_t)op->er_cap * sizeof *op->er +
            op->sort_cap * sizeof *op->sortbuf;
 }
@@ -875,11 +1080,30 @@ const char *agg_op_error(const AggOp *op)
 
 /* ---- debug ---------------------------------------------------------------------------- */
 
+/* retract, SIMPLE/FINAL: every group has live rows, or (changes mode) is
+ * an emitted one whose -D is pending, with a zeroed state */
+static int check_counts(AggOp *op, const AggTable *t)
+{
+    if (!op->retract || op->phase == AGG_PHASE_PARTIAL) return 0;
+    for (uint32_t g = 0; g < t->nrows; g++) {
+        const uint8_t  *row = agg_table_row(t, g);
+        const GroupHdr *h = (const GroupHdr *)row;
+        if (!(h->flags & GF_LIVE)) continue;
+        int64_t cnt = *(const int64_t *)(row + op->state_off + op->cnt_off);
+        if (cnt < 0 || (cnt == 0 && (!op->changes || (h->flags & (GF_DIRTY | GF_EMITTED)) !=
+                                                         (GF_DIRTY | GF_EMITTED))))
+            return agg_fail(op, "check: a group with live row count %lld", (long long)cnt);
+    }
+    return 0;
+}
+
 int agg_op_check(AggOp *op)
 {
     op->err[0] = '\0';
     if (agg_table_check(&op->global, &op->kl) < 0) return agg_fail(op, "check: global table");
+    if (check_counts(op, &op->global) < 0) return -1;
     for (int i = 0; i < op->nopen; i++) {
+        if (check_counts(op, op->open[i]) < 0) return -1;
         if (agg_table_check(op->open[i], &op->kl) < 0) return agg_fail(op, "check: window table %d", i);
         if (i > 0 && op->open[i - 1]->wend >= op->open[i]->wend)
             return agg_fail(op, "check: windows out of order");

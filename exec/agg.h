@@ -25,15 +25,18 @@
  *   COUNT(*)               —                   BIGINT   BIGINT count
  *   COUNT(x)               any                 BIGINT   BIGINT count
  *   COUNT(DISTINCT x)      any but NULL        BIGINT   VARCHAR distinct-set blob (below)
- *   SUM(x)                 BIGINT, INTERVAL,   = arg    = arg (the sum)
- *                          DOUBLE
+ *   SUM(x)                 BIGINT, INTERVAL,   = arg    = arg (the sum); with retract
+ *                          DOUBLE                       also BIGINT count of non-NULL x
  *   AVG(x)                 BIGINT, DOUBLE      DOUBLE   DOUBLE sum, BIGINT count
  *   MIN(x), MAX(x)         any but NULL        = arg    = arg
  *   APPROX_COUNT_DISTINCT  any but NULL        BIGINT   VARCHAR HyperLogLog blob (hll.h)
+ *   (retract only)         —                   —        BIGINT live rows, after the
+ *                                                       last aggregate's columns
  *
  *   With no non-NULL input, COUNT, COUNT(DISTINCT) and APPROX_COUNT_DISTINCT
  *   are 0; SUM, AVG, MIN and MAX are NULL (and so are their partial columns,
- *   but for AVG, whose partial is sum 0.0, count 0).
+ *   but for AVG, whose partial is sum 0.0, count 0, and, with retract, SUM,
+ *   whose partial is 0, count 0: partial columns are then never NULL).
  *
  *   SUM over BIGINT/INTERVAL is exact: it adds in 128 bits and is NULL when
  *   the total does not fit in (INT64_MIN, INT64_MAX] — INT64_MIN itself
@@ -93,15 +96,69 @@
  *   AGG_ROW_UPDATE (1, "+U")  the group's new value; replaces its last row
  *   AGG_ROW_DELETE (2, "-D")  retracts an emitted row: the keys of the row
  *                             to retract (a session's old bounds), every
- *                             aggregate column NULL. Only sessions produce
- *                             it: when a session emitted earlier grows (its
+ *                             aggregate column NULL (with update_before:
+ *                             the values last emitted). Sessions produce
+ *                             it when a session emitted earlier grows (its
  *                             window_start/window_end change: -D old, +I
- *                             new) or is merged into another one.
+ *                             new) or is merged into another one; retract
+ *                             when a group's rows are all retracted.
  * agg_op_changes emits every group changed since the last emission;
  * agg_op_advance then emits, for the windows it closes, only the changes
  * not yet emitted (so nothing is repeated and nothing lost) before freeing
  * them; agg_op_flush likewise for everything. With sessions the output
  * batch needs room for 2 rows (a -D/+I pair is never split across calls).
+ *
+ * UPDATE_BEFORE (spec.update_before, with emit_changes; not with sessions):
+ * the op keeps, per group, the aggregate results it last emitted (an
+ * owned copy: VARCHAR MIN/MAX bytes in the group's arena; nothing is kept
+ * when update_before is off). Every +U is then immediately preceded, in
+ * the same output batch (never split across calls: the batch needs room
+ * for 2 rows), by
+ *   AGG_ROW_UPDATE_BEFORE (3, "-U")  the row the +U replaces: the group's
+ *                             keys and the results exactly as last emitted
+ * and a -D (a group removed under retract, below) carries the last emitted
+ * results instead of NULLs. A consumer that applies the changelog
+ * (+I/+U: set the row, -U/-D: remove it) always holds the current groups.
+ *
+ * RETRACTIONS (spec.retract; SIMPLE, PARTIAL or FINAL; not with sessions):
+ * the input is a changelog — the output of an aggregate with EMIT CHANGES
+ * and update_before, or of an outer join. SIMPLE/PARTIAL: agg_op_push
+ * reads in->ops (batch.h; NULL = all inserts): +I and +U rows accumulate,
+ * -U and -D rows retract: COUNT(*) and COUNT(x) decrement, SUM subtracts
+ * (exact 128-bit, see below), AVG subtracts from its sum and its count.
+ * FINAL ignores in->ops: partial states are signed and merge additively.
+ * MIN, MAX, COUNT(DISTINCT) and APPROX_COUNT_DISTINCT cannot take
+ * retractions: agg_op_new refuses them. Without retract, in->ops is
+ * ignored (every row is an insert), as before.
+ *   Every group keeps a hidden count of live input rows (+1 per +I/+U,
+ * -1 per -U/-D; FINAL adds the partial counts). SIMPLE/FINAL: when it is
+ * 0 after a push, the group is removed: in changes mode, if it had been
+ * emitted, the next emission (changes, advance or flush) emits a -D of its
+ * last emitted row (keys; results NULL, or the last emitted results with
+ * update_before) — unless rows bring it back first, which is then an
+ * ordinary +U; a group never emitted, and every group in final mode,
+ * disappears silently (a window whose groups all vanished emits nothing
+ * for them). A count that would go below 0 (a -U/-D for a row never
+ * inserted: a group that does not exist, or more retractions than
+ * inserts) is an error: agg_op_push fails with "retraction of a row that
+ * was never inserted" (the group is left as is; the op must be discarded,
+ * as after any failed push). PARTIAL keeps every group, with any sign of
+ * count (a partial may see the retraction of a row another partial got),
+ * and emits them all.
+ *   SUM under retract is NULL when its count of live non-NULL inputs is 0
+ * (the count is kept per SUM; FINAL gets it from the partial state).
+ * Overflow: a SIMPLE sum is exact in 128 bits both ways, so a total that
+ * leaves the int64 range (NULL) and comes back is right again; across
+ * phases, a partial sum that overflowed arrives as INT64_MIN with its
+ * exact value lost, so FINAL marks the group's SUM overflowed (NULL) and
+ * that stays sticky under later retractions — until the group is removed
+ * (hidden count 0), which forgets it. AVG(BIGINT) under retraction
+ * subtracts in DOUBLE (rounding can leave a residue in the sum until the
+ * group is removed).
+ *   Partial layout with retract: SUM has two partial columns (the sum,
+ *   then BIGINT count of non-NULL inputs), and one BIGINT column is added
+ *   after the last aggregate's: the hidden row count. FINAL reads that
+ *   count from its LAST input column (the PARTIAL schema's last).
  *
  * flush emits every group (in changes mode: every pending change) and clears
  * the state; it does not move the watermark (a PARTIAL that flushes after
@@ -121,6 +178,44 @@
  * rules); the other calls return -1 with agg_op_error() set. After a failed
  * push (out of memory, a batch that does not match the spec, a malformed
  * partial state) part of the batch may have been aggregated.
+ *
+ * Checkpoints (agg_op_snapshot / agg_op_restore). The op describes its state
+ * as chunks — (key, value) byte strings the runtime stores in an ordered
+ * key-value store (LevelDB) — and reports, at each checkpoint, only the
+ * chunks that changed since the previous one (puts) and the chunks that
+ * disappeared (deletes), so the store always holds exactly the live chunks
+ * and a checkpoint costs what changed, not what exists. Chunks:
+ *
+ *   key                                value
+ *   "M"                                meta: watermark (set or not), late rows
+ *   "G" bucket                         non-windowed groups of one hash bucket
+ *   "W" be64(window_end ^ 2^63) bucket the groups of one window and bucket
+ *   "S" bucket                         the session keys of one bucket with all
+ *                                      their sessions and pending retractions
+ *
+ * bucket is one byte, the top 6 bits of the group's key hash (64 buckets per
+ * table), so one chunk holds about 1/64 of a table: a chunk stays small
+ * compared to the state (with millions of keys, the state is spread over
+ * 64 chunks; window keys sort by window_end). Every value starts with a
+ * format version (2), the chunk kind and a 64-bit fingerprint of the spec
+ * (phase, input types, keys, aggregates, windows, sessions, EMIT CHANGES,
+ * update_before, retract; version 1 chunks, which lack the last two, still
+ * load into an op that has neither: their encoding is the same),
+ * then a compact binary encoding: varint counts, zigzag varints for
+ * integers, DOUBLEs as their 8 bytes (NaN payloads and -0.0 kept), strings
+ * as length + bytes; per group its EMIT CHANGES flags (changed since the
+ * last emission, emitted before), its key values and each aggregate's full
+ * state (a SUM's 128-bit accumulator and overflow flag, AVG's sum and count,
+ * MIN/MAX values, COUNT(DISTINCT) sets, HLL registers; with retract each
+ * SUM's count of non-NULL inputs and the group's live-row count); with
+ * update_before, for an emitted group, the values it was last emitted
+ * with; per session also its bounds and the bounds it was last emitted with. Restoring rebuilds
+ * identical states (the same output, bit for bit, for the same later input,
+ * up to emission order).
+ *
+ * The push path only sets one bit per (table, bucket) a row touches (and
+ * emission one per group it marks emitted), so tracking costs nothing
+ * measurable; closing a window turns its stored buckets into deletes.
  *
  * Ownership: agg_op_new copies the spec's arrays; the op owns all its state.
  * Emitted rows belong to `out`. One op per task: not thread-safe.
@@ -151,6 +246,7 @@ typedef enum AggPhase { AGG_PHASE_SIMPLE, AGG_PHASE_PARTIAL, AGG_PHASE_FINAL } A
 #define AGG_ROW_INSERT 0
 #define AGG_ROW_UPDATE 1
 #define AGG_ROW_DELETE 2
+#define AGG_ROW_UPDATE_BEFORE 3   /* "-U": with update_before, before each +U */
 
 typedef struct AggColSpec {
     AggFn   fn;
@@ -176,6 +272,10 @@ typedef struct AggOpSpec {
     int               wend_key;      /* index INTO keys of window_end, -1 none   */
     int               session;       /* session windows (needs both keys above)  */
     int               emit_changes;  /* EMIT CHANGES layout (SIMPLE/FINAL only)  */
+    int               update_before; /* with emit_changes: -U before every +U,
+                                        -D with the retracted values (below)   */
+    int               retract;       /* the input is a changelog: honour -U/-D
+                                        rows (below); not with sessions       */
 } AggOpSpec;
 
 typedef struct AggOp AggOp;
@@ -206,6 +306,40 @@ int64_t agg_op_late_rows(const AggOp *op);     /* dropped as late             */
 size_t  agg_op_state_bytes(const AggOp *op);   /* memory of live state        */
 size_t  agg_op_reserved_bytes(const AggOp *op);/* all memory held, pools incl. */
 const char *agg_op_error(const AggOp *op);     /* why the last call failed    */
+
+/* ---- checkpoints ---- */
+typedef int (*AggChunkFn)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);
+/* Describe the op's state as chunks. Emits fn(key, val) for every chunk that changed since the
+ * last agg_op_snapshot/agg_op_restore (every live chunk when full != 0 or on the first call), and
+ * fn(key, NULL, 0) for every chunk that existed at the last snapshot and is gone now (a closed
+ * window, a group set that became empty). Keys are short byte strings, unique within the op.
+ * Call only between calls, with no emission pending (*more was 0). Does not change what the op
+ * will emit later. fn returning non-zero stops and makes agg_op_snapshot return -1. 0 or -1.
+ *
+ * key and val are valid during the call only (val points into a buffer the op reuses). A
+ * chunk is reported at most once per call; apply the calls in order (a later snapshot's put
+ * of a key overrides an earlier delete). After -1 (fn refused, out of memory, emission
+ * pending) the op's checkpoint bookkeeping is unchanged: the next call reports everything
+ * this one would have, and more. Cost: one pass over the group headers of each table
+ * (or the session key table) with a changed bucket, plus encoding the changed buckets;
+ * tables without changes cost nothing; a full snapshot is O(state). */
+int agg_op_snapshot(AggOp *op, int full, AggChunkFn fn, void *ctx);
+/* Load one chunk produced by agg_op_snapshot of an op with the SAME spec into a new op, before
+ * any push; chunks may come in any order (LevelDB returns them in key order). After all chunks
+ * are loaded the op behaves exactly as the snapshotted op did at snapshot time: same groups and
+ * aggregate states, same watermark (largest advanced to), same late-row count, same EMIT CHANGES
+ * bookkeeping (which groups were already emitted, which changes are pending), same sessions.
+ * A malformed chunk (truncated, wrong version, does not match the spec) → -1 with agg_op_error()
+ * saying what is wrong; never a crash or a silently wrong state. 0 or -1.
+ *
+ * Also -1: a chunk loaded twice (a group or session key already present, a second meta), a
+ * window or session that the restored watermark has already closed, sessions of one key that
+ * overlap, a call after a push. After -1 the op is unusable: every later call but
+ * agg_op_free, agg_op_error and the counters fails (free it and report the state as
+ * corrupt). The chunks loaded count as the op's last snapshot: the next agg_op_snapshot
+ * reports only later changes. Chunks are validated one by one; a missing chunk cannot be
+ * detected (the store's write batches are atomic, so a complete checkpoint is all or none). */
+int agg_op_restore(AggOp *op, const void *key, size_t klen, const void *val, size_t vlen);
 
 /* Debug: verify the internal invariants (every group reachable from its
  * hash slot, windows ordered, the session heap ordered, each key's

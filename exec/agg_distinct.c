@@ -358,3 +358,116 @@ int dset_relocate(DSet **ps, Arena *to)
     *ps = s;
     return 0;
 }
+
+/* ---- checkpoints ------------------------------------------------------------------
+ *
+ * u8 type, u8 log2(cap), varint count, then the values in slot order,
+ * starting after an empty slot and wrapping around: BIGINT/TIMESTAMP/
+ * INTERVAL zigzag varint, DOUBLE u64le (canonical), BOOLEAN u8, VARCHAR
+ * varint length + bytes. Inserting them in that order into a set of the
+ * same capacity puts each value in the same slot (no probe run crosses the
+ * starting point), so the set — and the order dset_encode_* writes its
+ * DOUBLE and VARCHAR values in — is the same as the original. */
+
+void dset_snap_put(const DSet *s, SnapBuf *b)
+{
+    uint32_t lg = 0, first = 0;
+    while ((UINT32_C(1) << lg) < s->cap) lg++;
+    while (first < s->cap && s->e[first].h) first++;   /* load <= 1/2: one is empty */
+    snap_put_u8(b, (uint8_t)s->type);
+    snap_put_u8(b, (uint8_t)lg);
+    snap_put_varint(b, s->count);
+    for (uint32_t k = 1; k <= s->cap; k++) {
+        const DEntry *e = &s->e[(first + k) & (s->cap - 1)];
+        if (!e->h) continue;
+        switch (s->type) {
+        case TYPE_DOUBLE:
+            snap_put_u64le(b, e->v);
+            break;
+        case TYPE_BOOLEAN:
+            snap_put_u8(b, (uint8_t)e->v);
+            break;
+        case TYPE_VARCHAR: {
+            uint32_t    len;
+            const char *p = blob_bytes(e->v, &len);
+            snap_put_varint(b, len);
+            snap_put_bytes(b, p, len);
+            break;
+        }
+        default:
+            snap_put_i64(b, (int64_t)e->v);
+            break;
+        }
+    }
+}
+
+int dset_snap_get(DSet **ps, Arena *a, SqlType want, SnapRd *r)
+{
+    uint8_t  t, lg;
+    uint64_t cnt;
+    if (snap_get_u8(r, &t) < 0 || snap_get_u8(r, &lg) < 0 || snap_get_varint(r, &cnt) < 0) return -1;
+    if (!type_ok(t) || (want != TYPE_NULL && t != want) || lg < 3 || lg > 30) return -1;
+    uint32_t cap = UINT32_C(1) << lg;
+    /* a set grows to twice its size when half full: cap <= 4 * count (or 8) */
+    if (cnt * 2 > cap || (cap > 8 && cap > 4 * cnt) || cnt > (uint64_t)(r->end - r->p)) return -1;
+    DSet *s = set_alloc(a, (SqlType)t, cap);
+    if (!s) return -1;
+    for (uint64_t i = 0; i < cnt; i++) {
+        uint64_t    bits = 0, len = 0;
+        const char *str = NULL;
+        switch (t) {
+        case TYPE_DOUBLE: {
+            double d;
+            if (snap_get_u64le(r, &bits) < 0) return -1;
+            memcpy(&d, &bits, sizeof d);
+            if (agg_f64_bits(d) != bits) return -1;
+            break;
+        }
+        case TYPE_BOOLEAN: {
+            uint8_t v;
+            if (snap_get_u8(r, &v) < 0 || v > 1) return -1;
+            bits = v;
+            break;
+        }
+        case TYPE_VARCHAR: {
+            const uint8_t *p;
+            if (snap_get_varint(r, &len) < 0 || len > UINT32_MAX || snap_get_bytes(r, (size_t)len, &p) < 0)
+                return -1;
+            str = (const char *)p;
+            break;
+        }
+        default: {
+            int64_t v;
+            if (snap_get_i64(r, &v) < 0) return -1;
+            bits = (uint64_t)v;
+            break;
+        }
+        }
+        uint64_t h = value_hash((SqlType)t, bits, str, (uint32_t)len);
+        uint32_t mask = cap - 1, pos = (uint32_t)h & mask;
+        for (; s->e[pos].h; pos = (pos + 1) & mask) {
+            if (s->e[pos].h != h) continue;
+            if (t != TYPE_VARCHAR) {
+                if (s->e[pos].v == bits) return -1;   /* a duplicate */
+            } else {
+                uint32_t    n;
+                const char *q = blob_bytes(s->e[pos].v, &n);
+                if (n == len && (len == 0 || memcmp(str, q, len) == 0)) return -1;
+            }
+        }
+        uint64_t v = bits;
+        if (t == TYPE_VARCHAR) {
+            uint32_t l32 = (uint32_t)len;
+            char    *blob = arena_alloc_bytes(a, sizeof l32 + (size_t)len);
+            if (!blob) return -1;
+            memcpy(blob, &l32, sizeof l32);
+            if (len) memcpy(blob + sizeof l32, str, len);
+            v = (uint64_t)(uintptr_t)blob;
+        }
+        s->e[pos].h = h;
+        s->e[pos].v = v;
+        s->count++;
+    }
+    *ps = s;
+    return 0;
+}

@@ -2,7 +2,8 @@
  * agg_int.h — internals of the hash aggregate, shared by agg.c (API, push,
  * emission), agg_table.c (the hash table), agg_state.c (per-aggregate
  * kernels), agg_distinct.c (COUNT(DISTINCT) sets) and agg_session.c
- * (session windows). Not a public header: only these files include it.
+ * (session windows) and agg_snapshot.c (checkpoints). Not a public header:
+ * only these files include it.
  *
  * A group is one row of a table's row-major `rows` array:
  *
@@ -15,7 +16,11 @@
  *                        (DOUBLE canonicalized: -0.0 -> 0.0, one NaN), so
  *                        keys without VARCHAR compare as words.
  *   states               per aggregate, at AggDesc.off, AggDesc.size bytes;
- *                        all-zero bytes are every aggregate's empty state
+ *                        all-zero bytes are every aggregate's empty state;
+ *                        with retract, then the int64 live-row count at
+ *                        cnt_off (0 in a row = its -D is pending)
+ *   results              update_before only, at res_off: the last emitted
+ *                        values (AGG_RES_SLOT bytes per aggregate, below)
  *
  * A session row (agg_session.c) is a SessHdr followed by the same states.
  */
@@ -66,6 +71,9 @@ typedef struct AggTable {
     uint32_t  emit_pos;   /* emission cursor over rows                         */
     int64_t   wend;       /* the window_end of every group here (windowed)    */
     Arena     heap;       /* VARCHAR key bytes, variable-size states          */
+    uint64_t  snap_dirty;   /* checkpoint buckets touched since the last snapshot */
+    uint64_t  snap_present; /* buckets stored (non-empty) at the last snapshot    */
+    uint64_t  snap_next;    /* snap_present once the running snapshot succeeds   */
 } AggTable;
 
 typedef struct AggDesc {
@@ -76,6 +84,7 @@ typedef struct AggDesc {
     int      filter;    /* input BOOLEAN column, -1                           */
     uint32_t off;       /* offset in the state area                           */
     uint32_t size;      /* state bytes                                        */
+    int      retract;   /* the op takes retractions (SUM keeps a count)       */
 } AggDesc;
 
 /* one row to emit */
@@ -85,9 +94,35 @@ typedef struct EmitRow {
     int64_t        start;   /* session bounds (session aggregates)               */
     int64_t        end;
     int64_t        mark;    /* AGG_ROW_* (changes layout)                        */
+    const uint8_t *res;     /* update_before: write the aggregate columns from
+                               this result area (last emitted values), not st  */
+    uint8_t       *save;    /* update_before: store the emitted results here     */
+    Arena         *heap;    /* ... VARCHAR bytes of `save` allocate here         */
 } EmitRow;
 
 typedef struct SessStore SessStore;
+
+/* a window closed since the last snapshot: its stored buckets become deletes */
+typedef struct AggGone {
+    int64_t  wend;
+    uint64_t mask;
+} AggGone;
+
+/* a growable byte buffer (snapshot encoding); oom is sticky */
+typedef struct SnapBuf {
+    uint8_t *p;
+    size_t   n, cap;
+    int      oom;
+} SnapBuf;
+
+/* a bounds-checked reader over one chunk */
+typedef struct SnapRd {
+    const uint8_t *p, *end;
+} SnapRd;
+
+/* checkpoint chunks: 64 hash buckets per table (the top 6 bits of the hash) */
+#define SNAP_BUCKET(h) ((unsigned)((h) >> 58))
+#define SNAP_BIT(h)    (UINT64_C(1) << SNAP_BUCKET(h))
 
 struct AggOp {
     AggPhase   phase;
@@ -100,6 +135,12 @@ struct AggOp {
     AggDesc   *ad;
     int        wstart, wend;  /* indexes into keys, -1                           */
     int        windowed, session, changes;
+    int        update_before; /* keep last emitted results, emit -U (agg.h)      */
+    int        retract;       /* the input is a changelog (agg.h)                */
+    uint32_t   cnt_off;       /* retract: hidden live-row count (int64) in the
+                                 state area                                     */
+    uint32_t   res_off;       /* update_before: result area offset in a row     */
+    uint32_t   res_size;      /* its bytes: AGG_RES_SLOT per aggregate           */
     KeyLayout  kl;            /* hashed keys: all, or all but the bounds (session) */
     int       *kmap;          /* key k -> index in kl; -1 for session bounds     */
     uint32_t   state_off;     /* GROUP_HDR + kl.width                            */
@@ -131,10 +172,26 @@ struct AggOp {
     uint8_t  **gp;            /* state area of each kept row's group            */
     Arena    **heaps;         /* where its variable-size state allocates        */
     uint32_t  *sub;           /* rows that pass a FILTER / are not NULL         */
+    int8_t    *sign;          /* retract: +1 / -1 per kept row                  */
     EmitRow   *er;            /* emission scratch                               */
     int        er_cap;
     uint64_t  *sortbuf;       /* COUNT(DISTINCT) encoding                       */
     size_t     sort_cap;
+
+    /* checkpoints (agg_snapshot.c) */
+    AggGone   *gone;          /* windows closed since the last snapshot         */
+    int        ngone, gone_cap;
+    uint64_t   fingerprint;   /* of the spec                                    */
+    int        snap_started;  /* a snapshot or restore happened                 */
+    int        snap_meta;     /* the meta chunk is stored                       */
+    int64_t    snap_wm, snap_late;
+    int        snap_have_wm;
+    int        pushed;        /* a push happened (restore is refused after)     */
+    int        mid_emit;      /* the last emitting call returned *more = 1      */
+    int        broken;        /* a restore failed: the op must be discarded     */
+    SnapBuf    sbuf;          /* chunk encoding                                 */
+    uint32_t  *sgids;         /* rows grouped by bucket                         */
+    uint32_t   sgids_cap;
     char       err[192];
 };
 
@@ -143,6 +200,41 @@ struct AggOp {
 int  agg_fail(AggOp *op, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int  agg_emit_fill(AggOp *op, Batch *out, const EmitRow *er, int n);
 int  agg_reserve_er(AggOp *op, int n);
+/* the per-push scratch arrays for n rows. 0 or -1. */
+int  agg_ensure_scratch(AggOp *op, int n);
+
+/* ---- agg_snapshot.c ---------------------------------------------------------- */
+
+void     snap_put_u8(SnapBuf *b, uint8_t x);
+void     snap_put_bytes(SnapBuf *b, const void *p, size_t n);
+void     snap_put_varint(SnapBuf *b, uint64_t x);
+void     snap_put_i64(SnapBuf *b, int64_t x);        /* zigzag varint       */
+void     snap_put_u64le(SnapBuf *b, uint64_t x);
+int      snap_get_u8(SnapRd *r, uint8_t *x);          /* 0, or -1: truncated */
+int      snap_get_varint(SnapRd *r, uint64_t *x);
+int      snap_get_i64(SnapRd *r, int64_t *x);
+int      snap_get_u64le(SnapRd *r, uint64_t *x);
+int      snap_get_bytes(SnapRd *r, size_t n, const uint8_t **p);
+/* the chunk value header (version, kind, spec fingerprint) */
+void     snap_put_header(const AggOp *op, SnapBuf *b, char kind);
+int      snap_get_header(AggOp *op, SnapRd *r, char kind);
+/* key image <-> bytes; get: VARCHAR bytes point into the chunk, *hash is
+ * the GROUP BY hash of the key (as hash_vector computes it) */
+void     snap_put_key(const AggOp *op, SnapBuf *b, const uint8_t *img);
+int      snap_get_key(AggOp *op, SnapRd *r, uint8_t *img, uint64_t *hash);
+/* chunk emission helper: fn + error bookkeeping */
+int      snap_emit(AggOp *op, AggChunkFn fn, void *ctx, const uint8_t *key, size_t klen,
+                   const SnapBuf *val);
+/* group rows of `rows` (nrows rows of `width` bytes, GroupHdr-like hash at
+ * offset 0 and flags at 8) whose bucket is in mask into op->sgids, by
+ * bucket: start[b]..start[b+1]. 0 or -1 (OOM). */
+int      snap_bucket_rows(AggOp *op, const uint8_t *rows, uint32_t nrows, uint32_t width,
+                          uint64_t mask, uint32_t start[65]);
+/* record a released window table's stored buckets (the caller reserved room) */
+void     snap_table_gone(AggOp *op, AggTable *t);
+int      snap_reserve_gone(AggOp *op, int n);
+/* a window table (re)created for wend: take back its stored buckets */
+void     snap_table_reopen(AggOp *op, AggTable *t);
 
 /* ---- agg_table.c ------------------------------------------------------------ */
 
@@ -196,6 +288,31 @@ int  agg_state_output(AggOp *op, const AggDesc *d, Batch *out, int col, const Em
 /* Bytes of state for one aggregate. */
 uint32_t agg_state_size(const AggDesc *d);
 
+/* Partial state columns of d (PARTIAL output, FINAL input): their types
+ * into pt (room for 2) when pt != NULL; returns how many. */
+int      agg_partial_types(const AggDesc *d, SqlType *pt);
+
+/* ---- result areas (update_before) ------------------------------------------------
+ * A group's last emitted results: AGG_RES_SLOT bytes per aggregate, all-zero
+ * = every result NULL. Non-VARCHAR: u64 value bits, u64 valid (0/1).
+ * VARCHAR: char *p (NULL = NULL value; else >= 1 byte of capacity), u32
+ * len, u32 cap; bytes owned by the group's arena, overwritten in place
+ * when they fit. */
+#define AGG_RES_SLOT 16u
+/* Copy the aggregate columns of out's row i into res. 0 or -1 (OOM). */
+int  agg_res_save(AggOp *op, uint8_t *res, Arena *heap, const Batch *out, int col0, int i);
+/* Overwrite the aggregate columns (from col0) of the rows of er that have
+ * a res with those values. 0 or -1 (OOM in out's arena). */
+int  agg_res_output(AggOp *op, Batch *out, int col0, const EmitRow *er, int n);
+void agg_res_snap_put(const AggOp *op, const uint8_t *res, SnapBuf *b);
+int  agg_res_snap_get(AggOp *op, uint8_t *res, Arena *heap, SnapRd *r);
+
+/* Checkpoint encoding of a whole state area (every aggregate), and back
+ * into a zeroed state area (variable parts allocated in heap). get: 0, or
+ * -1 with the reason in op's error. */
+void agg_state_snap_put(const AggOp *op, const uint8_t *st, SnapBuf *b);
+int  agg_state_snap_get(AggOp *op, uint8_t *st, Arena *heap, SnapRd *r);
+
 /* ---- agg_distinct.c ------------------------------------------------------------ */
 
 typedef struct DSet DSet;
@@ -210,6 +327,11 @@ void     dset_encode_finish(const DSet *s, const uint64_t *scratch, uint8_t *out
 int      dset_merge_encoded(DSet **ps, Arena *a, const uint8_t *p, size_t n);
 int      dset_union(DSet **dst, Arena *a, const DSet *src);
 int      dset_relocate(DSet **ps, Arena *to);
+/* Checkpoint form of a set: type, capacity, and the values in an order that
+ * rebuilds the same slot layout (so the partial blobs match byte for byte).
+ * get: want = the set's type, or TYPE_NULL for any; 0 or -1 (malformed/OOM). */
+void     dset_snap_put(const DSet *s, SnapBuf *b);
+int      dset_snap_get(DSet **ps, Arena *a, SqlType want, SnapRd *r);
 
 /* canonical bits of a DOUBLE for grouping and sets */
 static inline uint64_t agg_f64_bits(double x)
@@ -236,5 +358,11 @@ int    sess_changes(AggOp *op, Batch *out, int *more);
 int64_t sess_count(const AggOp *op);
 int    sess_check(AggOp *op);
 size_t sess_bytes(const AggOp *op);
+/* checkpoints: emit the session chunks (see agg_op_snapshot); load one */
+int    sess_snapshot(AggOp *op, int full, AggChunkFn fn, void *ctx);
+void   sess_snap_commit(AggOp *op);   /* after every chunk was accepted */
+/* restore: -1 when a loaded session ends at or before the watermark */
+int    sess_restore_check_wm(AggOp *op);
+int    sess_restore(AggOp *op, unsigned bucket, SnapRd *r);
 
 #endif

@@ -88,6 +88,9 @@ struct SessStore {
     size_t    mem_compact_at, keys_compact_at;
     int       has_var;
     int       broken;            /* a compaction failed half-way             */
+    uint64_t  snap_dirty;        /* checkpoint buckets (by key hash) touched  */
+    uint64_t  snap_present;      /* buckets stored at the last snapshot       */
+    uint64_t  snap_next;         /* snap_present once this snapshot commits   */
 };
 
 /* ---- private helpers ------------------------------------------------------ */
@@ -203,6 +206,12 @@ static void sess_release(SessStore *ss, uint32_t sid)
     ss->live--;
 }
 
+/* the checkpoint bucket bit of key row kg */
+static inline uint64_t key_bit(const SessStore *ss, uint32_t kg)
+{
+    return SNAP_BIT(((const GroupHdr *)agg_table_row(&ss->keys, kg))->hash);
+}
+
 static void key_deref(SessStore *ss, uint32_t kg)
 {
     if (--pay(ss, kg)->nref == 0) agg_table_delete(&ss->keys, kg);
@@ -259,12 +268,14 @@ static void clear_all(SessStore *ss)
     arena_reset(&ss->mem_spare);
     arena_reset(&ss->keys_spare);
     ss->mem_compact_at = ss->keys_compact_at = COMPACT_MIN;
+    ss->snap_dirty |= ss->snap_present;
 }
 
 static void emit_row(AggOp *op, int n, uint32_t kg, const uint8_t *st, int64_t start, int64_t end,
                      int64_t mark)
 {
     EmitRow *e = &op->er[n];
+    memset(e, 0, sizeof *e);
     e->key = agg_table_row(&op->ss->keys, kg) + GROUP_HDR;
     e->st = st;
     e->start = start;
@@ -290,6 +301,7 @@ static int put_session(AggOp *op, int n, SessHdr *h)
         return n;
     }
     int need = rows_needed(op, h);
+    op->ss->snap_dirty |= key_bit(op->ss, h->key);   /* its emitted bounds change */
     if (need == 2) emit_row(op, n++, h->key, NULL, h->em_start, h->em_end, AGG_ROW_DELETE);
     if (need >= 1)
         emit_row(op, n++, h->key, st, h->start, h->end,
@@ -306,6 +318,7 @@ static int put_ghosts(AggOp *op, int n, int cap, uint32_t *nd)
     SessStore *ss = op->ss;
     while (ss->nghosts && n < cap) {
         const Ghost *g = &ss->ghosts[--ss->nghosts];
+        ss->snap_dirty |= key_bit(ss, g->key);
         emit_row(op, n++, g->key, NULL, g->start, g->end, AGG_ROW_DELETE);
         ss->derefs[(*nd)++] = g->key;
     }
@@ -454,6 +467,7 @@ int sess_assign(AggOp *op, const Batch *in, int m)
         op->gids[j] = sid;
         op->gp[j] = (uint8_t *)S(ss, sid) + SESS_HDR;
         op->heaps[j] = &ss->mem;
+        ss->snap_dirty |= SNAP_BIT(op->hashes[j]);
     }
     return 0;
 }
@@ -514,6 +528,7 @@ int sess_emit(AggOp *op, Batch *out, int64_t limit, int flush, int *more)
             S(ss, p)->next = h->next;
         }
         uint32_t kg = h->key;
+        ss->snap_dirty |= key_bit(ss, kg);
         sess_release(ss, sid);
         key_deref(ss, kg);
     }
@@ -559,6 +574,180 @@ size_t sess_bytes(const AggOp *op)
            (size_t)ss->pending_cap * sizeof *ss->pending + (size_t)ss->dirty_cap * sizeof *ss->dirty +
            (size_t)ss->ghosts_cap * sizeof *ss->ghosts + (size_t)ss->done_cap * 2 * sizeof *ss->done +
            arena_bytes_reserved(&ss->mem) + arena_bytes_reserved(&ss->mem_spare);
+}
+
+/* ---- checkpoints -------------------------------------------------------------------
+ *
+ * One chunk per bucket of the key table ("S" bucket): varint number of
+ * keys, then per key: the key (snap_put_key), varint sessions, varint
+ * ghosts; each session zigzag start, end, u8 flags (1 changed since the
+ * last emission, 2 emitted), when emitted its emitted start and end, then
+ * its states; each ghost (a pending -D) its start and end. */
+
+typedef struct GhostRef {
+    uint32_t key, idx;
+} GhostRef;
+
+static int ghost_cmp(const void *a, const void *b)
+{
+    const GhostRef *x = a, *y = b;
+    return x->key != y->key ? (x->key < y->key ? -1 : 1) : (x->idx < y->idx ? -1 : x->idx > y->idx);
+}
+
+int sess_snapshot(AggOp *op, int full, AggChunkFn fn, void *ctx)
+{
+    SessStore *ss = op->ss;
+    uint64_t   mask = full ? ~UINT64_C(0) : ss->snap_dirty;
+    uint32_t   start[65];
+    GhostRef  *gr = NULL;
+    int        rc = -1;
+    if (ss->broken) return agg_fail(op, "out of memory (earlier)");
+    ss->snap_next = ss->snap_present & ~mask;
+    if (!mask) return 0;
+    if (snap_bucket_rows(op, ss->keys.rows, ss->keys.nrows, ss->keys.width, mask, start) < 0)
+        return -1;
+    if (ss->nghosts) {
+        if (!(gr = malloc((size_t)ss->nghosts * sizeof *gr))) return agg_fail(op, "out of memory");
+        for (uint32_t i = 0; i < ss->nghosts; i++) gr[i] = (GhostRef){ss->ghosts[i].key, i};
+        qsort(gr, ss->nghosts, sizeof *gr, ghost_cmp);
+    }
+    for (unsigned b = 0; b < 64; b++) {
+        if (!(mask >> b & 1)) continue;
+        uint32_t n = start[b + 1] - start[b];
+        uint8_t  key[2] = {'S', (uint8_t)b};
+        if (n == 0) {
+            if ((ss->snap_present >> b & 1) && snap_emit(op, fn, ctx, key, 2, NULL) < 0) goto out;
+            continue;
+        }
+        SnapBuf *sb = &op->sbuf;
+        snap_put_header(op, sb, 'S');
+        snap_put_varint(sb, n);
+        for (uint32_t i = start[b]; i < start[b + 1]; i++) {
+            uint32_t kg = op->sgids[i], ns = 0, g0 = 0, ng = 0;
+            snap_put_key(op, sb, agg_table_row(&ss->keys, kg) + GROUP_HDR);
+            for (uint32_t sid = pay(ss, kg)->head; sid != AGG_NONE && pay(ss, kg)->nref; sid = S(ss, sid)->next)
+                ns++;
+            if (gr) {   /* this key's ghosts: a run of the sorted refs */
+                uint32_t lo = 0, hi = ss->nghosts;
+                while (lo < hi) {
+                    uint32_t mid = (lo + hi) / 2;
+                    if (gr[mid].key < kg) lo = mid + 1;
+                    else hi = mid;
+                }
+                g0 = lo;
+                while (lo < ss->nghosts && gr[lo].key == kg) lo++;
+                ng = lo - g0;
+            }
+            snap_put_varint(sb, ns);
+            snap_put_varint(sb, ng);
+            for (uint32_t sid = ns ? pay(ss, kg)->head : AGG_NONE; sid != AGG_NONE; sid = S(ss, sid)->next) {
+                const SessHdr *h = S(ss, sid);
+                snap_put_i64(sb, h->start);
+                snap_put_i64(sb, h->end);
+                snap_put_u8(sb, (uint8_t)((h->flags & GF_DIRTY ? 1 : 0) | (h->flags & GF_EMITTED ? 2 : 0)));
+                if (h->flags & GF_EMITTED) {
+                    snap_put_i64(sb, h->em_start);
+                    snap_put_i64(sb, h->em_end);
+                }
+                agg_state_snap_put(op, (const uint8_t *)h + SESS_HDR, sb);
+            }
+            for (uint32_t g = g0; g < g0 + ng; g++) {
+                snap_put_i64(sb, ss->ghosts[gr[g].idx].start);
+                snap_put_i64(sb, ss->ghosts[gr[g].idx].end);
+            }
+        }
+        if (snap_emit(op, fn, ctx, key, 2, sb) < 0) goto out;
+        ss->snap_next |= UINT64_C(1) << b;
+    }
+    rc = 0;
+out:
+    free(gr);
+    return rc;
+}
+
+void sess_snap_commit(AggOp *op)
+{
+    op->ss->snap_present = op->ss->snap_next;
+    op->ss->snap_dirty = 0;
+}
+
+int sess_restore_check_wm(AggOp *op)
+{
+    SessStore *ss = op->ss;
+    if (op->have_wm && ss->nheap && S(ss, ss->heap[0])->end <= op->wm)
+        return agg_fail(op, "restore: a session that the watermark closed");
+    return 0;
+}
+
+int sess_restore(AggOp *op, unsigned bucket, SnapRd *r)
+{
+    SessStore *ss = op->ss;
+    uint64_t   nkeys;
+    if (ss->snap_present >> bucket & 1) return agg_fail(op, "restore: chunk loaded twice");
+    if (snap_get_varint(r, &nkeys) < 0 || nkeys == 0 || nkeys > (uint64_t)(r->end - r->p))
+        return agg_fail(op, "restore: bad session key count");
+    for (uint64_t k = 0; k < nkeys; k++) {
+        uint64_t h, ns, ng;
+        uint32_t kg;
+        if (snap_get_key(op, r, op->img, &h) < 0) return -1;
+        if (SNAP_BUCKET(h) != bucket) return agg_fail(op, "restore: a session key in the wrong bucket");
+        if (snap_get_varint(r, &ns) < 0 || snap_get_varint(r, &ng) < 0 || ns + ng == 0 ||
+            ns > (uint64_t)(r->end - r->p) || ng > (uint64_t)(r->end - r->p) || (ng && !op->changes))
+            return agg_fail(op, "restore: bad session counts");
+        uint32_t used = ss->keys.used;
+        if (agg_table_probe(&ss->keys, &op->kl, &h, op->img, 1, &kg) < 0) return agg_fail(op, "out of memory");
+        if (ss->keys.used == used) return agg_fail(op, "restore: a session key loaded twice");
+        KeyPay *kp = pay(ss, kg);
+        kp->head = AGG_NONE;
+        kp->nref = 0;
+        uint32_t prev = AGG_NONE;
+        for (uint64_t i = 0; i < ns; i++) {
+            int64_t  st, en, es = 0, ee = 0;
+            uint8_t  fl;
+            uint32_t sid;
+            if (snap_get_i64(r, &st) < 0 || snap_get_i64(r, &en) < 0 || snap_get_u8(r, &fl) < 0)
+                return agg_fail(op, "restore: truncated session");
+            if (st > en || fl > 3 || (fl && !op->changes)) return agg_fail(op, "restore: malformed session");
+            if ((fl & 2) && (snap_get_i64(r, &es) < 0 || snap_get_i64(r, &ee) < 0))
+                return agg_fail(op, "restore: truncated session");
+            if (prev != AGG_NONE && st <= S(ss, prev)->end)
+                return agg_fail(op, "restore: sessions of one key overlap or touch");
+            if (op->snap_meta && op->have_wm && en <= op->wm)
+                return agg_fail(op, "restore: a session that the watermark closed");
+            if (sess_alloc(ss, &sid) < 0) return agg_fail(op, "out of memory");
+            SessHdr *sh = S(ss, sid);
+            sh->start = st;
+            sh->end = en;
+            sh->em_start = es;
+            sh->em_end = ee;
+            sh->key = kg;
+            sh->flags |= (fl & 1 ? GF_DIRTY : 0) | (fl & 2 ? GF_EMITTED : 0);
+            if (prev == AGG_NONE) kp->head = sid;
+            else S(ss, prev)->next = sid;
+            prev = sid;
+            kp->nref++;
+            if (hpush(ss, sid) < 0) return agg_fail(op, "out of memory");
+            if (agg_state_snap_get(op, (uint8_t *)sh + SESS_HDR, &ss->mem, r) < 0) return -1;
+            if ((fl & 1) && u32_push(&ss->dirty, &ss->ndirty, &ss->dirty_cap, sid) < 0)
+                return agg_fail(op, "out of memory");
+        }
+        for (uint64_t i = 0; i < ng; i++) {
+            int64_t st, en;
+            if (snap_get_i64(r, &st) < 0 || snap_get_i64(r, &en) < 0)
+                return agg_fail(op, "restore: truncated retraction");
+            if (grow((void **)&ss->ghosts, &ss->ghosts_cap, sizeof *ss->ghosts, ss->nghosts + 1) < 0)
+                return agg_fail(op, "out of memory");
+            Ghost *g = &ss->ghosts[ss->nghosts++];
+            g->key = kg;
+            g->pad = 0;
+            g->start = st;
+            g->end = en;
+            kp->nref++;
+        }
+    }
+    if (r->p != r->end) return agg_fail(op, "restore: trailing bytes in a chunk");
+    ss->snap_present |= UINT64_C(1) << bucket;
+    return 0;
 }
 
 /* ---- debug ------------------------------------------------------------------------ */

@@ -15,8 +15,10 @@
  *
  * States (all-zero = empty):
  *   COUNT(*), COUNT       int64 n
- *   SUM BIGINT/INTERVAL   SumI: 128-bit two's complement (lo, hi), seen, overflow
- *   SUM DOUBLE            SumD: double, seen
+ *   SUM BIGINT/INTERVAL   SumI: 128-bit two's complement (lo, hi), seen, overflow;
+ *                         with retract followed by int64 n, the live non-NULL
+ *                         inputs (the result is NULL when n == 0)
+ *   SUM DOUBLE            SumD: double, seen (with retract: the count n)
  *   AVG                   AvgS: double sum, int64 count
  *   MIN/MAX int64, BOOL   MinI: int64 value, seen
  *   MIN/MAX DOUBLE        MinD: double value, seen
@@ -25,6 +27,11 @@
  *                         fits, else gets a buffer of max(len, 2 cap)
  *   COUNT(DISTINCT)       DSet * (agg_distinct.c), NULL = empty
  *   APPROX_COUNT_DISTINCT uint8_t * to HLL_M registers in the arena, NULL = empty
+ *
+ * Retractions (op->retract): the update loops take a sign per kept row
+ * (op->sign, +1 / -1) and add or subtract; they are separate loops, so an
+ * op without retract runs exactly the loops it ran before. MIN/MAX and the
+ * distinct counts are refused by agg_op_new under retract.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -92,6 +99,18 @@ static const uint32_t *pass_list(AggOp *op, const Vector *f, const Vector *a, co
     *n = k;
     return sub;
 }
+
+static inline void sumi_sub(SumI *s, int64_t x)
+{
+    uint64_t ux = (uint64_t)x, lo = s->lo - ux;
+    s->hi -= (uint64_t)(x >> 63) + (s->lo < ux);
+    s->lo = lo;
+    s->seen = 1;
+}
+
+/* with retract: the count of live non-NULL inputs after the SumI */
+#define SUMI_N(s) (*(int64_t *)((uint8_t *)(s) + sizeof(SumI)))
+#define SUMI_NC(s) (*(const int64_t *)((const uint8_t *)(s) + sizeof(SumI)))
 
 static inline void sumi_add(SumI *s, int64_t x)
 {
@@ -279,6 +298,46 @@ static int update_hll(AggOp *op, const AggDesc *d, const Vector *v, const uint32
     return bad ? agg_fail(op, "out of memory") : 0;
 }
 
+/* update_rows under retract: row j adds (sign +1) or retracts (-1) */
+static int update_rows_signed(AggOp *op, const AggDesc *d, const Vector *v, const uint32_t *lst,
+                              int n)
+{
+    uint8_t *const *gp = op->gp;
+    const int8_t   *sg = op->sign;
+    const uint32_t *rows = op->rows, off = d->off, am = slot_mask(v);
+    switch (d->fn) {
+    case AGGFN_COUNT_STAR:
+    case AGGFN_COUNT:
+        FOR_PASS(*ST(int64_t, j) += sg[j];);
+        return 0;
+    case AGGFN_SUM:
+        if (d->vtype == TYPE_DOUBLE) {
+            const double *x = vector_f64(v);
+            FOR_PASS(SumD *s = ST(SumD, j); double y = x[rows[j] & am];
+                     s->s += sg[j] < 0 ? -y : y; s->seen += sg[j];);
+        } else {
+            const int64_t *x = vector_i64(v);
+            FOR_PASS(SumI *s = ST(SumI, j); int64_t y = x[rows[j] & am];
+                     if (sg[j] < 0) sumi_sub(s, y); else sumi_add(s, y);
+                     SUMI_N(s) += sg[j];);
+        }
+        return 0;
+    case AGGFN_AVG:
+        if (d->vtype == TYPE_DOUBLE) {
+            const double *x = vector_f64(v);
+            FOR_PASS(AvgS *s = ST(AvgS, j); double y = x[rows[j] & am];
+                     s->s += sg[j] < 0 ? -y : y; s->n += sg[j];);
+        } else {
+            const int64_t *x = vector_i64(v);
+            FOR_PASS(AvgS *s = ST(AvgS, j); double y = (double)x[rows[j] & am];
+                     s->s += sg[j] < 0 ? -y : y; s->n += sg[j];);
+        }
+        return 0;
+    default:   /* refused by agg_op_new */
+        return agg_fail(op, "aggregate %d cannot take retractions", (int)d->fn);
+    }
+}
+
 static int update_rows(AggOp *op, const AggDesc *d, const Batch *in, int m)
 {
     const Vector   *v = d->arg >= 0 ? &in->cols[d->arg] : NULL;
@@ -289,6 +348,7 @@ static int update_rows(AggOp *op, const AggDesc *d, const Batch *in, int m)
     const uint32_t *rows = op->rows, off = d->off, am = slot_mask(v);
     if (n == 0) return 0;
 
+    if (d->retract) return update_rows_signed(op, d, v, lst, n);
     switch (d->fn) {
     case AGGFN_COUNT_STAR:
     case AGGFN_COUNT:
@@ -328,7 +388,9 @@ static int update_rows(AggOp *op, const AggDesc *d, const Batch *in, int m)
 static int update_partial(AggOp *op, const AggDesc *d, const Batch *in, int m)
 {
     const Vector   *v = &in->cols[d->arg];
-    const Vector   *v2 = d->fn == AGGFN_AVG ? &in->cols[d->arg + 1] : NULL;
+    const Vector   *v2 = d->fn == AGGFN_AVG || (d->fn == AGGFN_SUM && d->retract)
+                             ? &in->cols[d->arg + 1]
+                             : NULL;
     int             n;
     const uint32_t *lst = pass_list(op, NULL, v, v2, m, &n);
     uint8_t *const *gp = op->gp;
@@ -344,6 +406,20 @@ static int update_partial(AggOp *op, const AggDesc *d, const Batch *in, int m)
         return 0;
     }
     case AGGFN_SUM:
+        if (d->retract) {
+            const int64_t *c = vector_i64(v2);
+            const uint32_t cm = slot_mask(v2);
+            if (d->vtype == TYPE_DOUBLE) {
+                const double *x = vector_f64(v);
+                FOR_PASS(SumD *s = ST(SumD, j); s->s += x[rows[j] & am]; s->seen += c[rows[j] & cm];);
+            } else {
+                const int64_t *x = vector_i64(v);
+                FOR_PASS(SumI *s = ST(SumI, j); int64_t y = x[rows[j] & am];
+                         if (y == INT64_MIN) { s->ovf = 1; s->seen = 1; } else sumi_add(s, y);
+                         SUMI_N(s) += c[rows[j] & cm];);
+            }
+            return 0;
+        }
         if (d->vtype == TYPE_DOUBLE) {
             const double *x = vector_f64(v);
             FOR_PASS(SumD *s = ST(SumD, j); s->s += x[rows[j] & am]; s->seen = 1;);
@@ -399,7 +475,8 @@ uint32_t agg_state_size(const AggDesc *d)
     case AGGFN_COUNT:
         return sizeof(int64_t);
     case AGGFN_SUM:
-        return d->vtype == TYPE_DOUBLE ? sizeof(SumD) : sizeof(SumI);
+        return d->vtype == TYPE_DOUBLE ? sizeof(SumD)
+                                       : (uint32_t)sizeof(SumI) + (d->retract ? 8u : 0u);
     case AGGFN_AVG:
         return sizeof(AvgS);
     case AGGFN_MIN:
@@ -410,6 +487,376 @@ uint32_t agg_state_size(const AggDesc *d)
     case AGGFN_APPROX_COUNT_DISTINCT:
         return sizeof(uint8_t *);
     }
+    return 0;
+}
+
+int agg_partial_types(const AggDesc *d, SqlType *pt)
+{
+    SqlType t[2];
+    int     n = 1;
+    switch (d->fn) {
+    case AGGFN_COUNT_STAR:
+    case AGGFN_COUNT:
+        t[0] = TYPE_BIGINT;
+        break;
+    case AGGFN_AVG:
+        t[0] = TYPE_DOUBLE;
+        t[1] = TYPE_BIGINT;
+        n = 2;
+        break;
+    case AGGFN_COUNT_DISTINCT:
+    case AGGFN_APPROX_COUNT_DISTINCT:
+        t[0] = TYPE_VARCHAR;
+        break;
+    case AGGFN_SUM:
+        t[0] = d->out_type;
+        t[1] = TYPE_BIGINT;   /* retract: live non-NULL inputs */
+        n = d->retract ? 2 : 1;
+        break;
+    default:
+        t[0] = d->out_type;
+        break;
+    }
+    if (pt) memcpy(pt, t, (size_t)n * sizeof *t);
+    return n;
+}
+
+/* ---- result areas (update_before) ----------------------------------------------- */
+
+typedef struct ResV { uint64_t bits, valid; } ResV;
+
+int agg_res_save(AggOp *op, uint8_t *res, Arena *heap, const Batch *out, int col0, int i)
+{
+    for (int a = 0; a < op->naggs; a++) {
+        const Vector *v = &out->cols[col0 + a];
+        uint8_t      *x = res + (size_t)a * AGG_RES_SLOT;
+        int           slot = vector_index(v, i);
+        int           null = v->type == TYPE_NULL || !vector_validity_get(v->validity, slot);
+        switch (op->ad[a].out_type) {
+        case TYPE_VARCHAR: {
+            MinS *m = (MinS *)x;
+            if (null) {
+                m->p = NULL;
+                m->cap = m->len = 0;
+            } else {
+                Str y = vector_str(v)[slot];
+                if (mins_set(m, heap, y.ptr, y.len) < 0) return agg_fail(op, "out of memory");
+            }
+            break;
+        }
+        case TYPE_DOUBLE: {
+            ResV *r = (ResV *)x;
+            if (!null) memcpy(&r->bits, &vector_f64(v)[slot], 8);
+            r->valid = !null;
+            break;
+        }
+        case TYPE_BOOLEAN: {
+            ResV *r = (ResV *)x;
+            if (!null) r->bits = vector_bool(v)[slot] != 0;
+            r->valid = !null;
+            break;
+        }
+        default: {
+            ResV *r = (ResV *)x;
+            if (!null) r->bits = (uint64_t)vector_i64(v)[slot];
+            r->valid = !null;
+            break;
+        }
+        }
+    }
+    return 0;
+}
+
+int agg_res_output(AggOp *op, Batch *out, int col0, const EmitRow *er, int n)
+{
+    for (int a = 0; a < op->naggs; a++) {
+        Vector       *v = &out->cols[col0 + a];
+        const SqlType t = op->ad[a].out_type;
+        for (int i = 0; i < n; i++) {
+            if (!er[i].res) continue;
+            const uint8_t *x = er[i].res + (size_t)a * AGG_RES_SLOT;
+            if (t == TYPE_VARCHAR) {
+                const MinS *m = (const MinS *)x;
+                if (!m->p) vector_set_null(v, i);
+                else if (vector_set_str(v, i, m->p, m->len) < 0) return agg_fail(op, "out of memory");
+                continue;
+            }
+            const ResV *r = (const ResV *)x;
+            if (!r->valid) {
+                vector_set_null(v, i);
+                continue;
+            }
+            if (t == TYPE_DOUBLE) memcpy(&vector_f64(v)[i], &r->bits, 8);
+            else if (t == TYPE_BOOLEAN) vector_bool(v)[i] = (uint8_t)r->bits;
+            else vector_i64(v)[i] = (int64_t)r->bits;
+            vector_set_valid(v, i);
+        }
+    }
+    return 0;
+}
+
+/* Checkpoint encoding of a result area, per aggregate: u8 valid; when
+ * valid: VARCHAR varint length + bytes, DOUBLE u64le bits, BOOLEAN u8,
+ * others zigzag varint. */
+void agg_res_snap_put(const AggOp *op, const uint8_t *res, SnapBuf *b)
+{
+    for (int a = 0; a < op->naggs; a++) {
+        const uint8_t *x = res + (size_t)a * AGG_RES_SLOT;
+        const SqlType  t = op->ad[a].out_type;
+        if (t == TYPE_VARCHAR) {
+            const MinS *m = (const MinS *)x;
+            snap_put_u8(b, m->p != NULL);
+            if (m->p) {
+                snap_put_varint(b, m->len);
+                snap_put_bytes(b, m->p, m->len);
+            }
+            continue;
+        }
+        const ResV *r = (const ResV *)x;
+        snap_put_u8(b, r->valid != 0);
+        if (!r->valid) continue;
+        if (t == TYPE_DOUBLE) snap_put_u64le(b, r->bits);
+        else if (t == TYPE_BOOLEAN) snap_put_u8(b, (uint8_t)r->bits);
+        else snap_put_i64(b, (int64_t)r->bits);
+    }
+}
+
+int agg_res_snap_get(AggOp *op, uint8_t *res, Arena *heap, SnapRd *r)
+{
+    for (int a = 0; a < op->naggs; a++) {
+        uint8_t      *x = res + (size_t)a * AGG_RES_SLOT;
+        const SqlType t = op->ad[a].out_type;
+        uint8_t       f;
+        if (snap_get_u8(r, &f) < 0) return agg_fail(op, "restore: truncated emitted values");
+        if (f > 1) return agg_fail(op, "restore: malformed emitted values");
+        if (!f) continue;
+        if (t == TYPE_VARCHAR) {
+            uint64_t       len;
+            const uint8_t *p;
+            if (snap_get_varint(r, &len) < 0 || len > UINT32_MAX ||
+                snap_get_bytes(r, (size_t)len, &p) < 0)
+                return agg_fail(op, "restore: truncated emitted values");
+            if (mins_set((MinS *)x, heap, (const char *)p, (uint32_t)len) < 0)
+                return agg_fail(op, "out of memory");
+            continue;
+        }
+        ResV *v = (ResV *)x;
+        if (t == TYPE_DOUBLE) {
+            if (snap_get_u64le(r, &v->bits) < 0) return agg_fail(op, "restore: truncated emitted values");
+        } else if (t == TYPE_BOOLEAN) {
+            uint8_t bb;
+            if (snap_get_u8(r, &bb) < 0 || bb > 1) return agg_fail(op, "restore: malformed emitted values");
+            v->bits = bb;
+        } else {
+            int64_t y;
+            if (snap_get_i64(r, &y) < 0) return agg_fail(op, "restore: truncated emitted values");
+            v->bits = (uint64_t)y;
+        }
+        v->valid = 1;
+    }
+    return 0;
+}
+
+/* Checkpoint encoding, per aggregate (see agg_snapshot.c):
+ *   COUNT                 zigzag varint n
+ *   SUM BIGINT/INTERVAL   u8 flags (1 seen, 2 overflow); when seen: zigzag
+ *                         varints lo, hi (the 128-bit accumulator)
+ *   SUM DOUBLE            u8 seen; when seen: u64le bits
+ *   AVG                   u64le bits of the sum, zigzag varint count
+ *   MIN/MAX int64, BOOL   u8 seen; when seen: zigzag varint
+ *   MIN/MAX DOUBLE        u8 seen; when seen: u64le bits
+ *   MIN/MAX VARCHAR       u8 set; when set: varint length, bytes
+ *   COUNT(DISTINCT)       u8 set; when set: dset_snap_put
+ *   APPROX_COUNT_DISTINCT u8 set; when set: varint length, hll_serialize
+ * With retract: SUM BIGINT/INTERVAL is followed by zigzag n (live non-NULL
+ * inputs); SUM DOUBLE is u64le bits, zigzag n (always both); after the
+ * last aggregate, zigzag the hidden live-row count.
+ */
+void agg_state_snap_put(const AggOp *op, const uint8_t *st, SnapBuf *b)
+{
+    for (int a = 0; a < op->naggs; a++) {
+        const AggDesc *d = &op->ad[a];
+        const uint8_t *x = st + d->off;
+        switch (d->fn) {
+        case AGGFN_COUNT_STAR:
+        case AGGFN_COUNT:
+            snap_put_i64(b, *(const int64_t *)x);
+            break;
+        case AGGFN_SUM:
+            if (d->retract && d->vtype == TYPE_DOUBLE) {
+                const SumD *s = (const SumD *)x;
+                uint64_t    bits;
+                memcpy(&bits, &s->s, 8);
+                snap_put_u64le(b, bits);
+                snap_put_i64(b, s->seen);
+            } else if (d->vtype == TYPE_DOUBLE) {
+                const SumD *s = (const SumD *)x;
+                snap_put_u8(b, s->seen != 0);
+                if (s->seen) {
+                    uint64_t bits;
+                    memcpy(&bits, &s->s, 8);
+                    snap_put_u64le(b, bits);
+                }
+            } else {
+                const SumI *s = (const SumI *)x;
+                snap_put_u8(b, (uint8_t)((s->seen ? 1 : 0) | (s->ovf ? 2 : 0)));
+                if (s->seen) {
+                    snap_put_i64(b, (int64_t)s->lo);
+                    snap_put_i64(b, (int64_t)s->hi);
+                }
+                if (d->retract) snap_put_i64(b, SUMI_NC(s));
+            }
+            break;
+        case AGGFN_AVG: {
+            const AvgS *s = (const AvgS *)x;
+            uint64_t    bits;
+            memcpy(&bits, &s->s, 8);
+            snap_put_u64le(b, bits);
+            snap_put_i64(b, s->n);
+            break;
+        }
+        case AGGFN_MIN:
+        case AGGFN_MAX:
+            if (d->vtype == TYPE_VARCHAR) {
+                const MinS *s = (const MinS *)x;
+                snap_put_u8(b, s->p != NULL);
+                if (s->p) {
+                    snap_put_varint(b, s->len);
+                    snap_put_bytes(b, s->p, s->len);
+                }
+            } else if (d->vtype == TYPE_DOUBLE) {
+                const MinD *s = (const MinD *)x;
+                snap_put_u8(b, s->seen != 0);
+                if (s->seen) {
+                    uint64_t bits;
+                    memcpy(&bits, &s->v, 8);
+                    snap_put_u64le(b, bits);
+                }
+            } else {
+                const MinI *s = (const MinI *)x;
+                snap_put_u8(b, s->seen != 0);
+                if (s->seen) snap_put_i64(b, s->v);
+            }
+            break;
+        case AGGFN_COUNT_DISTINCT: {
+            const DSet *s = *(DSet *const *)x;
+            snap_put_u8(b, s != NULL);
+            if (s) dset_snap_put(s, b);
+            break;
+        }
+        case AGGFN_APPROX_COUNT_DISTINCT: {
+            const uint8_t *reg = *(uint8_t *const *)x;
+            uint8_t        blob[HLL_MAX_BLOB];
+            snap_put_u8(b, reg != NULL);
+            if (reg) {
+                size_t n = hll_serialize(reg, blob);
+                snap_put_varint(b, n);
+                snap_put_bytes(b, blob, n);
+            }
+            break;
+        }
+        }
+    }
+    if (op->retract) snap_put_i64(b, *(const int64_t *)(st + op->cnt_off));
+}
+
+int agg_state_snap_get(AggOp *op, uint8_t *st, Arena *heap, SnapRd *r)
+{
+    for (int a = 0; a < op->naggs; a++) {
+        const AggDesc *d = &op->ad[a];
+        uint8_t       *x = st + d->off;
+        uint8_t        f = 0;
+        uint64_t       u;
+        switch (d->fn) {
+        case AGGFN_COUNT_STAR:
+        case AGGFN_COUNT:
+            if (snap_get_i64(r, (int64_t *)x) < 0) goto truncated;
+            break;
+        case AGGFN_SUM:
+            if (d->retract && d->vtype == TYPE_DOUBLE) {
+                SumD *s = (SumD *)x;
+                if (snap_get_u64le(r, &u) < 0 || snap_get_i64(r, &s->seen) < 0) goto truncated;
+                memcpy(&s->s, &u, 8);
+                break;
+            }
+            if (snap_get_u8(r, &f) < 0) goto truncated;
+            if (d->vtype == TYPE_DOUBLE) {
+                SumD *s = (SumD *)x;
+                if (f > 1) goto bad;
+                if (f && snap_get_u64le(r, &u) < 0) goto truncated;
+                if (f) memcpy(&s->s, &u, 8);
+                s->seen = f;
+            } else {
+                SumI   *s = (SumI *)x;
+                int64_t lo = 0, hi = 0;
+                if (f > 3 || f == 2) goto bad;   /* overflow implies seen */
+                if (f && (snap_get_i64(r, &lo) < 0 || snap_get_i64(r, &hi) < 0)) goto truncated;
+                s->lo = (uint64_t)lo;
+                s->hi = (uint64_t)hi;
+                s->seen = f & 1;
+                s->ovf = f >> 1;
+                if (d->retract && snap_get_i64(r, &SUMI_N(s)) < 0) goto truncated;
+            }
+            break;
+        case AGGFN_AVG: {
+            AvgS *s = (AvgS *)x;
+            if (snap_get_u64le(r, &u) < 0 || snap_get_i64(r, &s->n) < 0) goto truncated;
+            memcpy(&s->s, &u, 8);
+            break;
+        }
+        case AGGFN_MIN:
+        case AGGFN_MAX:
+            if (snap_get_u8(r, &f) < 0) goto truncated;
+            if (f > 1) goto bad;
+            if (!f) break;
+            if (d->vtype == TYPE_VARCHAR) {
+                const uint8_t *p;
+                if (snap_get_varint(r, &u) < 0 || u > UINT32_MAX || snap_get_bytes(r, (size_t)u, &p) < 0)
+                    goto truncated;
+                if (mins_set((MinS *)x, heap, (const char *)p, (uint32_t)u) < 0) goto oom;
+            } else if (d->vtype == TYPE_DOUBLE) {
+                MinD *s = (MinD *)x;
+                if (snap_get_u64le(r, &u) < 0) goto truncated;
+                memcpy(&s->v, &u, 8);
+                s->seen = 1;
+            } else {
+                MinI *s = (MinI *)x;
+                if (snap_get_i64(r, &s->v) < 0) goto truncated;
+                if (d->vtype == TYPE_BOOLEAN && (s->v < 0 || s->v > 1)) goto bad;
+                s->seen = 1;
+            }
+            break;
+        case AGGFN_COUNT_DISTINCT:
+            if (snap_get_u8(r, &f) < 0) goto truncated;
+            if (f > 1) goto bad;
+            if (f && dset_snap_get((DSet **)x, heap, op->phase == AGG_PHASE_FINAL ? TYPE_NULL : d->vtype,
+                                   r) < 0)
+                return agg_fail(op, "restore: aggregate %d: malformed COUNT(DISTINCT) set", a);
+            break;
+        case AGGFN_APPROX_COUNT_DISTINCT: {
+            const uint8_t *p;
+            if (snap_get_u8(r, &f) < 0) goto truncated;
+            if (f > 1) goto bad;
+            if (!f) break;
+            if (snap_get_varint(r, &u) < 0 || u > HLL_MAX_BLOB || snap_get_bytes(r, (size_t)u, &p) < 0)
+                goto truncated;
+            uint8_t *reg = hll_regs((uint8_t **)x, heap);
+            if (!reg) goto oom;
+            if (hll_merge_serialized(reg, p, (size_t)u) < 0)
+                return agg_fail(op, "restore: aggregate %d: malformed HyperLogLog sketch", a);
+            break;
+        }
+        }
+        continue;
+    truncated:
+        return agg_fail(op, "restore: aggregate %d: truncated state", a);
+    bad:
+        return agg_fail(op, "restore: aggregate %d: malformed state", a);
+    oom:
+        return agg_fail(op, "out of memory");
+    }
+    if (op->retract && snap_get_i64(r, (int64_t *)(st + op->cnt_off)) < 0)
+        return agg_fail(op, "restore: truncated row count");
     return 0;
 }
 
@@ -529,6 +976,40 @@ int agg_state_relocate(const AggOp *op, uint8_t *st, Arena *to)
     return 0;
 }
 
+/* SUM under retract. Result: NULL when no live non-NULL input (n == 0) or
+ * the total does not fit; partial: the sum (INT64_MIN: overflowed) and n,
+ * never NULL (0, 0 is the empty state: partial counts may be negative) */
+static int output_sum_retract(AggOp *op, const AggDesc *d, Batch *out, int col, const EmitRow *er,
+                              int n)
+{
+    Vector        *v = &out->cols[col];
+    Vector        *vc = op->phase == AGG_PHASE_PARTIAL ? &out->cols[col + 1] : NULL;
+    const uint32_t off = d->off;
+    for (int i = 0; i < n; i++) {
+        if (!er[i].st) {
+            vector_set_null(v, i);
+            if (vc) vector_set_null(vc, i);
+            continue;
+        }
+        const uint8_t *x = er[i].st + off;
+        int64_t        cnt, y;
+        if (d->vtype == TYPE_DOUBLE) {
+            const SumD *s = (const SumD *)x;
+            cnt = s->seen;
+            if (vc || cnt) vector_f64(v)[i] = s->s;
+            else vector_set_null(v, i);
+        } else {
+            const SumI *s = (const SumI *)x;
+            cnt = SUMI_NC(s);
+            if (sumi_fits(s, &y) && (vc || cnt)) vector_i64(v)[i] = y;
+            else if (vc) vector_i64(v)[i] = INT64_MIN;
+            else vector_set_null(v, i);
+        }
+        if (vc) vector_i64(vc)[i] = cnt;
+    }
+    return 0;
+}
+
 int agg_state_output(AggOp *op, const AggDesc *d, Batch *out, int col, const EmitRow *er, int n)
 {
     Vector        *v = &out->cols[col];
@@ -552,6 +1033,7 @@ int agg_state_output(AggOp *op, const AggDesc *d, Batch *out, int col, const Emi
         return 0;
     }
     case AGGFN_SUM:
+        if (d->retract) return output_sum_retract(op, d, out, col, er, n);
         if (d->vtype == TYPE_DOUBLE) {
             double *o = vector_f64(v);
             EACH_ROW(const SumD *s = (const SumD *)x;

@@ -157,6 +157,7 @@ void agg_table_reset(AggTable *t)
     t->free_head = AGG_NONE;
     t->ndirty = 0;
     t->emit_pos = 0;
+    t->snap_dirty |= t->snap_present;   /* stored buckets are now empty */
     arena_reset(&t->heap);
 }
 

@@ -68,7 +68,8 @@ typedef struct Batch {
     void           *scratch;    /* owned gather buffer for batch_compact             */
     Arena           arena;      /* owns the string bytes of every VARCHAR column     */
     const uint8_t  *ops;        /* changelog rows (EMIT CHANGES): per physical row  */
-                                /* BATCH_OP_INSERT/UPDATE/DELETE; NULL: all inserts */
+                                /* BATCH_OP_*; NULL: all inserts. +I/+U add a row,  */
+                                /* -U/-D retract one (a -U precedes its +U)          */
     uint8_t        *ops_buf;    /* owned, capacity entries, allocated on first use   */
 } Batch;
 
@@ -76,6 +77,7 @@ typedef struct Batch {
 #define BATCH_OP_INSERT 0
 #define BATCH_OP_UPDATE 1
 #define BATCH_OP_DELETE 2
+#define BATCH_OP_UPDATE_BEFORE 3   /* -U: the old row an +U replaces (retracted) */
 
 /* The batch's own ops buffer (capacity entries), allocated on first use;
  * NULL when out of memory. Setting b->ops = it makes the marks live. */
