@@ -26,6 +26,12 @@
 typedef struct SourceOps {
     SourceStatus (*next)(Source *s, Batch *b, int64_t now_us, int64_t *wait_us);
     void         (*close)(Source *s);
+    /* source_checkpoint / source_restore (source.h). checkpoint: the blob's
+     * length, or -1 with s->error set. restore: called only before the
+     * first next (source.c checks); 0, or -1 with err. Both required:
+     * a connector that cannot replay returns -1 with the reason. */
+    long         (*checkpoint)(Source *s, void *buf, size_t cap);
+    int          (*restore)(Source *s, const void *buf, size_t len, char *err, size_t cap);
 } SourceOps;
 
 struct Source {
@@ -37,6 +43,7 @@ struct Source {
     uint16_t        *row_part;      /* per row of the last batch: index of its partition      */
     int              row_part_cap;
     char             warning[256];  /* a transient problem now ("" when none): broker unreachable… */
+    int64_t          nnext;         /* source_next calls so far (restore only before the first) */
 };
 
 /* Record that row `row` of the batch being filled came from partition index
@@ -66,6 +73,7 @@ typedef struct EventCycle {
     int      m;                  /* partitions in the cycle; 0 = none          */
     int64_t *stride, *dq, *dr;   /* m entries: stride and divmod(stride·10⁶, eps) */
     int64_t  eps;
+    int64_t  P, first;           /* partitions in all; the cycle's first one    */
     EventPos pos;
 } EventCycle;
 
@@ -73,6 +81,17 @@ typedef struct EventCycle {
  * memory. m = 0 makes an empty cycle. */
 int  event_cycle_init(EventCycle *c, const int64_t *parts, int m, int64_t P, int64_t eps);
 void event_cycle_free(EventCycle *c);
+
+/* Checkpoints of a generator's schedule: the blob body holds P, m, the
+ * first partition and the next event number pos.k (the envelope — tag and
+ * version — is the caller's). event_cycle_restore reads them back and moves
+ * pos to that event: 0, or -1 with err when the blob's partition set is not
+ * this cycle's (other `partitions`, other task/ntasks) or k is not an event
+ * of it. */
+typedef struct CkptOut CkptOut;
+typedef struct CkptIn  CkptIn;
+void event_cycle_save(const EventCycle *c, CkptOut *w);
+int  event_cycle_restore(EventCycle *c, CkptIn *r, const char *who, char *err, size_t cap);
 
 static inline void event_cycle_step(const EventCycle *c, EventPos *p)
 {
@@ -92,6 +111,56 @@ int logs_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
 int datagen_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
 int file_source_open(Source *s, const ConnSpec *spec, int is_stdin, char *err, size_t cap);
 int nexmark_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
+
+/* ---- checkpoint blobs ---------------------------------------------------------- */
+
+/* Every checkpoint blob a connector writes (sources and sinks) has one
+ * envelope, so that a blob of another connector, another version, a
+ * truncated or a corrupted one is refused with a clear reason:
+ *
+ *   "SLCK"  magic (4 bytes)
+ *   tag     the connector ("logs", "file", "kafka", "file-sink", …), NUL-padded to 16 bytes
+ *   u32     the connector's blob version
+ *   u32     body length
+ *   body    the connector's fields: u64/i64 little-endian, strings as u32 length + bytes
+ *   u64     FNV-1a of everything before it
+ *
+ * Writing never overflows buf: ckpt_out_end returns -1 when cap was too
+ * small (and the length that would have been needed in *need). Reading
+ * past the body sets `bad` and returns zeros; ckpt_in_end reports it. */
+struct CkptOut {
+    unsigned char *p;
+    size_t         cap, len;
+};
+struct CkptIn {
+    const unsigned char *p;
+    size_t               len, off;   /* the body: p[0..len)       */
+    int                  bad;        /* read past the end          */
+};
+
+#define CKPT_HEADER  28
+#define CKPT_TRAILER 8
+
+void ckpt_out_begin(CkptOut *w, void *buf, size_t cap, const char *tag, uint32_t version);
+void ckpt_put_u64(CkptOut *w, uint64_t v);
+void ckpt_put_i64(CkptOut *w, int64_t v);
+void ckpt_put_str(CkptOut *w, const char *s);
+long ckpt_out_end(CkptOut *w, size_t *need);
+
+/* End a source's blob: its length; with buf NULL and cap 0 (a size query)
+ * the length it needs; -1 with s->error ("who: a checkpoint needs N bytes…")
+ * when cap is too small. */
+long conn_ckpt_finish(Source *s, CkptOut *w, const char *who);
+
+/* Check the envelope (magic, tag, version, length, checksum); 0, or -1 with err. */
+int         ckpt_in_begin(CkptIn *r, const void *buf, size_t len, const char *tag,
+                          uint32_t version, char *err, size_t cap);
+uint64_t    ckpt_get_u64(CkptIn *r);
+int64_t     ckpt_get_i64(CkptIn *r);
+const char *ckpt_get_str(CkptIn *r, size_t *n);   /* into the blob, not NUL-terminated */
+int         ckpt_str_is(const char *p, size_t n, const char *s);   /* p[0..n) == s */
+/* 0 when the body was read exactly to its end, else -1 with err. */
+int         ckpt_in_end(CkptIn *r, const char *who, char *err, size_t cap);
 
 /* snprintf into err (cap may be 0); returns -1 for `return errf(…)`. */
 int conn_errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -303,6 +303,8 @@ int event_cycle_init(EventCycle *c, const int64_t *parts, int m, int64_t P, int6
         c->dq[j] = d * USEC_PER_SEC / eps;
         c->dr[j] = d * USEC_PER_SEC % eps;
     }
+    c->P = P;
+    c->first = parts[0];
     c->pos.k = parts[0];
     c->pos.q = parts[0] * USEC_PER_SEC / eps;
     c->pos.r = parts[0] * USEC_PER_SEC % eps;
@@ -317,4 +319,205 @@ void event_cycle_free(EventCycle *c)
     free(c->dr);
     c->stride = c->dq = c->dr = NULL;
     c->m = 0;
+}
+
+/* ---- checkpoint blobs -------------------------------------------------------------- */
+
+#define CKPT_MAGIC "SLCK"
+#define CKPT_TAG   16
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+static void put_le(unsigned char *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static void out_bytes(CkptOut *w, const void *p, size_t n)
+{
+    if (w->len + n <= w->cap && n) memcpy(w->p + w->len, p, n);
+    w->len += n;   /* counts on past cap: ckpt_out_end reports the need */
+}
+
+void ckpt_out_begin(CkptOut *w, void *buf, size_t cap, const char *tag, uint32_t version)
+{
+    w->p = buf;
+    w->cap = buf ? cap : 0;
+    w->len = 0;
+    unsigned char h[CKPT_HEADER] = {0};
+    memcpy(h, CKPT_MAGIC, 4);
+    size_t tl = strlen(tag);
+    memcpy(h + 4, tag, tl < CKPT_TAG ? tl : CKPT_TAG - 1);
+    put_le(h + 20, version, 4);
+    out_bytes(w, h, sizeof h);   /* body length filled in at the end */
+}
+
+void ckpt_put_u64(CkptOut *w, uint64_t v)
+{
+    unsigned char b[8];
+    put_le(b, v, 8);
+    out_bytes(w, b, 8);
+}
+
+void ckpt_put_i64(CkptOut *w, int64_t v)
+{
+    ckpt_put_u64(w, (uint64_t)v);
+}
+
+void ckpt_put_str(CkptOut *w, const char *s)
+{
+    size_t        n = strlen(s);
+    unsigned char b[4];
+    put_le(b, n, 4);
+    out_bytes(w, b, 4);
+    out_bytes(w, s, n);
+}
+
+long ckpt_out_end(CkptOut *w, size_t *need)
+{
+    size_t total = w->len + CKPT_TRAILER;
+    if (need) *need = total;
+    if (total > w->cap || total > (size_t)INT32_MAX) return -1;
+    put_le(w->p + 24, w->len - CKPT_HEADER, 4);
+    put_le(w->p + w->len, fnv1a(w->p, w->len), 8);
+    return (long)total;
+}
+
+long conn_ckpt_finish(Source *s, CkptOut *w, const char *who)
+{
+    size_t need, cap = w->cap;
+    int    query = w->p == NULL;
+    long   n = ckpt_out_end(w, &need);
+    if (n >= 0) return n;
+    if (query) return need <= (size_t)INT32_MAX ? (long)need : -1;
+    conn_set_error(s, "%s: a checkpoint needs %zu bytes, the buffer has %zu", who, need, cap);
+    return -1;
+}
+
+int ckpt_in_begin(CkptIn *r, const void *buf, size_t len, const char *tag, uint32_t version,
+                  char *err, size_t cap)
+{
+    const unsigned char *p = buf;
+    memset(r, 0, sizeof *r);
+    if (!p || len == 0) return conn_errf(err, cap, "%s: the checkpoint blob is empty", tag);
+    if (len < 4 || memcmp(p, CKPT_MAGIC, 4) != 0)
+        return conn_errf(err, cap, "%s: not a connector checkpoint blob (bad magic)", tag);
+    if (len < CKPT_HEADER + CKPT_TRAILER)
+        return conn_errf(err, cap, "%s: the checkpoint blob is truncated (%zu bytes)", tag, len);
+    char got[CKPT_TAG + 1];
+    memcpy(got, p + 4, CKPT_TAG);
+    got[CKPT_TAG] = 0;
+    for (int i = 0; got[i]; i++)
+        if ((unsigned char)got[i] < 0x20 || (unsigned char)got[i] > 0x7e) got[i] = '?';
+    if (strcmp(got, tag) != 0)
+        return conn_errf(err, cap, "%s: the checkpoint was written by the '%s' connector", tag, got);
+    uint32_t v = (uint32_t)get_le(p + 20, 4);
+    if (v != version)
+        return conn_errf(err, cap, "%s: checkpoint blob version %u is not supported (this build reads version %u)",
+                         tag, v, version);
+    uint64_t body = get_le(p + 24, 4);
+    if (body + CKPT_HEADER + CKPT_TRAILER != len)
+        return conn_errf(err, cap, "%s: the checkpoint blob is truncated or has trailing bytes (%zu bytes, expected %llu)",
+                         tag, len, (unsigned long long)(body + CKPT_HEADER + CKPT_TRAILER));
+    if (fnv1a(p, len - CKPT_TRAILER) != get_le(p + len - CKPT_TRAILER, 8))
+        return conn_errf(err, cap, "%s: the checkpoint blob is corrupt (checksum mismatch)", tag);
+    r->p = p + CKPT_HEADER;
+    r->len = (size_t)body;
+    return 0;
+}
+
+uint64_t ckpt_get_u64(CkptIn *r)
+{
+    if (r->bad || r->len - r->off < 8) {
+        r->bad = 1;
+        return 0;
+    }
+    uint64_t v = get_le(r->p + r->off, 8);
+    r->off += 8;
+    return v;
+}
+
+int64_t ckpt_get_i64(CkptIn *r)
+{
+    return (int64_t)ckpt_get_u64(r);
+}
+
+const char *ckpt_get_str(CkptIn *r, size_t *n)
+{
+    *n = 0;
+    if (r->bad || r->len - r->off < 4) {
+        r->bad = 1;
+        return "";
+    }
+    size_t k = (size_t)get_le(r->p + r->off, 4);
+    if (r->len - r->off - 4 < k) {
+        r->bad = 1;
+        return "";
+    }
+    const char *s = (const char *)r->p + r->off + 4;
+    r->off += 4 + k;
+    *n = k;
+    return s;
+}
+
+int ckpt_str_is(const char *p, size_t n, const char *s)
+{
+    return strlen(s) == n && memcmp(p, s, n) == 0;
+}
+
+int ckpt_in_end(CkptIn *r, const char *who, char *err, size_t cap)
+{
+    if (r->bad || r->off != r->len)
+        return conn_errf(err, cap, "%s: the checkpoint blob is malformed", who);
+    return 0;
+}
+
+/* ---- generator schedules in checkpoints ----------------------------------------------- */
+
+void event_cycle_save(const EventCycle *c, CkptOut *w)
+{
+    ckpt_put_i64(w, c->P);
+    ckpt_put_i64(w, c->m);
+    ckpt_put_i64(w, c->m > 0 ? c->first : -1);
+    ckpt_put_i64(w, c->m > 0 ? c->pos.k : -1);
+}
+
+int event_cycle_restore(EventCycle *c, CkptIn *r, const char *who, char *err, size_t cap)
+{
+    int64_t P = ckpt_get_i64(r), m = ckpt_get_i64(r), first = ckpt_get_i64(r), k = ckpt_get_i64(r);
+    if (r->bad) return conn_errf(err, cap, "%s: the checkpoint blob is malformed", who);
+    if (P != c->P && c->m > 0)
+        return conn_errf(err, cap, "%s: the checkpoint was taken with %lld partitions, this source has %lld",
+                         who, (long long)P, (long long)c->P);
+    if (m != c->m || (m > 0 && first != c->first))
+        return conn_errf(err, cap,
+                         "%s: the checkpoint is of another partition set (%lld partition(s) from %lld; "
+                         "this task reads %d from %lld): partitions or parallelism changed",
+                         who, (long long)m, (long long)first, c->m, (long long)(c->m > 0 ? c->first : -1));
+    if (m == 0) return 0;
+    if (k < 0) return conn_errf(err, cap, "%s: the checkpoint blob is malformed", who);
+    int64_t want = k % P, p = c->first;
+    int     j = 0;
+    while (j < c->m && p != want) p += c->stride[j++];
+    if (j == c->m)
+        return conn_errf(err, cap, "%s: event %lld of the checkpoint is not one of this task's partitions",
+                         who, (long long)k);
+    unsigned __int128 t = (unsigned __int128)k * USEC_PER_SEC;
+    c->pos.k = k;
+    c->pos.q = (int64_t)(t / (uint64_t)c->eps);
+    c->pos.r = (int64_t)(t % (uint64_t)c->eps);
+    c->pos.j = j;
+    return 0;
 }

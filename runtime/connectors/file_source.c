@@ -77,6 +77,12 @@ typedef struct Input {
     ino_t       ino;
 } Input;
 
+/* a byte range of one file (of paths[]) that this task reads */
+typedef struct Piece {
+    int     file;
+    int64_t begin, end;
+} Piece;
+
 typedef struct FileSource {
     int          fmt;
     int          fail;          /* format.on-error = fail                           */
@@ -93,7 +99,7 @@ typedef struct FileSource {
     /* non-follow: pieces read one after another through `in` */
     char       **paths;
     int          npaths;
-    struct { int file; int64_t begin, end; } *pieces;
+    Piece       *pieces;
     int          npieces, cur;  /* cur: the open piece, or the next to open         */
     Input        in;
     int          in_open;
@@ -641,7 +647,288 @@ static void file_close(Source *s)
     s->impl = NULL;
 }
 
-static const SourceOps file_ops = {file_next, file_close};
+/* ---- checkpoints ----------------------------------------------------------------------
+ *
+ * The position of an input is the byte offset of its next unread record
+ * (off + pos: bytes buffered behind it are not part of it) with what reading
+ * from there needs: the line count (first_off, line_base — -1 while not
+ * counted — and line_rel), the skip state (a piece's first partial line, the
+ * rest of a too-long record) and, for CSV, whether the header is still to
+ * come and the header's column mapping. source_next stops consuming as soon
+ * as the batch is full, so that offset is just after the last row returned.
+ *
+ * Blob body (version 1):
+ *   fmt, header, follow, task, ntasks, ncols
+ *   without follow: the number of remaining pieces, whether the first is
+ *     open (then its input position), then per piece: path, begin, end
+ *   with follow: the number of files, the round-robin index, then per file:
+ *     path, opened (then its input position)
+ */
+#define FILE_CKPT_VERSION 1
+#define MAX_FIELDS        (1 << 20)
+
+static void put_input(CkptOut *w, const FileSource *fs, const Input *in)
+{
+    ckpt_put_i64(w, in->off + (int64_t)in->pos);
+    ckpt_put_i64(w, in->first_off);
+    ckpt_put_i64(w, in->line_base);
+    ckpt_put_i64(w, in->line_rel);
+    ckpt_put_u64(w, (uint64_t)in->skip_partial | (uint64_t)in->skip_long << 1 |
+                        (uint64_t)in->header_pending << 2);
+    ckpt_put_i64(w, fs->fmt == FMT_CSV ? in->nfields : 0);
+    for (int c = 0; c < fs->ncols && fs->fmt == FMT_CSV; c++) ckpt_put_i64(w, in->map[c]);
+}
+
+typedef struct InPos {
+    int64_t off, first_off, line_base, line_rel;
+    int     skip_partial, skip_long, header_pending, nfields;
+    int    *map;   /* fs->ncols entries (CSV) */
+} InPos;
+
+static int get_input(CkptIn *r, const FileSource *fs, InPos *ip, char *err, size_t cap)
+{
+    ip->off = ckpt_get_i64(r);
+    ip->first_off = ckpt_get_i64(r);
+    ip->line_base = ckpt_get_i64(r);
+    ip->line_rel = ckpt_get_i64(r);
+    uint64_t flags = ckpt_get_u64(r);
+    int64_t  nf = ckpt_get_i64(r);
+    ip->skip_partial = (int)(flags & 1);
+    ip->skip_long = (int)(flags >> 1 & 1);
+    ip->header_pending = (int)(flags >> 2 & 1);
+    int ok = !r->bad && ip->off >= 0 && ip->first_off >= 0 && ip->line_base >= -1 &&
+             ip->line_rel >= 0 && flags < 8 && nf >= 0 && nf <= MAX_FIELDS;
+    ip->nfields = (int)nf;
+    for (int c = 0; c < fs->ncols && fs->fmt == FMT_CSV; c++) {
+        int64_t m = ckpt_get_i64(r);
+        ok &= !r->bad && m >= -1 && m < nf;
+        if (ip->map) ip->map[c] = (int)m;
+    }
+    if (!ok) return conn_errf(err, cap, "file: the checkpoint blob is malformed");
+    return 0;
+}
+
+/* Point `in` (open on its file, fd anywhere) at a restored position. */
+static int apply_input(FileSource *fs, Input *in, const InPos *ip, char *err, size_t cap)
+{
+    if (lseek(in->fd, ip->off, SEEK_SET) < 0)
+        return conn_errf(err, cap, "file: cannot seek in '%s': %s", in->path, strerror(errno));
+    int64_t end = in->end;
+    input_reset(in, ip->off);
+    in->end = end;
+    in->first_off = ip->first_off;
+    in->line_base = ip->line_base;
+    in->line_rel = ip->line_rel;
+    in->skip_partial = ip->skip_partial;
+    in->skip_long = ip->skip_long;
+    if (fs->fmt == FMT_CSV) {
+        if (input_setup_csv(fs, in)) return conn_errf(err, cap, "out of memory");
+        in->header_pending = ip->header_pending;
+        in->nfields = ip->nfields;
+        memcpy(in->map, ip->map, (size_t)fs->ncols * sizeof *in->map);
+    }
+    return 0;
+}
+
+/* The file must exist and be at least `need` bytes long. */
+static int check_size(const char *path, int64_t need, char *err, size_t cap)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return conn_errf(err, cap, "file: '%s' of the checkpoint cannot be read: %s", path,
+                         strerror(errno));
+    if ((int64_t)st.st_size < need)
+        return conn_errf(err, cap,
+                         "file: '%s' is %lld bytes long, shorter than at the checkpoint (%lld bytes "
+                         "needed): the file was truncated or replaced",
+                         path, (long long)st.st_size, (long long)need);
+    return 0;
+}
+
+static long file_checkpoint(Source *s, void *buf, size_t cap)
+{
+    FileSource *fs = s->impl;
+    if (fs->is_stdin) {
+        conn_set_error(s, "stdin cannot be replayed from a checkpoint");
+        return -1;
+    }
+    CkptOut w;
+    ckpt_out_begin(&w, buf, cap, "file", FILE_CKPT_VERSION);
+    ckpt_put_i64(&w, fs->fmt);
+    ckpt_put_i64(&w, fs->header);
+    ckpt_put_i64(&w, fs->follow);
+    ckpt_put_i64(&w, fs->task);
+    ckpt_put_i64(&w, fs->ntasks);
+    ckpt_put_i64(&w, fs->ncols);
+    if (!fs->follow) {
+        ckpt_put_i64(&w, fs->npieces - fs->cur);
+        ckpt_put_i64(&w, fs->in_open);
+        if (fs->in_open) put_input(&w, fs, &fs->in);
+        for (int i = fs->cur; i < fs->npieces; i++) {
+            ckpt_put_str(&w, fs->paths[fs->pieces[i].file]);
+            ckpt_put_i64(&w, fs->pieces[i].begin);
+            ckpt_put_i64(&w, fs->pieces[i].end);
+        }
+    } else {
+        ckpt_put_i64(&w, fs->nff);
+        ckpt_put_i64(&w, fs->rr);
+        for (int k = 0; k < fs->nff; k++) {
+            const Input *in = &fs->ff[k];
+            ckpt_put_str(&w, in->path);
+            ckpt_put_i64(&w, in->fd >= 0);
+            if (in->fd >= 0) put_input(&w, fs, in);
+        }
+    }
+    return conn_ckpt_finish(s, &w, "file");
+}
+
+static int restore_pieces(FileSource *fs, CkptIn *r, char *err, size_t cap)
+{
+    int64_t n = ckpt_get_i64(r), open_first = ckpt_get_i64(r);
+    if (r->bad || n < 0 || n > (int64_t)(r->len / 16) + 1 || open_first < 0 || open_first > 1 ||
+        (open_first && n == 0))
+        return conn_errf(err, cap, "file: the checkpoint blob is malformed");
+    InPos ip = {0};
+    int   rc = -1;
+    ip.map = calloc((size_t)(fs->ncols > 0 ? fs->ncols : 1), sizeof *ip.map);
+    Piece *pieces = calloc((size_t)(n > 0 ? n : 1), sizeof *pieces);
+    if (!ip.map || !pieces) {
+        conn_errf(err, cap, "out of memory");
+        goto done;
+    }
+    if (open_first && get_input(r, fs, &ip, err, cap)) goto done;
+    for (int64_t i = 0; i < n; i++) {
+        size_t      len;
+        const char *path = ckpt_get_str(r, &len);
+        int64_t     begin = ckpt_get_i64(r), end = ckpt_get_i64(r);
+        if (r->bad || begin < 0 || end < begin) {
+            conn_errf(err, cap, "file: the checkpoint blob is malformed");
+            goto done;
+        }
+        int f = -1;
+        for (int k = 0; k < fs->npaths && f < 0; k++)
+            if (ckpt_str_is(path, len, fs->paths[k])) f = k;
+        if (f < 0) {
+            conn_errf(err, cap, "file: the checkpoint reads '%.*s', which '%s' does not match now",
+                      (int)(len < 300 ? len : 300), path, fs->pattern);
+            goto done;
+        }
+        int64_t need = end;
+        if (i == 0 && open_first && ip.off > need) need = ip.off;
+        if (check_size(fs->paths[f], need, err, cap)) goto done;
+        pieces[i].file = f;
+        pieces[i].begin = begin;
+        pieces[i].end = end;
+    }
+    if (ckpt_in_end(r, "file", err, cap)) goto done;
+    /* everything checked: switch to the checkpoint's plan */
+    free(fs->pieces);
+    fs->pieces = pieces;
+    pieces = NULL;
+    fs->npieces = (int)n;
+    fs->cur = 0;
+    if (open_first) {
+        Input *in = &fs->in;
+        in->path = fs->paths[fs->pieces[0].file];
+        in->fd = open(in->path, O_RDONLY | O_CLOEXEC);
+        if (in->fd < 0) {
+            conn_errf(err, cap, "file: cannot open '%s': %s", in->path, strerror(errno));
+            fs->npieces = 0;
+            goto done;
+        }
+        in->end = fs->pieces[0].end;
+        if (apply_input(fs, in, &ip, err, cap)) {
+            input_close(in);
+            fs->npieces = 0;
+            goto done;
+        }
+        fs->in_open = 1;
+    }
+    rc = 0;
+done:
+    free(ip.map);
+    free(pieces);
+    return rc;
+}
+
+static int restore_follow(FileSource *fs, CkptIn *r, char *err, size_t cap)
+{
+    int64_t n = ckpt_get_i64(r), rr = ckpt_get_i64(r);
+    if (r->bad || n < 0 || n > (int64_t)(r->len / 12) + 1 || rr < 0 || (n > 0 && rr >= n) ||
+        (n == 0 && rr != 0))
+        return conn_errf(err, cap, "file: the checkpoint blob is malformed");
+    InPos ip = {0};
+    int   rc = -1, rr_ff = 0;
+    ip.map = calloc((size_t)(fs->ncols > 0 ? fs->ncols : 1), sizeof *ip.map);
+    if (!ip.map) return conn_errf(err, cap, "out of memory");
+    /* two passes: check everything, then apply (a failed restore changes nothing) */
+    size_t start = r->off;
+    for (int pass = 0; pass < 2; pass++) {
+        r->off = start;
+        for (int64_t i = 0; i < n; i++) {
+            size_t      len;
+            const char *path = ckpt_get_str(r, &len);
+            int64_t     opened = ckpt_get_i64(r);
+            if (r->bad || opened < 0 || opened > 1) {
+                conn_errf(err, cap, "file: the checkpoint blob is malformed");
+                goto done;
+            }
+            if (opened && get_input(r, fs, &ip, err, cap)) goto done;
+            int k = -1;
+            for (int j = 0; j < fs->nff && k < 0; j++)
+                if (ckpt_str_is(path, len, fs->ff[j].path)) k = j;
+            if (k < 0 && !opened) continue;   /* never opened: nothing was read from it */
+            if (k < 0) {
+                conn_errf(err, cap,
+                          "file: the checkpoint follows '%.*s', which is not among the files "
+                          "'%s' gives this task now",
+                          (int)(len < 300 ? len : 300), path, fs->pattern);
+                goto done;
+            }
+            if (i == rr) rr_ff = k;
+            if (!opened) continue;
+            if (pass == 0) {
+                if (check_size(fs->ff[k].path, ip.off, err, cap)) goto done;
+                continue;
+            }
+            Input *in = &fs->ff[k];
+            if (in->fd < 0 && follow_open(fs, in) != 0) {
+                conn_errf(err, cap, "file: cannot open '%s': %s", in->path, strerror(errno));
+                goto done;
+            }
+            if (apply_input(fs, in, &ip, err, cap)) goto done;
+        }
+        if (pass == 0 && ckpt_in_end(r, "file", err, cap)) goto done;
+    }
+    fs->rr = rr_ff;
+    rc = 0;
+done:
+    free(ip.map);
+    return rc;
+}
+
+static int file_restore(Source *s, const void *buf, size_t len, char *err, size_t cap)
+{
+    FileSource *fs = s->impl;
+    if (fs->is_stdin) return conn_errf(err, cap, "stdin cannot be replayed from a checkpoint");
+    CkptIn r;
+    if (ckpt_in_begin(&r, buf, len, "file", FILE_CKPT_VERSION, err, cap)) return -1;
+    int64_t fmt = ckpt_get_i64(&r), header = ckpt_get_i64(&r), follow = ckpt_get_i64(&r);
+    int64_t task = ckpt_get_i64(&r), ntasks = ckpt_get_i64(&r), ncols = ckpt_get_i64(&r);
+    if (r.bad) return conn_errf(err, cap, "file: the checkpoint blob is malformed");
+    if (fmt != fs->fmt || header != fs->header || follow != fs->follow)
+        return conn_errf(err, cap, "file: the checkpoint was taken with another format, csv.header "
+                                   "or follow setting");
+    if (task != fs->task || ntasks != fs->ntasks)
+        return conn_errf(err, cap, "file: the checkpoint is of task %lld of %lld, this is task %d of %d",
+                         (long long)task, (long long)ntasks, fs->task, fs->ntasks);
+    if (ncols != fs->ncols)
+        return conn_errf(err, cap, "file: the checkpoint has %lld columns, this source %d",
+                         (long long)ncols, fs->ncols);
+    return follow ? restore_follow(fs, &r, err, cap) : restore_pieces(fs, &r, err, cap);
+}
+
+static const SourceOps file_ops = {file_next, file_close, file_checkpoint, file_restore};
 
 /* ---- open ---------------------------------------------------------------------------------- */
 

@@ -63,6 +63,8 @@ typedef struct Datagen {
     int64_t  n, q, r;           /* next row, divmod(n*1e6, eps) */
     int      started;
     int64_t  t0;
+    int64_t  q0;                /* time offset of the restore point (0 fresh) */
+    int      task, ntasks;
     int      scratch_cap;
     int64_t *ns, *qs;
 } Datagen;
@@ -155,7 +157,7 @@ static SourceStatus datagen_next(Source *s, Batch *b, int64_t now_us, int64_t *w
         g->started = 1;
         g->t0 = now_us;
     }
-    int64_t limit_q = g->rps > 0 ? now_us - g->t0 : INT64_MAX;
+    int64_t limit_q = g->rps > 0 ? now_us - g->t0 + g->q0 : INT64_MAX;
     int64_t limit_n = g->rows >= 0 ? g->rows : INT64_MAX;
     int     cnt = 0;
     while (cnt < room && g->n < limit_n && g->q <= limit_q) {
@@ -199,7 +201,42 @@ static void datagen_close(Source *s)
     s->impl = NULL;
 }
 
-static const SourceOps datagen_ops = {datagen_next, datagen_close};
+/* Checkpoint: the task's share and the next row number. */
+#define DATAGEN_CKPT_VERSION 1
+
+static long datagen_checkpoint(Source *s, void *buf, size_t cap)
+{
+    Datagen *g = s->impl;
+    CkptOut  w;
+    ckpt_out_begin(&w, buf, cap, "datagen", DATAGEN_CKPT_VERSION);
+    ckpt_put_i64(&w, g->task);
+    ckpt_put_i64(&w, g->ntasks);
+    ckpt_put_i64(&w, g->n);
+    return conn_ckpt_finish(s, &w, "datagen");
+}
+
+static int datagen_restore(Source *s, const void *buf, size_t len, char *err, size_t cap)
+{
+    Datagen *g = s->impl;
+    CkptIn   r;
+    if (ckpt_in_begin(&r, buf, len, "datagen", DATAGEN_CKPT_VERSION, err, cap)) return -1;
+    int64_t task = ckpt_get_i64(&r), ntasks = ckpt_get_i64(&r), n = ckpt_get_i64(&r);
+    if (ckpt_in_end(&r, "datagen", err, cap)) return -1;
+    if (task != g->task || ntasks != g->ntasks)
+        return conn_errf(err, cap, "datagen: the checkpoint is of task %lld of %lld, this is task %d of %d",
+                         (long long)task, (long long)ntasks, g->task, g->ntasks);
+    if (n < 0 || n % g->ntasks != g->task)
+        return conn_errf(err, cap, "datagen: row %lld of the checkpoint is not one of this task's",
+                         (long long)n);
+    unsigned __int128 t = (unsigned __int128)n * USEC_PER_SEC;
+    g->n = n;
+    g->q = (int64_t)(t / (uint64_t)g->eps);
+    g->r = (int64_t)(t % (uint64_t)g->eps);
+    g->q0 = g->q;   /* the rate limit restarts from the restore point */
+    return 0;
+}
+
+static const SourceOps datagen_ops = {datagen_next, datagen_close, datagen_checkpoint, datagen_restore};
 
 /* ---- options ------------------------------------------------------------------------ */
 
@@ -379,6 +416,8 @@ int datagen_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
         }
     }
     g->stride = ntasks;
+    g->task = task;
+    g->ntasks = ntasks;
     g->dq = (int64_t)ntasks * USEC_PER_SEC / g->eps;
     g->dr = (int64_t)ntasks * USEC_PER_SEC % g->eps;
     g->n = task;

@@ -155,6 +155,7 @@ typedef struct LogsGen {
     EventCycle cyc;                /* the task's partitions and its next event          */
     int        started;
     int64_t    t0;
+    int64_t    q0;                 /* time offset of the restore point (0 fresh)        */
 
     uint64_t   key_user, key_cat, key_msg, key_jitter;
     AliasTable cats;
@@ -270,7 +271,7 @@ static SourceStatus logs_next(Source *s, Batch *b, int64_t now_us, int64_t *wait
         g->started = 1;
         g->t0 = now_us;
     }
-    int64_t limit_q = g->rate > 0 ? now_us - g->t0 : INT64_MAX;   /* release bound */
+    int64_t limit_q = g->rate > 0 ? now_us - g->t0 + g->q0 : INT64_MAX;   /* release bound */
     int64_t limit_k = g->count >= 0 ? g->count : INT64_MAX;
 
     /* 1. event numbers and nominal time offsets */
@@ -371,7 +372,32 @@ static void logs_close(Source *s)
     s->impl = NULL;
 }
 
-static const SourceOps logs_ops = {logs_next, logs_close};
+/* Checkpoint: the partition set and the next event number (conn_util.c). */
+#define LOGS_CKPT_VERSION 1
+
+static long logs_checkpoint(Source *s, void *buf, size_t cap)
+{
+    LogsGen *g = s->impl;
+    CkptOut  w;
+    ckpt_out_begin(&w, buf, cap, "logs", LOGS_CKPT_VERSION);
+    event_cycle_save(&g->cyc, &w);
+    return conn_ckpt_finish(s, &w, "logs");
+}
+
+static int logs_restore(Source *s, const void *buf, size_t len, char *err, size_t cap)
+{
+    LogsGen *g = s->impl;
+    CkptIn   r;
+    EventCycle c = g->cyc;
+    if (ckpt_in_begin(&r, buf, len, "logs", LOGS_CKPT_VERSION, err, cap) ||
+        event_cycle_restore(&c, &r, "logs", err, cap) || ckpt_in_end(&r, "logs", err, cap))
+        return -1;
+    g->cyc.pos = c.pos;
+    g->q0 = c.pos.q;   /* the rate limit restarts from the restore point */
+    return 0;
+}
+
+static const SourceOps logs_ops = {logs_next, logs_close, logs_checkpoint, logs_restore};
 
 /* ---- open ------------------------------------------------------------------------- */
 

@@ -207,6 +207,7 @@ typedef struct NexGen {
     EventCycle cyc;                /* the partitions with wanted events; next event */
     int      started;
     int64_t  t0;
+    int64_t  q0;                   /* time offset of the restore point (0 fresh)   */
 
     char     pool[POOL_SPAN + POOL_MAX_LEN];     /* letters and spaces           */
     char     letters[POOL_SPAN + 16];            /* letters only (emails)        */
@@ -538,7 +539,7 @@ static SourceStatus nex_next(Source *s, Batch *b, int64_t now_us, int64_t *wait_
         g->started = 1;
         g->t0 = now_us;
     }
-    int64_t limit_q = g->rate > 0 ? now_us - g->t0 : INT64_MAX;
+    int64_t limit_q = g->rate > 0 ? now_us - g->t0 + g->q0 : INT64_MAX;
     int64_t limit_k = g->count >= 0 ? g->count : INT64_MAX;
 
     /* 1. event numbers (of the wanted type) and their time offsets */
@@ -672,7 +673,40 @@ static void nex_close(Source *s)
     s->impl = NULL;
 }
 
-static const SourceOps nex_ops = {nex_next, nex_close};
+/* Checkpoint: the partition set and the next event number (conn_util.c).
+ * The next event may be of a type the table skips: restoring there skips it
+ * again, so the rows that follow are the same. */
+#define NEX_CKPT_VERSION 1
+
+static long nex_checkpoint(Source *s, void *buf, size_t cap)
+{
+    NexGen *g = s->impl;
+    CkptOut w;
+    ckpt_out_begin(&w, buf, cap, "nexmark", NEX_CKPT_VERSION);
+    ckpt_put_i64(&w, g->want);
+    event_cycle_save(&g->cyc, &w);
+    return conn_ckpt_finish(s, &w, "nexmark");
+}
+
+static int nex_restore(Source *s, const void *buf, size_t len, char *err, size_t cap)
+{
+    NexGen    *g = s->impl;
+    CkptIn     r;
+    EventCycle c = g->cyc;
+    if (ckpt_in_begin(&r, buf, len, "nexmark", NEX_CKPT_VERSION, err, cap)) return -1;
+    int64_t want = ckpt_get_i64(&r);
+    if (!r.bad && want != g->want)
+        return conn_errf(err, cap, "nexmark: the checkpoint is of another table (%s, not %s)",
+                         want >= 0 && want < 3 ? table_names[want] : "all",
+                         g->want >= 0 ? table_names[g->want] : "all");
+    if (event_cycle_restore(&c, &r, "nexmark", err, cap) || ckpt_in_end(&r, "nexmark", err, cap))
+        return -1;
+    g->cyc.pos = c.pos;
+    g->q0 = c.pos.q;   /* the rate limit restarts from the restore point */
+    return 0;
+}
+
+static const SourceOps nex_ops = {nex_next, nex_close, nex_checkpoint, nex_restore};
 
 /* ---- open ------------------------------------------------------------------------------ */
 

@@ -65,6 +65,10 @@ typedef struct KafkaSource {
     int          nfields;      /* CSV: fields a record needs at least   */
     CsvParser    csv;
     char         last_err[256];/* the last error librdkafka reported    */
+    KPart       *rst;          /* restored positions, applied at setup  */
+    int          nrst;
+    int64_t      rst_topic_parts; /* the topic's partition count then   */
+    int64_t      topic_parts;  /* the topic's partition count at setup  */
 } KafkaSource;
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -115,6 +119,7 @@ static int discover(Source *s, KafkaSource *ks)
         return -1;
     }
     ks->nslot = maxid + 1;
+    ks->topic_parts = n;
     for (int i = 0; i < ks->nslot; i++) ks->slot[i] = -1;
     for (int i = 0; i < n; i++) {
         int32_t id = md->topics[0].partitions[i].id;
@@ -125,6 +130,15 @@ static int discover(Source *s, KafkaSource *ks)
         ks->nparts++;
     }
     rd_kafka_metadata_destroy(md);
+    for (int i = 0; i < ks->nrst; i++) {
+        int32_t id = ks->rst[i].id;
+        if (id < 0 || id >= ks->nslot || ks->slot[id] < 0) {
+            conn_set_error(s, "kafka: the checkpoint has partition %d of topic '%s' (then %lld "
+                              "partitions), which the topic does not have now (%d partitions)",
+                           (int)id, ks->topic, (long long)ks->rst_topic_parts, n);
+            return -1;
+        }
+    }
     return 1;
 }
 
@@ -162,7 +176,10 @@ static int start_reading(Source *s, KafkaSource *ks)
         }
         ks->parts[i].end = hi;
         switch (ks->start) {
-        case START_EARLIEST: tp->offset = RD_KAFKA_OFFSET_BEGINNING; ks->parts[i].pos = lo[i]; break;
+        case START_EARLIEST:   /* lo is known only when it was queried; else "not known" */
+            tp->offset = RD_KAFKA_OFFSET_BEGINNING;
+            ks->parts[i].pos = ks->bounded ? lo[i] : -1;
+            break;
         case START_LATEST: tp->offset = hi; ks->parts[i].pos = hi; break;
         default: tp->offset = RD_KAFKA_OFFSET_STORED; break;   /* group-offsets */
         }
@@ -180,6 +197,14 @@ static int start_reading(Source *s, KafkaSource *ks)
             if (off < 0) l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
             if (off < 0 && ks->bounded) ks->parts[i].pos = lo[i];
         }
+    }
+    for (int r = 0; r < ks->nrst; r++) {   /* restored positions win over the startup mode */
+        int i = ks->slot[ks->rst[r].id];
+        if (ks->rst[r].pos >= 0) {
+            l->elems[i].offset = ks->rst[r].pos;
+            ks->parts[i].pos = ks->rst[r].pos;
+        }
+        if (ks->bounded && ks->rst[r].end >= 0) ks->parts[i].end = ks->rst[r].end;
     }
     if (ks->bounded)
         for (int i = 0; i < ks->nparts; i++)
@@ -337,10 +362,91 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
     return SOURCE_IDLE;
 }
 
+/* ---- checkpoints --------------------------------------------------------------------------
+ *
+ * Blob body (version 1): topic, task, ntasks, bounded, the topic's partition
+ * count, then the number of partitions and per owned partition: id, next
+ * offset (pos: after the last message source_next consumed; -1 = none
+ * consumed and no start offset known, i.e. group-offsets without a
+ * committed one — restore starts it per the startup mode again) and the
+ * bound (bounded; -1 otherwise). Before setup nothing was read: the list is
+ * empty, or is the restored list itself when a restore is pending.
+ */
+#define KAFKA_CKPT_VERSION 1
+
+static long kafka_checkpoint(Source *s, void *buf, size_t cap)
+{
+    KafkaSource *ks = s->impl;
+    CkptOut      w;
+    const KPart *p = ks->ready ? ks->parts : ks->rst;
+    int          n = ks->ready ? ks->nparts : ks->nrst;
+    ckpt_out_begin(&w, buf, cap, "kafka", KAFKA_CKPT_VERSION);
+    ckpt_put_str(&w, ks->topic);
+    ckpt_put_i64(&w, ks->task);
+    ckpt_put_i64(&w, ks->ntasks);
+    ckpt_put_i64(&w, ks->bounded);
+    ckpt_put_i64(&w, ks->ready ? ks->topic_parts : ks->rst_topic_parts);
+    ckpt_put_i64(&w, n);
+    for (int i = 0; i < n; i++) {
+        ckpt_put_i64(&w, p[i].id);
+        ckpt_put_i64(&w, p[i].pos);
+        ckpt_put_i64(&w, ks->bounded ? p[i].end : -1);
+    }
+    return conn_ckpt_finish(s, &w, "kafka");
+}
+
+static int kafka_restore(Source *s, const void *buf, size_t len, char *err, size_t cap)
+{
+    KafkaSource *ks = s->impl;
+    CkptIn       r;
+    if (ckpt_in_begin(&r, buf, len, "kafka", KAFKA_CKPT_VERSION, err, cap)) return -1;
+    size_t      tlen;
+    const char *topic = ckpt_get_str(&r, &tlen);
+    int64_t     task = ckpt_get_i64(&r), ntasks = ckpt_get_i64(&r), bounded = ckpt_get_i64(&r);
+    int64_t     tparts = ckpt_get_i64(&r), n = ckpt_get_i64(&r);
+    if (r.bad || n < 0 || n > (int64_t)(r.len / 24) || tparts < 0)
+        return conn_errf(err, cap, "kafka: the checkpoint blob is malformed");
+    if (!ckpt_str_is(topic, tlen, ks->topic))
+        return conn_errf(err, cap, "kafka: the checkpoint is of topic '%.*s', this source reads '%s'",
+                         (int)(tlen < 250 ? tlen : 250), topic, ks->topic);
+    if (task != ks->task || ntasks != ks->ntasks)
+        return conn_errf(err, cap, "kafka: the checkpoint is of task %lld of %lld, this is task %d of %d",
+                         (long long)task, (long long)ntasks, ks->task, ks->ntasks);
+    if (bounded != ks->bounded)
+        return conn_errf(err, cap, "kafka: the checkpoint was taken with another scan.bounded.mode");
+    KPart *rst = calloc((size_t)(n > 0 ? n : 1), sizeof *rst);
+    if (!rst) return conn_errf(err, cap, "out of memory");
+    for (int64_t i = 0; i < n; i++) {
+        int64_t id = ckpt_get_i64(&r), pos = ckpt_get_i64(&r), end = ckpt_get_i64(&r);
+        if (r.bad || id < 0 || id > INT32_MAX || pos < -1 || end < -1 || id % ks->ntasks != ks->task) {
+            free(rst);
+            return conn_errf(err, cap, "kafka: the checkpoint blob is malformed");
+        }
+        for (int64_t j = 0; j < i; j++)
+            if (rst[j].id == id) {
+                free(rst);
+                return conn_errf(err, cap, "kafka: the checkpoint blob is malformed");
+            }
+        rst[i].id = (int32_t)id;
+        rst[i].pos = pos;
+        rst[i].end = end;
+    }
+    if (ckpt_in_end(&r, "kafka", err, cap)) {
+        free(rst);
+        return -1;
+    }
+    free(ks->rst);
+    ks->rst = rst;
+    ks->nrst = (int)n;
+    ks->rst_topic_parts = tparts;
+    return 0;
+}
+
 static void kafka_close(Source *s)
 {
     KafkaSource *ks = s->impl;
     if (!ks) return;
+    free(ks->rst);
     if (ks->rk) {
         rd_kafka_consumer_close(ks->rk);
         rd_kafka_destroy(ks->rk);
@@ -356,7 +462,7 @@ static void kafka_close(Source *s)
     s->impl = NULL;
 }
 
-static const SourceOps kafka_ops = {kafka_next, kafka_close};
+static const SourceOps kafka_ops = {kafka_next, kafka_close, kafka_checkpoint, kafka_restore};
 
 /* ---- open ------------------------------------------------------------------------------------- */
 

@@ -11,10 +11,17 @@
  * header), without the line end, and hands it to kafka_sink.c as one
  * message; the message key is the text of column `key` (option) if given
  * (VARCHAR as is, other types as in JSON without quotes; NULL → no key).
+ *
+ * With spec->transactional the file sink writes to a hidden pending file
+ * and makes rows visible per checkpoint (sink_prepare / sink_commit /
+ * sink_recover); the scheme and its crash analysis are in "exactly-once
+ * file output" below.
  */
 #include "runtime/connectors/sink.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +55,19 @@ struct Sink {
     char      error[512];
     KafkaSink *kafka;      /* connector kafka: one message per row           */
     int        key_col;    /* kafka: the column giving the message key, or -1 */
+
+    /* transactional file sink (see "Exactly-once file output" below) */
+    int        txn;
+    int        want_header;/* CSV header requested (written when the target is empty) */
+    char      *path;       /* the target                                      */
+    char      *ppath;      /* its pending file: <dir>/.<name>.pending          */
+    int        tfd, pfd;   /* target and pending file (-1 closed)              */
+    int        recovered;  /* sink_recover done (explicitly or implicitly)     */
+    int64_t    committed;  /* target bytes that are committed                  */
+    int64_t    plen;       /* bytes in the pending file                        */
+    uint64_t   phash;      /* FNV-1a of pending[0..plen)                       */
+    int        prepared;   /* a prepare not yet committed: …                  */
+    int64_t    prep_len;   /* … pending[0..prep_len) are its rows              */
 };
 
 /* ---- the output buffer -------------------------------------------------------------- */
@@ -80,9 +100,44 @@ static int set_err(Sink *k, const char *fmt, ...)
     return -1;
 }
 
+#define FNV_INIT UINT64_C(0xcbf29ce484222325)
+
+static uint64_t fnv_more(uint64_t h, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+static int pwrite_all(int fd, const char *p, size_t n, int64_t at)
+{
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, n, (off_t)at);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+        at += w;
+    }
+    return 0;
+}
+
+static int recover_fresh(Sink *k);
+static int make_parents(const char *path);
+static int header(Sink *k);
+
 static int drain(Sink *k)
 {
     if (k->len == 0) return 0;
+    if (k->txn) {   /* to the pending file, hashed as it goes */
+        if (pwrite_all(k->pfd, k->buf, k->len, k->plen) != 0) {
+            k->len = 0;
+            return set_err(k, "file: cannot write '%s': %s", k->ppath, strerror(errno));
+        }
+        k->phash = fnv_more(k->phash, k->buf, k->len);
+        k->plen += (int64_t)k->len;
+        k->len = 0;
+        return 0;
+    }
     size_t put_n = fwrite(k->buf, 1, k->len, k->fp);
     if (put_n != k->len) {
         k->len = 0;
@@ -281,6 +336,7 @@ int sink_write(Sink *k, const Batch *b)
 {
     if (b->ncols != k->ncols)
         return set_err(k, "sink: batch has %d columns, the sink %d", b->ncols, k->ncols);
+    if (k->txn && !k->recovered && recover_fresh(k)) return -1;   /* no sink_recover: a fresh start */
     char sep = k->fmt == OUT_CSV ? k->delim : '\t';
     for (int i = 0; i < b->count; i++) {
         int r = batch_row(b, i);
@@ -316,6 +372,7 @@ int sink_flush(Sink *k)
 {
     if (k->kafka) return kafka_sink_flush(k->kafka, k->error, sizeof k->error);
     if (drain(k)) return -1;
+    if (k->txn) return 0;
     if (fflush(k->fp) != 0) return set_err(k, "flush failed: %s", strerror(errno));
     return 0;
 }
@@ -337,18 +394,243 @@ static void sink_free(Sink *k)
     free(k->types);
     free(k->buf);
     kafka_sink_close(k->kafka);
+    if (k->tfd >= 0) close(k->tfd);
+    if (k->pfd >= 0) close(k->pfd);
+    free(k->path);
+    free(k->ppath);
     free(k);
 }
 
 void sink_close(Sink *k)
 {
     if (!k) return;
+    if (k->txn) {   /* neither commits nor drops: rows not committed stay pending */
+        drain(k);
+        sink_free(k);
+        return;
+    }
     if (k->kafka) sink_flush(k);
     if (k->fp) {
         sink_flush(k);
         if (k->owns_fp) fclose(k->fp);
     }
     sink_free(k);
+}
+
+/* ---- exactly-once file output -------------------------------------------------------
+ *
+ * With spec->transactional the file sink never writes the target between
+ * commits. Rows go to a hidden pending file next to it, <dir>/.<name>.pending
+ * (written at offset plen, hashed as they go: FNV-1a 64 of pending[0..plen)).
+ *
+ *   prepare  drain the buffer, fsync the pending file; the blob says
+ *            {path, C = committed length of the target, L = plen, H = hash
+ *            of pending[0..L)}. Rows written after a prepare are appended to
+ *            the pending file behind those L bytes (not part of this epoch).
+ *   commit   pwrite pending[0..L) into the target at offset C (not an
+ *            append: redoing it is harmless), fsync the target; committed =
+ *            C + L; then move the rows written since the prepare,
+ *            pending[L..plen), to the front of the pending file and truncate
+ *            it to their length.
+ *   recover  with the blob {C, L, H} of the last durable checkpoint:
+ *              target shorter than C                → error (committed rows lost);
+ *              pending[0..L) still hashes to H      → the commit may not have
+ *                 finished (or finished but had not emptied the pending file
+ *                 yet): truncate the target to C and redo the copy, fsync;
+ *              else target ≥ C + L                  → the commit finished;
+ *                 truncate the target to C + L (defensive: nothing can be
+ *                 behind it, rows of a later epoch are only ever committed
+ *                 after a later checkpoint);
+ *              else                                 → error (the prepared rows
+ *                 are neither in the target nor in the pending file);
+ *            then empty the pending file (rows of an epoch no checkpoint
+ *            covers: the sources replay them). No blob: just empty the
+ *            pending file; the target is kept as is.
+ *
+ * A crash at any point leaves the target at C (before the copy), between C
+ * and C + L (in the copy: the pending file still holds the bytes, the hash
+ * matches, recover redoes it) or at C + L (done) — never a row twice, never
+ * one lost. The CSV header is put at the start of the first epoch's pending
+ * bytes when the committed target is empty, so it is written exactly once.
+ * The directory is fsynced once at open so both files survive a power loss.
+ */
+
+#define FILE_SINK_CKPT_VERSION 1
+
+static int txn_open(Sink *k, const char *path, char *err, size_t cap)
+{
+    if (!path || !*path) return conn_errf(err, cap, "file: option 'path' is required");
+    k->txn = 1;
+    k->path = strdup(path);
+    size_t n = strlen(path);
+    k->ppath = malloc(n + 16);
+    char *dup = strdup(path), *dup2 = strdup(path);
+    if (!k->path || !k->ppath || !dup || !dup2) {
+        free(dup);
+        free(dup2);
+        return conn_errf(err, cap, "out of memory");
+    }
+    const char *dir = dirname(dup), *base = basename(dup2);
+    snprintf(k->ppath, n + 16, "%s/.%s.pending", dir, base);
+    make_parents(path);
+    k->tfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (k->tfd >= 0) k->pfd = open(k->ppath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dup);
+    free(dup2);
+    if (k->tfd < 0 || k->pfd < 0)
+        return conn_errf(err, cap, "file: cannot open '%s' for writing: %s",
+                         k->tfd < 0 ? path : k->ppath, strerror(errno));
+    return 0;
+}
+
+static int64_t fd_size(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
+/* Copy n bytes of the pending file from `from` into fd at `to`; hash them into *h if h. */
+static int copy_range(Sink *k, int dst, int64_t from, int64_t n, int64_t to, uint64_t *h)
+{
+    char    tmp[65536];
+    int64_t done = 0;
+    while (done < n) {
+        size_t  want = (size_t)(n - done < (int64_t)sizeof tmp ? n - done : (int64_t)sizeof tmp);
+        ssize_t got = pread(k->pfd, tmp, want, (off_t)(from + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return set_err(k, "file: cannot read '%s': %s", k->ppath,
+                                     got < 0 ? strerror(errno) : "unexpected end of file");
+        if (h) *h = fnv_more(*h, tmp, (size_t)got);
+        if (dst >= 0 && pwrite_all(dst, tmp, (size_t)got, to + done) != 0)
+            return set_err(k, "file: cannot write: %s", strerror(errno));
+        done += got;
+    }
+    return 0;
+}
+
+/* The state after a recovery: empty pending file, header if the target is empty. */
+static int txn_fresh_pending(Sink *k)
+{
+    if (ftruncate(k->pfd, 0) != 0 || fsync(k->pfd) != 0)
+        return set_err(k, "file: cannot truncate '%s': %s", k->ppath, strerror(errno));
+    k->plen = 0;
+    k->phash = FNV_INIT;
+    k->prepared = 0;
+    k->prep_len = 0;
+    k->recovered = 1;
+    if (k->want_header && k->committed == 0 && header(k))
+        return set_err(k, "sink: out of memory");
+    return 0;
+}
+
+static int recover_fresh(Sink *k)
+{
+    int64_t t = fd_size(k->tfd);
+    if (t < 0) return set_err(k, "file: cannot stat '%s': %s", k->path, strerror(errno));
+    k->committed = t;
+    return txn_fresh_pending(k);
+}
+
+long sink_prepare(Sink *k, void *buf, size_t cap)
+{
+    if (!k->txn) return sink_flush(k) ? -1 : 0;
+    if (!k->recovered && recover_fresh(k)) return -1;
+    if (drain(k)) return -1;
+    if (fsync(k->pfd) != 0) return set_err(k, "file: cannot fsync '%s': %s", k->ppath, strerror(errno));
+    k->prepared = 1;
+    k->prep_len = k->plen;
+    CkptOut w;
+    size_t  need;
+    ckpt_out_begin(&w, buf, cap, "file-sink", FILE_SINK_CKPT_VERSION);
+    ckpt_put_str(&w, k->path);
+    ckpt_put_i64(&w, k->committed);
+    ckpt_put_i64(&w, k->plen);
+    ckpt_put_u64(&w, k->phash);
+    long n = ckpt_out_end(&w, &need);
+    if (n < 0) return set_err(k, "file: the sink's checkpoint needs %zu bytes, the buffer has %zu", need, cap);
+    return n;
+}
+
+int sink_commit(Sink *k)
+{
+    if (!k->txn || !k->prepared) return 0;
+    int64_t len = k->prep_len, rest = k->plen - len;
+    if (copy_range(k, k->tfd, 0, len, k->committed, NULL)) return -1;
+    if (fsync(k->tfd) != 0) return set_err(k, "file: cannot fsync '%s': %s", k->path, strerror(errno));
+    k->committed += len;
+    k->prepared = 0;
+    k->prep_len = 0;
+    /* keep the rows written since the prepare: move them to the front */
+    uint64_t h = FNV_INIT;
+    if (rest > 0) {
+        char    tmp[65536];
+        int64_t done = 0;
+        while (done < rest) {
+            size_t  want = (size_t)(rest - done < (int64_t)sizeof tmp ? rest - done : (int64_t)sizeof tmp);
+            ssize_t got = pread(k->pfd, tmp, want, (off_t)(len + done));
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0 || pwrite_all(k->pfd, tmp, (size_t)got, done) != 0)
+                return set_err(k, "file: cannot move pending rows in '%s': %s", k->ppath,
+                               got < 0 ? strerror(errno) : "short read");
+            h = fnv_more(h, tmp, (size_t)got);
+            done += got;
+        }
+    }
+    if (ftruncate(k->pfd, (off_t)rest) != 0)
+        return set_err(k, "file: cannot truncate '%s': %s", k->ppath, strerror(errno));
+    k->plen = rest;
+    k->phash = h;
+    return 0;
+}
+
+int sink_recover(Sink *k, const void *blob, size_t len)
+{
+    if (!k->txn) return 0;
+    if (k->recovered || k->len > 0 || k->plen > 0)
+        return set_err(k, "file: sink_recover must be called once, before any row is written");
+    if (!blob || len == 0) return recover_fresh(k);
+    CkptIn r;
+    char   why[400];
+    if (ckpt_in_begin(&r, blob, len, "file-sink", FILE_SINK_CKPT_VERSION, why, sizeof why))
+        return set_err(k, "%s", why);
+    size_t      plen;
+    const char *path = ckpt_get_str(&r, &plen);
+    int64_t     c = ckpt_get_i64(&r), l = ckpt_get_i64(&r);
+    uint64_t    h = ckpt_get_u64(&r);
+    if (ckpt_in_end(&r, "file-sink", why, sizeof why) || c < 0 || l < 0)
+        return set_err(k, "file-sink: the checkpoint blob is malformed");
+    if (!ckpt_str_is(path, plen, k->path))
+        return set_err(k, "file: the checkpoint is of the sink file '%.*s', not '%s'",
+                       (int)(plen < 300 ? plen : 300), path, k->path);
+    int64_t t = fd_size(k->tfd), p = fd_size(k->pfd);
+    if (t < 0 || p < 0) return set_err(k, "file: cannot stat '%s': %s", k->path, strerror(errno));
+    if (t < c)
+        return set_err(k, "file: '%s' is %lld bytes long, shorter than its %lld committed bytes at "
+                          "the checkpoint: committed output was lost or the file was replaced",
+                       k->path, (long long)t, (long long)c);
+    uint64_t ph = FNV_INIT;
+    int      redo = p >= l && copy_range(k, -1, 0, l, 0, &ph) == 0 && ph == h;
+    if (redo) {   /* the commit may not have finished: do it again */
+        if (ftruncate(k->tfd, (off_t)c) != 0 || copy_range(k, k->tfd, 0, l, c, NULL) != 0 ||
+            fsync(k->tfd) != 0)
+            return set_err(k, "file: cannot finish the interrupted commit of '%s': %s", k->path,
+                           k->error[0] ? k->error : strerror(errno));
+    } else if (t >= c + l) {
+        if (t > c + l && (ftruncate(k->tfd, (off_t)(c + l)) != 0 || fsync(k->tfd) != 0))
+            return set_err(k, "file: cannot truncate '%s': %s", k->path, strerror(errno));
+    } else {
+        return set_err(k, "file: cannot finish the interrupted commit of '%s': its pending file "
+                          "'%s' no longer holds the prepared rows",
+                       k->path, k->ppath);
+    }
+    k->committed = c + l;
+    k->error[0] = 0;
+    return txn_fresh_pending(k);
 }
 
 /* ---- open ------------------------------------------------------------------------------------ */
@@ -423,6 +705,7 @@ Sink *sink_open(const ConnSpec *spec, char *err, size_t cap)
         conn_errf(err, cap, "out of memory");
         return NULL;
     }
+    k->tfd = k->pfd = -1;
     const char *fmt = spec->format ? spec->format : conn_opt(spec, "format");
     int         want_header = 1;
     if (!fmt || strcasecmp(fmt, "json") == 0) k->fmt = OUT_JSON;
@@ -481,6 +764,10 @@ Sink *sink_open(const ConnSpec *spec, char *err, size_t cap)
         want_header = 0;   /* one message per row: no header */
     } else if (is_stdout) {
         k->fp = stdout;
+    } else if (spec->transactional) {
+        k->want_header = want_header && k->fmt != OUT_JSON;
+        if (txn_open(k, conn_opt(spec, "path"), err, cap)) goto fail;
+        want_header = 0;   /* decided by sink_recover: only when the target is empty */
     } else {
         const char *path = conn_opt(spec, "path");
         if (!path || !*path) {

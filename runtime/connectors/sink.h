@@ -53,7 +53,52 @@ int sink_flush(Sink *k);
 const char *sink_error(const Sink *k);
 
 /* Flush, close the file, free. NULL is fine. Returns nothing: a caller that
- * needs to know that the last bytes were written calls sink_flush first. */
+ * needs to know that the last bytes were written calls sink_flush first.
+ * A transactional sink neither commits nor drops on close: rows not
+ * committed stay in the pending file until the next sink_recover drops them
+ * (a clean stop prepares, checkpoints and commits before closing). */
 void sink_close(Sink *k);
+
+/* ---- exactly-once output ----------------------------------------------------------------
+ *
+ * With spec->transactional != 0 (file sink only), rows written go to a
+ * PENDING area, not to the visible output, until committed:
+ *
+ *   sink_prepare(k, buf, cap) makes every row written so far durable in the
+ *     pending area (write + fsync) and writes into buf a blob describing the
+ *     committed and pending state; returns its length (>= 0), or -1 with
+ *     sink_error() (cap too small: the message says how much is needed). The
+ *     runtime stores the blob in the checkpoint, atomically with the state.
+ *     Rows written after a prepare belong to the next epoch.
+ *   sink_commit(k) makes the rows of the last prepare visible (called after
+ *     the checkpoint is durable). 0/-1. Nothing prepared: does nothing.
+ *   sink_recover(k, blob, len), at restart, on a fresh sink (same spec),
+ *     once, before any write: brings the output to exactly what the blob
+ *     describes plus its commit — finishes a commit that a crash interrupted,
+ *     drops rows written after that prepare. blob NULL / len 0 = a fresh
+ *     start with no checkpoint: drop any pending leftovers (the visible
+ *     output is kept as is). 0/-1 (the blob is of another file, malformed,
+ *     or the output is not what it describes: committed bytes missing).
+ *     A transactional sink that is written to without sink_recover does
+ *     sink_recover(k, NULL, 0) first.
+ *
+ * The file sink's scheme (crash-safe at every point; details in sink.c):
+ * rows go to <dir>/.<name>.pending; prepare fsyncs it and records
+ * {path, committed length C of the target, pending length L, hash of the
+ * pending bytes}; commit copies those L bytes into the target at offset C,
+ * fsyncs, then drops them from the pending file; recover redoes the copy if
+ * the pending file still holds the prepared bytes (same hash), truncates the
+ * target to C + L, and empties the pending file. The CSV header is written
+ * only when the committed target is empty, so it appears exactly once.
+ *
+ * Without transactional these are cheap: prepare flushes and returns 0,
+ * commit and recover do nothing. stdout is best-effort (prepare = flush;
+ * transactional is ignored). kafka: prepare = flush and wait until every
+ * message has its delivery report (a failed delivery → -1): at-least-once;
+ * commit and recover do nothing. Kafka transactions (a transactional
+ * producer committed on checkpoint) are future work. */
+long sink_prepare(Sink *k, void *buf, size_t cap);
+int  sink_commit(Sink *k);
+int  sink_recover(Sink *k, const void *blob, size_t len);
 
 #endif

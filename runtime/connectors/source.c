@@ -50,11 +50,32 @@ SourceStatus source_next(Source *s, Batch *b, int64_t now_us, int64_t *wait_us)
     if (!wait_us) wait_us = &dummy;
     *wait_us = 0;
     int          before = b->nrows;
+    s->nnext++;
     SourceStatus st = s->ops->next(s, b, now_us, wait_us);
     s->stats.rows += b->nrows - before;
     if (st == SOURCE_IDLE && *wait_us < 1) *wait_us = 1;
     if (st != SOURCE_IDLE) *wait_us = 0;
     return st;
+}
+
+long source_checkpoint(Source *s, void *buf, size_t cap)
+{
+    if (!s->ops->checkpoint) {
+        conn_set_error(s, "this source cannot be checkpointed");
+        return -1;
+    }
+    return s->ops->checkpoint(s, buf, cap);
+}
+
+int source_restore(Source *s, const void *buf, size_t len, char *err, size_t cap)
+{
+    if (err && cap) err[0] = 0;
+    if (s->nnext > 0)
+        return conn_errf(err, cap, "source_restore: the source has already been read from "
+                                   "(restore a freshly opened source)");
+    if (!buf || len == 0) return conn_errf(err, cap, "source_restore: the checkpoint blob is empty");
+    if (!s->ops->restore) return conn_errf(err, cap, "this source cannot be restored from a checkpoint");
+    return s->ops->restore(s, buf, len, err, cap);
 }
 
 const char *source_error(const Source *s)

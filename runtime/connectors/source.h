@@ -71,6 +71,9 @@ typedef struct ConnSpec {
                                         header maps fields by it); NULL = 0, 1, …, ncols-1               */
     int                 task;        /* this instance is share `task` of `ntasks` parallel readers       */
     int                 ntasks;      /* >= 1; 0 is taken as 1                                            */
+    int                 transactional; /* sinks: 0 = rows become visible as they are written (flushed);
+                                        1 = exactly-once output: rows stay in a pending area until
+                                        sink_commit (see sink.h). Sources ignore it.              */
 } ConnSpec;
 
 typedef enum SourceStatus {
@@ -103,6 +106,60 @@ Source *source_open(const ConnSpec *spec, char *err, size_t cap);
  * fake one). On SOURCE_IDLE, *wait_us (>= 1) is how long until rows may be
  * available; otherwise it is set to 0. */
 SourceStatus source_next(Source *s, Batch *b, int64_t now_us, int64_t *wait_us);
+
+/* ---- checkpoints ----------------------------------------------------------------------
+ *
+ * source_checkpoint writes into buf (cap bytes) an opaque blob: the position
+ * just after the last row source_next has returned — NOT what the source has
+ * buffered or prefetched. Returns the blob's length (> 0), or -1 with
+ * source_error() set when cap is too small (the message says how many bytes
+ * are needed) or the source cannot be replayed (stdin: "stdin cannot be
+ * replayed from a checkpoint"). buf NULL with cap 0 is a size query: the
+ * length the blob needs now (or -1 if it cannot be made). It does not disturb reading: source_next
+ * continues as if it had not been called. Cheap (no I/O) for every
+ * connector; call it between source_next calls, from the source's thread.
+ *
+ * source_restore, on a freshly opened source with the same spec (before any
+ * source_next; -1 otherwise), makes it continue from that position: the rows
+ * it returns next are exactly those the checkpointed source would have
+ * returned next (same values; generators are deterministic functions of the
+ * event number). A blob that does not fit (another connector, other files,
+ * another partition set or parallelism, malformed, truncated, corrupt) → -1
+ * with a clear reason in err (snprintf rules); the source is then unchanged
+ * and may still be read from the start. Bad-record counters and other stats
+ * are not part of the position: they restart from 0.
+ *
+ * Every blob starts with a connector tag and a version, ends with a checksum
+ * (conn_internal.h). What the position is, per connector:
+ *   logs, nexmark  the partition set (P, the task's partitions) and the next
+ *                  event number k_r. Rate: after a restore, event k is
+ *                  released at t0 + floor(k·10⁶/rate) − floor(k_r·10⁶/rate) µs,
+ *                  t0 = now_us of the first source_next after the restore
+ *                  (the rate limit restarts from the restore point; event
+ *                  time, a function of k, is unchanged). ~60 bytes.
+ *   datagen        the task's share (task, ntasks) and the next row number;
+ *                  rate as above. ~50 bytes.
+ *   file           format, task/ntasks; without follow the remaining pieces
+ *                  of this task (path, byte range — fixed at the first open,
+ *                  so files that grew later are not read further) and, in the
+ *                  open one, the byte offset and line number of the next
+ *                  unread record plus the CSV header mapping; with follow, per
+ *                  followed file its path and that position. A partial last
+ *                  line (no newline yet) of a followed file is never consumed.
+ *                  Restore checks that every file still matches the path and
+ *                  is at least as long as the checkpoint needs. Size: ~60
+ *                  bytes + the paths of the remaining files.
+ *   kafka          the topic, task/ntasks, and per owned partition the next
+ *                  offset to read (and the bound, when bounded). Restore
+ *                  assigns those offsets instead of the startup mode's; a
+ *                  partition the blob lacks (added since) starts per the
+ *                  startup mode. The broker is not contacted by restore: a
+ *                  blob partition the topic no longer has is a SOURCE_ERROR
+ *                  of the first source_next that reaches the broker.
+ *   stdin          cannot be replayed: both calls return -1.
+ */
+long source_checkpoint(Source *s, void *buf, size_t cap);
+int  source_restore(Source *s, const void *buf, size_t len, char *err, size_t cap);
 
 /* The message of the last SOURCE_ERROR ("" if none). Valid until close. */
 const char *source_error(const Source *s);
