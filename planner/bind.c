@@ -49,6 +49,13 @@ typedef struct Binder {
     char           *warn;
     size_t          warn_cap;
     int             depth;       /* views within views */
+    /* WHERE conjuncts that read both sides of an inner join become join
+     * conditions: bind_select names the join (where_join) and its WHERE;
+     * bind_join takes it (where_taken) and leaves the rest in where_rest */
+    const AstJoin  *where_join;
+    const AstNode  *where_ast;
+    int             where_taken;
+    Expr           *where_rest;
 } Binder;
 
 /* Above an aggregate: what select/having expressions may refer to. */
@@ -942,7 +949,14 @@ static PlanNode *bind_window_tvf(Binder *B, const AstWindowTvf *w)
 
 /* ---- joins ----------------------------------------------------------------------- */
 
-#define MAX_CONJ 64
+/* the conjuncts of an AND tree, left to right */
+static int count_and(const Expr *e)
+{
+    if (e->op != EXPR_AND) return 1;
+    int n = 0;
+    for (int i = 0; i < e->nargs; i++) n += count_and(e->args[i]);
+    return n;
+}
 
 static void split_and(Expr *e, Expr **out, int *n)
 {
@@ -950,7 +964,27 @@ static void split_and(Expr *e, Expr **out, int *n)
         for (int i = 0; i < e->nargs; i++) split_and(e->args[i], out, n);
         return;
     }
-    if (*n < MAX_CONJ) out[(*n)++] = e;
+    out[(*n)++] = e;
+}
+
+/* which sides of a join (left columns < nl) an expression reads */
+static void expr_sides(const Expr *e, int nl, int *uses_l, int *uses_r)
+{
+    if (e->op == EXPR_COLUMN) {
+        if (e->col < nl) *uses_l = 1;
+        else *uses_r = 1;
+    }
+    for (int i = 0; i < e->nargs; i++) expr_sides(e->args[i], nl, uses_l, uses_r);
+}
+
+static Expr *and_of(Binder *B, Expr *a, Expr *b)
+{
+    if (!a) return b;
+    Expr *x = expr_new(B->a, EXPR_AND, TYPE_BOOLEAN, 2, a->loc);
+    if (!x) return oom(B);
+    x->args[0] = a;
+    x->args[1] = b;
+    return x;
 }
 
 /* col, or col ± constant interval: the column and the offset in µs. */
@@ -964,7 +998,8 @@ static int time_operand(const Expr *e, int *col, int64_t *off)
     }
     if (e->op == EXPR_FUNC && (e->fn == FN_ADD || e->fn == FN_SUB) && e->nargs == 2 &&
         e->args[0]->op == EXPR_COLUMN && e->args[0]->type == TYPE_TIMESTAMP &&
-        e->args[1]->op == EXPR_CONST && e->args[1]->type == TYPE_INTERVAL && !e->args[1]->value.is_null) {
+        e->args[1]->op == EXPR_CONST && e->args[1]->type == TYPE_INTERVAL && !e->args[1]->value.is_null &&
+        !(e->fn == FN_SUB && e->args[1]->value.u.i == INT64_MIN)) {
         *col = e->args[0]->col;
         *off = e->fn == FN_ADD ? e->args[1]->value.u.i : -e->args[1]->value.u.i;
         return 1;
@@ -973,7 +1008,10 @@ static int time_operand(const Expr *e, int *col, int64_t *off)
 }
 
 /* A bound on l.t - r.t from one comparison: l.t >= r.t + a gives lower a;
- * l.t <= r.t + b gives upper b (and the mirrored forms). */
+ * l.t <= r.t + b gives upper b (and the mirrored forms). Timestamps are
+ * integer µs, so a strict comparison is the inclusive one 1 µs tighter:
+ * l.t > r.t + a  ⇔  l.t - r.t >= a + 1 µs (exact: no residual needed).
+ * Several bounds on one side combine to the tightest. */
 static int time_bound(const Expr *c, int nleft, int *lt, int *rt, int64_t *lo, int *has_lo, int64_t *hi,
                       int *has_hi)
 {
@@ -990,23 +1028,34 @@ static int time_bound(const Expr *c, int nleft, int *lt, int *rt, int64_t *lo, i
     int     l = left_first ? ca : cb, r = left_first ? cb : ca;
     int64_t ol = left_first ? oa : ob, orr = left_first ? ob : oa;
     int     ge = fn == FN_GE || fn == FN_GT;
+    int     strict = fn == FN_GT || fn == FN_LT;
     if (!left_first) ge = !ge;
     if ((*lt >= 0 && *lt != l) || (*rt >= 0 && *rt != r)) return 0;
+    /* l.t - r.t >= orr - ol (+ 1 µs if strict)   or   <= orr - ol (- 1 µs) */
+    int64_t d;
+    if (__builtin_sub_overflow(orr, ol, &d)) return 0;
+    if (strict && __builtin_add_overflow(d, ge ? 1 : -1, &d)) return 0;
     *lt = l;
     *rt = r;
-    /* l.t - r.t >= orr - ol  (ge)   or   <= orr - ol */
     if (ge) {
-        *lo = orr - ol;
+        if (!*has_lo || d > *lo) *lo = d;
         *has_lo = 1;
     } else {
-        *hi = orr - ol;
+        if (!*has_hi || d < *hi) *hi = d;
         *has_hi = 1;
     }
     return 1;
 }
 
+enum { CONJ_OTHER, CONJ_KEY, CONJ_BOUND };
+
 static PlanNode *bind_join(Binder *B, const AstJoin *j)
 {
+    /* an inner or comma join at the top of a FROM with a WHERE takes the
+     * WHERE conjuncts that read both sides as join conditions (Flink does);
+     * bind_select applies the rest (B->where_rest) */
+    int take_where = B->where_join == j;
+    if (take_where) B->where_join = NULL;
     PlanNode *l = bind_from(B, j->left);
     PlanNode *r = l ? bind_from(B, j->right) : NULL;
     if (!r) return NULL;
@@ -1019,61 +1068,82 @@ static PlanNode *bind_join(Binder *B, const AstJoin *j)
     n->u.join.kind = j->kind == JOIN_LEFT ? PJOIN_LEFT : j->kind == JOIN_RIGHT ? PJOIN_RIGHT
                    : j->kind == JOIN_FULL ? PJOIN_FULL : PJOIN_INNER;
     n->u.join.ltime = n->u.join.rtime = -1;
-    if (j->kind == JOIN_CROSS || !j->on)
+    int   loc = j->on ? j->on->loc : j->hdr.loc;
+    Expr *on = NULL, *where = NULL;
+    if (j->on) {
+        B->clause = "ON";
+        on = bind_expr(B, &n->out, NULL, j->on);
+        if (!on) return NULL;
+        if (on->type != TYPE_BOOLEAN)
+            return fail(B, j->on->loc, "ON needs a BOOLEAN condition, got %s", sql_type_name(on->type));
+    }
+    if (take_where) {
+        B->clause = "WHERE";
+        where = bind_expr(B, &n->out, NULL, B->where_ast);
+        if (!where) return NULL;
+        if (where->type == TYPE_BOOLEAN) B->where_taken = 1;
+        else where = NULL;   /* bind_select reports it */
+        B->clause = "ON";
+    }
+
+    int    non = on ? count_and(on) : 0, nwh = where ? count_and(where) : 0, nc = 0;
+    Expr **c = arena_alloc(B->a, (size_t)(non + nwh + 1) * sizeof *c);
+    int   *kind = int_array(B, non + nwh + 1);
+    int   *lk = int_array(B, non + nwh + 1), *rk = int_array(B, non + nwh + 1);
+    if (!c || !kind || !lk || !rk) return oom(B);
+    if (on) split_and(on, c, &nc);
+    if (where) {
+        Expr **w = arena_alloc(B->a, (size_t)nwh * sizeof *w);
+        int    nw = 0;
+        if (!w) return oom(B);
+        split_and(where, w, &nw);
+        B->where_rest = NULL;
+        for (int i = 0; i < nw; i++) {
+            int ul = 0, ur = 0;
+            expr_sides(w[i], nl, &ul, &ur);
+            if (ul && ur) c[nc++] = w[i];
+            else if (!(B->where_rest = and_of(B, B->where_rest, w[i]))) return NULL;
+        }
+    }
+    if (nc == 0)
         return fail(B, j->hdr.loc,
                     "a streaming join needs an ON condition with at least one equality between the two sides "
                     "(a.k = b.k): a cross join of two unbounded streams never ends");
-    B->clause = "ON";
-    Expr *on = bind_expr(B, &n->out, NULL, j->on);
-    if (!on) return NULL;
-    if (on->type != TYPE_BOOLEAN) return fail(B, j->on->loc, "ON needs a BOOLEAN condition, got %s", sql_type_name(on->type));
-
-    Expr *c[MAX_CONJ];
-    int   nc = 0;
-    split_and(on, c, &nc);
-    int    *lk = int_array(B, nc), *rk = int_array(B, nc);
     int     nkeys = 0;
-    Expr   *residual = NULL;
     int     lt = -1, rt = -1, has_lo = 0, has_hi = 0;
     int64_t lo = 0, hi = 0;
-    if (!lk || !rk) return NULL;
     for (int i = 0; i < nc; i++) {
         Expr *e = c[i];
+        kind[i] = CONJ_OTHER;
         if (e->op == EXPR_FUNC && e->fn == FN_EQ && e->nargs == 2 && e->args[0]->op == EXPR_COLUMN &&
             e->args[1]->op == EXPR_COLUMN) {
             int a = e->args[0]->col, b2 = e->args[1]->col;
             if (a < nl && b2 >= nl) {
                 lk[nkeys] = a;
                 rk[nkeys++] = b2 - nl;
+                kind[i] = CONJ_KEY;
                 continue;
             }
             if (b2 < nl && a >= nl) {
                 lk[nkeys] = b2;
                 rk[nkeys++] = a - nl;
+                kind[i] = CONJ_KEY;
                 continue;
             }
         }
-        if (time_bound(e, nl, &lt, &rt, &lo, &has_lo, &hi, &has_hi)) continue;
-        Expr *x = residual ? expr_new(B->a, EXPR_AND, TYPE_BOOLEAN, 2, e->loc) : e;
-        if (!x) return oom(B);
-        if (residual) {
-            x->args[0] = residual;
-            x->args[1] = e;
-        }
-        residual = x;
+        if (time_bound(e, nl, &lt, &rt, &lo, &has_lo, &hi, &has_hi)) kind[i] = CONJ_BOUND;
     }
     if (nkeys == 0)
-        return fail(B, j->on->loc,
+        return fail(B, loc,
                     "a streaming join needs at least one equality between the two sides in ON (a.k = b.k), "
                     "so rows can be partitioned by key");
     n->u.join.nkeys = nkeys;
     n->u.join.lkeys = lk;
     n->u.join.rkeys = rk;
-    n->u.join.residual = residual;
 
     /* flavor: window join (both sides windowed, joined on window_start/window_end),
      * interval join (time bounds between the sides' watermark columns), or regular */
-    int wl = 0, wr = 0;
+    int wl = 0, wr = 0, wend_k = -1;
     for (int k = 0; k < nkeys; k++) {
         int which_l, which_r;
         const PlanNode *a = trace_window(l, lk[k], &which_l);
@@ -1081,55 +1151,50 @@ static PlanNode *bind_join(Binder *B, const AstJoin *j)
         if (a && b2 && which_l == which_r && which_l <= 1) {
             if (a->u.window.kind != b2->u.window.kind || a->u.window.size_us != b2->u.window.size_us ||
                 a->u.window.slide_us != b2->u.window.slide_us)
-                return fail(B, j->on->loc, "a window join needs the same window on both sides");
+                return fail(B, loc, "a window join needs the same window on both sides");
             if (which_l == 0) wl = 1;
-            else wr = 1;
+            else {
+                wr = 1;
+                wend_k = k;
+            }
         }
     }
     if (wl && wr) {
         n->u.join.flavor = JOIN_WINDOW;
-    } else if (has_lo && has_hi) {
-        if (lo > hi) return fail(B, j->on->loc, "the join's time bounds are empty (lower bound above upper bound)");
-        int wl2 = wm_col(l), wr2 = wm_col(r);
-        if (wl2 != lt || wr2 != (rt - nl))
-            return fail(B, j->on->loc,
-                        "an interval join compares the two sides' watermark columns (WATERMARK FOR … in each stream)");
+        n->u.join.ltime = lk[wend_k];   /* the window_end columns */
+        n->u.join.rtime = rk[wend_k];
+    } else if (has_lo && has_hi && lo > hi) {
+        return fail(B, loc, "the join's time bounds are empty (lower bound above upper bound)");
+    } else if (has_lo && has_hi && wm_col(l) == lt && wm_col(r) == rt - nl) {
+        /* bounds between the two sides' watermark columns: state expires by
+         * them. Bounds between other TIMESTAMP columns (a window_end of an
+         * aggregate, an expiry time) bound nothing: a regular join below,
+         * with the comparisons checked row by row */
         n->u.join.flavor = JOIN_INTERVAL;
         n->u.join.ltime = lt;
         n->u.join.rtime = rt - nl;
         n->u.join.lower_us = lo;
         n->u.join.upper_us = hi;
     } else {
-        if (has_lo || has_hi) {
-            /* a one-sided time bound does not bound state: keep it as a plain condition */
-            Expr *re = NULL;
-            for (int i = 0; i < nc; i++) {
-                int     dl = -1, dr = -1, h1 = 0, h2 = 0;
-                int64_t a1 = 0, a2 = 0;
-                if (time_bound(c[i], nl, &dl, &dr, &a1, &h1, &a2, &h2)) {
-                    Expr *x = re ? expr_new(B->a, EXPR_AND, TYPE_BOOLEAN, 2, c[i]->loc) : c[i];
-                    if (!x) return oom(B);
-                    if (re) {
-                        x->args[0] = re;
-                        x->args[1] = c[i];
-                    }
-                    re = x;
-                }
-            }
-            if (residual && re) {
-                Expr *x = expr_new(B->a, EXPR_AND, TYPE_BOOLEAN, 2, re->loc);
-                if (!x) return oom(B);
-                x->args[0] = residual;
-                x->args[1] = re;
-                re = x;
-            }
-            n->u.join.residual = re ? re : residual;
-        }
         n->u.join.flavor = JOIN_REGULAR;
+        /* the event-time columns, for a state TTL (state.ttl) */
+        int wl2 = wm_col(l), wr2 = wm_col(r);
+        if (wl2 >= 0 && wr2 >= 0) {
+            n->u.join.ltime = wl2;
+            n->u.join.rtime = wr2;
+        }
         if (B->settings->state_ttl_us == 0)
             warn(B, "the join has no time bound: its state keeps every row of both sides; SET state.ttl = '1 hour' "
                     "(or join on windows or a time interval) to bound it");
     }
+    /* the residual: every conjunct but the keys and, for an interval join, its
+     * bounds (a window or regular join checks a time comparison row by row) */
+    Expr *residual = NULL;
+    for (int i = 0; i < nc; i++) {
+        if (kind[i] == CONJ_KEY || (kind[i] == CONJ_BOUND && n->u.join.flavor == JOIN_INTERVAL)) continue;
+        if (!(residual = and_of(B, residual, c[i]))) return NULL;
+    }
+    n->u.join.residual = residual;
     return n;
 }
 
@@ -1630,15 +1695,45 @@ static PlanNode *bind_select(Binder *B, const AstSelect *sel, EmitMode *emit)
 {
     PlanNode *input;
     *emit = EMIT_MODE_APPEND;
+    int   where_taken = 0;
+    Expr *where_rest = NULL;
     if (sel->from) {
+        /* an inner or comma join directly under this WHERE may take conditions from it */
+        const AstJoin *saved_j = B->where_join;
+        const AstNode *saved_w = B->where_ast;
+        int            saved_t = B->where_taken;
+        Expr          *saved_r = B->where_rest;
+        B->where_join = NULL;
+        B->where_taken = 0;
+        B->where_rest = NULL;
+        if (sel->where && sel->from->tag == AST_JOIN) {
+            const AstJoin *jn = AST_AS(AstJoin, sel->from);
+            if (jn->kind == JOIN_INNER || jn->kind == JOIN_CROSS) {
+                B->where_join = jn;
+                B->where_ast = sel->where;
+            }
+        }
         B->clause = "FROM";
         input = bind_from(B, sel->from);
+        where_taken = B->where_taken;
+        where_rest = B->where_rest;
+        B->where_join = saved_j;
+        B->where_ast = saved_w;
+        B->where_taken = saved_t;
+        B->where_rest = saved_r;
     } else {
         input = node_new(B, PLAN_VALUES, NULL, 0);
     }
     if (!input) return NULL;
 
-    if (sel->where) {
+    if (where_taken && where_rest) {
+        /* the join took the conjuncts that read both sides; filter by the rest */
+        PlanNode *f = node_new(B, PLAN_FILTER, input, input->out.ncols);
+        if (!f) return NULL;
+        memcpy(f->out.cols, input->out.cols, (size_t)input->out.ncols * sizeof *f->out.cols);
+        f->u.filter.pred = where_rest;
+        input = f;
+    } else if (sel->where && !where_taken) {
         B->clause = "WHERE";
         Expr *w = bind_expr(B, &input->out, NULL, sel->where);
         if (!w) return NULL;

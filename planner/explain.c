@@ -21,6 +21,7 @@ typedef struct Buf {
     char  *p;
     size_t n, cap;
     int    oom;
+    const char *const *notes;   /* explain_text_notes: per stage, or NULL */
 } Buf;
 
 static void bput(Buf *b, const char *s, size_t n)
@@ -151,7 +152,14 @@ static void put_value(Buf *b, const Value *v)
     }
 }
 
-static void put_expr(Buf *b, const Expr *e, const Schema *in, int parent_prec);
+/* the names of an expression's input columns; nleft >= 0: a join's left ++
+ * right columns, printed qualified (see put_column) */
+typedef struct ExprNames {
+    const Schema *s;
+    int           nleft;
+} ExprNames;
+
+static void put_expr(Buf *b, const Expr *e, const ExprNames *in, int parent_prec);
 
 /* precedence for parenthesizing: OR 1, AND 2, NOT 3, comparison 4, + - || 5, * / % 6, unary 7 */
 static int prec(const Expr *e)
@@ -178,15 +186,35 @@ static int prec(const Expr *e)
     }
 }
 
-static void put_expr(Buf *b, const Expr *e, const Schema *in, int parent_prec)
+/* Column c of a join's output, qualified so both sides' columns can be told
+ * apart: by its stream name or alias when the other side has no column of that
+ * qualifier, else by left. / right. */
+static void put_join_column(Buf *b, const ExprNames *in, int c)
+{
+    const Schema *s = in->s;
+    const char   *q = s->cols[c].qualifier;
+    int           left = c < in->nleft;
+    for (int k = left ? in->nleft : 0; q && k < (left ? s->ncols : in->nleft); k++)
+        if (s->cols[k].qualifier && !strcmp(s->cols[k].qualifier, q)) q = NULL;
+    if (q) put_name(b, q);
+    else bputs(b, left ? "left" : "right");
+    bputs(b, ".");
+    put_name(b, s->cols[c].name);
+}
+
+static void put_expr(Buf *b, const Expr *e, const ExprNames *in, int parent_prec)
 {
     int p = prec(e);
     int paren = p < parent_prec;
     if (paren) bputs(b, "(");
     switch (e->op) {
     case EXPR_COLUMN:
-        if (in && e->col >= 0 && e->col < in->ncols) put_name(b, in->cols[e->col].name);
-        else bprintf(b, "#%d", e->col);
+        if (in && in->s && e->col >= 0 && e->col < in->s->ncols) {
+            if (in->nleft >= 0) put_join_column(b, in, e->col);
+            else put_name(b, in->s->cols[e->col].name);
+        } else {
+            bprintf(b, "#%d", e->col);
+        }
         break;
     case EXPR_CONST:
         put_value(b, &e->value);
@@ -264,8 +292,18 @@ static void put_expr(Buf *b, const Expr *e, const Schema *in, int parent_prec)
 
 char *expr_to_sql(const Expr *e, const Schema *in)
 {
-    Buf b = {0};
-    put_expr(&b, e, in, 0);
+    Buf       b = {0};
+    ExprNames names = {in, -1};
+    put_expr(&b, e, &names, 0);
+    return bdone(&b);
+}
+
+/* a join condition over left ++ right (nleft left columns), qualified */
+static char *join_expr_to_sql(const Expr *e, const Schema *out, int nleft)
+{
+    Buf       b = {0};
+    ExprNames names = {out, nleft};
+    put_expr(&b, e, &names, 0);
     return bdone(&b);
 }
 
@@ -425,24 +463,31 @@ static void put_op(Buf *b, const PlanNode *n, const char *prefix)
                 bputs(b, "no window · emit changes every emit.interval · state grows with the groups");
             }
         }
+        if (n->u.agg.retract || n->u.agg.update_before) {
+            NEWLINE();
+            if (n->u.agg.retract) bputs(b, "input is a changelog: -U/-D rows take back what they counted");
+            if (n->u.agg.retract && n->u.agg.update_before) bputs(b, " · ");
+            if (n->u.agg.update_before) bputs(b, "sends each group's old row (-U) before its new one (+U)");
+        }
         break;
     }
     case PLAN_JOIN: {
         static const char *const kinds[] = {"inner", "left outer", "right outer", "full outer"};
         static const char *const flavors[] = {"window join", "interval join", "regular join"};
-        int nl = n->input->out.ncols;
+        int       nl = n->input->out.ncols;
+        ExprNames names = {&n->out, nl};   /* columns qualified: l.k = r.k */
         bprintf(b, "%s %s · on ", kinds[n->u.join.kind], flavors[n->u.join.flavor]);
         for (int k = 0; k < n->u.join.nkeys; k++) {
             if (k) bputs(b, " AND ");
-            put_name(b, n->input->out.cols[n->u.join.lkeys[k]].name);
+            put_join_column(b, &names, n->u.join.lkeys[k]);
             bputs(b, " = ");
-            put_name(b, n->right->out.cols[n->u.join.rkeys[k]].name);
+            put_join_column(b, &names, nl + n->u.join.rkeys[k]);
         }
         if (n->u.join.flavor == JOIN_INTERVAL) {
             NEWLINE();
-            put_name(b, n->input->out.cols[n->u.join.ltime].name);
+            put_join_column(b, &names, n->u.join.ltime);
             bputs(b, " - ");
-            put_name(b, n->right->out.cols[n->u.join.rtime].name);
+            put_join_column(b, &names, nl + n->u.join.rtime);
             bputs(b, " between ");
             put_duration(b, n->u.join.lower_us);
             bputs(b, " and ");
@@ -453,16 +498,23 @@ static void put_op(Buf *b, const PlanNode *n, const char *prefix)
             bputs(b, "state per window, freed when the watermark passes window_end");
         } else {
             NEWLINE();
-            bputs(b, "no time bound · emits changes · state bounded by state.ttl");
+            bputs(b, "no time bound · emits changes · ");
+            if (n->u.join.ltime >= 0 && n->u.join.rtime >= 0) {
+                /* the event-time columns a state.ttl expires rows by */
+                bputs(b, "state bounded by state.ttl on ");
+                put_join_column(b, &names, n->u.join.ltime);
+                bputs(b, " and ");
+                put_join_column(b, &names, nl + n->u.join.rtime);
+            } else {
+                bputs(b, "state kept forever (no watermark column on each side for state.ttl)");
+            }
         }
         if (n->u.join.residual) {
-            Schema both = n->out;
-            char  *r = expr_to_sql(n->u.join.residual, &both);
+            char *r = join_expr_to_sql(n->u.join.residual, &n->out, nl);
             NEWLINE();
             bprintf(b, "and %s", r ? r : "?");
             free(r);
         }
-        (void)nl;
         break;
     }
     case PLAN_LIMIT:
@@ -484,6 +536,13 @@ static void put_stage_head(Buf *b, const Plan *p, int sid, const char *prefix)
 {
     const Stage *s = &p->stages[sid];
     bprintf(b, "%s└─ Stage %d · %d task%s\n", prefix, s->id, s->parallelism, s->parallelism == 1 ? "" : "s");
+    const char *note = b->notes ? b->notes[sid] : NULL;
+    while (note && *note) {   /* each line of the stage's note, under its header */
+        size_t len = strcspn(note, "\n");
+        bprintf(b, "%s   │ » %.*s\n", prefix, (int)len, note);
+        note += len;
+        if (*note) note++;
+    }
 }
 
 /* An input of an operator: an exchange (with the stage below it), or, for a
@@ -537,7 +596,13 @@ static const char *emit_name(EmitMode m)
 
 char *explain_text(const Plan *p)
 {
+    return explain_text_notes(p, NULL);
+}
+
+char *explain_text_notes(const Plan *p, const char *const *notes)
+{
     Buf b = {0};
+    b.notes = notes;
     const PlanNode *out = p->root;
     if (out->u.output.sink) {
         bprintf(&b, "Output: sink %s · %s", out->u.output.sink, out->u.output.connector);

@@ -29,6 +29,10 @@
 #include "planner/plan.h"
 
 char *explain_text(const Plan *p);
+
+/* The same, with notes[stage id] (NULL: none; several lines allowed) printed
+ * under each stage's header as "│ » line" — EXPLAIN ANALYZE's live figures. */
+char *explain_text_notes(const Plan *p, const char *const *notes);
 char *explain_json(const Plan *p);
 
 /* An expression as SQL, naming columns by the schema it reads (malloc'd). */

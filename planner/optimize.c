@@ -586,18 +586,27 @@ int agg_partial_width(AggKind k)
     return k == AGG_AVG ? 2 : 1;
 }
 
+/* Partial columns of one aggregate; a retracting SUM also carries how many
+ * non-NULL inputs it has (exec/agg.h). */
+static int partial_width(AggKind k, int retract)
+{
+    return agg_partial_width(k) + (retract && k == AGG_SUM);
+}
+
 static PlanNode *split_aggregate(Opt *o, PlanNode *agg, const int *pkeys, int npkeys)
 {
     PlanNode *in = agg->input;
     int       nkeys = agg->u.agg.nkeys;
-    int       width = nkeys;
-    for (int j = 0; j < agg->u.agg.naggs; j++) width += agg_partial_width(agg->u.agg.aggs[j].kind);
+    int       retract = agg->u.agg.retract;
+    int       width = nkeys + retract;   /* retract: the live-row count last */
+    for (int j = 0; j < agg->u.agg.naggs; j++) width += partial_width(agg->u.agg.aggs[j].kind, retract);
 
     PlanNode *part = arena_calloc(o->a, 1, sizeof *part);
     if (!part) return oom(o);
     *part = *agg;
     part->id = o->p->nnodes++;
     part->u.agg.mode = AGG_PARTIAL;
+    part->u.agg.update_before = 0;   /* the FINAL emits the rows */
     part->out.ncols = width;
     part->out.cols = arena_calloc(o->a, (size_t)width + 1, sizeof *part->out.cols);
     if (!part->out.cols) return oom(o);
@@ -618,6 +627,9 @@ static PlanNode *split_aggregate(Opt *o, PlanNode *agg, const int *pkeys, int np
             part->out.cols[c] = (PlanColumn){"hll_sketch", NULL, TYPE_VARCHAR};
             break;
         case AGG_SUM:
+            part->out.cols[c] = (PlanColumn){a->name, NULL, at};
+            if (retract) part->out.cols[c + 1] = (PlanColumn){"sum_count", NULL, TYPE_BIGINT};
+            break;
         case AGG_MIN:
         case AGG_MAX:
             part->out.cols[c] = (PlanColumn){a->name, NULL, at};
@@ -626,8 +638,9 @@ static PlanNode *split_aggregate(Opt *o, PlanNode *agg, const int *pkeys, int np
             part->out.cols[c] = (PlanColumn){a->name, NULL, TYPE_BIGINT};
             break;
         }
-        c += agg_partial_width(a->kind);
+        c += partial_width(a->kind, retract);
     }
+    if (retract) part->out.cols[c] = (PlanColumn){"live_rows", NULL, TYPE_BIGINT};
 
     int *keymap = arena_alloc(o->a, (size_t)(npkeys + 1) * sizeof *keymap);
     if (!keymap) return oom(o);
@@ -650,7 +663,7 @@ static PlanNode *split_aggregate(Opt *o, PlanNode *agg, const int *pkeys, int np
         agg->u.agg.aggs[j] = part->u.agg.aggs[j];
         agg->u.agg.aggs[j].arg = c;
         agg->u.agg.aggs[j].filter = -1;
-        c += agg_partial_width(part->u.agg.aggs[j].kind);
+        c += partial_width(part->u.agg.aggs[j].kind, retract);
     }
     return agg;
 }
@@ -728,10 +741,13 @@ static PlanNode *place_exchanges(Opt *o, PlanNode *n, unsigned rules, Part *out)
         out->kind = PART_HASH;
         out->nkeys = nreq;
         for (int k = 0; k < nreq; k++) out->keys[k] = lreq[k];
-        if (o->p->parallelism <= 1 || !(rules & RULE_EXCHANGES)) return n;
+        if (!(rules & RULE_EXCHANGES)) return n;
         /* a side already hash-partitioned on exactly these keys, in this order,
-         * is co-partitioned with the other side's exchange: no exchange */
-        int lsame = in.kind == PART_HASH && in.nkeys == nreq, rsame = rin.kind == PART_HASH && rin.nkeys == nreq;
+         * is co-partitioned with the other side's exchange: no exchange. At
+         * parallelism 1 both sides still get one (a forward channel): a task
+         * reads one source or channels, never two sources */
+        int lsame = o->p->parallelism > 1 && in.kind == PART_HASH && in.nkeys == nreq;
+        int rsame = o->p->parallelism > 1 && rin.kind == PART_HASH && rin.nkeys == nreq;
         for (int k = 0; k < nreq; k++) {
             if (lsame && in.keys[k] != lreq[k]) lsame = 0;
             if (rsame && rin.keys[k] != rreq[k]) rsame = 0;

@@ -146,6 +146,9 @@ struct PlanNode {
             int        wend_key;        /* index into keys of window_end, or -1   */
             WindowKind wkind;
             EmitMode   emit;
+            int        retract;         /* its input is a changelog: -U/-D rows retract */
+            int        update_before;   /* emits -U (old values) before each +U, for an
+                                           aggregate above that retracts           */
             /* 'late.sink' of the source stream: late rows go to this sink
              * (the aggregate then runs in one phase, on raw rows) */
             const char  *late_sink;
@@ -159,7 +162,8 @@ struct PlanNode {
             int        nkeys;
             int       *lkeys, *rkeys;   /* equi-join key columns                  */
             Expr      *residual;        /* rest of ON over out, or NULL           */
-            int        ltime, rtime;    /* INTERVAL: time columns                 */
+            int        ltime, rtime;    /* INTERVAL: time columns; WINDOW: the
+                                           window_end columns; else -1            */
             int64_t    lower_us, upper_us;  /* l.t BETWEEN r.t + lower AND r.t + upper */
         } join;
         struct {              /* PLAN_LIMIT */

@@ -4,12 +4,102 @@
 #include "planner/planner.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* ---- changelogs between operators ------------------------------------------------ */
+/*
+ * An aggregate that emits changes (+I, then +U replacing a group's row) or a
+ * regular outer join (+I, -D) produces a changelog. An aggregate above one
+ * must retract what it counted for the old row: it gets `retract`, and the
+ * aggregates producing the +U rows get `update_before` (they send the old
+ * row as -U first), as Flink's retraction mode. MIN, MAX and the distinct
+ * counts cannot take a row back; a join cannot take a changelog at all.
+ */
+
+static int fail(SqlError *err, const char *msg)
+{
+    err->loc = -1;
+    snprintf(err->msg, sizeof err->msg, "%s", msg);
+    return -1;
+}
+
+static int is_session(const PlanNode *n)
+{
+    return n->kind == PLAN_AGGREGATE && n->u.agg.windowed && n->u.agg.wkind == WINDOW_SESSION;
+}
+
+/* Mark the aggregate whose +U rows reach n (through row-by-row operators). */
+static int need_update_before(PlanNode *n, SqlError *err)
+{
+    while (n && (n->kind == PLAN_FILTER || n->kind == PLAN_PROJECT || n->kind == PLAN_EXCHANGE ||
+                 n->kind == PLAN_LIMIT || n->kind == PLAN_WINDOW))
+        n = n->input;
+    if (n && n->kind == PLAN_AGGREGATE && n->u.agg.emit == EMIT_MODE_CHANGES) {
+        if (is_session(n))
+            return fail(err, "an aggregate over the changing rows of a session window aggregate is not "
+                             "supported yet: aggregate its final rows (EMIT FINAL) instead");
+        n->u.agg.update_before = 1;
+    }
+    return 0;
+}
+
+/* 1 when n's output is a changelog, 0 when append-only; -1 on an error. */
+static int changelog(PlanNode *n, SqlError *err)
+{
+    if (!n) return 0;
+    int in = changelog(n->input, err);
+    int rin = n->right ? changelog(n->right, err) : 0;
+    if (in < 0 || rin < 0) return -1;
+    switch (n->kind) {
+    case PLAN_AGGREGATE: {
+        if (n->u.agg.mode == AGG_FINAL) {
+            /* FINAL ← exchange ← PARTIAL: the PARTIAL decided */
+            const PlanNode *x = n->input;
+            while (x && x->kind != PLAN_AGGREGATE) x = x->input;
+            if (x && x->u.agg.retract) n->u.agg.retract = 1;
+        } else if (in) {
+            for (int k = 0; k < n->u.agg.naggs; k++) {
+                AggKind f = n->u.agg.aggs[k].kind;
+                if (f == AGG_MIN || f == AGG_MAX || f == AGG_COUNT_DISTINCT || f == AGG_APPROX_COUNT_DISTINCT) {
+                    char msg[300];
+                    snprintf(msg, sizeof msg,
+                             "%s cannot aggregate the changing rows of another aggregate or of an outer join "
+                             "(it cannot take a row back); COUNT, SUM and AVG can, or make the inner "
+                             "aggregate windowed so it emits final rows",
+                             f == AGG_MIN ? "MIN" : f == AGG_MAX ? "MAX" : f == AGG_COUNT_DISTINCT ? "COUNT(DISTINCT)"
+                                                                                  : "APPROX_COUNT_DISTINCT");
+                    return fail(err, msg);
+                }
+            }
+            if (is_session(n))
+                return fail(err, "a session window cannot aggregate a changelog (the changing rows of another "
+                                 "aggregate or of an outer join) yet");
+            n->u.agg.retract = 1;
+            if (need_update_before(n->input, err)) return -1;
+        }
+        if (n->u.agg.mode == AGG_PARTIAL) return 0;   /* deltas, merged by the FINAL */
+        return n->u.agg.emit == EMIT_MODE_CHANGES;
+    }
+    case PLAN_JOIN:
+        if (in || rin)
+            return fail(err, "a join cannot take the changing rows of an aggregate that emits changes or of an "
+                             "outer join yet: join the windowed (final) results instead");
+        return n->u.join.flavor == JOIN_REGULAR && n->u.join.kind != PJOIN_INNER;
+    default:
+        return in;
+    }
+}
 
 int planner_plan(const Catalog *cat, const Settings *settings, const AstNode *stmt,
                  unsigned rules, Plan **out, char *warn, size_t warn_cap, SqlError *err)
 {
     Plan *p = NULL;
     if (bind_statement(cat, settings, stmt, &p, warn, warn_cap, err) != 0) return -1;
+    /* before optimizing: splitting an aggregate in two needs its flags */
+    if (changelog(p->root, err) < 0) {
+        plan_free(p);
+        return -1;
+    }
     if (plan_optimize(p, rules, err) != 0) {
         plan_free(p);
         return -1;

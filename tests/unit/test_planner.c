@@ -135,7 +135,7 @@ TEST(planner_rule_two_phase_and_exchanges)
 TEST(planner_no_exchange_when_already_partitioned)
 {
     /* the outer aggregate groups by the key the inner one is partitioned on */
-    const char *q = "SELECT user_id, MAX(n) AS m FROM (SELECT user_id, COUNT(*) AS n FROM logs GROUP BY user_id) AS t "
+    const char *q = "SELECT user_id, SUM(n) AS m FROM (SELECT user_id, COUNT(*) AS n FROM logs GROUP BY user_id) AS t "
                     "GROUP BY user_id";
     char *t = plan_text(q, RULE_ALL, 0);
     REQUIRE(t);
@@ -193,4 +193,63 @@ TEST(planner_explain_json)
     CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(scan, "watermark"), "delayMs")), 10000);
     json_decref(root);
     free(j);
+}
+
+/* Plan sql (after ddl) at parallelism 2 with every rule: 0 with *out, or -1
+ * with err. */
+static int plan_of(const char *sql, Plan **out, char *warn, size_t wcap, SqlError *err)
+{
+    Catalog *cat = catalog_new();
+    Settings set;
+    settings_init(&set, 2);
+    SqlParse *d = sql_parse(ddl, strlen(ddl));
+    int       rc = -1;
+    if (d && !d->nerrors && !catalog_create_stream(cat, AST_AS(AstCreateStream, d->stmts[0]), err)) {
+        SqlParse *p = sql_parse(sql, strlen(sql));
+        if (p && p->nerrors == 0 && p->nstmts == 1)
+            rc = planner_plan(cat, &set, p->stmts[0], RULE_ALL, out, warn, wcap, err);
+        sql_parse_free(p);
+    }
+    sql_parse_free(d);
+    catalog_free(cat);
+    return rc;
+}
+
+static void count_flags(const PlanNode *n, int *retract, int *before)
+{
+    if (!n) return;
+    if (n->kind == PLAN_AGGREGATE) {
+        *retract += n->u.agg.retract;
+        *before += n->u.agg.update_before;
+    }
+    count_flags(n->input, retract, before);
+    count_flags(n->right, retract, before);
+}
+
+TEST(planner_changelog_flags_and_refusals)
+{
+    /* an aggregate over an aggregate that emits changes retracts, and the
+     * inner one sends the old row (-U) before each new one */
+    const char *q = "SELECT n, COUNT(*) FROM (SELECT user_id, COUNT(*) AS n FROM logs GROUP BY user_id) AS t GROUP BY n";
+    Plan *p = NULL;
+    char  warn[256];
+    SqlError err;
+    REQUIRE(plan_of(q, &p, warn, sizeof warn, &err) == 0);
+    int retract = 0, before = 0;
+    count_flags(p->root, &retract, &before);
+    CHECK(retract >= 2);   /* the outer aggregate's PARTIAL and FINAL */
+    CHECK_EQ_INT(before, 1);   /* the inner FINAL, not its PARTIAL */
+    plan_free(p);
+    /* a windowed inner aggregate emits final rows: nothing to retract */
+    q = "SELECT n, COUNT(*) FROM (SELECT user_id, window_start, COUNT(*) AS n FROM TUMBLE(logs, ts, INTERVAL '1' MINUTE) "
+        "GROUP BY user_id, window_start, window_end) AS t GROUP BY n";
+    REQUIRE(plan_of(q, &p, warn, sizeof warn, &err) == 0);
+    retract = before = 0;
+    count_flags(p->root, &retract, &before);
+    CHECK(retract == 0 && before == 0);
+    plan_free(p);
+    /* MAX cannot take a row back */
+    q = "SELECT MAX(n) FROM (SELECT user_id, COUNT(*) AS n FROM logs GROUP BY user_id) AS t";
+    CHECK(plan_of(q, &p, warn, sizeof warn, &err) != 0);
+    CHECK(strstr(err.msg, "MAX cannot aggregate the changing rows") != NULL);
 }
