@@ -27,7 +27,7 @@ OPTFLAGS := -O2 -g
 SANLD    :=
 endif
 
-PKGS     := rdkafka jansson libedit libxxhash
+PKGS     := rdkafka jansson libedit libxxhash libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -75,7 +75,7 @@ help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- dependencies (Debian packages) -----------------------------------------
-DEB_PKGS := gcc make pkg-config librdkafka-dev lemon re2c libjansson-dev libleveldb-dev \
+DEB_PKGS := gcc make pkg-config librdkafka-dev lemon re2c libjansson-dev libleveldb-dev libmicrohttpd-dev curl \
             libedit-dev libxxhash-dev kcat sqlite3 tmux clang valgrind
 deps:
 	@sh .ci/deps.sh $(DEB_PKGS)

@@ -26,7 +26,9 @@ typedef enum MsgKind {
     MSG_BATCH,       /* batch: rows                                          */
     MSG_WATERMARK,   /* wm: no later row on this channel has event time < wm */
     MSG_IDLE,        /* the producer has no data for a while: don't wait on it */
-    MSG_END          /* no more messages                                     */
+    MSG_END,         /* no more messages                                     */
+    MSG_BARRIER      /* wm = a checkpoint epoch: the rows before it are in that
+                        checkpoint, the rows after it are not                 */
 } MsgKind;
 
 typedef struct Msg {

@@ -35,23 +35,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "exec/agg.h"
 #include "exec/batch_copy.h"
 #include "exec/expr_eval.h"
 #include "exec/hash.h"
+#include "exec/join.h"
 #include "exec/timefmt.h"
 #include "exec/window.h"
 #include "runtime/channel.h"
+#include "planner/explain.h"
 #include "runtime/connectors/sink.h"
 #include "runtime/connectors/source.h"
+#include "runtime/state.h"
 
 #define CHANNEL_BATCHES   8
 #define PARTIAL_FLUSH_PUSHES 32          /* a partial aggregate flushes after this many input batches */
 #define LINGER_US         5000           /* a half-full output batch waits at most this long */
 #define WM_INTERVAL_US    1000           /* a source forwards a rising watermark at most this often */
 #define SINK_FLUSH_US     200000         /* the collector flushes the sink at least this often */
+#define STOP_CHECKPOINT_US 10000000      /* a stop waits this long at most for its last checkpoint */
+
+/* State-store ids of what is not an operator (operators use their plan node id) */
+#define STATE_OP_TASK   0xFFF0           /* part = global task number: watermarks, LIMIT counts  */
+#define STATE_OP_SOURCE 0xFFF1           /* part = global task number: the source's position     */
+#define STATE_OP_SINK   0xFFF2           /* part 0: the output sink's prepared state             */
+#define TASK_META_VERSION 2
 
 /* ---- types ------------------------------------------------------------------- */
 
@@ -69,9 +80,25 @@ typedef struct OpState {
     Batch           late;       /* AGGREGATE with a late sink: late rows + reason */
     int             has_late;
     int64_t         limit_left; /* LIMIT                                    */
+    JoinOp         *join;       /* JOIN                                     */
+    int             next;       /* the operator its output goes to (nops: the task's output) */
+    int             next_side;  /* …as that JOIN's left (0) or right (1) input */
+    int             branch;     /* 0/1: below a JOIN on its left/right side; 2: otherwise */
 } OpState;
 
 typedef struct Query Query;
+
+/* Messages that arrived on an input after its checkpoint barrier, held back
+ * (batches copied) until the barrier has arrived on every input. */
+typedef struct HeldQueue {
+    Msg *m;
+    int  head, n, cap;
+} HeldQueue;
+
+typedef struct HoldPool {       /* spare batches for held copies */
+    Batch **b;
+    int     n, cap;
+} HoldPool;
 
 typedef struct Task {
     Query       *q;
@@ -115,6 +142,23 @@ typedef struct Task {
     int64_t      release_at_us;/* rows sent now were released by that watermark (latency) */
     int          has_changes;
     int          finished;
+    int          in_emit;      /* inside agg_emit: operators are mid-emission  */
+    /* the operators form a tree when the stage has a JOIN (its two sides are
+     * branches fed by the stage's two inputs) */
+    int          entry[2], entry_side[2]; /* where rows of stage input k go in */
+    uint8_t     *in_side;      /* per input channel: which stage input it is     */
+    int          join_i;       /* the JOIN operator, -1 none                     */
+    int64_t      side_wm[2];   /* the watermark of each side of the JOIN         */
+    /* checkpoints */
+    int          gidx;         /* global task number (state keys)               */
+    int64_t      barrier_epoch;/* the last checkpoint this task took part in    */
+    int64_t      aligning;     /* the epoch whose barriers are arriving, 0 none */
+    uint8_t     *in_barrier;   /* per input: its barrier has arrived            */
+    HeldQueue   *held;         /* per input: what came after its barrier        */
+    HoldPool     pool;         /* copies of held batches, for reuse             */
+    StateTxn    *piece;        /* this task's share of checkpoint piece_epoch   */
+    int64_t      piece_epoch;
+    StateTxn    *final_piece;  /* finished: its share of every later checkpoint */
     /* counters (this task writes; others read relaxed) */
     _Atomic int64_t rows_in;
     _Atomic int64_t state_rows;
@@ -122,6 +166,7 @@ typedef struct Task {
     _Atomic int64_t state_bytes;
     _Atomic int64_t wm_pub;
     _Atomic int64_t max_ts_pub;
+    _Atomic int64_t busy_us;
 } Task;
 
 typedef struct Worker {
@@ -166,6 +211,23 @@ struct Query {
     int64_t         lat_total;
     Vector          changes_op;
     pthread_mutex_t late_lock;
+    /* checkpoints (the collector coordinates them; see query_run) */
+    StateStore     *store;        /* NULL: checkpoints off          */
+    _Atomic int64_t ckpt_request; /* sources inject this epoch's barrier */
+    int64_t         ckpt_inflight;/* requested, not committed yet   */
+    int64_t         ckpt_started_us;
+    int64_t         ckpt_last_us; /* when the last one was requested */
+    pthread_mutex_t ckpt_lock;    /* the tasks' pieces               */
+    _Atomic int64_t ckpt_epoch;   /* the last committed checkpoint   */
+    _Atomic int64_t ckpt_count;   /* committed by this run           */
+    _Atomic int64_t ckpt_dur_us;  /* the last one: barrier to commit */
+    _Atomic int64_t ckpt_bytes;   /* the last one: bytes written     */
+    _Atomic int64_t ckpt_at_us;   /* when the last one committed     */
+    int64_t         restored_epoch;
+    _Atomic int     stop_req;     /* query_stop: stop after a last checkpoint */
+    uint8_t        *col_barrier;  /* per collector channel: its barrier arrived */
+    HeldQueue      *col_held;
+    HoldPool        col_pool;
 };
 
 void query_on_progress(Query *q, QueryProgressFn fn, void *ctx, int64_t interval_us)
@@ -337,9 +399,12 @@ static int send_watermark(Task *t, int64_t wm)
     return 0;
 }
 
+static void task_final_piece(Task *t, int ops_too);
+
 static int send_end(Task *t)
 {
     if (flush_all(t)) return -1;
+    task_final_piece(t, !t->in_emit);
     for (int d = 0; d < t->nout; d++) {
         Msg m = {MSG_END, NULL, 0, 0};
         if (send_msg(t, t->out[d], m)) return -1;
@@ -350,12 +415,17 @@ static int send_end(Task *t)
 
 /* ---- the operator chain -------------------------------------------------------- */
 
-static int push(Task *t, int i, Batch *b);
+static int push(Task *t, int i, int side, Batch *b);
 
 static void publish_agg(Task *t)
 {
     int64_t rows = 0, late = 0, bytes = 0;
     for (int i = 0; i < t->nops; i++) {
+        if (t->ops[i].join) {
+            rows += join_op_state_rows(t->ops[i].join);
+            late += join_op_late_rows(t->ops[i].join);
+            bytes += (int64_t)join_op_state_bytes(t->ops[i].join);
+        }
         if (!t->ops[i].agg) continue;
         rows += agg_op_groups(t->ops[i].agg);
         late += agg_op_late_rows(t->ops[i].agg);
@@ -366,12 +436,59 @@ static void publish_agg(Task *t)
     atomic_store_explicit(&t->state_bytes, bytes, memory_order_relaxed);
 }
 
+/* Hand operator i's output batch to the next operator. With a leading op
+ * column (EMIT CHANGES aggregates, outer regular joins), that column
+ * (+I/+U/-D) is not part of the plan's schema: it becomes the batch's
+ * changelog marks. */
+static int push_out(Task *t, int i)
+{
+    OpState *s = &t->ops[i];
+    if (!s->changes) return push(t, s->next, s->next_side, &s->out);
+    uint8_t *ops = batch_ops_buf(&s->out);
+    if (!ops) {
+        query_fail(t->q, "out of memory");
+        return -1;
+    }
+    const int64_t *op = vector_i64(&s->out.cols[0]);
+    for (int r = 0; r < s->out.nrows; r++) ops[r] = (uint8_t)op[r];
+    Batch view = s->out;
+    view.cols = s->out.cols + 1;
+    view.ncols = s->out.ncols - 1;
+    view.ops = ops;
+    return push(t, s->next, s->next_side, &view);
+}
+
+/* Hand out what a JOIN has queued. */
+static int join_drain(Task *t, int i)
+{
+    OpState *s = &t->ops[i];
+    int      more = 1;
+    t->in_emit++;
+    while (more) {
+        more = 0;
+        batch_reset(&s->out);
+        if (join_op_drain(s->join, &s->out, &more) < 0) {
+            query_fail(t->q, "join failed: %s", join_op_error(s->join));
+            t->in_emit--;
+            return -1;
+        }
+        if (s->out.count > 0 && push_out(t, i)) {
+            t->in_emit--;
+            return -1;
+        }
+    }
+    t->in_emit--;
+    publish_agg(t);
+    return 0;
+}
+
 /* Emit everything an aggregate has to give (flush, or windows up to wm). */
 /* how: 0 advance to wm, 1 flush, 2 changes since the last call */
 static int agg_emit(Task *t, int i, int how, int64_t wm)
 {
     OpState *s = &t->ops[i];
     int      more = 1;
+    t->in_emit++;
     while (more) {
         more = 0;
         batch_reset(&s->out);
@@ -380,28 +497,16 @@ static int agg_emit(Task *t, int i, int how, int64_t wm)
                          : agg_op_advance(s->agg, wm, &s->out, &more);
         if (n < 0) {
             query_fail(t->q, "aggregation failed: %s", agg_op_error(s->agg));
+            t->in_emit--;
             return -1;
         }
         if (s->out.count == 0) continue;
-        if (s->changes) {
-            /* the leading op column (+I/+U/-D) is not part of the plan's
-             * schema: it becomes the batch's changelog marks */
-            uint8_t *ops = batch_ops_buf(&s->out);
-            if (!ops) {
-                query_fail(t->q, "out of memory");
-                return -1;
-            }
-            const int64_t *op = vector_i64(&s->out.cols[0]);
-            for (int r = 0; r < s->out.nrows; r++) ops[r] = (uint8_t)op[r];
-            Batch view = s->out;
-            view.cols = s->out.cols + 1;
-            view.ncols = s->out.ncols - 1;
-            view.ops = ops;
-            if (push(t, i + 1, &view)) return -1;
-        } else if (push(t, i + 1, &s->out)) {
+        if (push_out(t, i)) {
+            t->in_emit--;
             return -1;
         }
     }
+    t->in_emit--;
     publish_agg(t);
     return 0;
 }
@@ -445,13 +550,21 @@ oom:
     return -1;
 }
 
-static int push(Task *t, int i, Batch *b)
+/* Run operator i (as input `side` of a JOIN) on b, and the operators after
+ * it; i = nops: the task's output. */
+static int push(Task *t, int i, int side, Batch *b)
 {
-    for (; i < t->nops; i++) {
+    for (; i < t->nops; side = t->ops[i].next_side, i = t->ops[i].next) {
         OpState        *s = &t->ops[i];
         const PlanNode *n = s->node;
         if (b->count == 0) return 0;
         switch (n->kind) {
+        case PLAN_JOIN:
+            if (join_op_push(s->join, side, b) != 0) {
+                query_fail(t->q, "join failed: %s", join_op_error(s->join));
+                return -1;
+            }
+            return join_drain(t, i);
         case PLAN_FILTER:
             if (expr_filter(s->filter, b) != 0) {
                 query_fail(t->q, "filter failed: %s", expr_state_error(s->filter));
@@ -484,8 +597,8 @@ static int push(Task *t, int i, Batch *b)
         case PLAN_WINDOW: {
             /* the op's output is a read-only view: operators that change a
              * batch in place (FILTER, LIMIT) get a copy */
-            int copy = i + 1 < t->nops && (t->ops[i + 1].node->kind == PLAN_FILTER ||
-                                           t->ops[i + 1].node->kind == PLAN_LIMIT);
+            int copy = s->next < t->nops && (t->ops[s->next].node->kind == PLAN_FILTER ||
+                                             t->ops[s->next].node->kind == PLAN_LIMIT);
             int more = 1;
             while (more) {
                 const Batch *wb;
@@ -502,7 +615,7 @@ static int push(Task *t, int i, Batch *b)
                     }
                     wb = &s->out;
                 }
-                if (push(t, i + 1, (Batch *)wb)) return -1;
+                if (push(t, s->next, s->next_side, (Batch *)wb)) return -1;
             }
             return 0;
         }
@@ -554,11 +667,13 @@ static int advance(Task *t, int64_t wm)
     return rc;
 }
 
-static int advance_inner(Task *t, int64_t wm)
+/* Let the aggregates of one branch (2: the operators not below a JOIN)
+ * react to watermark wm. */
+static int advance_ops(Task *t, int branch, int64_t wm)
 {
     for (int i = 0; i < t->nops; i++) {
         OpState *s = &t->ops[i];
-        if (s->node->kind != PLAN_AGGREGATE) continue;
+        if (s->node->kind != PLAN_AGGREGATE || s->branch != branch) continue;
         const PlanNode *n = s->node;
         if (n->u.agg.mode == AGG_PARTIAL) {
             s->pushes = 0;
@@ -570,7 +685,272 @@ static int advance_inner(Task *t, int64_t wm)
             if (agg_emit(t, i, 1, 0)) return -1;   /* end of input: the last changes */
         }
     }
+    return 0;
+}
+
+static int advance_inner(Task *t, int64_t wm)
+{
+    if (advance_ops(t, 2, wm)) return -1;
     return send_watermark(t, wm);
+}
+
+/* One side of the task's JOIN has a new watermark: that branch's
+ * aggregates, then the JOIN, react to it. */
+static int advance_side(Task *t, int side, int64_t wm)
+{
+    t->side_wm[side] = wm;
+    t->release_at_us = wm == WATERMARK_MAX ? 0 : t->wm_at_us;
+    if (advance_ops(t, side, wm)) return -1;
+    if (join_op_advance(t->ops[t->join_i].join, side, wm) != 0) {
+        query_fail(t->q, "join failed: %s", join_op_error(t->ops[t->join_i].join));
+        return -1;
+    }
+    return join_drain(t, t->join_i);
+}
+
+/* ---- checkpoints ------------------------------------------------------------------ */
+/*
+ * Aligned barriers, as Flink's. The collector asks for checkpoint E by
+ * raising q->ckpt_request; each source task, at its next step, snapshots its
+ * operators and its source's position into its own StateTxn (its "piece"),
+ * then sends a BARRIER(E) on every output after the rows it has sent so far.
+ * A downstream task that gets BARRIER(E) on an input holds back what comes
+ * after it on that input (copied, so the channel keeps draining and no
+ * producer can be stuck behind it) until the barrier has come on every
+ * input that has not ended; then it snapshots, sends BARRIER(E) on, and
+ * goes through what it held. The collector does the same with the last
+ * stage's barriers, and then writes every piece, the sink's prepared state
+ * and the epoch in ONE LevelDB write batch (checkpoint_commit). A task that
+ * finishes leaves a final piece that stands for it in every later
+ * checkpoint. Partial aggregates flush at a barrier, so they hold no state
+ * in a checkpoint.
+ */
+
+static void held_free(HeldQueue *h, HoldPool *pool);
+
+static Batch *hold_copy(HoldPool *pool, const Batch *b)
+{
+    Batch *c = pool->n > 0 ? pool->b[--pool->n] : NULL;
+    if (!c) {
+        SqlType types[512];
+        if (b->ncols > 512 || !(c = calloc(1, sizeof *c))) return NULL;
+        for (int k = 0; k < b->ncols; k++) types[k] = b->cols[k].type;
+        if (batch_init(c, b->ncols, types, SLUICE_VECTOR_SIZE) != 0) {
+            batch_destroy(c);
+            free(c);
+            return NULL;
+        }
+    }
+    batch_reset(c);
+    if (batch_append_live(c, b) != 0) {
+        batch_destroy(c);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void pool_put(HoldPool *pool, Batch *b)
+{
+    if (pool->n == pool->cap) {
+        int     cap = pool->cap ? pool->cap * 2 : 8;
+        Batch **nb = realloc(pool->b, (size_t)cap * sizeof *nb);
+        if (!nb) {
+            batch_destroy(b);
+            free(b);
+            return;
+        }
+        pool->b = nb;
+        pool->cap = cap;
+    }
+    pool->b[pool->n++] = b;
+}
+
+static void pool_free(HoldPool *pool)
+{
+    for (int i = 0; i < pool->n; i++) {
+        batch_destroy(pool->b[i]);
+        free(pool->b[i]);
+    }
+    free(pool->b);
+    memset(pool, 0, sizeof *pool);
+}
+
+/* Hold m (its batch copied; the caller releases the original). 0 or -1. */
+static int held_push(HeldQueue *h, HoldPool *pool, Msg m)
+{
+    if (h->n == h->cap) {
+        int  cap = h->cap ? h->cap * 2 : 16;
+        Msg *nm = malloc((size_t)cap * sizeof *nm);
+        if (!nm) return -1;
+        for (int i = 0; i < h->n; i++) nm[i] = h->m[(h->head + i) % h->cap];
+        free(h->m);
+        h->m = nm;
+        h->head = 0;
+        h->cap = cap;
+    }
+    if (m.kind == MSG_BATCH && !(m.batch = hold_copy(pool, m.batch))) return -1;
+    h->m[(h->head + h->n) % h->cap] = m;
+    h->n++;
+    return 0;
+}
+
+static int held_pop(HeldQueue *h, Msg *m)
+{
+    if (h->n == 0) return -1;
+    *m = h->m[h->head];
+    h->head = (h->head + 1) % h->cap;
+    h->n--;
+    return 0;
+}
+
+static void held_free(HeldQueue *h, HoldPool *pool)
+{
+    Msg m;
+    while (held_pop(h, &m) == 0)
+        if (m.kind == MSG_BATCH) pool_put(pool, m.batch);
+    free(h->m);
+    memset(h, 0, sizeof *h);
+}
+
+typedef struct ChunkCtx {
+    StateTxn *tx;
+    int       op, part;
+} ChunkCtx;
+
+static int put_chunk(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    ChunkCtx *c = ctx;
+    if (val) state_txn_put(c->tx, c->op, c->part, key, klen, val, vlen);
+    else state_txn_delete(c->tx, c->op, c->part, key, klen);
+    return 0;
+}
+
+/* What a task keeps besides its operators' tables: its watermarks and the
+ * LIMITs' counts (int64s: version, wm, max_ts, frontier, nin, in_wm…, nops,
+ * then per operator last_wm and limit_left, then the JOIN's two side
+ * watermarks). */
+static int task_meta(const Task *t, int64_t *m, int cap)
+{
+    int n = 0;
+    if (8 + t->nin + 2 * t->nops > cap) return -1;
+    m[n++] = TASK_META_VERSION;
+    m[n++] = t->wm;
+    m[n++] = t->max_ts;
+    m[n++] = t->frontier;
+    m[n++] = t->nin;
+    for (int i = 0; i < t->nin; i++) m[n++] = t->in_wm[i];
+    m[n++] = t->nops;
+    for (int i = 0; i < t->nops; i++) {
+        m[n++] = t->ops[i].last_wm;
+        m[n++] = t->ops[i].limit_left;
+    }
+    m[n++] = t->side_wm[0];
+    m[n++] = t->side_wm[1];
+    return n;
+}
+
+/* This task's share of a checkpoint: its operators' changes since the last
+ * one, its watermarks, its source's position. Partial aggregates flush
+ * first (their rows go out before the barrier). NULL after query_fail. */
+static StateTxn *task_snapshot(Task *t, int ops_too)
+{
+    Query    *q = t->q;
+    StateTxn *tx = state_txn_new(q->store);
+    if (!tx) {
+        query_fail(q, "checkpoint: out of memory");
+        return NULL;
+    }
+    for (int i = 0; ops_too && i < t->nops; i++) {
+        OpState *s = &t->ops[i];
+        if (s->join) {
+            ChunkCtx c = {tx, s->node->id, t->index};
+            if (join_op_snapshot(s->join, 0, put_chunk, &c) != 0) {
+                query_fail(q, "checkpoint: %s", join_op_error(s->join));
+                goto fail;
+            }
+            continue;
+        }
+        if (!s->agg) continue;
+        if (s->node->u.agg.mode == AGG_PARTIAL) {
+            s->pushes = 0;
+            if (agg_emit(t, i, 1, 0)) goto fail;
+            continue;
+        }
+        ChunkCtx c = {tx, s->node->id, t->index};
+        if (agg_op_snapshot(s->agg, 0, put_chunk, &c) != 0) {
+            query_fail(q, "checkpoint: %s", agg_op_error(s->agg));
+            goto fail;
+        }
+    }
+    int64_t meta[1024];
+    int     n = task_meta(t, meta, 1024);
+    if (n < 0) {
+        query_fail(q, "checkpoint: too many inputs or operators");
+        goto fail;
+    }
+    state_txn_put(tx, STATE_OP_TASK, t->gidx, "", 0, meta, (size_t)n * sizeof *meta);
+    if (t->source) {
+        char  small[4096], *buf = small;
+        long  need = source_checkpoint(t->source, NULL, 0);   /* the size it needs */
+        if (need > (long)sizeof small && !(buf = malloc((size_t)need))) {
+            query_fail(q, "checkpoint: out of memory");
+            goto fail;
+        }
+        long len = need < 0 ? -1 : source_checkpoint(t->source, buf, need > (long)sizeof small ? (size_t)need : sizeof small);
+        if (len < 0) {
+            query_fail(q, "checkpoint: stream '%s': %s", q->plan->stages[t->stage].ops[0]->u.scan.stream,
+                       source_error(t->source));
+            if (buf != small) free(buf);
+            goto fail;
+        }
+        state_txn_put(tx, STATE_OP_SOURCE, t->gidx, "", 0, buf, (size_t)len);
+        if (buf != small) free(buf);
+    }
+    return tx;
+fail:
+    state_txn_abort(tx);
+    return NULL;
+}
+
+/* The barrier of epoch has passed this task: snapshot, then send it on. */
+static int task_barrier(Task *t, int64_t epoch)
+{
+    Query    *q = t->q;
+    StateTxn *tx = task_snapshot(t, 1);
+    if (!tx) return -1;
+    if (t->finished) {   /* the partial flush reached a LIMIT: the final piece stands */
+        state_txn_abort(tx);
+        return 0;
+    }
+    pthread_mutex_lock(&q->ckpt_lock);
+    state_txn_abort(t->piece);
+    t->piece = tx;
+    t->piece_epoch = epoch;
+    pthread_mutex_unlock(&q->ckpt_lock);
+    t->barrier_epoch = epoch;
+    if (flush_all(t)) return -1;
+    t->building_since = 0;
+    for (int d = 0; d < t->nout; d++) {
+        Msg m = {MSG_BARRIER, NULL, epoch, 0};
+        if (send_msg(t, t->out[d], m)) return -1;
+    }
+    return 0;
+}
+
+/* A finishing task's share of every checkpoint from now on. ops_too = 0
+ * when it stops in the middle of an emission (LIMIT reached): then only its
+ * meta and position count (its operators will never emit again anyway). */
+static void task_final_piece(Task *t, int ops_too)
+{
+    Query *q = t->q;
+    if (!q->store || t->final_piece) return;
+    StateTxn *tx = task_snapshot(t, ops_too);
+    if (!tx) return;
+    pthread_mutex_lock(&q->ckpt_lock);
+    if (t->final_piece) state_txn_abort(tx);   /* a nested finish got there first */
+    else t->final_piece = tx;
+    pthread_mutex_unlock(&q->ckpt_lock);
 }
 
 /* ---- task steps ------------------------------------------------------------------- */
@@ -670,11 +1050,16 @@ static void publish_warning(Task *t)
 static int source_step(Task *t)
 {
     int64_t now = now_us();
+    int64_t req = atomic_load_explicit(&t->q->ckpt_request, memory_order_acquire);
+    if (req > t->barrier_epoch) {
+        task_barrier(t, req);
+        return 1;
+    }
     if (t->values) {
         batch_reset(&t->src_batch);
         t->src_batch.nrows = t->src_batch.count = 1;
         atomic_fetch_add_explicit(&t->rows_in, 1, memory_order_relaxed);
-        if (push(t, 0, &t->src_batch)) return 1;
+        if (push(t, t->entry[0], t->entry_side[0], &t->src_batch)) return 1;
         finish_input(t);
         return 1;
     }
@@ -708,7 +1093,7 @@ static int source_step(Task *t)
             query_fail(t->q, "filter failed: %s", expr_state_error(t->scan_filter));
             return 1;
         }
-        if (push(t, 0, b)) return 1;
+        if (push(t, t->entry[0], t->entry_side[0], b)) return 1;
         int64_t front = frontier(t, now);
         if (t->wm_col >= 0 && front > WATERMARK_MIN) {
             int64_t wm = front - t->wm_delay;
@@ -760,11 +1145,13 @@ static int source_step(Task *t)
 
 /* The minimum watermark over the inputs that are neither idle nor ended;
  * WATERMARK_MAX when all ended; unchanged when all are idle. */
-static int input_watermark(Task *t, int64_t *wm)
+static int input_watermark(Task *t, int side, int64_t *wm)
 {
     int64_t m = WATERMARK_MAX, idle_max = WATERMARK_MIN;
-    int     active = 0, ended = 0;
+    int     active = 0, ended = 0, nin = 0;
     for (int i = 0; i < t->nin; i++) {
+        if (side >= 0 && t->in_side[i] != side) continue;
+        nin++;
         if (t->in_done[i] == 2) {
             ended++;
             continue;
@@ -776,7 +1163,7 @@ static int input_watermark(Task *t, int64_t *wm)
         active++;
         if (t->in_wm[i] < m) m = t->in_wm[i];
     }
-    if (ended == t->nin) {
+    if (ended == nin) {
         *wm = WATERMARK_MAX;
         return 1;
     }
@@ -790,40 +1177,95 @@ static int input_watermark(Task *t, int64_t *wm)
     return 1;
 }
 
+/* Every input has either sent the barrier being aligned or ended: the
+ * task takes part in the checkpoint, and its inputs flow again. */
+static int check_aligned(Task *t)
+{
+    if (!t->aligning) return 0;
+    for (int i = 0; i < t->nin; i++)
+        if (!t->in_barrier[i] && t->in_done[i] != 2) return 0;
+    int64_t epoch = t->aligning;
+    t->aligning = 0;
+    memset(t->in_barrier, 0, (size_t)t->nin);
+    return task_barrier(t, epoch);
+}
+
+/* One message of input i. 0, or -1 when the query failed. */
+static int handle_msg(Task *t, int i, Msg m)
+{
+    switch (m.kind) {
+    case MSG_BATCH:
+        atomic_fetch_add_explicit(&t->rows_in, m.batch->count, memory_order_relaxed);
+        if (t->in_done[i] == 1) t->in_done[i] = 0;
+        return push(t, t->entry[t->in_side[i]], t->entry_side[t->in_side[i]], m.batch);
+    case MSG_BARRIER:
+        t->in_barrier[i] = 1;
+        t->aligning = m.wm;
+        return check_aligned(t);
+    case MSG_WATERMARK:
+    case MSG_IDLE:
+    case MSG_END: {
+        if (m.kind == MSG_WATERMARK) {
+            if (m.wm > t->in_wm[i]) t->in_wm[i] = m.wm;
+            t->wm_at_us = m.at_us;
+            if (t->in_done[i] == 1) t->in_done[i] = 0;
+        } else {
+            t->in_done[i] = m.kind == MSG_IDLE ? 1 : 2;
+        }
+        int64_t wm;
+        if (t->join_i >= 0) {
+            /* each side of the JOIN follows its own inputs; the operators
+             * after it, the smaller of the two */
+            for (int side = 0; side < 2; side++)
+                if (input_watermark(t, side, &wm) && wm > t->side_wm[side] && advance_side(t, side, wm))
+                    return -1;
+            wm = t->side_wm[0] < t->side_wm[1] ? t->side_wm[0] : t->side_wm[1];
+            if (wm > t->wm && advance(t, wm)) return -1;
+        } else if (input_watermark(t, -1, &wm) && wm > t->wm && advance(t, wm)) {
+            return -1;
+        }
+        int ended = 0;
+        for (int k = 0; k < t->nin; k++) ended += t->in_done[k] == 2;
+        if (ended == t->nin) return send_end(t);
+        if (m.kind == MSG_END) return check_aligned(t);
+        return 0;
+    }
+    }
+    return 0;
+}
+
 static int channel_step(Task *t)
 {
     int progressed = 0;
     for (int i = 0; i < t->nin && !t->finished; i++) {
         Msg m;
         int budget = 4;
-        while (budget-- > 0 && !t->finished && channel_recv(t->in[i], &m) == 0) {
-            progressed = 1;
-            switch (m.kind) {
-            case MSG_BATCH:
-                atomic_fetch_add_explicit(&t->rows_in, m.batch->count, memory_order_relaxed);
-                if (t->in_done[i] == 1) t->in_done[i] = 0;
-                push(t, 0, m.batch);
-                channel_release(t->in[i], m.batch);
-                break;
-            case MSG_WATERMARK:
-            case MSG_IDLE:
-            case MSG_END: {
-                if (m.kind == MSG_WATERMARK) {
-                    if (m.wm > t->in_wm[i]) t->in_wm[i] = m.wm;
-                    t->wm_at_us = m.at_us;
-                    if (t->in_done[i] == 1) t->in_done[i] = 0;
-                } else {
-                    t->in_done[i] = m.kind == MSG_IDLE ? 1 : 2;
+        while (budget-- > 0 && !t->finished) {
+            if (t->in_barrier[i]) {
+                /* aligning: what comes after the barrier waits, copied, so
+                 * that the producer is never stuck behind this input */
+                int k = 0;
+                while (k < 64 && channel_recv(t->in[i], &m) == 0) {
+                    int bad = held_push(&t->held[i], &t->pool, m) != 0;
+                    if (m.kind == MSG_BATCH) channel_release(t->in[i], m.batch);
+                    if (bad) {
+                        query_fail(t->q, "checkpoint: out of memory");
+                        return 1;
+                    }
+                    k++;
                 }
-                int64_t wm;
-                if (input_watermark(t, &wm) && wm > t->wm) advance(t, wm);
-                int ended = 0;
-                for (int k = 0; k < t->nin; k++) ended += t->in_done[k] == 2;
-                if (ended == t->nin) send_end(t);
+                progressed |= k > 0;
                 break;
             }
+            int held = held_pop(&t->held[i], &m) == 0;
+            if (!held && channel_recv(t->in[i], &m) != 0) break;
+            progressed = 1;
+            int rc = handle_msg(t, i, m);
+            if (m.kind == MSG_BATCH) {
+                if (held) pool_put(&t->pool, m.batch);
+                else channel_release(t->in[i], m.batch);
             }
-            if (stopping(t->q)) return 1;
+            if (rc || stopping(t->q)) return 1;
         }
     }
     if (!progressed && t->building_since && now_us() - t->building_since > LINGER_US) {
@@ -868,7 +1310,10 @@ static void *worker_main(void *arg)
             Task *t = w->tasks[i];
             if (t->finished) continue;
             alive = 1;
-            progressed |= task_step(t);
+            int64_t t0 = now_us();
+            int     p = task_step(t);
+            if (p) atomic_fetch_add_explicit(&t->busy_us, now_us() - t0, memory_order_relaxed);
+            progressed |= p;
         }
         if (!alive) break;
         if (progressed) {
@@ -960,6 +1405,8 @@ static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, 
         as.wend_key = n->u.agg.windowed ? n->u.agg.wend_key : -1;
         as.session = n->u.agg.windowed && n->u.agg.wkind == WINDOW_SESSION;
         as.emit_changes = n->u.agg.mode != AGG_PARTIAL && n->u.agg.emit == EMIT_MODE_CHANGES;
+        as.retract = n->u.agg.retract;
+        as.update_before = as.emit_changes && n->u.agg.update_before;
         s->changes = as.emit_changes;
         if (s->changes) {
             t->has_changes = 1;
@@ -1013,6 +1460,50 @@ static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, 
     case PLAN_LIMIT:
         s->limit_left = n->u.limit.n;
         return 0;
+    case PLAN_JOIN: {
+        SqlType lt[256], rt[256];
+        int     nl = n->input->out.ncols, nr = n->right->out.ncols;
+        if (nl > 256 || nr > 256) goto toowide;
+        for (int c = 0; c < nl; c++) lt[c] = n->input->out.cols[c].type;
+        for (int c = 0; c < nr; c++) rt[c] = n->right->out.cols[c].type;
+        static const JoinType types[] = {JOIN_TYPE_INNER, JOIN_TYPE_LEFT, JOIN_TYPE_RIGHT, JOIN_TYPE_FULL};
+        JoinOpSpec js = {0};
+        js.type = types[n->u.join.kind];
+        js.flavor = n->u.join.flavor == JOIN_WINDOW ? JOIN_OP_WINDOW
+                  : n->u.join.flavor == JOIN_INTERVAL ? JOIN_OP_INTERVAL : JOIN_OP_REGULAR;
+        js.nleft = nl;
+        js.left_types = lt;
+        js.nright = nr;
+        js.right_types = rt;
+        js.nkeys = n->u.join.nkeys;
+        js.lkeys = n->u.join.lkeys;
+        js.rkeys = n->u.join.rkeys;
+        js.lwend = js.rwend = js.ltime = js.rtime = -1;
+        if (js.flavor == JOIN_OP_WINDOW) {
+            js.lwend = n->u.join.ltime;
+            js.rwend = n->u.join.rtime;
+        } else {
+            js.ltime = n->u.join.ltime;
+            js.rtime = n->u.join.rtime;
+        }
+        js.lower_us = n->u.join.lower_us;
+        js.upper_us = n->u.join.upper_us;
+        js.residual = n->u.join.residual;
+        /* a TTL needs each side's event time: only when the plan names them */
+        js.ttl_us = js.flavor == JOIN_OP_REGULAR && js.ltime >= 0 && js.rtime >= 0 ? q->settings->state_ttl_us : 0;
+        js.emit_changes = js.flavor == JOIN_OP_REGULAR && js.type != JOIN_TYPE_INNER;
+        s->join = join_op_new(&js, why, sizeof why);
+        if (!s->join) {
+            snprintf(err, cap, "cannot run the join: %s", why);
+            return -1;
+        }
+        s->changes = js.emit_changes;
+        SqlType otypes[520];
+        int     nout = join_op_output_types(s->join, otypes);
+        if (batch_init(&s->out, nout, otypes, SLUICE_VECTOR_SIZE) != 0) goto oom;
+        s->has_out = 1;
+        return 0;
+    }
     default:
         return 0;
     }
@@ -1049,6 +1540,7 @@ static void op_destroy(OpState *s)
     if (s->win) window_op_free(s->win);
     if (s->has_late) batch_destroy(&s->late);
     if (s->agg) agg_op_free(s->agg);
+    join_op_free(s->join);
 }
 
 /* A ConnSpec over a Scan node's columns (arrays owned by the caller). */
@@ -1113,6 +1605,68 @@ oom:
     return -1;
 }
 
+/* Where each operator's output goes: the operators of a stage are listed
+ * bottom-up (plan_stages' post-order), a chain — or, with a JOIN, a tree
+ * whose two branches start at the stage's two inputs. */
+static int find_consumer(const Task *t, const PlanNode *n, int *side)
+{
+    for (int j = 0; j < t->nops; j++) {
+        if (t->ops[j].node->input == n) {
+            *side = 0;
+            return j;
+        }
+        if (t->ops[j].node->right == n) {
+            *side = 1;
+            return j;
+        }
+    }
+    *side = 0;
+    return t->nops;   /* the stage's output */
+}
+
+static int task_wire(Task *t, const Stage *st, int first, char *err, size_t cap)
+{
+    t->join_i = -1;
+    t->side_wm[0] = t->side_wm[1] = WATERMARK_MIN;
+    for (int k = 0; k < t->nops; k++) {
+        t->ops[k].next = find_consumer(t, t->ops[k].node, &t->ops[k].next_side);
+        t->ops[k].branch = 2;
+        if (t->ops[k].node->kind == PLAN_JOIN) {
+            if (t->join_i >= 0) {
+                snprintf(err, cap, "a stage with two joins cannot run (the planner should separate them)");
+                return -1;
+            }
+            t->join_i = k;
+        }
+    }
+    if (first) {
+        t->entry[0] = find_consumer(t, st->ops[0], &t->entry_side[0]);
+        if (t->join_i >= 0) {
+            snprintf(err, cap, "a join must read its inputs through exchanges");
+            return -1;
+        }
+        return 0;
+    }
+    for (int k = 0; k < st->ninputs; k++) {
+        t->entry[k] = find_consumer(t, st->in_exchange[k], &t->entry_side[k]);
+        if (t->join_i < 0) continue;
+        /* the operators from this input up to the JOIN are its branch */
+        int i = t->entry[k], side = t->entry_side[k];
+        while (i < t->nops && i != t->join_i) {
+            side = t->ops[i].next_side;
+            t->ops[i].branch = -1;   /* marked below */
+            i = t->ops[i].next;
+        }
+        if (i != t->join_i) {
+            snprintf(err, cap, "a stage input does not lead to its join");
+            return -1;
+        }
+        for (int j = t->entry[k]; j < t->nops && j != t->join_i; j = t->ops[j].next) t->ops[j].branch = side;
+        if (t->entry[k] == t->join_i) t->entry_side[k] = side;
+    }
+    return 0;
+}
+
 static void task_free(Task *t)
 {
     if (!t) return;
@@ -1131,7 +1685,163 @@ static void task_free(Task *t)
     free(t->nrows);
     free(t->part_max);
     free(t->part_last_us);
+    for (int i = 0; t->held && i < t->nin; i++) held_free(&t->held[i], &t->pool);
+    free(t->held);
+    pool_free(&t->pool);
+    free(t->in_barrier);
+    free(t->in_side);
+    state_txn_abort(t->piece);
+    state_txn_abort(t->final_piece);
     free(t);
+}
+
+/* Open the query's store: <state.dir>/<sink name> for an INSERT, or
+ * <state.dir>/select. Its fingerprint is the EXPLAIN text of the plan. */
+static int state_open_for(Query *q, char *err, size_t cap)
+{
+    const char *sink = q->plan->root->u.output.sink;
+    char        dir[1024], why[1024];
+    if (mkdir(q->settings->state_dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, cap, "state.dir '%s': %s", q->settings->state_dir, strerror(errno));
+        return -1;
+    }
+    snprintf(dir, sizeof dir, "%s/%s", q->settings->state_dir, sink ? sink : "select");
+    char *fp = explain_text(q->plan);
+    if (!fp) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    q->store = state_open(dir, fp, (int)q->settings->state_reset, why, sizeof why);
+    free(fp);
+    if (!q->store) {
+        snprintf(err, cap, "%s", why);
+        return -1;
+    }
+    /* every source must be able to say where it is */
+    for (int k = 0; k < q->ntasks; k++) {
+        Task *t = q->tasks[k];
+        if (t->source && source_checkpoint(t->source, NULL, 0) < 0) {
+            snprintf(err, cap, "stream '%s' cannot be checkpointed: %s (unset state.dir to run without checkpoints)",
+                     q->plan->stages[t->stage].ops[0]->u.scan.stream, source_error(t->source));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+typedef struct RestoreCtx {
+    AggOp  *agg;
+    JoinOp *join;
+    int     failed;
+} RestoreCtx;
+
+static int restore_chunk(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    RestoreCtx *r = ctx;
+    if (r->join ? join_op_restore(r->join, key, klen, val, vlen) != 0
+                : agg_op_restore(r->agg, key, klen, val, vlen) != 0) {
+        r->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Resume from the last checkpoint in the store (a new store: start fresh). */
+static int restore(Query *q, char *err, size_t cap)
+{
+    int64_t epoch = state_epoch(q->store);
+    char    why[512];
+    void   *v = NULL;
+    size_t  vlen = 0;
+    atomic_store(&q->ckpt_epoch, epoch);
+    atomic_store(&q->ckpt_request, epoch);
+    q->restored_epoch = epoch;
+    if (epoch == 0) {
+        if (q->sink && sink_recover(q->sink, NULL, 0) != 0) {
+            snprintf(err, cap, "sink: %s", sink_error(q->sink));
+            return -1;
+        }
+        return 0;
+    }
+    for (int k = 0; k < q->ntasks; k++) {
+        Task *t = q->tasks[k];
+        t->barrier_epoch = epoch;
+        int rc = state_get(q->store, STATE_OP_TASK, t->gidx, "", 0, &v, &vlen, why, sizeof why);
+        if (rc < 0) goto bad;
+        if (rc == 0) {
+            snprintf(why, sizeof why, "no record of task %d of stage %d", t->index, t->stage);
+            goto bad;
+        }
+        const int64_t *m = v;
+        int            n = (int)(vlen / sizeof *m), p = 0;
+        if (vlen % sizeof *m || n < 6 || m[0] != TASK_META_VERSION || m[4] != t->nin ||
+            n != 8 + t->nin + 2 * t->nops || m[5 + t->nin] != t->nops) {
+            snprintf(why, sizeof why, "the record of task %d of stage %d is malformed", t->index, t->stage);
+            goto bad;
+        }
+        p = 1;
+        t->wm = m[p++];
+        t->max_ts = m[p++];
+        t->frontier = m[p++];
+        p++;
+        for (int i = 0; i < t->nin; i++) t->in_wm[i] = m[p++];
+        p++;
+        for (int i = 0; i < t->nops; i++) {
+            t->ops[i].last_wm = m[p++];
+            t->ops[i].limit_left = m[p++];
+        }
+        t->side_wm[0] = m[p++];
+        t->side_wm[1] = m[p++];
+        atomic_store(&t->wm_pub, t->wm);
+        atomic_store(&t->max_ts_pub, t->max_ts);
+        free(v);
+        v = NULL;
+        for (int i = 0; i < t->nops; i++) {
+            OpState *s = &t->ops[i];
+            if (!s->join && (!s->agg || s->node->u.agg.mode == AGG_PARTIAL)) continue;
+            RestoreCtx r = {s->agg, s->join, 0};
+            if (state_scan(q->store, s->node->id, t->index, restore_chunk, &r, why, sizeof why) != 0) goto bad;
+            if (r.failed) {
+                snprintf(why, sizeof why, "the state of %s does not load: %s", s->join ? "a join" : "an aggregate",
+                         s->join ? join_op_error(s->join) : agg_op_error(s->agg));
+                goto bad;
+            }
+            publish_agg(t);
+        }
+        if (t->source) {
+            rc = state_get(q->store, STATE_OP_SOURCE, t->gidx, "", 0, &v, &vlen, why, sizeof why);
+            if (rc < 0) goto bad;
+            if (rc == 0) {
+                snprintf(why, sizeof why, "no source position for task %d", t->index);
+                goto bad;
+            }
+            char serr[400];
+            if (source_restore(t->source, v, vlen, serr, sizeof serr) != 0) {
+                snprintf(why, sizeof why, "stream '%s' cannot resume: %s",
+                         q->plan->stages[t->stage].ops[0]->u.scan.stream, serr);
+                goto bad;
+            }
+            free(v);
+            v = NULL;
+        }
+    }
+    if (q->sink) {
+        int rc = state_get(q->store, STATE_OP_SINK, 0, "", 0, &v, &vlen, why, sizeof why);
+        if (rc < 0) goto bad;
+        if (sink_recover(q->sink, rc ? v : NULL, rc ? vlen : 0) != 0) {
+            snprintf(why, sizeof why, "sink '%s' cannot resume: %s", q->plan->root->u.output.sink,
+                     sink_error(q->sink));
+            goto bad;
+        }
+        free(v);
+        v = NULL;
+    }
+    return 0;
+bad:
+    free(v);
+    snprintf(err, cap, "cannot resume from checkpoint %lld in %s: %s (start over with --reset-state)",
+             (long long)epoch, q->settings->state_dir, why);
+    return -1;
 }
 
 Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t cap)
@@ -1144,6 +1854,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     pthread_mutex_init(&q->error_lock, NULL);
     pthread_mutex_init(&q->late_lock, NULL);
     pthread_mutex_init(&q->lat_lock, NULL);
+    pthread_mutex_init(&q->ckpt_lock, NULL);
     q->lat_cap = 4096;
     q->lat = calloc((size_t)q->lat_cap, sizeof *q->lat);   /* NULL: no latency figures */
     q->plan = plan;
@@ -1177,6 +1888,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
             t->q = q;
             t->stage = s;
             t->index = i;
+            t->gidx = q->ntasks - 1;
             t->worker = i % q->nworkers;
             t->wm = WATERMARK_MIN;
             t->max_ts = WATERMARK_MIN;
@@ -1191,6 +1903,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
             for (int k = 0; k < t->nops; k++)
                 if (op_init(q, t, &t->ops[k], st->ops[k + first], err, cap)) goto fail;
             if (st->ninputs == 0 && task_init_source(q, t, st, err, cap)) goto fail;
+            if (task_wire(t, st, first, err, cap)) goto fail;
         }
     }
     /* exchange channels */
@@ -1219,6 +1932,10 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
                 Channel **in = realloc(dt->in, (size_t)(dt->nin + 1) * sizeof *in);
                 if (!in) goto oom;
                 dt->in = in;
+                uint8_t *side = realloc(dt->in_side, (size_t)(dt->nin + 1));
+                if (!side) goto oom;
+                dt->in_side = side;
+                dt->in_side[dt->nin] = down->ninputs > 1 && down->inputs[1] == s;
                 dt->in[dt->nin++] = c;
             }
         }
@@ -1258,7 +1975,11 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
         t->nrows = calloc((size_t)t->nout + 1, sizeof *t->nrows);
         t->in_wm = calloc((size_t)t->nin + 1, sizeof *t->in_wm);
         t->in_done = calloc((size_t)t->nin + 1, 1);
-        if (!t->building || !t->hashes || !t->rows || !t->nrows || !t->in_wm || !t->in_done) goto oom;
+        t->in_barrier = calloc((size_t)t->nin + 1, 1);
+        t->held = calloc((size_t)t->nin + 1, sizeof *t->held);
+        if (!t->building || !t->hashes || !t->rows || !t->nrows || !t->in_wm || !t->in_done ||
+            !t->in_barrier || !t->held)
+            goto oom;
         for (int i = 0; i < t->nin; i++) t->in_wm[i] = WATERMARK_MIN;
         Worker *w = &q->workers[t->worker];
         Task  **wt = realloc(w->tasks, (size_t)(w->ntasks + 1) * sizeof *wt);
@@ -1267,6 +1988,11 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
         w->tasks[w->ntasks++] = t;
         w->q = q;
     }
+    q->col_barrier = calloc((size_t)q->ncollect + 1, 1);
+    q->col_held = calloc((size_t)q->ncollect + 1, sizeof *q->col_held);
+    if (!q->col_barrier || !q->col_held) goto oom;
+    /* the state store: checkpoints on */
+    if (settings->state_dir[0] && state_open_for(q, err, cap)) goto fail;
     /* the sink connector of an INSERT */
     if (plan->root->u.output.sink) {
         const PlanNode *o = plan->root;
@@ -1291,6 +2017,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
         cs.col_names = names;
         cs.col_types = types;
         cs.ntasks = 1;
+        cs.transactional = q->store != NULL;
         char why[256];
         q->sink = sink_open(&cs, why, sizeof why);
         if (!q->sink) {
@@ -1298,6 +2025,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
             goto fail;
         }
     }
+    if (q->store && restore(q, err, cap)) goto fail;
     return q;
 oom:
     snprintf(err, cap, "out of memory");
@@ -1320,6 +2048,11 @@ void query_free(Query *q)
     free(q->collect);
     free(q->stage_first);
     free(q->lat);
+    for (int i = 0; q->col_held && i < q->ncollect; i++) held_free(&q->col_held[i], &q->col_pool);
+    free(q->col_held);
+    free(q->col_barrier);
+    pool_free(&q->col_pool);
+    state_close(q->store);
     if (q->sink) sink_close(q->sink);
     if (q->late_sink) sink_close(q->late_sink);
     if (q->changes_view.cols) {
@@ -1329,6 +2062,7 @@ void query_free(Query *q)
     pthread_mutex_destroy(&q->error_lock);
     pthread_mutex_destroy(&q->late_lock);
     pthread_mutex_destroy(&q->lat_lock);
+    pthread_mutex_destroy(&q->ckpt_lock);
     free(q);
 }
 
@@ -1338,13 +2072,13 @@ void query_free(Query *q)
 static const Batch *with_ops(Query *q, const Batch *b)
 {
     if (q->plan->emit != EMIT_MODE_CHANGES) return b;
-    static const char *const names[] = {"+I", "+U", "-D"};
+    static const char *const names[] = {"+I", "+U", "-D", "-U"};
     Batch *v = &q->changes_view;
     Vector *opcol = &v->cols[0];
     for (int i = 0; i < b->count; i++) {
         int r = b->sel ? (int)b->sel[i] : i;
         int k = b->ops ? b->ops[r] : BATCH_OP_INSERT;
-        vector_set_str_ref(opcol, r, names[k <= 2 ? k : 0], 2);
+        vector_set_str_ref(opcol, r, names[k <= 3 ? k : 0], 2);
     }
     for (int c = 0; c < b->ncols; c++) v->cols[c + 1] = b->cols[c];
     v->ncols = b->ncols + 1;
@@ -1368,6 +2102,104 @@ static int deliver(Query *q, const ResultSink *sink, const Batch *b)
     }
     if (sink && sink->on_rows && sink->on_rows(sink->ctx, b) != 0) atomic_store(&q->stop, 1);
     return 0;
+}
+
+static void checkpoint_request(Query *q, int64_t now)
+{
+    int64_t e = atomic_load(&q->ckpt_epoch) + 1;
+    q->ckpt_inflight = e;
+    q->ckpt_started_us = now;
+    q->ckpt_last_us = now;
+    atomic_store_explicit(&q->ckpt_request, e, memory_order_release);
+}
+
+/* Write checkpoint epoch: every task's piece (or final piece), the sink's
+ * prepared state and the epoch in one write batch; then the sink commits.
+ * final: the query has ended — a task with no piece for epoch (upstream of
+ * a LIMIT that ended the query) keeps what it last committed. */
+static int checkpoint_commit(Query *q, int64_t epoch, int final)
+{
+    char      why[512];
+    StateTxn *tx = state_txn_new(q->store);
+    if (!tx) {
+        query_fail(q, "checkpoint: out of memory");
+        return -1;
+    }
+    pthread_mutex_lock(&q->ckpt_lock);
+    for (int k = 0; k < q->ntasks; k++) {
+        Task     *t = q->tasks[k];
+        StateTxn *src = t->piece && t->piece_epoch == epoch ? t->piece : t->final_piece;
+        if (src) {
+            state_txn_append(tx, src);
+        } else if (!final) {
+            pthread_mutex_unlock(&q->ckpt_lock);
+            state_txn_abort(tx);
+            query_fail(q, "checkpoint %lld: task %d of stage %d has no snapshot", (long long)epoch, t->index,
+                       t->stage);
+            return -1;
+        }
+    }
+    pthread_mutex_unlock(&q->ckpt_lock);
+    if (q->sink) {
+        char blob[4096];
+        long n = sink_prepare(q->sink, blob, sizeof blob);
+        if (n < 0) {
+            state_txn_abort(tx);
+            query_fail(q, "checkpoint: sink '%s': %s", q->plan->root->u.output.sink, sink_error(q->sink));
+            return -1;
+        }
+        state_txn_put(tx, STATE_OP_SINK, 0, "", 0, blob, (size_t)n);
+        q->unflushed = 0;
+        q->last_flush_us = now_us();
+    }
+    if (q->late_sink) {   /* at least once: see docs/operations.md */
+        pthread_mutex_lock(&q->late_lock);
+        int rc = sink_flush(q->late_sink);
+        pthread_mutex_unlock(&q->late_lock);
+        if (rc != 0) {
+            state_txn_abort(tx);
+            query_fail(q, "checkpoint: late sink: %s", sink_error(q->late_sink));
+            return -1;
+        }
+    }
+    size_t bytes = state_txn_bytes(tx);
+    if (state_txn_commit(tx, epoch, why, sizeof why) != 0) {
+        query_fail(q, "checkpoint %lld: %s", (long long)epoch, why);
+        return -1;
+    }
+    if (q->sink && sink_commit(q->sink) != 0) {
+        query_fail(q, "checkpoint %lld: sink '%s': %s", (long long)epoch, q->plan->root->u.output.sink,
+                   sink_error(q->sink));
+        return -1;
+    }
+    pthread_mutex_lock(&q->ckpt_lock);
+    for (int k = 0; k < q->ntasks; k++) {
+        Task *t = q->tasks[k];
+        if (t->piece && t->piece_epoch == epoch) {
+            state_txn_abort(t->piece);
+            t->piece = NULL;
+        }
+    }
+    pthread_mutex_unlock(&q->ckpt_lock);
+    int64_t now = now_us();
+    atomic_store(&q->ckpt_epoch, epoch);
+    atomic_fetch_add(&q->ckpt_count, 1);
+    atomic_store(&q->ckpt_dur_us, q->ckpt_started_us ? now - q->ckpt_started_us : 0);
+    atomic_store(&q->ckpt_bytes, (int64_t)bytes);
+    atomic_store(&q->ckpt_at_us, now);
+    q->ckpt_inflight = 0;
+    q->ckpt_started_us = 0;
+    return 0;
+}
+
+/* The collector has the barrier of the checkpoint in flight from every last
+ * stage task that has not ended: commit it, and let the rows flow again. */
+static void collector_aligned(Query *q, const char *ended)
+{
+    for (int i = 0; i < q->ncollect; i++)
+        if (!q->col_barrier[i] && !ended[i]) return;
+    checkpoint_commit(q, q->ckpt_inflight, 0);
+    memset(q->col_barrier, 0, (size_t)q->ncollect);
 }
 
 int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, char *err, size_t cap)
@@ -1402,11 +2234,27 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
     int     idle_rounds = 0;
     int64_t next_progress = q->start_us + q->progress_interval_us;
     char *ended_flags = calloc((size_t)q->ncollect + 1, 1);
+    if (!ended_flags) query_fail(q, "out of memory");
+    int64_t stop_deadline = 0, stop_epoch = 0;
     while (ended < q->ncollect && !stopping(q)) {
         int progressed = 0;
-        for (int i = 0; i < q->ncollect; i++) {
+        for (int i = 0; i < q->ncollect && !stopping(q); i++) {
             Msg m;
-            while (!ended_flags[i] && channel_recv(&q->collect[i], &m) == 0) {
+            if (ended_flags[i]) continue;
+            if (q->col_barrier[i]) {   /* aligning: hold what comes after the barrier */
+                int k = 0;
+                while (k < 64 && channel_recv(&q->collect[i], &m) == 0) {
+                    int bad = held_push(&q->col_held[i], &q->col_pool, m) != 0;
+                    if (m.kind == MSG_BATCH) channel_release(&q->collect[i], m.batch);
+                    if (bad) query_fail(q, "checkpoint: out of memory");
+                    k++;
+                }
+                progressed |= k > 0;
+                continue;
+            }
+            for (;;) {
+                int held = held_pop(&q->col_held[i], &m) == 0;
+                if (!held && channel_recv(&q->collect[i], &m) != 0) break;
                 progressed = 1;
                 if (m.kind == MSG_BATCH) {
                     if (m.at_us > 0 && q->lat) {
@@ -1416,14 +2264,39 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
                         pthread_mutex_unlock(&q->lat_lock);
                     }
                     deliver(q, sink, m.batch);
-                    channel_release(&q->collect[i], m.batch);
-                } else if (m.kind == MSG_END) {
+                    if (held) pool_put(&q->col_pool, m.batch);
+                    else channel_release(&q->collect[i], m.batch);
+                    continue;
+                }
+                if (m.kind == MSG_END) {
                     ended_flags[i] = 1;
                     ended++;
+                } else if (m.kind == MSG_BARRIER) {
+                    q->col_barrier[i] = 1;
+                } else {
+                    continue;
                 }
+                if (q->ckpt_inflight && ended < q->ncollect) collector_aligned(q, ended_flags);
+                break;
             }
         }
-        if (stop && *stop) atomic_store(&q->stop, 1);
+        int64_t now = now_us();
+        if (q->store && !q->ckpt_inflight && !stop_deadline &&
+            now - q->ckpt_last_us >= q->settings->checkpoint_interval_us)
+            checkpoint_request(q, now);
+        if ((stop && *stop) || atomic_load(&q->stop_req)) {
+            /* stop after one last checkpoint, so that a restart resumes
+             * from here and what was written is committed */
+            if (!q->store || atomic_load(&q->failed)) {
+                atomic_store(&q->stop, 1);
+            } else if (!stop_deadline) {
+                stop_deadline = now + STOP_CHECKPOINT_US;
+                if (!q->ckpt_inflight) checkpoint_request(q, now);
+                stop_epoch = q->ckpt_inflight;
+            } else if (atomic_load(&q->ckpt_epoch) >= stop_epoch || now > stop_deadline) {
+                atomic_store(&q->stop, 1);
+            }
+        }
         /* rows written to a sink become visible within a fraction of a second */
         if (q->sink && q->unflushed && now_us() - q->last_flush_us > SINK_FLUSH_US) {
             if (sink_flush(q->sink) != 0)
@@ -1448,10 +2321,15 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
         struct timespec ts = {0, ns};
         nanosleep(&ts, NULL);
     }
+    int completed = ended == q->ncollect;
     free(ended_flags);
     atomic_store(&q->stop, 1);
     for (int i = 0; i < q->nworkers; i++)
         if (q->workers[i].started) pthread_join(q->workers[i].thread, NULL);
+    /* the input is complete: a last checkpoint commits the output and
+     * records that there is nothing left to read */
+    if (completed && q->store && !atomic_load(&q->failed))
+        checkpoint_commit(q, q->ckpt_inflight ? q->ckpt_inflight : atomic_load(&q->ckpt_epoch) + 1, 1);
     if (q->sink && sink_flush(q->sink) != 0)
         query_fail(q, "sink '%s': %s", q->plan->root->u.output.sink, sink_error(q->sink));
     if (q->late_sink && sink_flush(q->late_sink) != 0) query_fail(q, "late sink: %s", sink_error(q->late_sink));
@@ -1495,6 +2373,14 @@ void query_progress(Query *q, QueryProgress *p)
         }
     }
     p->ntasks = q->ntasks;
+    p->checkpoints_on = q->store != NULL;
+    p->ckpt_epoch = atomic_load(&q->ckpt_epoch);
+    p->ckpt_count = atomic_load(&q->ckpt_count);
+    p->ckpt_duration_us = atomic_load(&q->ckpt_dur_us);
+    p->ckpt_bytes = atomic_load(&q->ckpt_bytes);
+    int64_t at = atomic_load(&q->ckpt_at_us);
+    p->ckpt_age_us = at ? now_us() - at : -1;
+    p->restored_epoch = q->restored_epoch;
     pthread_mutex_lock(&q->error_lock);
     snprintf(p->warning, sizeof p->warning, "%s", q->warning);
     pthread_mutex_unlock(&q->error_lock);
@@ -1514,8 +2400,17 @@ void query_progress(Query *q, QueryProgress *p)
     for (int k = 0; k < q->ntasks; k++) {
         Task   *t = q->tasks[k];
         int64_t r = atomic_load_explicit(&t->rows_in, memory_order_relaxed);
-        if (t->stage < 16) p->stage_rows_in[t->stage] += r;
         if (t->stage == q->plan->nstages - 1 && p->ntask_rows < 64) p->task_rows_in[p->ntask_rows++] = r;
+        if (t->stage >= 16) continue;
+        p->stage_rows_in[t->stage] += r;
+        if (t->index < 64) p->stage_task_rows[t->stage][t->index] = r;
+        p->stage_tasks[t->stage]++;
+        p->stage_state_rows[t->stage] += atomic_load_explicit(&t->state_rows, memory_order_relaxed);
+        p->stage_busy_us[t->stage] += atomic_load_explicit(&t->busy_us, memory_order_relaxed);
+        for (int d = 0; d < t->nout; d++) {
+            p->stage_rows_out[t->stage] += atomic_load_explicit(&t->out[d]->rows_sent, memory_order_relaxed);
+            p->stage_bytes_out[t->stage] += atomic_load_explicit(&t->out[d]->bytes_sent, memory_order_relaxed);
+        }
     }
     for (int i = 0; i < q->nworkers; i++) p->cpu_us += atomic_load_explicit(&q->workers[i].cpu_us, memory_order_relaxed);
     for (int i = 0; i < q->nchannels; i++) {
@@ -1542,5 +2437,58 @@ int64_t query_bad_records(Query *q, char (*msgs)[256], int max, int *nmsgs)
 
 void query_stop(Query *q)
 {
-    atomic_store(&q->stop, 1);
+    if (q->store) atomic_store(&q->stop_req, 1);   /* after a last checkpoint */
+    else atomic_store(&q->stop, 1);
+}
+
+/* ---- EXPLAIN ANALYZE -------------------------------------------------------------- */
+
+static void fmt_count(char *buf, size_t cap, int64_t v)
+{
+    if (v < 10000) snprintf(buf, cap, "%lld", (long long)v);
+    else if (v < 1000000) snprintf(buf, cap, "%.1fk", (double)v / 1e3);
+    else if (v < 1000000000LL) snprintf(buf, cap, "%.2fM", (double)v / 1e6);
+    else snprintf(buf, cap, "%.1fG", (double)v / 1e9);
+}
+
+static void fmt_bytes(char *buf, size_t cap, int64_t v)
+{
+    if (v < 10 * 1024) snprintf(buf, cap, "%lld B", (long long)v);
+    else if (v < 10LL * 1024 * 1024) snprintf(buf, cap, "%.1f KB", (double)v / 1024);
+    else if (v < 10LL * 1024 * 1024 * 1024) snprintf(buf, cap, "%.1f MB", (double)v / (1024.0 * 1024));
+    else snprintf(buf, cap, "%.1f GB", (double)v / (1024.0 * 1024 * 1024));
+}
+
+char *query_explain_analyze(const Plan *plan, const QueryProgress *p)
+{
+    char  notes[16][512];
+    const char *np[16] = {0};
+    for (int s = 0; s < plan->nstages && s < 16; s++) {
+        const Stage *st = &plan->stages[s];
+        char in[32], out[32], state[32], bytes[32];
+        fmt_count(in, sizeof in, p->stage_rows_in[s]);
+        fmt_count(out, sizeof out, p->stage_rows_out[s]);
+        fmt_count(state, sizeof state, p->stage_state_rows[s]);
+        fmt_bytes(bytes, sizeof bytes, p->stage_bytes_out[s]);
+        int n = snprintf(notes[s], sizeof notes[s], "rows in %s · out %s%s%s%s · state %s rows · busy %.2f s", in,
+                         out, st->out_exchange ? " (shuffled " : "", st->out_exchange ? bytes : "",
+                         st->out_exchange ? ")" : "", state, (double)p->stage_busy_us[s] / 1e6);
+        int nt = p->stage_tasks[s] < 64 ? p->stage_tasks[s] : 64;
+        if (nt > 1 && n > 0 && (size_t)n < sizeof notes[s]) {
+            int64_t r[64], mx = 0;
+            for (int i = 0; i < nt; i++) {
+                r[i] = p->stage_task_rows[s][i];
+                if (r[i] > mx) mx = r[i];
+            }
+            qsort(r, (size_t)nt, sizeof *r, cmp_i64);
+            int64_t med = r[(nt - 1) / 2];
+            char    mxs[32];
+            fmt_count(mxs, sizeof mxs, mx);
+            if (med > 0)
+                snprintf(notes[s] + n, sizeof notes[s] - (size_t)n, "\nskew %.2f (max %s / median of %d tasks)%s",
+                         (double)mx / (double)med, mxs, nt, (double)mx / (double)med > 2.0 ? " ← high" : "");
+        }
+        np[s] = notes[s];
+    }
+    return explain_text_notes(plan, np);
 }

@@ -19,6 +19,16 @@
  * task's is the minimum over its inputs, leaving out inputs that said they
  * are idle or ended; watermarks only move forward; the end of a bounded input
  * is a watermark of +∞, so every window is emitted.
+ *
+ * Checkpoints (settings state.dir non-empty): every checkpoint.interval the
+ * collector asks the sources for a barrier; barriers flow with the rows,
+ * each task snapshots its state when the barrier has come on all its inputs,
+ * and the collector writes all snapshots, the sources' positions and the
+ * sink's prepared output in one LevelDB write batch, then commits the sink.
+ * query_new with the same plan and state dir resumes from the last
+ * checkpoint: nothing lost, nothing twice (file sinks; see
+ * docs/operations.md for the guarantees of each sink). A stop (query_stop,
+ * *stop) takes one last checkpoint first (at most 10 s).
  */
 #ifndef SLUICE_RUNTIME_QUERY_H
 #define SLUICE_RUNTIME_QUERY_H
@@ -54,10 +64,24 @@ typedef struct QueryProgress {
     int64_t stage_rows_in[16];   /* rows into each stage's tasks (≤ 16 stages) */
     int64_t task_rows_in[64];    /* rows into each task of the last stage  */
     int     ntask_rows;          /* (skew: max / median of these)          */
+    /* per stage (EXPLAIN ANALYZE, DESCRIBE QUERY, the web UI); ≤ 16 stages, ≤ 64 tasks each */
+    int     stage_tasks[16];
+    int64_t stage_rows_out[16];  /* rows the stage's tasks sent on (exchange or output) */
+    int64_t stage_bytes_out[16]; /* …and their bytes (the shuffle write of the stage)  */
+    int64_t stage_state_rows[16];
+    int64_t stage_busy_us[16];   /* time its tasks spent working (not waiting)        */
+    int64_t stage_task_rows[16][64]; /* rows into each task (skew: max / median)      */
     int64_t latency_p50_us;      /* watermark created at a source → its rows */
     int64_t latency_p99_us;      /* reach the output; -1 when none yet     */
     int     latency_samples;     /* (the last 4096 output batches)         */
     char    warning[256];        /* a source's transient problem now ("" none) */
+    int     checkpoints_on;      /* state.dir set                          */
+    int64_t ckpt_epoch;          /* the last committed checkpoint (0: none) */
+    int64_t ckpt_count;          /* checkpoints committed by this run      */
+    int64_t ckpt_duration_us;    /* the last one: barriers asked → committed */
+    int64_t ckpt_bytes;          /* the last one: bytes written            */
+    int64_t ckpt_age_us;         /* since it committed; -1: none this run  */
+    int64_t restored_epoch;      /* the checkpoint this run resumed from (0: none) */
 } QueryProgress;
 
 /* Called by query_run on its own thread every progress_interval_us. */
@@ -86,5 +110,10 @@ void query_progress(Query *q, QueryProgress *out);
  * to max of the first messages ("path:line: reason") into msgs. */
 int64_t query_bad_records(Query *q, char (*msgs)[256], int max, int *nmsgs);
 void query_free(Query *q);
+
+/* The plan's EXPLAIN text with each stage's figures from p under its header:
+ * rows in and out, bytes shuffled, state rows, busy time, and the skew of
+ * rows over its tasks (max / median). malloc'd; the caller frees. */
+char *query_explain_analyze(const Plan *plan, const QueryProgress *p);
 
 #endif

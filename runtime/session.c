@@ -10,10 +10,16 @@
  *   EXPLAIN                        → planner/: the plan as text or JSON
  *   SELECT, INSERT                 → planned, then run by the runtime
  *                                    (runtime/query.h) until the input ends
- *   STOP QUERY, DESCRIBE QUERY     → no query runs in the background yet
+ *   STOP QUERY, DESCRIBE QUERY     → the background queries (interactive INSERT)
  *
  * Rows are delivered as batches of VARCHAR vectors (exec/batch.h) through the
  * caller's ResultSink.
+ *
+ * Every query gets a QueryRec in the registry (session.h, "the query
+ * registry") and a QueryHook: the one progress callback of its Query, which
+ * runs on the query_run thread and fans out to the shell's callback, the
+ * --progress file and the registry's samples. Lock order: only reg_lock,
+ * never held across a call out of this file.
  */
 #include "runtime/session.h"
 
@@ -23,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -34,6 +41,54 @@
 #include "planner/planner.h"
 #include "planner/settings.h"
 #include "runtime/query.h"
+
+/* The registry's record of one query (see session.h). The strings and the
+ * settings are written once at creation; status, end_us, error, last and the
+ * ring change under Session.reg_lock. */
+typedef struct QueryRec {
+    char           id[16];
+    int            background;
+    int            status;        /* BG_RUNNING, BG_FINISHED, BG_FAILED, BG_STOPPED */
+    int64_t        start_us, end_us;
+    char          *sql, *sink, *source, *plan_json;
+    char           error[512];
+    char           state_dir[512];
+    int64_t        parallelism, state_memory_bytes;
+    QueryProgress  last;          /* latest figures (has_last)                     */
+    int            has_last;
+    int64_t        last_wall_us;
+    QueryProgress *ring;          /* one sample a second, ring_len of ring_cap     */
+    int64_t       *ring_wall;
+    int            ring_cap, ring_len, ring_head;   /* ring_head: the oldest       */
+    int64_t        nsampled;      /* samples ever taken                            */
+} QueryRec;
+
+/* The --progress file writer of one query. */
+typedef struct ProgressWriter {
+    FILE         *f;
+    const char   *id;
+    const char   *source;
+    const char   *sink;
+    int64_t       batch;
+    QueryProgress prev;
+    int64_t       prev_wall_us;
+} ProgressWriter;
+
+/* The progress callback of one running query (query_on_progress): called on
+ * its query_run thread; fans out to the shell's callback (fn), the
+ * --progress file (pw) and the registry (rec). */
+typedef struct QueryHook {
+    Session          *s;
+    QueryRec         *rec;
+    SessionProgressFn fn;           /* NULL: none                               */
+    void             *ctx;
+    ProgressWriter   *pw;           /* NULL: no --progress file                 */
+    int64_t           next_file_us; /* elapsed time of the next file line      */
+    int64_t           next_sample_us; /* … and of the next registry sample     */
+    int               pending;      /* last figures not yet in the file         */
+    int               sampled;      /* last figures already a registry sample   */
+    QueryProgress     last;
+} QueryHook;
 
 /* A query running in the background (INSERT INTO in the interactive shell). */
 typedef struct BgQuery {
@@ -48,6 +103,8 @@ typedef struct BgQuery {
     _Atomic int            state;      /* BG_RUNNING, BG_FINISHED, BG_FAILED, BG_STOPPED */
     char                   error[512];
     int                    joined;
+    QueryRec              *rec;        /* its registry record (owned by the registry) */
+    QueryHook              hook;
 } BgQuery;
 
 enum { BG_RUNNING, BG_FINISHED, BG_FAILED, BG_STOPPED };
@@ -65,7 +122,20 @@ struct Session {
     int                     nqueries;
     SessionProgressFn       progress_cb;       /* session_set_progress_callback */
     void                   *progress_cb_ctx;
+    void                  (*start_cb)(void *ctx, Session *s);   /* query start callback */
+    void                   *start_cb_ctx;
+    pthread_mutex_t         reg_lock;          /* guards recs, nrecs and the records' live fields */
+    QueryRec              **recs;              /* the registry, oldest first */
+    int                     nrecs;
 };
+
+/* The registry and the progress hook; defined at the end of this file. */
+static QueryRec *rec_add(Session *s, const Plan *plan, int background);
+static void      rec_finish(Session *s, QueryRec *r, int status, const char *error);
+static void      rec_free(QueryRec *r);
+static void      hook_begin(QueryHook *h, Session *s, QueryRec *r, Query *q, SessionProgressFn fn, void *ctx,
+                            ProgressWriter *pw);
+static void      hook_end(QueryHook *h);
 
 void session_set_progress_file(Session *s, FILE *f)
 {
@@ -91,6 +161,7 @@ Session *session_new(void)
         free(s);
         return NULL;
     }
+    pthread_mutex_init(&s->reg_lock, NULL);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     s->ncores = n > 0 ? (int)n : 1;
     settings_init(&s->settings, s->ncores);
@@ -119,6 +190,9 @@ void session_free(Session *s)
         free(b);
     }
     free(s->bg);
+    for (int i = 0; i < s->nrecs; i++) rec_free(s->recs[i]);
+    free(s->recs);
+    pthread_mutex_destroy(&s->reg_lock);
     catalog_free(s->catalog);
     free(s);
 }
@@ -195,6 +269,8 @@ static void done(const ResultSink *sink, const char *tag)
 
 /* ---- SHOW / DESCRIBE ------------------------------------------------------ */
 
+static void bg_progress(Session *s, BgQuery *b, QueryProgress *p);
+
 static void watermark_text(const CatObject *o, char *buf, size_t cap)
 {
     char d[INTERVAL_FORMAT_MAX];
@@ -252,7 +328,7 @@ static int show(Session *s, const AstShow *st, const ResultSink *sink, SqlError 
             BgQuery      *b = s->bg[i];
             QueryProgress p;
             char          in[32], rate[32], out[32], wm[TS_FORMAT_MAX] = "";
-            query_progress(b->q, &p);
+            bg_progress(s, b, &p);
             snprintf(in, sizeof in, "%lld", (long long)p.input_rows);
             snprintf(rate, sizeof rate, "%.0f", p.elapsed_us > 0 ? p.input_rows * 1e6 / (double)p.elapsed_us : 0.0);
             snprintf(out, sizeof out, "%lld", (long long)p.output_rows);
@@ -324,12 +400,14 @@ static void *bg_main(void *arg)
     BgQuery *b = arg;
     char     why[512];
     int      rc = query_run(b->q, NULL, NULL, why, sizeof why);
+    hook_end(&b->hook);
     if (rc != 0) {
         snprintf(b->error, sizeof b->error, "%s", why);
         atomic_store(&b->state, BG_FAILED);
     } else {
         atomic_store(&b->state, atomic_load(&b->stop) ? BG_STOPPED : BG_FINISHED);
     }
+    rec_finish(b->hook.s, b->rec, atomic_load(&b->state), b->error);
     return NULL;
 }
 
@@ -344,7 +422,13 @@ static int bg_start(Session *s, Plan *plan, const AstNode *stmt, const ResultSin
         return sql_errorf(err, stmt->loc, "out of memory");
     }
     s->bg = bg;
-    snprintf(b->id, sizeof b->id, "q%d", ++s->nqueries);
+    b->rec = rec_add(s, plan, 1);
+    if (!b->rec) {
+        free(b);
+        plan_free(plan);
+        return sql_errorf(err, stmt->loc, "out of memory");
+    }
+    snprintf(b->id, sizeof b->id, "%s", b->rec->id);
     b->settings = s->settings;
     b->plan = plan;
     b->sql = strdup(plan->sql);
@@ -353,6 +437,7 @@ static int bg_start(Session *s, Plan *plan, const AstNode *stmt, const ResultSin
     b->q = query_new(plan, &b->settings, why, sizeof why);
     if (!b->q || !b->sql || !b->sink) {
         int runtime = b->q == NULL;
+        rec_finish(s, b->rec, BG_FAILED, runtime ? why : "out of memory");
         sql_errorf(err, stmt->loc, "%s", runtime ? why : "out of memory");
         query_free(b->q);
         plan_free(plan);
@@ -362,7 +447,10 @@ static int bg_start(Session *s, Plan *plan, const AstNode *stmt, const ResultSin
         return runtime ? SESSION_RUNTIME_ERROR : -1;
     }
     atomic_init(&b->state, BG_RUNNING);
+    hook_begin(&b->hook, s, b->rec, b->q, NULL, NULL, NULL);
+    if (s->start_cb) s->start_cb(s->start_cb_ctx, s);
     if (pthread_create(&b->thread, NULL, bg_main, b) != 0) {
+        rec_finish(s, b->rec, BG_FAILED, "cannot start the query's thread");
         query_free(b->q);
         plan_free(plan);
         free(b->sql);
@@ -389,14 +477,29 @@ static int stop_query(Session *s, const AstStopQuery *st, const ResultSink *sink
     return 0;
 }
 
+/* A background query's latest figures, as its query_run thread last
+ * published them (query_progress may only be called on that thread). */
+static void bg_progress(Session *s, BgQuery *b, QueryProgress *p)
+{
+    pthread_mutex_lock(&s->reg_lock);
+    if (b->rec && b->rec->has_last) {
+        *p = b->rec->last;
+    } else {
+        memset(p, 0, sizeof *p);
+        p->watermark = WATERMARK_MIN;
+        p->max_event_time = WATERMARK_MIN;
+    }
+    pthread_mutex_unlock(&s->reg_lock);
+}
+
 static int describe_query(Session *s, const AstDescribe *st, const ResultSink *sink, SqlError *err)
 {
     BgQuery *b = bg_find(s, st->name);
     if (!b) return no_such_query(s, st->hdr.loc, st->name, err);
     static const char *const states[] = {"running", "finished", "failed", "stopped"};
     QueryProgress p;
-    query_progress(b->q, &p);
-    char *plan = explain_text(b->plan);
+    bg_progress(s, b, &p);
+    char *plan = query_explain_analyze(b->plan, &p);
     char  wm[TS_FORMAT_MAX] = "-";
     if (p.watermark != WATERMARK_MIN && p.watermark != WATERMARK_MAX) ts_format(p.watermark, wm, sizeof wm, 0);
     else if (p.watermark == WATERMARK_MAX) snprintf(wm, sizeof wm, "end of input");
@@ -477,22 +580,7 @@ static Plan *plan_query(Session *s, const AstNode *stmt, const ResultSink *sink,
     return plan;
 }
 
-static int plan_has(const PlanNode *n, PlanKind k)
-{
-    return n && (n->kind == k || plan_has(n->input, k) || plan_has(n->right, k));
-}
-
 /* ---- progress (--progress FILE) ------------------------------------------ */
-
-typedef struct ProgressWriter {
-    FILE         *f;
-    const char   *id;
-    const char   *source;
-    const char   *sink;
-    int64_t       batch;
-    QueryProgress prev;
-    int64_t       prev_wall_us;
-} ProgressWriter;
 
 static json_t *ts_json(int64_t ts)
 {
@@ -513,22 +601,29 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void write_progress(void *ctx, const QueryProgress *p)
+static int64_t wall_now_us(void)
 {
-    ProgressWriter *w = ctx;
-    struct timeval  tv;
+    struct timeval tv;
     gettimeofday(&tv, NULL);
-    int64_t wall = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-    int64_t dt = p->elapsed_us - w->prev.elapsed_us;
-    int64_t in = p->input_rows - w->prev.input_rows;
-    int64_t cpu = p->cpu_us - w->prev.cpu_us;
-    int64_t out = p->output_rows - w->prev.output_rows;
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/* The --progress object of figures p taken at wall clock time wall, with
+ * rates over the time since prev (all zero: since the start). Used by the
+ * file writer and by session_progress_json (the web UI's API). */
+static json_t *progress_json(const char *id, const char *source, const char *sinkname, int64_t batch,
+                             const QueryProgress *prev, const QueryProgress *p, int64_t wall)
+{
+    int64_t dt = p->elapsed_us - prev->elapsed_us;
+    int64_t in = p->input_rows - prev->input_rows;
+    int64_t cpu = p->cpu_us - prev->cpu_us;
+    int64_t out = p->output_rows - prev->output_rows;
     double  in_rate = ratio(in, dt), proc_rate = ratio(in, cpu);
 
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(w->id));
+    json_object_set_new(o, "id", json_string(id));
     json_object_set_new(o, "timestamp", ts_json(wall));
-    json_object_set_new(o, "batchId", json_integer(w->batch++));
+    json_object_set_new(o, "batchId", json_integer(batch));
     json_object_set_new(o, "numInputRows", json_integer(in));
     json_object_set_new(o, "inputRowsPerSecond", json_real(in_rate));
     json_object_set_new(o, "processedRowsPerSecond", json_real(proc_rate));
@@ -541,9 +636,9 @@ static void write_progress(void *ctx, const QueryProgress *p)
                                   (json_int_t)p->state_rows, "memoryUsedBytes", (json_int_t)p->state_bytes,
                                   "numRowsDroppedByWatermark", (json_int_t)p->late_rows));
     json_object_set_new(o, "sources",
-                        json_pack("[{s:s, s:I, s:f, s:f}]", "description", w->source, "numInputRows", (json_int_t)in,
+                        json_pack("[{s:s, s:I, s:f, s:f}]", "description", source, "numInputRows", (json_int_t)in,
                                   "inputRowsPerSecond", in_rate, "processedRowsPerSecond", proc_rate));
-    json_object_set_new(o, "sink", json_pack("{s:s, s:I}", "description", w->sink, "numOutputRows", (json_int_t)out));
+    json_object_set_new(o, "sink", json_pack("{s:s, s:I}", "description", sinkname, "numOutputRows", (json_int_t)out));
     if (p->warning[0]) json_object_set_new(o, "warning", json_string(p->warning));
     /* sluice's own figures: totals, shuffle, per-stage rows, skew */
     json_t *stages = json_array();
@@ -572,7 +667,14 @@ static void write_progress(void *ctx, const QueryProgress *p)
                                       ? json_null()
                                       : json_pack("{s:f, s:f, s:i}", "p50", p->latency_p50_us / 1000.0, "p99",
                                                   p->latency_p99_us / 1000.0, "samples", p->latency_samples)));
-    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    return o;
+}
+
+static void write_progress(ProgressWriter *w, const QueryProgress *p)
+{
+    int64_t wall = wall_now_us();
+    json_t *o = progress_json(w->id, w->source, w->sink, w->batch++, &w->prev, p, wall);
+    char   *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (line) {
         fprintf(w->f, "%s\n", line);
         fflush(w->f);
@@ -591,50 +693,64 @@ static const char *first_source(const PlanNode *n)
     return l ? l : first_source(n->right);
 }
 
-/* The progress callback hook (session_set_progress_callback); defined at
- * the end of this file. */
-typedef struct ProgressFanout {
-    SessionProgressFn fn;
-    void             *ctx;
-    ProgressWriter   *pw;          /* --progress file, or NULL          */
-    int64_t           next_file_us;
-    int               pending;     /* last figures not yet in the file  */
-    QueryProgress     last;
-} ProgressFanout;
-static void progress_fanout_begin(ProgressFanout *f, Session *s, Query *q, ProgressWriter *pw);
-static void progress_fanout_end(ProgressFanout *f);
-
 /* Run a planned SELECT or INSERT until its input ends, LIMIT is reached or
  * the stop flag is raised. */
-static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const ResultSink *sink, SqlError *err)
+static int discard_rows(void *ctx, const Batch *b)
+{
+    (void)ctx;
+    (void)b;
+    return 0;
+}
+
+static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const ResultSink *sink, SqlError *err,
+                    int analyze)
 {
     char why[512];
-    if (plan_has(plan->root, PLAN_JOIN))
-        return sql_errorf(err, stmt->loc,
-                    "joins are planned (see EXPLAIN) but the runtime does not execute them yet");
+    ResultSink quiet;
+    const ResultSink *user = sink;
+    if (analyze && sink) {
+        /* EXPLAIN ANALYZE runs the query, drops its rows, shows its figures */
+        quiet = *sink;
+        quiet.on_columns = NULL;
+        quiet.on_rows = discard_rows;
+        sink = &quiet;
+    }
+    QueryRec *rec = rec_add(s, plan, 0);
+    if (!rec) return sql_errorf(err, stmt->loc, "out of memory");
     Query *q = query_new(plan, &s->settings, why, sizeof why);
     if (!q) {
+        rec_finish(s, rec, BG_FAILED, why);
         sql_errorf(err, stmt->loc, "%s", why);
         return SESSION_RUNTIME_ERROR;
     }
-    char           qid[32];
     ProgressWriter pw;
-    snprintf(qid, sizeof qid, "q%d", ++s->nqueries);
     memset(&pw, 0, sizeof pw);
     if (s->progress) {
-        const char *src = first_source(plan->root);
         pw.f = s->progress;
-        pw.id = qid;
-        pw.source = src ? src : "values";
-        pw.sink = plan->root->u.output.sink ? plan->root->u.output.sink : "console";
-        query_on_progress(q, write_progress, &pw, 1000000);
+        pw.id = rec->id;
+        pw.source = rec->source;
+        pw.sink = rec->sink;
     }
-    ProgressFanout fan;
-    progress_fanout_begin(&fan, s, q, pw.f ? &pw : NULL);
+    QueryHook hook;
+    hook_begin(&hook, s, rec, q, s->progress_cb, s->progress_cb_ctx, pw.f ? &pw : NULL);
+    if (s->start_cb) s->start_cb(s->start_cb_ctx, s);
     int rc = query_run(q, sink, s->stop, why, sizeof why);
-    progress_fanout_end(&fan);
+    hook_end(&hook);
+    rec_finish(s, rec, rc != 0 ? BG_FAILED : (s->stop && *s->stop) ? BG_STOPPED : BG_FINISHED, rc != 0 ? why : "");
     QueryProgress p;
     query_progress(q, &p);
+    if (analyze && rc == 0 && user && user->on_text) {
+        char head[512];
+        snprintf(head, sizeof head,
+                 "Ran %.3f s · input %lld rows · output %lld rows · late %lld · state %lld rows · "
+                 "worker CPU %.3f s\n",
+                 p.elapsed_us / 1e6, (long long)p.input_rows, (long long)p.output_rows, (long long)p.late_rows,
+                 (long long)p.state_rows, p.cpu_us / 1e6);
+        user->on_text(user->ctx, head);
+        char *text = query_explain_analyze(plan, &p);
+        if (text) user->on_text(user->ctx, text);
+        free(text);
+    }
     char    bad[5][256];
     int     nbad = 0;
     int64_t nbad_total = query_bad_records(q, bad, 5, &nbad);
@@ -651,7 +767,9 @@ static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const Res
         return SESSION_RUNTIME_ERROR;
     }
     char tag[160];
-    if (IS_A(stmt, AST_INSERT))
+    if (analyze)
+        snprintf(tag, sizeof tag, "EXPLAIN ANALYZE");
+    else if (IS_A(stmt, AST_INSERT))
         snprintf(tag, sizeof tag, "INSERT %lld", (long long)p.output_rows);
     else
         snprintf(tag, sizeof tag, "SELECT %lld", (long long)p.output_rows);
@@ -667,12 +785,15 @@ static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const Res
 
 static int explain(Session *s, const AstExplain *st, const ResultSink *sink, SqlError *err)
 {
-    if (st->analyze)
-        return sql_errorf(err, st->hdr.loc,
-                    "EXPLAIN ANALYZE needs a running query, and the streaming runtime is still being built: "
-                    "use EXPLAIN for the plan");
+    if (st->analyze && st->json)
+        return sql_errorf(err, st->hdr.loc, "EXPLAIN ANALYZE prints text: FORMAT JSON is for EXPLAIN alone");
     Plan *plan = plan_query(s, st->stmt, sink, err);
     if (!plan) return -1;
+    if (st->analyze) {
+        int rc = s->check_only ? 0 : run_plan(s, plan, st->stmt, sink, err, 1);
+        plan_free(plan);
+        return rc;
+    }
     char *text = st->json ? explain_json(plan) : explain_text(plan);
     plan_free(plan);
     if (!text) return sql_errorf(err, st->hdr.loc, "out of memory");
@@ -737,9 +858,9 @@ static int exec_stmt(Session *s, const AstNode *n, const ResultSink *sink, SqlEr
     case AST_INSERT: {
         Plan *plan = plan_query(s, n, sink, err);
         if (!plan) return -1;
-        if (s->background && !s->check_only && IS_A(n, AST_INSERT) && !plan_has(plan->root, PLAN_JOIN))
+        if (s->background && !s->check_only && IS_A(n, AST_INSERT))
             return bg_start(s, plan, n, sink, err);
-        int rc = s->check_only ? 0 : run_plan(s, plan, n, sink, err);
+        int rc = s->check_only ? 0 : run_plan(s, plan, n, sink, err, 0);
         plan_free(plan);
         return rc;
     }
@@ -763,41 +884,340 @@ int session_exec(Session *s, const char *text, size_t len, const ResultSink *sin
     return rc;
 }
 
-/* ---- progress callback (session_set_progress_callback) -------------------- */
+/* ---- the progress hook ---------------------------------------------------- */
 
-/* With a callback set, the query reports to progress_fanout every 250 ms; it
- * calls the callback each time and forwards to the --progress writer about
- * once a second (and the final figures at the end), as before. */
-static void progress_fanout(void *ctx, const QueryProgress *p)
+/* Append p (taken at wall) to r's ring; called with reg_lock held. The ring
+ * grows by doubling up to SESSION_HISTORY_SECONDS samples (it wraps only
+ * once full, so growing never has to unwrap it); a failed growth keeps the
+ * ring as it is and overwrites its oldest sample. */
+static void rec_push_sample(QueryRec *r, const QueryProgress *p, int64_t wall)
 {
-    ProgressFanout *f = ctx;
-    f->fn(f->ctx, p);
-    if (!f->pw) return;
-    f->last = *p;
-    f->pending = 1;
-    if (p->elapsed_us >= f->next_file_us) {
-        write_progress(f->pw, p);
-        f->pending = 0;
-        while (f->next_file_us <= p->elapsed_us) f->next_file_us += 1000000;
+    if (r->ring_len == r->ring_cap && r->ring_cap < SESSION_HISTORY_SECONDS) {
+        int            cap = r->ring_cap ? r->ring_cap * 2 : 16;
+        if (cap > SESSION_HISTORY_SECONDS) cap = SESSION_HISTORY_SECONDS;
+        QueryProgress *ring = realloc(r->ring, (size_t)cap * sizeof *ring);
+        if (ring) r->ring = ring;
+        int64_t *wall_v = ring ? realloc(r->ring_wall, (size_t)cap * sizeof *wall_v) : NULL;
+        if (wall_v) r->ring_wall = wall_v;
+        if (ring && wall_v) r->ring_cap = cap;
+    }
+    if (r->ring_cap == 0) return;
+    int at;
+    if (r->ring_len < r->ring_cap) {
+        at = (r->ring_head + r->ring_len) % r->ring_cap;
+        r->ring_len++;
+    } else {
+        at = r->ring_head;
+        r->ring_head = (r->ring_head + 1) % r->ring_cap;
+    }
+    r->ring[at] = *p;
+    r->ring_wall[at] = wall;
+    r->nsampled++;
+}
+
+/* The query's one progress callback (on its query_run thread). */
+static void hook_progress(void *ctx, const QueryProgress *p)
+{
+    QueryHook *h = ctx;
+    if (h->fn) h->fn(h->ctx, p);
+    int64_t wall = wall_now_us();
+    pthread_mutex_lock(&h->s->reg_lock);
+    h->rec->last = *p;
+    h->rec->has_last = 1;
+    h->rec->last_wall_us = wall;
+    h->sampled = 0;
+    if (p->elapsed_us >= h->next_sample_us) {
+        rec_push_sample(h->rec, p, wall);
+        h->sampled = 1;
+        while (h->next_sample_us <= p->elapsed_us) h->next_sample_us += 1000000;
+    }
+    pthread_mutex_unlock(&h->s->reg_lock);
+    if (!h->pw) return;
+    h->last = *p;
+    h->pending = 1;
+    if (p->elapsed_us >= h->next_file_us) {
+        write_progress(h->pw, p);
+        h->pending = 0;
+        while (h->next_file_us <= p->elapsed_us) h->next_file_us += 1000000;
     }
 }
 
-static void progress_fanout_begin(ProgressFanout *f, Session *s, Query *q, ProgressWriter *pw)
+/* Install the hook on q: every 250 ms when the shell wants a callback (its
+ * status line), else once a second; the file and the registry get about one
+ * sample a second either way. */
+static void hook_begin(QueryHook *h, Session *s, QueryRec *r, Query *q, SessionProgressFn fn, void *ctx,
+                       ProgressWriter *pw)
 {
-    memset(f, 0, sizeof *f);
-    if (!s->progress_cb) return;
-    f->fn = s->progress_cb;
-    f->ctx = s->progress_cb_ctx;
-    f->pw = pw;
-    f->next_file_us = 1000000;
-    query_on_progress(q, progress_fanout, f, 250000);
+    memset(h, 0, sizeof *h);
+    h->s = s;
+    h->rec = r;
+    h->fn = fn;
+    h->ctx = ctx;
+    h->pw = pw;
+    h->next_file_us = 1000000;
+    h->next_sample_us = 1000000;
+    query_on_progress(q, hook_progress, h, fn ? 250000 : 1000000);
 }
 
-static void progress_fanout_end(ProgressFanout *f)
+/* After query_run returned (on its thread): the final figures go to the
+ * file and become the registry's last sample. */
+static void hook_end(QueryHook *h)
 {
-    if (f->fn && f->pw && f->pending) write_progress(f->pw, &f->last);
+    if (h->pw && h->pending) write_progress(h->pw, &h->last);
+    h->pending = 0;
+    pthread_mutex_lock(&h->s->reg_lock);
+    if (h->rec->has_last && !h->sampled) rec_push_sample(h->rec, &h->rec->last, h->rec->last_wall_us);
+    h->sampled = 1;
+    pthread_mutex_unlock(&h->s->reg_lock);
 }
 
+/* ---- the query registry --------------------------------------------------- */
+
+static const char *const rec_status_names[] = {"running", "finished", "failed", "stopped"};
+
+static void rec_free(QueryRec *r)
+{
+    if (!r) return;
+    free(r->sql);
+    free(r->sink);
+    free(r->source);
+    free(r->plan_json);
+    free(r->ring);
+    free(r->ring_wall);
+    free(r);
+}
+
+/* A record for a query about to start (session thread): takes the next id.
+ * Drops the oldest finished records past SESSION_HISTORY_DONE. NULL when out
+ * of memory. */
+static QueryRec *rec_add(Session *s, const Plan *plan, int background)
+{
+    QueryRec *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    const char *src = first_source(plan->root);
+    snprintf(r->id, sizeof r->id, "q%d", ++s->nqueries);
+    r->background = background;
+    r->status = BG_RUNNING;
+    r->start_us = wall_now_us();
+    r->sql = strdup(plan->sql ? plan->sql : "");
+    r->sink = strdup(plan->root->u.output.sink ? plan->root->u.output.sink : "console");
+    r->source = strdup(src ? src : "values");
+    r->plan_json = explain_json(plan);
+    snprintf(r->state_dir, sizeof r->state_dir, "%s", s->settings.state_dir);
+    r->parallelism = s->settings.parallelism;
+    r->state_memory_bytes = s->settings.state_memory_bytes;
+    if (!r->sql || !r->sink || !r->source) {
+        rec_free(r);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->reg_lock);
+    int ndone = 0;
+    for (int i = 0; i < s->nrecs; i++) ndone += s->recs[i]->status != BG_RUNNING;
+    for (int i = 0; i < s->nrecs && ndone >= SESSION_HISTORY_DONE;) {
+        if (s->recs[i]->status == BG_RUNNING) {
+            i++;
+            continue;
+        }
+        rec_free(s->recs[i]);
+        memmove(&s->recs[i], &s->recs[i + 1], (size_t)(s->nrecs - i - 1) * sizeof *s->recs);
+        s->nrecs--;
+        ndone--;
+    }
+    QueryRec **v = realloc(s->recs, (size_t)(s->nrecs + 1) * sizeof *v);
+    if (v) {
+        s->recs = v;
+        s->recs[s->nrecs++] = r;
+    }
+    pthread_mutex_unlock(&s->reg_lock);
+    if (!v) {
+        rec_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void rec_finish(Session *s, QueryRec *r, int status, const char *error)
+{
+    pthread_mutex_lock(&s->reg_lock);
+    r->status = status;
+    r->end_us = wall_now_us();
+    snprintf(r->error, sizeof r->error, "%s", error ? error : "");
+    pthread_mutex_unlock(&s->reg_lock);
+}
+
+static const QueryProgress *rec_sample(const QueryRec *r, int k, int64_t *wall)
+{
+    int at = (r->ring_head + k) % r->ring_cap;
+    if (wall) *wall = r->ring_wall[at];
+    return &r->ring[at];
+}
+
+/* Copy r's fixed fields and latest figures into q (reg_lock held). The
+ * strings are duplicated; -1 when out of memory (q then needs clearing). */
+static int rec_copy(const QueryRec *r, SessionQueryInfo *q)
+{
+    memset(q, 0, sizeof *q);
+    snprintf(q->id, sizeof q->id, "%s", r->id);
+    q->status = rec_status_names[r->status];
+    q->background = r->background;
+    q->start_us = r->start_us;
+    q->end_us = r->end_us;
+    snprintf(q->error, sizeof q->error, "%s", r->error);
+    snprintf(q->state_dir, sizeof q->state_dir, "%s", r->state_dir);
+    q->parallelism = r->parallelism;
+    q->state_memory_bytes = r->state_memory_bytes;
+    q->nsampled = r->nsampled;
+    q->sql = strdup(r->sql);
+    q->sink = strdup(r->sink);
+    q->source = strdup(r->source);
+    q->plan_json = r->plan_json ? strdup(r->plan_json) : NULL;
+    if (!q->sql || !q->sink || !q->source || (r->plan_json && !q->plan_json)) return -1;
+    if (r->has_last) {
+        q->last = malloc(sizeof *q->last);
+        if (!q->last) return -1;
+        *q->last = r->last;
+        q->last_wall_us = r->last_wall_us;
+        /* the base of the latest figures' rates: the newest sample before them */
+        for (int k = r->ring_len - 1; k >= 0; k--) {
+            int64_t              w;
+            const QueryProgress *p = rec_sample(r, k, &w);
+            if (w < r->last_wall_us) {
+                q->last_base = malloc(sizeof *q->last_base);
+                if (!q->last_base) return -1;
+                *q->last_base = *p;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+int session_queries_list(Session *s, SessionQueryInfo **out)
+{
+    *out = NULL;
+    pthread_mutex_lock(&s->reg_lock);
+    int               n = s->nrecs;
+    SessionQueryInfo *v = n > 0 ? calloc((size_t)n, sizeof *v) : NULL;
+    int               rc = n;
+    for (int i = 0; v && i < n; i++) {
+        const QueryRec *r = s->recs[i];
+        if (rec_copy(r, &v[i]) != 0) {
+            rc = -1;
+            n = i + 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->reg_lock);
+    if (n > 0 && !v) return -1;
+    if (rc < 0) {
+        session_queries_free(v, n);
+        return -1;
+    }
+    *out = v;
+    return rc;
+}
+
+int session_query_get(Session *s, const char *id, int64_t since_us, int max_samples, SessionQueryInfo *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = 1;
+    pthread_mutex_lock(&s->reg_lock);
+    const QueryRec *r = NULL;
+    for (int i = 0; i < s->nrecs && !r; i++)
+        if (strcmp(s->recs[i]->id, id) == 0) r = s->recs[i];
+    if (r) {
+        rc = rec_copy(r, out);
+        int first = 0;
+        while (first < r->ring_len) {
+            int64_t w;
+            rec_sample(r, first, &w);
+            if (w > since_us) break;
+            first++;
+        }
+        if (max_samples > 0 && r->ring_len - first > max_samples) first = r->ring_len - max_samples;
+        int n = r->ring_len - first;
+        if (rc == 0 && n > 0) {
+            out->samples = malloc((size_t)n * sizeof *out->samples);
+            out->sample_wall_us = malloc((size_t)n * sizeof *out->sample_wall_us);
+            out->sample_seq = malloc((size_t)n * sizeof *out->sample_seq);
+            if (!out->samples || !out->sample_wall_us || !out->sample_seq) rc = -1;
+            for (int k = 0; rc == 0 && k < n; k++) {
+                out->samples[k] = *rec_sample(r, first + k, &out->sample_wall_us[k]);
+                out->sample_seq[k] = r->nsampled - r->ring_len + first + k;
+            }
+            if (rc == 0) out->nsamples = n;
+        }
+        if (rc == 0 && first > 0) {
+            out->base = malloc(sizeof *out->base);
+            if (out->base) *out->base = *rec_sample(r, first - 1, NULL);
+            else rc = -1;
+        }
+    }
+    pthread_mutex_unlock(&s->reg_lock);
+    if (rc < 0) session_query_info_clear(out);
+    return rc;
+}
+
+void session_query_info_clear(SessionQueryInfo *q)
+{
+    if (!q) return;
+    free(q->sql);
+    free(q->sink);
+    free(q->source);
+    free(q->plan_json);
+    free(q->last);
+    free(q->last_base);
+    free(q->samples);
+    free(q->sample_wall_us);
+    free(q->sample_seq);
+    free(q->base);
+    memset(q, 0, sizeof *q);
+}
+
+void session_queries_free(SessionQueryInfo *v, int n)
+{
+    for (int i = 0; v && i < n; i++) session_query_info_clear(&v[i]);
+    free(v);
+}
+
+char *session_progress_json(const SessionQueryInfo *q, int i)
+{
+    static const QueryProgress zero;
+    const QueryProgress *p, *prev;
+    int64_t              wall, seq;
+    if (i == -1) {
+        if (!q->last) return NULL;
+        p = q->last;
+        wall = q->last_wall_us;
+        seq = q->nsampled;
+        prev = q->last_base ? q->last_base : &zero;   /* rates since the sample before */
+    } else {
+        if (i < 0 || i >= q->nsamples) return NULL;
+        p = &q->samples[i];
+        wall = q->sample_wall_us[i];
+        seq = q->sample_seq[i];
+        prev = i > 0 ? &q->samples[i - 1] : q->base ? q->base : &zero;
+    }
+    json_t *o = progress_json(q->id, q->source ? q->source : "", q->sink ? q->sink : "", seq, prev, p, wall);
+    char   *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    return text;
+}
+
+void session_set_query_start_callback(Session *s, void (*fn)(void *ctx, Session *s), void *ctx)
+{
+    s->start_cb = fn;
+    s->start_cb_ctx = ctx;
+}
+
+int session_get_setting(Session *s, const char *key, char *buf, size_t cap)
+{
+    const char *k, *desc;
+    for (int i = 0; settings_describe(&s->settings, i, &k, buf, cap, &desc) == 0; i++)
+        if (strcasecmp(k, key) == 0) return 0;
+    if (cap) buf[0] = 0;
+    return -1;
+}
 void session_set_progress_callback(Session *s, SessionProgressFn fn, void *ctx)
 {
     s->progress_cb = fn;

@@ -17,6 +17,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "exec/batch.h"
@@ -96,5 +97,95 @@ void session_set_progress_callback(Session *s, SessionProgressFn fn, void *ctx);
  * more than once (several streams). Returns how many calls were made. */
 int session_complete_names(Session *s, const char *prefix,
                            void (*fn)(void *ctx, const char *name, int is_column), void *ctx);
+
+/* ---- the query registry (for the web UI, shell/ui.h) ---------------------
+ *
+ * Every query the session runs — foreground (a SELECT or INSERT of -f/-e or
+ * a script) and background (INSERT INTO in the interactive shell) — gets a
+ * record in the session's registry when it starts: an id ("q1", "q2", …), its
+ * SQL, status, sink, start time, the EXPLAIN FORMAT JSON text of its plan,
+ * and a history of its QueryProgress figures: one sample a second for the
+ * last SESSION_HISTORY_SECONDS, plus the latest figures (refreshed at every
+ * progress callback, about 4 times a second with a progress callback set,
+ * else once a second).
+ *
+ * Writers: the query_run thread of each query (from its progress callback;
+ * query_progress is never called from elsewhere for this) and the session
+ * thread (start, end). Readers (any thread, e.g. the HTTP server's) take a
+ * snapshot: the registry mutex is held only while the figures are copied
+ * out, never while they are formatted, and never by a query thread for more
+ * than a copy of one sample. So a reader cannot slow a query down beyond a
+ * memcpy, and cannot block it at all while it formats or sends.
+ *
+ * The registry keeps every running query and the last SESSION_HISTORY_DONE
+ * finished ones (older finished records are dropped when a query starts).
+ * Readers must be done (the server stopped) before session_free.
+ */
+#define SESSION_HISTORY_SECONDS 600
+#define SESSION_HISTORY_DONE    32
+
+/* One query as a snapshot: a plain value the caller owns (free it with
+ * session_query_info_clear or session_queries_free). */
+typedef struct SessionQueryInfo {
+    char                  id[16];
+    const char           *status;          /* "running", "finished", "failed", "stopped" (static) */
+    int                   background;      /* 1: an interactive INSERT; 0: foreground (-f, -e) */
+    int64_t               start_us;        /* wall clock at start, µs since the epoch          */
+    int64_t               end_us;          /* wall clock at the end; 0 while it runs           */
+    char                 *sql;             /* the statement as planned                         */
+    char                 *sink;            /* the sink's name, or "console"                    */
+    char                 *source;          /* the first stream it reads, or "values"           */
+    char                 *plan_json;       /* EXPLAIN FORMAT JSON of its plan (may be NULL)    */
+    char                  error[512];      /* why it failed; "" otherwise                      */
+    char                  state_dir[512];  /* the state.dir it runs with; "" = checkpoints off */
+    int64_t               parallelism;     /* the settings it runs with                        */
+    int64_t               state_memory_bytes;
+    struct QueryProgress *last;            /* latest figures; NULL before the first callback   */
+    int64_t               last_wall_us;    /* when they were taken                             */
+    int64_t               nsampled;        /* history samples taken so far (kept or not)       */
+    struct QueryProgress *last_base;       /* the newest sample older than last (the base of
+                                              its rates); NULL when none                       */
+    /* History (session_query_get only; session_queries_list leaves it empty):
+     * samples[0..nsamples) oldest first, a second apart; sample_wall_us[i] is
+     * when each was taken, sample_seq[i] its number since the query started
+     * (the --progress file's batchId); base is the sample just before
+     * samples[0] (NULL when samples[0] is the first), for the rates. */
+    int                   nsamples;
+    struct QueryProgress *samples;
+    int64_t              *sample_wall_us;
+    int64_t              *sample_seq;
+    struct QueryProgress *base;
+} SessionQueryInfo;
+
+/* Every query in the registry, oldest first, without history: *out is a
+ * malloc'd array of n records (NULL when n is 0). Returns n, or -1 when out
+ * of memory. Free with session_queries_free(*out, n). Any thread. */
+int  session_queries_list(Session *s, SessionQueryInfo **out);
+
+/* One query with the samples taken after since_us (wall clock, µs since the
+ * epoch; 0 for all) — at most max_samples of the newest of them (≤ 0: no
+ * limit). Returns 0, 1 when there is no query with that id (out is then
+ * zeroed), or -1 when out of memory. Free with session_query_info_clear.
+ * Any thread. */
+int  session_query_get(Session *s, const char *id, int64_t since_us, int max_samples,
+                       SessionQueryInfo *out);
+
+void session_query_info_clear(SessionQueryInfo *q);
+void session_queries_free(SessionQueryInfo *v, int n);
+
+/* Sample i of q (0 ≤ i < q->nsamples; i = -1 for q->last) as the JSON object
+ * the --progress file has for it (compact, one line, no newline), with
+ * rates over the time since the sample before it. Caller frees. NULL when i
+ * is out of range or out of memory. */
+char *session_progress_json(const SessionQueryInfo *q, int i);
+
+/* Called on the session thread each time a query is about to start (its
+ * registry record exists): the shell starts the web UI there when SET
+ * ui.port asked for it. NULL: none. */
+void session_set_query_start_callback(Session *s, void (*fn)(void *ctx, Session *s), void *ctx);
+
+/* The current value of setting key, as text (as SET shows it), into
+ * buf[0..cap). Returns 0, or -1 when there is no such setting. */
+int  session_get_setting(Session *s, const char *key, char *buf, size_t cap);
 
 #endif

@@ -5,6 +5,7 @@
  *   sluice -f FILE.sql [-f …]    run the statements of each file, in order
  *   sluice -e 'SQL' [-e …]       run the statements given inline
  *   sluice --check -f FILE.sql   check every statement, run none
+ *   sluice --ui PORT -f FILE.sql the same with the web UI (shell/ui.h)
  *
  * Control flow: parse the flags, build a Session, apply --set, then feed the
  * inputs (files and -e strings, in command-line order) to session_exec with
@@ -28,6 +29,7 @@
 #include "shell/render.h"
 #include "shell/repl.h"
 #include "shell/status.h"
+#include "shell/ui.h"
 
 #define SLUICE_VERSION "0.1.0"
 
@@ -60,7 +62,19 @@ typedef struct Options {
     char        **sets;      /* "key=value" */
     int           nsets;
     const char   *progress;  /* --progress FILE */
+    int           ui_port;   /* --ui PORT; 0 = none (SET ui.port may start it) */
+    const char   *ui_bind;   /* --ui-bind ADDR; NULL = 127.0.0.1 */
+    char        **owned;     /* --set strings made here (--state-dir …) */
+    int           nowned;
 } Options;
+
+static void options_free(Options *o)
+{
+    for (int i = 0; i < o->nowned; i++) free(o->owned[i]);
+    free(o->owned);
+    free(o->inputs);
+    free(o->sets);
+}
 
 static const char usage_text[] =
     "Usage: sluice [OPTIONS]\n"
@@ -81,6 +95,12 @@ static const char usage_text[] =
     "      --set KEY=VALUE   a setting, as SET KEY = 'VALUE' would; may repeat\n"
     "      --progress FILE   write query progress to FILE, one JSON object per second\n"
     "                        ('-' for stderr)\n"
+    "      --ui PORT         serve the web UI and /metrics on http://127.0.0.1:PORT/\n"
+    "                        (as SET ui.port would; see docs/ui.md)\n"
+    "      --ui-bind ADDR    the address the web UI listens on (default 127.0.0.1)\n"
+    "      --state-dir DIR   keep state and checkpoints in DIR (--set state.dir=DIR)\n"
+    "      --reset-state     discard the checkpoint in the state dir and start over\n"
+    "                        (--set state.reset=true)\n"
     "  -q, --quiet           print rows only, no statement tags\n"
     "      --version         print the version and exit\n"
     "  -h, --help            print this help and exit\n"
@@ -95,6 +115,7 @@ static const char usage_text[] =
     "Examples:\n"
     "  sluice -f examples/crash_monitoring.sql\n"
     "  sluice --check -f pipeline.sql\n"
+    "  sluice --ui 4040 -f examples/crash_monitoring.sql\n"
     "  sluice -e \"CREATE STREAM s (a BIGINT) WITH (connector = 'stdin', format = 'json'); SHOW STREAMS;\"\n";
 
 static void usage_error(const char *fmt, const char *arg)
@@ -116,6 +137,26 @@ static void add_input(Options *o, const char *name, const char *text)
     o->inputs[o->ninputs].name = name;
     o->inputs[o->ninputs].text = text;
     o->ninputs++;
+}
+
+/* Add a --set: "key=value" as given (value NULL), or key and value joined
+ * (kept for the process's life, like argv). */
+static void add_set(Options *o, const char *key, const char *value)
+{
+    char *kv = (char *)key;
+    if (value) {
+        size_t n = strlen(key) + strlen(value) + 2;
+        kv = malloc(n);
+        if (!kv) exit(EXIT_RUNTIME);
+        snprintf(kv, n, "%s=%s", key, value);
+        o->owned = realloc(o->owned, (size_t)(o->nowned + 1) * sizeof *o->owned);
+        if (!o->owned) exit(EXIT_RUNTIME);
+        o->owned[o->nowned++] = kv;
+    }
+    char **s = realloc(o->sets, (size_t)(o->nsets + 1) * sizeof *s);
+    if (!s) exit(EXIT_RUNTIME);
+    o->sets = s;
+    o->sets[o->nsets++] = kv;
 }
 
 static void parse_args(int argc, char **argv, Options *o)
@@ -148,6 +189,20 @@ static void parse_args(int argc, char **argv, Options *o)
             add_input(o, "-e", NEXT_ARG());
         } else if (!strcmp(a, "--progress")) {
             o->progress = NEXT_ARG();
+        } else if (!strcmp(a, "--ui")) {
+            const char *p = NEXT_ARG();
+            char       *end;
+            long        port = strtol(p, &end, 10);
+            if (!*p || *end || port < 1 || port > 65535)
+                usage_error("--ui needs a port number (1..65535), got '%s'", p);
+            o->ui_port = (int)port;
+        } else if (!strcmp(a, "--ui-bind")) {
+            o->ui_bind = NEXT_ARG();
+        } else if (!strcmp(a, "--state-dir")) {
+            add_set(o, "state.dir", NEXT_ARG());
+        } else if (!strcmp(a, "--reset-state")) {
+            if (val) usage_error("option '%s' takes no value", a);
+            add_set(o, "state.reset", "true");
         } else if (!strcmp(a, "--check")) {
             o->check = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -159,10 +214,7 @@ static void parse_args(int argc, char **argv, Options *o)
         } else if (!strcmp(a, "--set")) {
             const char *kv = NEXT_ARG();
             if (!strchr(kv, '=')) usage_error("--set needs KEY=VALUE, got '%s'", kv);
-            char **s = realloc(o->sets, (size_t)(o->nsets + 1) * sizeof *s);
-            if (!s) exit(EXIT_RUNTIME);
-            o->sets = s;
-            o->sets[o->nsets++] = (char *)kv;
+            add_set(o, kv, NULL);
         } else {
             usage_error("unknown option '%s'", a);
         }
@@ -257,6 +309,37 @@ int shell_run_text(Session *s, Renderer *r, const char *origin, const char *text
     return EXIT_OK;
 }
 
+/* ---- the web UI ------------------------------------------------------------ */
+
+typedef struct UiState {
+    Ui         *ui;
+    const char *bind;     /* --ui-bind */
+    int         failed;   /* SET ui.port could not start it: say so once */
+} UiState;
+
+static int ui_begin(UiState *st, Session *s, int port)
+{
+    char err[256];
+    st->ui = ui_start(s, st->bind, port, err, sizeof err);
+    if (!st->ui) {
+        fprintf(stderr, "sluice: cannot start the web UI: %s\n", err);
+        return -1;
+    }
+    fprintf(stderr, "sluice: web UI at %s\n", ui_url(st->ui));
+    return 0;
+}
+
+/* A query is about to start: SET ui.port = N asks for the UI (started once;
+ * a later change of the setting does not move it). */
+static void ui_on_query_start(void *ctx, Session *s)
+{
+    UiState *st = ctx;
+    char     v[32];
+    if (st->ui || st->failed || session_get_setting(s, "ui.port", v, sizeof v) != 0) return;
+    int port = atoi(v);
+    if (port > 0 && ui_begin(st, s, port) != 0) st->failed = 1;
+}
+
 /* ---- sluice broker -------------------------------------------------------- */
 
 static const char broker_usage[] =
@@ -349,8 +432,7 @@ int main(int argc, char **argv)
         if (!progress) {
             fprintf(stderr, "sluice: cannot write --progress file '%s': %s\n", o.progress, strerror(errno));
             session_free(s);
-            free(o.inputs);
-            free(o.sets);
+            options_free(&o);
             return EXIT_USAGE;
         }
         session_set_progress_file(s, progress);
@@ -370,13 +452,24 @@ int main(int argc, char **argv)
             if (session_set(s, kv, eq + 1, &err) != 0) {
                 fprintf(stderr, "sluice: --set %s: %s\n", kv, err.msg);
                 session_free(s);
-                free(o.inputs);
-                free(o.sets);
+                options_free(&o);
                 return EXIT_USAGE;
             }
             *eq = '=';
         }
     }
+
+    /* the web UI: --ui now; else SET ui.port (or --set ui.port) when a query starts */
+    UiState ui = {NULL, o.ui_bind, 0};
+    if (o.ui_port && !o.check) {
+        if (ui_begin(&ui, s, o.ui_port) != 0) {
+            session_free(s);
+            if (progress && progress != stderr) fclose(progress);
+            options_free(&o);
+            return EXIT_RUNTIME;
+        }
+    }
+    if (!o.check) session_set_query_start_callback(s, ui_on_query_start, &ui);
 
     Renderer r;
     renderer_init(&r, stdout, stderr, o.format, o.quiet);
@@ -410,9 +503,9 @@ int main(int argc, char **argv)
         }
     }
     renderer_destroy(&r);
+    ui_stop(ui.ui);   /* before the session it reads */
     session_free(s);
     if (progress && progress != stderr) fclose(progress);
-    free(o.inputs);
-    free(o.sets);
+    options_free(&o);
     return rc;
 }
