@@ -2361,7 +2361,8 @@ void query_progress(Query *q, QueryProgress *p)
     p->nstages = q->plan->nstages;
     for (int k = 0; k < q->ntasks; k++) {
         Task *t = q->tasks[k];
-        if (t->stage == 0) p->input_rows += atomic_load_explicit(&t->rows_in, memory_order_relaxed);
+        if (t->source || t->values)   /* every source stage (a join has two) */
+            p->input_rows += atomic_load_explicit(&t->rows_in, memory_order_relaxed);
         p->late_rows += atomic_load_explicit(&t->late_rows, memory_order_relaxed);
         p->state_rows += atomic_load_explicit(&t->state_rows, memory_order_relaxed);
         p->state_bytes += atomic_load_explicit(&t->state_bytes, memory_order_relaxed);

@@ -91,7 +91,7 @@ static const char usage_text[] =
     "  -f, --file FILE       run the statements in FILE ('-' for stdin); may repeat\n"
     "  -e, --execute SQL     run the statements in SQL; may repeat\n"
     "      --check           parse, bind and plan every statement; run nothing\n"
-    "      --format FMT      result format: table (default), csv or json\n"
+    "      --format FMT      result format: table (default), changelog, csv or json\n"
     "      --set KEY=VALUE   a setting, as SET KEY = 'VALUE' would; may repeat\n"
     "      --progress FILE   write query progress to FILE, one JSON object per second\n"
     "                        ('-' for stderr)\n"
@@ -210,7 +210,7 @@ static void parse_args(int argc, char **argv, Options *o)
         } else if (!strcmp(a, "--format")) {
             const char *f = NEXT_ARG();
             if (render_format_parse(f, &o->format) != 0)
-                usage_error("unknown format '%s' (expected table, csv or json)", f);
+                usage_error("unknown format '%s' (expected table, changelog, csv or json)", f);
         } else if (!strcmp(a, "--set")) {
             const char *kv = NEXT_ARG();
             if (!strchr(kv, '=')) usage_error("--set needs KEY=VALUE, got '%s'", kv);

@@ -50,6 +50,7 @@ int render_format_parse(const char *s, RenderFormat *out)
     if (strcmp(s, "table") == 0) *out = FORMAT_TABLE;
     else if (strcmp(s, "csv") == 0) *out = FORMAT_CSV;
     else if (strcmp(s, "json") == 0) *out = FORMAT_JSON;
+    else if (strcmp(s, "changelog") == 0) *out = FORMAT_CHANGELOG;
     else return -1;
     return 0;
 }
@@ -164,6 +165,22 @@ static int on_columns(void *ctx, int ncols, const char *const *names, const SqlT
     Renderer *r = ctx;
     free_columns(r);
     r->rows_out = 0;
+    r->add_op = 0;
+    if (r->format == FORMAT_CHANGELOG && streaming && !(ncols > 0 && !strcmp(names[0], "op"))) {
+        /* an append-only result as a changelog: every row is an insert */
+        const char *nn[513];
+        SqlType     tt[513];
+        if (ncols > 512) ncols = 512;
+        nn[0] = "op";
+        tt[0] = TYPE_VARCHAR;
+        for (int i = 0; i < ncols; i++) {
+            nn[i + 1] = names[i];
+            tt[i + 1] = types[i];
+        }
+        int rc = on_columns(ctx, ncols + 1, nn, tt, streaming);
+        r->add_op = 1;
+        return rc;
+    }
     r->names = calloc((size_t)ncols, sizeof *r->names);
     r->types = calloc((size_t)ncols, sizeof *r->types);
     if (!r->names || !r->types) return -1;
@@ -172,13 +189,14 @@ static int on_columns(void *ctx, int ncols, const char *const *names, const SqlT
         r->names[i] = strdup(names[i]);
         r->types[i] = types[i];
     }
-    if (r->format == FORMAT_TABLE && streaming) {
+    if ((r->format == FORMAT_TABLE || r->format == FORMAT_CHANGELOG) && streaming) {
         r->streaming = 1;
         r->widths = calloc((size_t)ncols + 1, sizeof *r->widths);
         if (!r->widths) return -1;
         for (int i = 0; i < ncols; i++) {
             int w = (int)strlen(names[i]);
             r->widths[i] = w > type_width(types[i]) ? w : type_width(types[i]);
+            if (i == 0 && !strcmp(names[0], "op")) r->widths[0] = 2;   /* +I, -U, +U, -D */
         }
         for (int c = 0; c < ncols; c++) fprintf(r->out, "%s%-*s", c ? " | " : " ", r->widths[c], names[c]);
         fputc('\n', r->out);
@@ -228,7 +246,8 @@ static int on_rows(void *ctx, const Batch *b)
             }
             fputs("}\n", r->out);
             break;
-        case FORMAT_TABLE: {
+        case FORMAT_TABLE:
+        case FORMAT_CHANGELOG: {
             if (r->streaming) {
                 char        bufs[8][128];
                 const char *cells[8];
@@ -236,7 +255,9 @@ static int on_rows(void *ctx, const Batch *b)
                 for (int c = 0; c < r->ncols; c++) {
                     size_t      n = 0;
                     char        tmp[128];
-                    const char *v = c < b->ncols ? cell_text(&b->cols[c], row, tmp, sizeof tmp, &n) : "";
+                    int         bc = c - r->add_op;   /* the batch's column */
+                    const char *v = bc < 0 ? (n = 2, "+I")
+                                  : bc < b->ncols ? cell_text(&b->cols[bc], row, tmp, sizeof tmp, &n) : "";
                     char       *dst = c < 8 ? bufs[c] : NULL;
                     if (dst) {
                         snprintf(dst, 128, "%.*s", (int)(n < 127 ? n : 127), v);
@@ -248,7 +269,7 @@ static int on_rows(void *ctx, const Batch *b)
                 if (r->ncols <= 8) {
                     print_row(r, cells);
                 } else if (big) {
-                    for (int c = 0; c < 8; c++) big[c] = strdup(cells[c]);
+                    for (int c = 0; c < 8; c++) big[c] = strdup(cells[c]);   /* the first 8 went to bufs */
                     print_row(r, (const char *const *)big);
                     for (int c = 0; c < r->ncols; c++) free(big[c]);
                     free(big);
@@ -273,7 +294,7 @@ static int on_rows(void *ctx, const Batch *b)
         }
         r->rows_out++;
     }
-    if (r->format != FORMAT_TABLE || r->streaming) fflush(r->out);
+    if ((r->format != FORMAT_TABLE && r->format != FORMAT_CHANGELOG) || r->streaming) fflush(r->out);
     /* the reader went away (`| head`): stop the query quietly */
     if (ferror(r->out)) {
         r->closed = 1;
@@ -323,9 +344,11 @@ static void print_table(Renderer *r)
 static void on_done(void *ctx, const char *tag)
 {
     Renderer *r = ctx;
-    if (r->format == FORMAT_TABLE && r->streaming)
-        fprintf(r->out, "(%lld row%s)\n", r->rows_out, r->rows_out == 1 ? "" : "s");
-    else if (r->format == FORMAT_TABLE && r->ncols > 0) print_table(r);
+    int table = r->format == FORMAT_TABLE || r->format == FORMAT_CHANGELOG;
+    if (table && r->streaming)
+        fprintf(r->out, "(%lld %s%s)\n", r->rows_out, r->format == FORMAT_CHANGELOG ? "change" : "row",
+                r->rows_out == 1 ? "" : "s");
+    else if (table && r->ncols > 0) print_table(r);
     free_columns(r);
     if (!r->quiet && tag && *tag) fprintf(r->msg, "%s\n", tag);
     fflush(r->out);

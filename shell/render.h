@@ -17,7 +17,10 @@
 
 #include "runtime/session.h"
 
-typedef enum RenderFormat { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON } RenderFormat;
+/* changelog: a running query's rows as a stream of changes, aligned like
+ * table, with an `op` column first (+I insert, -U/+U the old and new row of
+ * an update, -D delete); an append-only result shows +I on every row. */
+typedef enum RenderFormat { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON, FORMAT_CHANGELOG } RenderFormat;
 
 typedef struct Renderer {
     FILE         *out;        /* rows go here                          */
@@ -33,6 +36,7 @@ typedef struct Renderer {
     int           streaming;  /* table: rows are printed as they arrive   */
     int           closed;     /* the output is gone (EPIPE): stop quietly  */
     int          *widths;     /* table, streaming: fixed column widths    */
+    int           add_op;     /* changelog of an append-only result: an op column of +I */
 } Renderer;
 
 void renderer_init(Renderer *r, FILE *out, FILE *msg, RenderFormat format, int quiet);

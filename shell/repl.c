@@ -37,7 +37,7 @@ static const char help_text[] =
     "  \\h, \\help               this help\n"
     "  HELP [statement]        the statements, or the syntax of one (HELP SELECT)\n"
     "  \\timing [on|off]        print the elapsed time after each statement\n"
-    "  \\format [table|csv|json] how rows are printed (no argument: show it)\n"
+    "  \\format [table|changelog|csv|json] how rows are printed (no argument: show it)\n"
     "  \\i FILE                 run the statements in FILE\n"
     "  \\progress [on|off]      the live status line while a query runs\n"
     "Keys: Tab completes keywords, stream/sink/view and column names; Up/Down walk the\n"
@@ -192,11 +192,11 @@ static void backslash(Repl *R, char *line)
             printf("The status line is %s%s.\n", shell_status.enabled ? "on" : "off",
                    shell_status.enabled && !isatty(fileno(stderr)) ? " (but stderr is not a terminal: not shown)" : "");
     } else if (!strcmp(cmd, "format")) {
-        static const char *names[] = {"table", "csv", "json"};
+        static const char *names[] = {"table", "csv", "json", "changelog"};
         if (!*arg) {
             printf("Output format is %s.\n", names[R->r->format]);
         } else if (render_format_parse(arg, &R->r->format) != 0) {
-            fprintf(stderr, "\\format: unknown format '%s' (expected table, csv or json)\n", arg);
+            fprintf(stderr, "\\format: unknown format '%s' (expected table, changelog, csv or json)\n", arg);
         } else {
             printf("Output format is %s.\n", names[R->r->format]);
         }
