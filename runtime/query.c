@@ -84,6 +84,7 @@ typedef struct OpState {
     int             next;       /* the operator its output goes to (nops: the task's output) */
     int             next_side;  /* …as that JOIN's left (0) or right (1) input */
     int             branch;     /* 0/1: below a JOIN on its left/right side; 2: otherwise */
+    _Atomic int64_t busy_ns;    /* time in this operator's own work (EXPLAIN ANALYZE) */
 } OpState;
 
 typedef struct Query Query;
@@ -167,6 +168,7 @@ typedef struct Task {
     _Atomic int64_t wm_pub;
     _Atomic int64_t max_ts_pub;
     _Atomic int64_t busy_us;
+    _Atomic int64_t source_ns;  /* time in source_next and the scan filter */
 } Task;
 
 typedef struct Worker {
@@ -242,6 +244,18 @@ static int64_t thread_cpu_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void op_time(OpState *s, int64_t t0)
+{
+    atomic_fetch_add_explicit(&s->busy_ns, now_ns() - t0, memory_order_relaxed);
 }
 
 static int64_t now_us(void)
@@ -467,7 +481,10 @@ static int join_drain(Task *t, int i)
     while (more) {
         more = 0;
         batch_reset(&s->out);
-        if (join_op_drain(s->join, &s->out, &more) < 0) {
+        int64_t t0 = now_ns();
+        int     n = join_op_drain(s->join, &s->out, &more);
+        op_time(s, t0);
+        if (n < 0) {
             query_fail(t->q, "join failed: %s", join_op_error(s->join));
             t->in_emit--;
             return -1;
@@ -492,9 +509,11 @@ static int agg_emit(Task *t, int i, int how, int64_t wm)
     while (more) {
         more = 0;
         batch_reset(&s->out);
+        int64_t t0 = now_ns();
         int n = how == 1 ? agg_op_flush(s->agg, &s->out, &more)
               : how == 2 ? agg_op_changes(s->agg, &s->out, &more)
                          : agg_op_advance(s->agg, wm, &s->out, &more);
+        op_time(s, t0);
         if (n < 0) {
             query_fail(t->q, "aggregation failed: %s", agg_op_error(s->agg));
             t->in_emit--;
@@ -558,13 +577,17 @@ static int push(Task *t, int i, int side, Batch *b)
         OpState        *s = &t->ops[i];
         const PlanNode *n = s->node;
         if (b->count == 0) return 0;
+        int64_t t0 = now_ns();
         switch (n->kind) {
-        case PLAN_JOIN:
-            if (join_op_push(s->join, side, b) != 0) {
+        case PLAN_JOIN: {
+            int rc = join_op_push(s->join, side, b);
+            op_time(s, t0);
+            if (rc != 0) {
                 query_fail(t->q, "join failed: %s", join_op_error(s->join));
                 return -1;
             }
             return join_drain(t, i);
+        }
         case PLAN_FILTER:
             if (expr_filter(s->filter, b) != 0) {
                 query_fail(t->q, "filter failed: %s", expr_state_error(s->filter));
@@ -602,7 +625,10 @@ static int push(Task *t, int i, int side, Batch *b)
             int more = 1;
             while (more) {
                 const Batch *wb;
-                if (window_op_apply(s->win, b, &wb, &more) < 0) {
+                int64_t      w0 = now_ns();
+                int          wrc = window_op_apply(s->win, b, &wb, &more);
+                op_time(s, w0);
+                if (wrc < 0) {
                     query_fail(t->q, "window assignment failed: %s", window_op_error(s->win));
                     return -1;
                 }
@@ -619,9 +645,11 @@ static int push(Task *t, int i, int side, Batch *b)
             }
             return 0;
         }
-        case PLAN_AGGREGATE:
+        case PLAN_AGGREGATE: {
             if (s->has_late && s->last_wm != WATERMARK_MIN && write_late(t, s, b)) return -1;
-            if (agg_op_push(s->agg, b) != 0) {
+            int rc = agg_op_push(s->agg, b);
+            op_time(s, t0);
+            if (rc != 0) {
                 query_fail(t->q, "aggregation failed (out of memory?)");
                 return -1;
             }
@@ -631,6 +659,7 @@ static int push(Task *t, int i, int side, Batch *b)
             }
             publish_agg(t);
             return 0;
+        }
         case PLAN_LIMIT:
             if (s->limit_left <= 0) {
                 b->count = 0;
@@ -642,6 +671,7 @@ static int push(Task *t, int i, int side, Batch *b)
         default:
             break;
         }
+        op_time(s, t0);   /* FILTER, PROJECT, LIMIT: their own work only */
     }
     if (emit_rows(t, b)) return -1;
     if (t->nops > 0 && t->ops[t->nops - 1].node->kind == PLAN_LIMIT && t->ops[t->nops - 1].limit_left <= 0 &&
@@ -701,7 +731,10 @@ static int advance_side(Task *t, int side, int64_t wm)
     t->side_wm[side] = wm;
     t->release_at_us = wm == WATERMARK_MAX ? 0 : t->wm_at_us;
     if (advance_ops(t, side, wm)) return -1;
-    if (join_op_advance(t->ops[t->join_i].join, side, wm) != 0) {
+    int64_t t0 = now_ns();
+    int     rc = join_op_advance(t->ops[t->join_i].join, side, wm);
+    op_time(&t->ops[t->join_i], t0);
+    if (rc != 0) {
         query_fail(t->q, "join failed: %s", join_op_error(t->ops[t->join_i].join));
         return -1;
     }
@@ -1073,7 +1106,9 @@ static int source_step(Task *t)
     }
     batch_reset(&t->src_batch);
     int64_t      wait = 0;
+    int64_t      s0 = now_ns();
     SourceStatus st = source_next(t->source, &t->src_batch, now, &wait);
+    atomic_fetch_add_explicit(&t->source_ns, now_ns() - s0, memory_order_relaxed);
     switch (st) {
     case SOURCE_BATCH: {
         Batch *b = &t->src_batch;
@@ -1089,7 +1124,10 @@ static int source_step(Task *t)
             }
             if (track_partitions(t, b, now)) return 1;
         }
-        if (t->scan_filter && expr_filter(t->scan_filter, b) != 0) {
+        int64_t f0 = now_ns();
+        int     frc = t->scan_filter ? expr_filter(t->scan_filter, b) : 0;
+        atomic_fetch_add_explicit(&t->source_ns, now_ns() - f0, memory_order_relaxed);
+        if (frc != 0) {
             query_fail(t->q, "filter failed: %s", expr_state_error(t->scan_filter));
             return 1;
         }
@@ -2408,6 +2446,14 @@ void query_progress(Query *q, QueryProgress *p)
         p->stage_tasks[t->stage]++;
         p->stage_state_rows[t->stage] += atomic_load_explicit(&t->state_rows, memory_order_relaxed);
         p->stage_busy_us[t->stage] += atomic_load_explicit(&t->busy_us, memory_order_relaxed);
+        {
+            const Stage *st = &q->plan->stages[t->stage];
+            int          first = st->ninputs == 0 ? 1 : 0;
+            if (first) p->stage_op_us[t->stage][0] += atomic_load_explicit(&t->source_ns, memory_order_relaxed) / 1000;
+            for (int k = 0; k < t->nops && k + first < 16; k++)
+                p->stage_op_us[t->stage][k + first] +=
+                    atomic_load_explicit(&t->ops[k].busy_ns, memory_order_relaxed) / 1000;
+        }
         for (int d = 0; d < t->nout; d++) {
             p->stage_rows_out[t->stage] += atomic_load_explicit(&t->out[d]->rows_sent, memory_order_relaxed);
             p->stage_bytes_out[t->stage] += atomic_load_explicit(&t->out[d]->bytes_sent, memory_order_relaxed);
@@ -2462,7 +2508,7 @@ static void fmt_bytes(char *buf, size_t cap, int64_t v)
 
 char *query_explain_analyze(const Plan *plan, const QueryProgress *p)
 {
-    char  notes[16][512];
+    char  notes[16][1024];
     const char *np[16] = {0};
     for (int s = 0; s < plan->nstages && s < 16; s++) {
         const Stage *st = &plan->stages[s];
@@ -2471,9 +2517,21 @@ char *query_explain_analyze(const Plan *plan, const QueryProgress *p)
         fmt_count(out, sizeof out, p->stage_rows_out[s]);
         fmt_count(state, sizeof state, p->stage_state_rows[s]);
         fmt_bytes(bytes, sizeof bytes, p->stage_bytes_out[s]);
-        int n = snprintf(notes[s], sizeof notes[s], "rows in %s · out %s%s%s%s · state %s rows · busy %.2f s", in,
-                         out, st->out_exchange ? " (shuffled " : "", st->out_exchange ? bytes : "",
-                         st->out_exchange ? ")" : "", state, (double)p->stage_busy_us[s] / 1e6);
+        int n = snprintf(notes[s], sizeof notes[s], "rows in %s · out %s%s%s%s · state %s rows", in, out,
+                         st->out_exchange ? " (shuffled " : "", st->out_exchange ? bytes : "",
+                         st->out_exchange ? ")" : "", state);
+        /* time per operator, top-down as EXPLAIN lists them */
+        for (int k = st->nops - 1; k >= 0 && n > 0 && (size_t)n < sizeof notes[s]; k--) {
+            static const char *const kinds[] = {
+                [PLAN_SCAN] = "Scan", [PLAN_VALUES] = "Values", [PLAN_FILTER] = "Filter",
+                [PLAN_PROJECT] = "Project", [PLAN_WINDOW] = "Window", [PLAN_AGGREGATE] = "Aggregate",
+                [PLAN_JOIN] = "Join", [PLAN_LIMIT] = "Limit"};
+            PlanKind    kk = st->ops[k]->kind;
+            const char *name = (size_t)kk < sizeof kinds / sizeof kinds[0] && kinds[kk] ? kinds[kk] : "?";
+            n += snprintf(notes[s] + n, sizeof notes[s] - (size_t)n, "%s%s %.3f s",
+                          k == st->nops - 1 ? "\ntime " : " · ", name,
+                          k < 16 ? (double)p->stage_op_us[s][k] / 1e6 : 0.0);
+        }
         int nt = p->stage_tasks[s] < 64 ? p->stage_tasks[s] : 64;
         if (nt > 1 && n > 0 && (size_t)n < sizeof notes[s]) {
             int64_t r[64], mx = 0;

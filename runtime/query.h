@@ -71,6 +71,9 @@ typedef struct QueryProgress {
     int64_t stage_state_rows[16];
     int64_t stage_busy_us[16];   /* time its tasks spent working (not waiting)        */
     int64_t stage_task_rows[16][64]; /* rows into each task (skew: max / median)      */
+    int64_t stage_op_us[16][16];     /* time in each operator's own work, summed over
+                                        tasks, by the stage's ops[] index (a source
+                                        stage's ops[0], the scan: reading + its filter) */
     int64_t latency_p50_us;      /* watermark created at a source → its rows */
     int64_t latency_p99_us;      /* reach the output; -1 when none yet     */
     int     latency_samples;     /* (the last 4096 output batches)         */

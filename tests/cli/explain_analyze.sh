@@ -21,10 +21,12 @@ if ! grep -q "^[0-9]*,20" "$T/out" && ! grep -q "user_id *|" "$T/out"; then _ok;
 # stage 0 read every row and shuffled; stage 1 produced the output
 if grep -A1 "Stage 0 · 2 tasks" "$T/out" | grep -q "» rows in 200.0k · out .* (shuffled .*B)"; then _ok; else
   _bad "the source stage shows its rows and its shuffle" "$(grep -A2 'Stage 0' "$T/out")"; fi
-if grep -A2 "Stage 1 · 2 tasks" "$T/out" | grep -q "» skew [0-9.]* (max .* / median of 2 tasks)"; then _ok; else
+if grep -A3 "Stage 1 · 2 tasks" "$T/out" | grep -q "» skew [0-9.]* (max .* / median of 2 tasks)"; then _ok; else
   _bad "the aggregate stage shows its skew" "$(grep -A3 'Stage 1' "$T/out")"; fi
 out1=$(grep -A1 "Stage 1 · 2 tasks" "$T/out" | sed -n 's/.*· out \([0-9.k]*\) .*/\1/p')
 want=$rows; [ "$rows" -ge 10000 ] && want=$(awk -v r="$rows" 'BEGIN { printf "%.1fk", r / 1000 }')
 if [ "$out1" = "$want" ]; then _ok; else _bad "stage 1's rows out = the query's rows" "$out1 vs $want"; fi
+if grep -A2 "Stage 0 · 2 tasks" "$T/out" | grep -qE "» time Aggregate [0-9.]+ s · Window [0-9.]+ s · Scan [0-9.]+ s"; then _ok; else
+  _bad "time per operator, top-down" "$(grep -A3 'Stage 0' "$T/out")"; fi
 expect_exit 1 "EXPLAIN ANALYZE FORMAT JSON is refused" "$SLUICE" -q -e "$DDL EXPLAIN ANALYZE FORMAT JSON $Q"
 finish

@@ -42,7 +42,7 @@ if [ "$n" -gt 0 ]; then _ok; else _bad "the query writes while the shell is free
 send_line "DESCRIBE QUERY q1;"
 wait_for "DESCRIBE QUERY shows figures and the plan" 'Query q1 · running'
 wait_for "DESCRIBE QUERY shows the plan" 'Output: sink f'
-wait_for "DESCRIBE QUERY annotates the stage with live figures" '» rows in [0-9.]+k? · out [0-9.]+k? · state 0 rows · busy'
+wait_for "DESCRIBE QUERY annotates the stage with live figures" '» rows in [0-9.]+k? · out [0-9.]+k? · state 0 rows'
 send_line "STOP QUERY q1;"
 wait_for "STOP QUERY" '^STOP QUERY$'
 send_line "SHOW QUERIES;"
