@@ -206,6 +206,9 @@ struct Query {
     int             unflushed;    /* rows written to the sink since the last flush */
     int64_t         last_flush_us;
     char            warning[256]; /* a source's current transient problem (under error_lock) */
+    char            sink_warning[256]; /* the sink's (a Kafka broker down…), under error_lock */
+    char            end_notice[400];   /* what the caller should hear when query_run returns */
+    int64_t         sink_warning_at_us;
     Batch           changes_view; /* EMIT CHANGES: the collector's view with an op column */
     pthread_mutex_t lat_lock;     /* the samples are read by query_progress from any thread */
     int64_t        *lat;          /* watermark-to-output latency samples (µs), a ring */
@@ -2342,6 +2345,15 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
             q->unflushed = 0;
             q->last_flush_us = now_us();
         }
+        /* the sink's transient problem (rows waiting for a broker) shows in
+         * progress, like a source's */
+        if (q->sink && now_us() - q->sink_warning_at_us > 100000) {
+            q->sink_warning_at_us = now_us();
+            const char *w = sink_warning(q->sink);
+            pthread_mutex_lock(&q->error_lock);
+            snprintf(q->sink_warning, sizeof q->sink_warning, "%s", w ? w : "");
+            pthread_mutex_unlock(&q->error_lock);
+        }
         if (q->progress_fn && now_us() >= next_progress) {
             QueryProgress p;
             query_progress(q, &p);
@@ -2371,6 +2383,11 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
     if (q->sink && sink_flush(q->sink) != 0)
         query_fail(q, "sink '%s': %s", q->plan->root->u.output.sink, sink_error(q->sink));
     if (q->late_sink && sink_flush(q->late_sink) != 0) query_fail(q, "late sink: %s", sink_error(q->late_sink));
+    if (q->sink) {   /* rows still waiting for a broker when the query ends are dropped at close: say so */
+        const char *w = sink_warning(q->sink);
+        if (w && *w) snprintf(q->end_notice, sizeof q->end_notice, "sink '%s': %s; they are dropped now",
+                              q->plan->root->u.output.sink, w);
+    }
     if (q->progress_fn) {
         QueryProgress p;
         query_progress(q, &p);
@@ -2421,7 +2438,10 @@ void query_progress(Query *q, QueryProgress *p)
     p->ckpt_age_us = at ? now_us() - at : -1;
     p->restored_epoch = q->restored_epoch;
     pthread_mutex_lock(&q->error_lock);
-    snprintf(p->warning, sizeof p->warning, "%s", q->warning);
+    if (q->warning[0] && q->sink_warning[0])
+        snprintf(p->warning, sizeof p->warning, "%.120s; %.120s", q->warning, q->sink_warning);
+    else
+        snprintf(p->warning, sizeof p->warning, "%s", q->warning[0] ? q->warning : q->sink_warning);
     pthread_mutex_unlock(&q->error_lock);
     p->latency_p50_us = p->latency_p99_us = -1;
     pthread_mutex_lock(&q->lat_lock);
@@ -2480,6 +2500,11 @@ int64_t query_bad_records(Query *q, char (*msgs)[256], int max, int *nmsgs)
             snprintf(msgs[(*nmsgs)++], 256, "%s", st.bad_msgs[i]);
     }
     return total;
+}
+
+const char *query_end_notice(const Query *q)
+{
+    return q->end_notice;
 }
 
 void query_stop(Query *q)

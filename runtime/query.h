@@ -77,7 +77,7 @@ typedef struct QueryProgress {
     int64_t latency_p50_us;      /* watermark created at a source → its rows */
     int64_t latency_p99_us;      /* reach the output; -1 when none yet     */
     int     latency_samples;     /* (the last 4096 output batches)         */
-    char    warning[256];        /* a source's transient problem now ("" none) */
+    char    warning[256];        /* a source's or the sink's transient problem now ("" none) */
     int     checkpoints_on;      /* state.dir set                          */
     int64_t ckpt_epoch;          /* the last committed checkpoint (0: none) */
     int64_t ckpt_count;          /* checkpoints committed by this run      */
@@ -113,6 +113,10 @@ void query_progress(Query *q, QueryProgress *out);
  * to max of the first messages ("path:line: reason") into msgs. */
 int64_t query_bad_records(Query *q, char (*msgs)[256], int max, int *nmsgs);
 void query_free(Query *q);
+
+/* After query_run: something the user should be told ("" none), e.g. rows
+ * a Kafka sink could not deliver before the query stopped. */
+const char *query_end_notice(const Query *q);
 
 /* The plan's EXPLAIN text with each stage's figures from p under its header:
  * rows in and out, bytes shuffled, state rows, busy time, and the skew of

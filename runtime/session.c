@@ -754,7 +754,10 @@ static int run_plan(Session *s, const Plan *plan, const AstNode *stmt, const Res
     char    bad[5][256];
     int     nbad = 0;
     int64_t nbad_total = query_bad_records(q, bad, 5, &nbad);
+    char    end_notice[400];
+    snprintf(end_notice, sizeof end_notice, "%s", query_end_notice(q));
     query_free(q);
+    if (end_notice[0] && sink && sink->on_notice) sink->on_notice(sink->ctx, end_notice);
     if (nbad_total > 0 && sink && sink->on_notice) {
         char msg[400];
         snprintf(msg, sizeof msg, "%lld bad input record%s skipped%s", (long long)nbad_total,

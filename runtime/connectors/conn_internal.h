@@ -234,11 +234,25 @@ int conn_parse_f64(const char *p, size_t n, double *out);
 int conn_parse_bool(const char *p, size_t n, uint8_t *out);
 
 /* Store text p[0..n) into column v at row as a value of v's type (VARCHAR:
- * copied into the batch arena). TIMESTAMP accepts ts_parse text or an
- * integer of epoch milliseconds; INTERVAL interval_parse text or integer
+ * copied into the batch arena, bytes as they are — the CSV decoder checks
+ * UTF-8 itself). TIMESTAMP accepts ts_parse text or an integer of epoch
+ * milliseconds within [CONN_TS_MIN_US, CONN_TS_MAX_US]; INTERVAL interval_parse text or integer
  * milliseconds. 0, or -1 with why (a short reason) when the text does not
  * parse as that type. */
 int conn_store_text(Vector *v, int row, const char *p, size_t n, char *why, size_t cap);
+
+/* The TIMESTAMP range every decoder accepts: 0001-01-01 00:00:00 through
+ * 9999-12-31 23:59:59.999999 UTC, in µs since the epoch — the years ts_parse
+ * reads as text, now also the bound on epoch milliseconds. A value outside
+ * is a bad record ("out of range"): further out, window arithmetic (a
+ * window's end, a session's gap) could overflow int64. */
+#define CONN_TS_MIN_US (-62135596800000000LL)
+#define CONN_TS_MAX_US (253402300799999999LL)
+
+/* 1 if p[0..n) is well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), else 0. ASCII runs are checked 8
+ * bytes at a time. */
+int conn_utf8_valid(const char *p, size_t n);
 
 /* Mark rows [from, to) valid if the vector tracks NULLs (raw writes do not). */
 void conn_mark_valid(Vector *v, int from, int to);

@@ -262,6 +262,9 @@ int conn_store_text(Vector *v, int row, const char *p, size_t n, char *why, size
             if (conn_parse_i64(p, n, &x) != 0 || x > INT64_MAX / 1000 || x < INT64_MIN / 1000)
                 break;
             x *= 1000;
+            if (v->type == TYPE_TIMESTAMP && (x < CONN_TS_MIN_US || x > CONN_TS_MAX_US))
+                return conn_errf(why, cap, "%.*s milliseconds is out of the TIMESTAMP range "
+                                 "(years 1 to 9999)", n > 40 ? 40 : (int)n, p);
         } else if (v->type == TYPE_TIMESTAMP ? ts_parse(p, n, &x) != 0
                                              : interval_parse(p, n, &x) != 0) {
             break;
@@ -276,6 +279,46 @@ int conn_store_text(Vector *v, int row, const char *p, size_t n, char *why, size
     }
     return conn_errf(why, cap, "'%.*s' is not a valid %s", n > 40 ? 40 : (int)n, p,
                      sql_type_name(v->type));
+}
+
+int conn_utf8_valid(const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    size_t               i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {   /* a run of ASCII, 8 bytes at a time */
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!(w & 0x8080808080808080ULL)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t   len;
+        unsigned lo = 0x80, hi = 0xBF;   /* the range of the second byte */
+        if (c >= 0xC2 && c <= 0xDF) len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;          /* no overlong forms */
+            else if (c == 0xED) hi = 0x9F;     /* no surrogates     */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;          /* no overlong forms */
+            else if (c == 0xF4) hi = 0x8F;     /* ≤ U+10FFFF        */
+        } else {
+            return 0;
+        }
+        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi) return 0;
+        for (size_t k = 2; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+        i += len;
+    }
+    return 1;
 }
 
 void conn_mark_valid(Vector *v, int from, int to)

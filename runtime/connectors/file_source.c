@@ -6,8 +6,12 @@
  * Reading. Every input is streamed through one buffer per open input: read
  * in chunks of up to the free space (256 KiB to start), records found in the
  * buffer, the unconsumed tail moved to the front before the next read. The
- * buffer doubles when one record does not fit, up to MAX_RECORD (16 MiB);
- * a longer record is a bad record and is skipped through the next newline.
+ * buffer doubles when one record does not fit, up to the option
+ * `max-record-size` (default MAX_RECORD, 16 MiB; 1 KiB … 1 GiB); a longer
+ * record is a bad record ("record longer than N bytes (max-record-size)")
+ * and is skipped through the next newline, so one huge line costs at most
+ * that much memory. Strings are slices of a record, so the largest string
+ * is bounded by the same limit.
  *
  * Splitting among tasks (non-follow):
  *   JSON   the files, in name order, form one byte space of S bytes; task t
@@ -47,7 +51,9 @@
 #include "runtime/connectors/formats.h"
 
 #define CHUNK          (256 * 1024)
-#define MAX_RECORD     (16 * 1024 * 1024)
+#define MAX_RECORD     (16 * 1024 * 1024)   /* default of max-record-size */
+#define MIN_RECORD_OPT ((int64_t)1024)
+#define MAX_RECORD_OPT ((int64_t)1 << 30)
 #define FOLLOW_WAIT_US (50 * 1000)
 #define STDIN_WAIT_US  (10 * 1000)
 #define REGLOB_US      (1000 * 1000)
@@ -86,6 +92,7 @@ typedef struct Piece {
 typedef struct FileSource {
     int          fmt;
     int          fail;          /* format.on-error = fail                           */
+    size_t       max_record;    /* max-record-size: longest record, bytes           */
     int          header;        /* CSV: first record of each file is a header       */
     int          follow, is_stdin;
     int          task, ntasks;
@@ -143,8 +150,8 @@ static void input_free(Input *in)
 
 enum { FILL_DATA, FILL_EOF, FILL_NONE, FILL_FULL, FILL_ERR };
 
-/* Read more bytes behind buf[len]. */
-static int input_fill(Input *in)
+/* Read more bytes behind buf[len]; the buffer grows up to max bytes. */
+static int input_fill(Input *in, size_t max)
 {
     if (in->pos > 0 && (in->pos >= in->cap / 2 || in->len == in->cap)) {
         memmove(in->buf, in->buf + in->pos, in->len - in->pos);
@@ -154,9 +161,9 @@ static int input_fill(Input *in)
         in->pos = 0;
     }
     if (in->len == in->cap) {
-        if (in->cap >= MAX_RECORD) return FILL_FULL;
+        if (in->cap >= max) return FILL_FULL;
         size_t ncap = in->cap ? in->cap * 2 : CHUNK;
-        if (ncap > MAX_RECORD) ncap = MAX_RECORD;
+        if (ncap > max) ncap = max;
         char  *nb = realloc(in->buf, ncap);
         if (!nb) {
             errno = ENOMEM;
@@ -220,7 +227,7 @@ static int after_fill(FileSource *fs, Input *in, int rc, char *why, size_t cap)
         return 1;
     case FILL_NONE: return REC_WAIT;
     case FILL_FULL:
-        snprintf(why, cap, "record longer than %d bytes", MAX_RECORD);
+        snprintf(why, cap, "record longer than %zu bytes (max-record-size)", fs->max_record);
         in->skip_long = 1;
         return REC_BAD;
     default:
@@ -241,7 +248,7 @@ static int skip_line(FileSource *fs, Input *in, char *why, size_t cap)
         }
         in->pos = in->scan = in->len;
         if (in->eof) return 0;
-        int rc = after_fill(fs, in, input_fill(in), why, cap);
+        int rc = after_fill(fs, in, input_fill(in, fs->max_record), why, cap);
         if (rc != 1) return rc == REC_BAD ? REC_ERR : rc;
     }
 }
@@ -315,7 +322,7 @@ static int next_record(FileSource *fs, Input *in, Rec *r, char *why, size_t cap)
         } else if (in->eof) {
             return REC_DONE;
         }
-        int rc = after_fill(fs, in, input_fill(in), why, cap);
+        int rc = after_fill(fs, in, input_fill(in, fs->max_record), why, cap);
         if (rc == REC_BAD) {
             /* too long: drop what we have; the rest is skipped next time */
             r->p = NULL;
@@ -1028,6 +1035,31 @@ static int copy_columns(FileSource *fs, const ConnSpec *spec, char *err, size_t 
     return 0;
 }
 
+/* max-record-size: bytes, optionally with K/KB/KiB, M/MB/MiB or G/GB/GiB
+ * (powers of 1024); MIN_RECORD_OPT … MAX_RECORD_OPT. */
+static int parse_max_record(const ConnSpec *spec, size_t *out, char *err, size_t cap)
+{
+    const char *v = conn_opt(spec, "max-record-size");
+    *out = MAX_RECORD;
+    if (!v) return 0;
+    char     *end;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    int64_t   mult = 1;
+    while (*end == ' ') end++;
+    if (!strcasecmp(end, "k") || !strcasecmp(end, "kb") || !strcasecmp(end, "kib")) mult = 1 << 10;
+    else if (!strcasecmp(end, "m") || !strcasecmp(end, "mb") || !strcasecmp(end, "mib")) mult = 1 << 20;
+    else if (!strcasecmp(end, "g") || !strcasecmp(end, "gb") || !strcasecmp(end, "gib")) mult = 1 << 30;
+    else if (*end && strcasecmp(end, "b")) mult = 0;
+    if (end == v || errno || mult == 0 || x < MIN_RECORD_OPT / mult || x > MAX_RECORD_OPT / mult ||
+        x * mult < MIN_RECORD_OPT)
+        return conn_errf(err, cap,
+                         "%s: option 'max-record-size' must be a size from 1KB to 1GB "
+                         "(like '64MB'); got '%s'", spec->connector, v);
+    *out = (size_t)(x * mult);
+    return 0;
+}
+
 int file_source_open(Source *s, const ConnSpec *spec, int is_stdin, char *err, size_t cap)
 {
     int task, ntasks;
@@ -1048,6 +1080,7 @@ int file_source_open(Source *s, const ConnSpec *spec, int is_stdin, char *err, s
         conn_errf(err, cap, "%s: format must be json or csv; got '%s'", spec->connector, fmt);
         goto fail;
     }
+    if (parse_max_record(spec, &fs->max_record, err, cap)) goto fail;
     if (onerr && strcasecmp(onerr, "fail") == 0) fs->fail = 1;
     else if (onerr && strcasecmp(onerr, "skip") != 0) {
         conn_errf(err, cap, "%s: option 'format.on-error' must be skip or fail; got '%s'",

@@ -8,6 +8,9 @@
  * nothing: a quote inside an unquoted field is taken literally, LF and CRLF
  * both end a record. Strict where data would be lost: text after a closing
  * quote, or a quoted field open at the end of the input, is a bad record.
+ * A VARCHAR field that is not valid UTF-8 is a bad record too (as in the
+ * JSON decoder), so every string inside the engine — and every JSON line a
+ * sink writes — is valid UTF-8.
  */
 #include "runtime/connectors/formats.h"
 
@@ -155,6 +158,8 @@ int csv_decode_record(const CsvParser *cp, const int *map, Batch *b, int row, ch
         size_t          n = f->n;
         if (v->type == TYPE_VARCHAR) {
             if (n == 0 && !f->quoted) vector_set_null(v, row);
+            else if (!conn_utf8_valid(p, n))
+                return conn_errf(why, cap, "field %d: invalid UTF-8", fi + 1);
             else if (vector_set_str(v, row, p, n) != 0) return conn_errf(why, cap, "out of memory");
             continue;
         }

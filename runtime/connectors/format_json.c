@@ -16,7 +16,8 @@
  *   DOUBLE     any number
  *   VARCHAR    a string
  *   TIMESTAMP  a string ts_parse accepts ("2024-01-01T00:00:10.250Z"), or a
- *              number of epoch milliseconds
+ *              number of epoch milliseconds in years 1..9999 (CONN_TS_MIN_US
+ *              .. CONN_TS_MAX_US)
  *   INTERVAL   a string interval_parse accepts ("10 seconds"), or a number
  *              of milliseconds
  *   null or a missing field → NULL, for every type
@@ -125,7 +126,8 @@ static int store(Vector *v, int row, const json_t *x, const char *col, char *why
     case TYPE_INTERVAL: {
         int64_t us;
         if (json_is_number(x)) {
-            if (json_ms_to_us(x, &us) != 0)
+            if (json_ms_to_us(x, &us) != 0 ||
+                (v->type == TYPE_TIMESTAMP && (us < CONN_TS_MIN_US || us > CONN_TS_MAX_US)))
                 return conn_errf(why, cap, "field '%s': %g milliseconds is out of range", col,
                                  json_number_value(x));
         } else if (json_is_string(x)) {

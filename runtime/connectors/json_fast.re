@@ -653,6 +653,9 @@ static int convert(Vector *v, int row, const Val *x, int iar, const char *col, c
         } else {
             break;
         }
+        if (v->type == TYPE_TIMESTAMP && kind != K_STR && (us < CONN_TS_MIN_US || us > CONN_TS_MAX_US))
+            return conn_errf(why, cap, "field '%s': %g milliseconds is out of range", col,
+                             d);
         vector_i64(v)[row] = us;
         vector_set_valid(v, row);
         return 0;

@@ -61,30 +61,54 @@ int kafka_conf_default(rd_kafka_conf_t *conf, const ConnSpec *spec, const char *
 /* The `kafka` source constructor, dispatched to by source.c. */
 int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
 
+/* Test seam: make the source see only partitions with id < cap in the
+ * topic's metadata (cap < 0: all, the default). librdkafka's mock cluster
+ * can neither add partitions to a topic (rd_kafka_mock_topic_create answers
+ * TOPIC_ALREADY_EXISTS) nor serve CreatePartitions, so the tests "add"
+ * partitions by lifting the cap while the source runs. Not for production
+ * use; s must be a kafka source. */
+void kafka_source_test_cap_partitions(Source *s, int cap);
+
 /* ---- sink (kafka_sink.c) ---------------------------------------------------------------- */
 
 /* The producer half of the `kafka` sink: sink.c formats each row (JSON or
- * CSV, one record without the line end) and hands it here as one message. */
+ * CSV, one record without the line end) and hands it here as one message.
+ * Errors are retriable (brokers unreachable, queue full: librdkafka keeps
+ * the messages — message.timeout.ms defaults to 0 = never give up — and
+ * kafka_sink_warning says so) or fatal (a failed delivery report, a message
+ * refused at once, a fatal producer error: -1 from then on). */
 typedef struct KafkaSink KafkaSink;
 
-#define KAFKA_FLUSH_TIMEOUT_MS 30000
+#define KAFKA_FLUSH_TIMEOUT_MS 30000   /* sink_prepare / sink_close wait at most this */
+#define KAFKA_FLUSH_WAIT_MS    500     /* sink_flush waits at most this             */
 
 /* Open a producer for option `topic` with the spec's properties.*. */
 KafkaSink *kafka_sink_open(const ConnSpec *spec, char *err, size_t cap);
 
 /* Queue one message (value copied; key may be NULL = no key). Serves the
- * delivery reports of earlier messages; a failed delivery seen so far makes
+ * delivery reports of earlier messages; a fatal failure seen so far makes
  * this return -1 with err (the sink is unusable after that). When
- * librdkafka's queue is full it waits for deliveries (backpressure). */
+ * librdkafka's queue is full it waits for deliveries 100 ms at a time,
+ * as long as it takes (backpressure; the warning says so). */
 int kafka_sink_produce(KafkaSink *ks, const char *val, size_t n, const char *key, size_t keylen,
                        char *err, size_t cap);
 
-/* Wait (up to KAFKA_FLUSH_TIMEOUT_MS) until every queued message
- * was delivered or failed. 0, or -1 with err (a failed delivery, or messages
- * still outstanding at the timeout). */
-int kafka_sink_flush(KafkaSink *ks, char *err, size_t cap);
+/* Wait up to wait_ms until every queued message was delivered. 0 = all
+ * delivered; 1 = some are still waiting (retriable: brokers unreachable —
+ * see kafka_sink_warning); -1 with err = a fatal failure. */
+int kafka_sink_flush(KafkaSink *ks, int wait_ms, char *err, size_t cap);
 
-/* Free (without flushing: call kafka_sink_flush first). NULL is fine. */
+/* Messages queued and not yet delivered (nor failed). */
+int kafka_sink_outstanding(const KafkaSink *ks);
+
+/* "kafka: N message(s) waiting for a broker (reason)" while messages are
+ * outstanding and librdkafka reported a transport problem since the last
+ * successful delivery (or the queue is full); "" otherwise. Valid until the
+ * next call on ks. */
+const char *kafka_sink_warning(KafkaSink *ks);
+
+/* Free (without flushing: call kafka_sink_flush first; what is left is
+ * purged). NULL is fine. */
 void kafka_sink_close(KafkaSink *ks);
 
 #endif

@@ -16,8 +16,20 @@
  *          message value is one record, decoded by the JSON or CSV decoder;
  *          a bad one is counted ("topic[p]@offset: reason") and skipped, or
  *          fails the source with format.on-error = fail.
+ *   GROW   unbounded only: every scan.topic-partition-discovery.interval
+ *          (default 5 s of now_us; 0 = never) a metadata request looks for
+ *          partitions added to the topic since. A new partition p belongs to
+ *          task p % ntasks as at setup; its owner adds it to its partition
+ *          list (a new index, so source_partition_count grows and the
+ *          runtime gives it its own watermark) and assigns it incrementally
+ *          (rd_kafka_incremental_assign: the others keep their fetch
+ *          positions) from the EARLIEST offset whatever the startup mode —
+ *          its messages were all written after the query started, and
+ *          latest-offset would lose those written before it was noticed
+ *          (as Flink does). A failed discovery is retried at the next
+ *          interval; reading goes on meanwhile.
  *   END    bounded only: every owned partition's position reached the high
- *          watermark fetched at setup.
+ *          watermark fetched at setup (a bounded read never grows).
  *
  * No consumer-group rebalancing (assign, not subscribe) and no commits
  * (enable.auto.commit = false, enable.auto.offset.store = false): where to
@@ -37,6 +49,7 @@
 #define SETUP_TIMEOUT_MS 200         /* one metadata / watermark request during setup */
 #define SETUP_RETRY_US   (200 * 1000)
 #define POLL_WAIT_US     (5 * 1000)
+#define DISCOVERY_US     (5 * 1000 * 1000)   /* default partition discovery interval */
 
 enum { FMT_JSON, FMT_CSV };
 enum { START_EARLIEST, START_LATEST, START_GROUP };
@@ -68,7 +81,11 @@ typedef struct KafkaSource {
     KPart       *rst;          /* restored positions, applied at setup  */
     int          nrst;
     int64_t      rst_topic_parts; /* the topic's partition count then   */
-    int64_t      topic_parts;  /* the topic's partition count at setup  */
+    int          restored;     /* source_restore succeeded              */
+    int64_t      topic_parts;  /* the topic's partition count known now */
+    int64_t      discover_us;  /* partition discovery interval; 0 = never */
+    int64_t      next_discover;/* now_us of the next discovery; 0 = unset */
+    int          part_cap;     /* test seam: metadata shows < this id; -1 */
 } KafkaSource;
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -81,21 +98,43 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 /* ---- setup ----------------------------------------------------------------------------- */
 
-/* 1 = done, 0 = not yet (retry later), -1 = error (s->error set) */
-static int discover(Source *s, KafkaSource *ks)
+/* The test seam (kafka_source_test_cap_partitions): partition ids the
+ * metadata is allowed to show. */
+static int visible(const KafkaSource *ks, int32_t id)
+{
+    return ks->part_cap < 0 || id < ks->part_cap;
+}
+
+static int visible_partitions(const KafkaSource *ks, const struct rd_kafka_metadata *md)
+{
+    int n = 0;
+    for (int i = 0; i < md->topics[0].partition_cnt; i++) n += visible(ks, md->topics[0].partitions[i].id);
+    return n;
+}
+
+/* The topic's metadata: 0 with *md, or 1 (try later: ks->last_err says why), -1 (s->error). */
+static int topic_metadata(Source *s, KafkaSource *ks, const struct rd_kafka_metadata **md)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(ks->rk, ks->topic, NULL);
     if (!rkt) {
         conn_set_error(s, "kafka: cannot make a handle for topic '%s'", ks->topic);
         return -1;
     }
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(ks->rk, 0, rkt, &md, SETUP_TIMEOUT_MS);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(ks->rk, 0, rkt, md, SETUP_TIMEOUT_MS);
     rd_kafka_topic_destroy(rkt);
     if (e) {
         snprintf(ks->last_err, sizeof ks->last_err, "metadata: %s", rd_kafka_err2str(e));
-        return 0;
+        return 1;
     }
+    return 0;
+}
+
+/* 1 = done, 0 = not yet (retry later), -1 = error (s->error set) */
+static int discover(Source *s, KafkaSource *ks)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    int                             mrc = topic_metadata(s, ks, &md);
+    if (mrc) return mrc < 0 ? -1 : 0;
     int rc = 0;
     if (md->topic_cnt != 1 || md->topics[0].err) {
         rd_kafka_resp_err_t te = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN;
@@ -108,9 +147,10 @@ static int discover(Source *s, KafkaSource *ks)
         rd_kafka_metadata_destroy(md);
         return rc;
     }
-    int n = md->topics[0].partition_cnt, maxid = -1;
-    for (int i = 0; i < n; i++)
-        if (md->topics[0].partitions[i].id > maxid) maxid = md->topics[0].partitions[i].id;
+    int n = visible_partitions(ks, md), maxid = -1;
+    for (int i = 0; i < md->topics[0].partition_cnt; i++)
+        if (md->topics[0].partitions[i].id > maxid && visible(ks, md->topics[0].partitions[i].id))
+            maxid = md->topics[0].partitions[i].id;
     ks->parts = calloc((size_t)(n > 0 ? n : 1), sizeof *ks->parts);
     ks->slot = malloc((size_t)(maxid + 1 > 0 ? maxid + 1 : 1) * sizeof *ks->slot);
     if (!ks->parts || !ks->slot) {
@@ -121,9 +161,9 @@ static int discover(Source *s, KafkaSource *ks)
     ks->nslot = maxid + 1;
     ks->topic_parts = n;
     for (int i = 0; i < ks->nslot; i++) ks->slot[i] = -1;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < md->topics[0].partition_cnt; i++) {
         int32_t id = md->topics[0].partitions[i].id;
-        if (id % ks->ntasks != ks->task) continue;
+        if (!visible(ks, id) || id % ks->ntasks != ks->task) continue;
         ks->slot[id] = ks->nparts;
         ks->parts[ks->nparts].id = id;
         ks->parts[ks->nparts].pos = -1;
@@ -175,6 +215,11 @@ static int start_reading(Source *s, KafkaSource *ks)
             }
         }
         ks->parts[i].end = hi;
+        if (ks->restored && !ks->bounded && ks->parts[i].id >= ks->rst_topic_parts) {
+            tp->offset = RD_KAFKA_OFFSET_BEGINNING;   /* added since the checkpoint: all of it */
+            ks->parts[i].pos = -1;
+            continue;
+        }
         switch (ks->start) {
         case START_EARLIEST:   /* lo is known only when it was queried; else "not known" */
             tp->offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -192,6 +237,7 @@ static int start_reading(Source *s, KafkaSource *ks)
             return 0;
         }
         for (int i = 0; i < ks->nparts; i++) {
+            if (ks->restored && !ks->bounded && ks->parts[i].id >= ks->rst_topic_parts) continue;
             int64_t off = l->elems[i].offset;
             ks->parts[i].pos = off >= 0 ? off : -1;
             if (off < 0) l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -237,6 +283,68 @@ static int setup(Source *s, KafkaSource *ks)
     ks->ready = 1;
     s->nparts = ks->nparts;   /* one watermark per partition in the runtime */
     return 1;
+}
+
+/* GROW: partitions added to the topic since setup (see the top). 0 = nothing
+ * new or try again later, 1 = partitions were added, -1 = error (s->error). */
+static int grow(Source *s, KafkaSource *ks)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    int                             mrc = topic_metadata(s, ks, &md);
+    if (mrc) return mrc < 0 ? -1 : 0;
+    int n = 0, maxid = ks->nslot - 1, nnew = 0, rc = 0;
+    if (md->topic_cnt == 1 && !md->topics[0].err) n = visible_partitions(ks, md);
+    if (n <= ks->topic_parts) {   /* Kafka never takes partitions away */
+        rd_kafka_metadata_destroy(md);
+        return 0;
+    }
+    const rd_kafka_metadata_topic_t *mt = &md->topics[0];
+    for (int i = 0; i < mt->partition_cnt; i++) {
+        int32_t id = mt->partitions[i].id;
+        if (!visible(ks, id) || id % ks->ntasks != ks->task) continue;
+        if (id < ks->nslot && ks->slot[id] >= 0) continue;
+        nnew++;
+        if (id > maxid) maxid = id;
+    }
+    if (nnew > 0) {
+        KPart *parts = realloc(ks->parts, (size_t)(ks->nparts + nnew) * sizeof *parts);
+        if (parts) ks->parts = parts;
+        int *slot = parts ? realloc(ks->slot, (size_t)(maxid + 1) * sizeof *slot) : NULL;
+        rd_kafka_topic_partition_list_t *l = slot ? rd_kafka_topic_partition_list_new(nnew) : NULL;
+        if (!l) {
+            if (slot) ks->slot = slot;
+            rd_kafka_metadata_destroy(md);
+            conn_set_error(s, "out of memory");
+            return -1;
+        }
+        ks->slot = slot;
+        for (int i = ks->nslot; i <= maxid; i++) slot[i] = -1;
+        ks->nslot = maxid + 1;
+        for (int i = 0; i < mt->partition_cnt; i++) {
+            int32_t id = mt->partitions[i].id;
+            if (!visible(ks, id) || id % ks->ntasks != ks->task || slot[id] >= 0) continue;
+            slot[id] = ks->nparts;
+            memset(&ks->parts[ks->nparts], 0, sizeof ks->parts[0]);
+            ks->parts[ks->nparts].id = id;
+            ks->parts[ks->nparts].pos = -1;   /* from the earliest: see the top */
+            ks->nparts++;
+            rd_kafka_topic_partition_list_add(l, ks->topic, id)->offset = RD_KAFKA_OFFSET_BEGINNING;
+        }
+        rd_kafka_error_t *e = rd_kafka_incremental_assign(ks->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (e) {
+            conn_set_error(s, "kafka: cannot assign the new partitions of '%s': %s", ks->topic,
+                           rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            rd_kafka_metadata_destroy(md);
+            return -1;
+        }
+        s->nparts = ks->nparts;   /* the runtime adds a watermark per new partition */
+        rc = 1;
+    }
+    ks->topic_parts = n;
+    rd_kafka_metadata_destroy(md);
+    return rc;
 }
 
 /* ---- reading ------------------------------------------------------------------------------- */
@@ -292,7 +400,6 @@ static int take(Source *s, KafkaSource *ks, const rd_kafka_message_t *m, Batch *
 
 static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wait_us)
 {
-    (void)now_us;
     KafkaSource *ks = s->impl;
     if (!ks->ready) {
         rd_kafka_poll(ks->rk, 0);   /* serve error callbacks */
@@ -305,6 +412,11 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         }
         s->warning[0] = 0;
         ks->last_err[0] = 0;
+        ks->next_discover = now_us + ks->discover_us;
+    }
+    if (!ks->bounded && ks->discover_us > 0 && now_us >= ks->next_discover) {
+        ks->next_discover = now_us + ks->discover_us;
+        if (grow(s, ks) < 0) return SOURCE_ERROR;
     }
     int before = b->nrows;
     while (b->nrows < b->capacity) {
@@ -439,6 +551,7 @@ static int kafka_restore(Source *s, const void *buf, size_t len, char *err, size
     ks->rst = rst;
     ks->nrst = (int)n;
     ks->rst_topic_parts = tparts;
+    ks->restored = 1;
     return 0;
 }
 
@@ -485,8 +598,10 @@ static int parse_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_
     else if (strcasecmp(mode, "latest-offset") == 0) ks->start = START_LATEST;
     else if (strcasecmp(mode, "group-offsets") == 0) ks->start = START_GROUP;
     else if (strcasecmp(mode, "timestamp") == 0)
-        return conn_errf(err, cap, "kafka: scan.startup.mode = 'timestamp' is not supported yet "
-                                   "(use earliest-offset, latest-offset or group-offsets)");
+        return conn_errf(err, cap, "kafka: scan.startup.mode = 'timestamp' is not supported: the "
+                                   "bundled test broker (librdkafka's mock cluster) answers every "
+                                   "offset lookup by time with -1, so it could not be tested; use "
+                                   "earliest-offset, latest-offset or group-offsets");
     else
         return conn_errf(err, cap,
                          "kafka: option 'scan.startup.mode' must be earliest-offset, "
@@ -497,6 +612,13 @@ static int parse_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_
     else
         return conn_errf(err, cap, "kafka: option 'scan.bounded.mode' must be latest-offset or "
                                    "unbounded; got '%s'", bmode);
+    ks->discover_us = DISCOVERY_US;
+    if (conn_opt_duration(spec, "scan.topic-partition-discovery.interval", &ks->discover_us, err,
+                          cap) < 0)
+        return -1;
+    if (ks->discover_us < 0)
+        return conn_errf(err, cap, "kafka: option 'scan.topic-partition-discovery.interval' must "
+                                   "not be negative");
     char delim = ',';
     const char *d = conn_opt(spec, "csv.delimiter");
     if (d) {
@@ -533,6 +655,7 @@ int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
 {
     KafkaSource *ks = calloc(1, sizeof *ks);
     if (!ks) return conn_errf(err, cap, "out of memory");
+    ks->part_cap = -1;
     s->ops = &kafka_ops;
     s->impl = ks;
     if (conn_check_task(spec, &ks->task, &ks->ntasks, err, cap) || parse_options(ks, spec, err, cap) ||
@@ -566,4 +689,10 @@ fail:
     kafka_close(s);
     s->ops = NULL;
     return -1;
+}
+
+void kafka_source_test_cap_partitions(Source *s, int cap)
+{
+    KafkaSource *ks = s->impl;
+    ks->part_cap = cap;
 }

@@ -38,19 +38,43 @@
 
 typedef struct Sink Sink;
 
-/* Open "stdout" or "file" (option path: created with its parent directories
- * if missing, appended to otherwise). spec->col_names/col_types describe the
- * columns of the batches that will be written. NULL with err on failure. */
+/* Open "stdout", "file" or "kafka". file: option path is created with its
+ * parent directories if missing, appended to otherwise; with
+ * sink.rolling-policy.file-size ('128MB') and/or .rollover-interval
+ * ('15 min') path is a directory of part files part-<n>.<ext> that roll
+ * when a part reaches the size or age (in transactional mode only at commit
+ * points: see "rolling files" in sink.c and runtime/connectors/README.md).
+ * spec->col_names/col_types describe the columns of the batches that will
+ * be written. NULL with err on failure. */
 Sink *sink_open(const ConnSpec *spec, char *err, size_t cap);
 
 /* Format the live rows of b (its columns match the spec's). 0, or -1. */
 int sink_write(Sink *k, const Batch *b);
 
-/* Write out everything buffered. 0, or -1. */
+/* Write out everything buffered. 0, or -1.
+ * kafka: waits up to KAFKA_FLUSH_WAIT_MS (500 ms) for the delivery reports;
+ * messages still waiting for a broker then are NOT an error (they stay
+ * queued and are retried without limit: sink_warning says so); -1 only for
+ * an unrecoverable failure (a message the cluster refused or librdkafka gave
+ * up on: unknown topic with auto-creation off, too large, not authorized,
+ * properties.message.timeout.ms set and run out). */
 int sink_flush(Sink *k);
 
 /* The message of the last failure ("" if none). */
 const char *sink_error(const Sink *k);
+
+/* A transient problem the sink is waiting out right now, or "" when all is
+ * well (mirrors source_warning): e.g. "kafka: 3 message(s) waiting for a
+ * broker (1/1 brokers are down)". Nothing is lost meanwhile: the rows are
+ * queued and retried, and sink_write/sink_flush keep returning 0; only an
+ * unrecoverable problem makes them return -1 (sink_error). Valid until the
+ * next call on k; call it from the sink's thread (e.g. after sink_flush).
+ * stdout and file sinks: always "". NULL is fine. */
+const char *sink_warning(const Sink *k);
+
+/* The clock rolling files measure a part's age with (µs, monotonic; NULL
+ * = CLOCK_MONOTONIC, the default). Tests pass a fake one. */
+void sink_set_clock(Sink *k, int64_t (*now_us)(void *ctx), void *ctx);
 
 /* Flush, close the file, free. NULL is fine. Returns nothing: a caller that
  * needs to know that the last bytes were written calls sink_flush first.
