@@ -75,7 +75,7 @@ help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- dependencies (Debian packages) -----------------------------------------
-DEB_PKGS := gcc make pkg-config librdkafka-dev lemon re2c libjansson-dev libleveldb-dev libmicrohttpd-dev curl \
+DEB_PKGS := gcc make pkg-config librdkafka-dev lemon re2c libjansson-dev libleveldb-dev libmicrohttpd-dev curl chromium \
             libedit-dev libxxhash-dev kcat sqlite3 tmux clang valgrind
 deps:
 	@sh .ci/deps.sh $(DEB_PKGS)

@@ -417,10 +417,15 @@ static void api_query(Session *s, const char *id, UiResponse *out)
     respond_json(out, 200, o);
 }
 
+/* since_ms < 0: every sample. Otherwise only the samples whose timestamp,
+ * which the objects give in whole milliseconds (floored), is after since_ms:
+ * a sample taken at since_ms + 0.4 ms shows as since_ms and must not come
+ * back to a page that polls with the last timestamp it has. */
 static void api_progress(Session *s, const char *id, int64_t since_ms, UiResponse *out)
 {
     SessionQueryInfo q;
-    int              rc = session_query_get(s, id, since_ms * 1000, 0, &q);
+    int64_t          since_us = since_ms < 0 ? 0 : since_ms * 1000 + 999;
+    int              rc = session_query_get(s, id, since_us, 0, &q);
     if (rc != 0) {
         respond_text(out, rc > 0 ? 404 : 500, rc > 0 ? "no such query" : "out of memory");
         return;
@@ -656,7 +661,7 @@ void ui_handle(Session *s, const char *method, const char *path, const char *sin
     if (!*sub || !strcmp(sub, "/")) {
         api_query(s, id, out);
     } else if (!strcmp(sub, "/progress")) {
-        int64_t since_ms = 0;
+        int64_t since_ms = -1;
         if (since && parse_since(since, &since_ms) != 0) {
             respond_text(out, 400, "bad since: expected milliseconds since the epoch");
             return;

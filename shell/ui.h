@@ -19,7 +19,8 @@
  *   /api/queries                    every query: id, status, SQL, rates, …
  *   /api/queries/{id}               one query, its settings and latest progress
  *   /api/queries/{id}/progress      the --progress objects of the last 10 min;
- *                                   ?since=<ms since the epoch> for newer only
+ *                                   ?since=<ms since the epoch>: only those
+ *                                   whose timestamp (whole ms) is after it
  *   /api/queries/{id}/plan          EXPLAIN FORMAT JSON + live per-stage figures
  *   /metrics                        Prometheus text format 0.0.4
  * A malformed id or since is 400, an unknown query or path 404.

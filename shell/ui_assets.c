@@ -7,7 +7,16 @@
  * app.js draws the query page: it polls /api/queries/{id}/progress?since=…
  * every second and keeps the last 600 points for the charts (canvas), and
  * /api/queries/{id} and /plan for the summary, the stage DAG (inline SVG),
- * the tasks with their skew, workers and checkpoints.
+ * the tasks with their skew, workers and checkpoints. Progress objects are
+ * appended in batchId order; one already held is never appended twice.
+ *
+ * What the script drew is readable from the DOM (canvas pixels are not), for
+ * tests/cli/ui_browser.sh and anyone scripting the page:
+ *   <canvas id="c-…" data-points="N" data-series="name:N;…">  after each draw:
+ *       N = the points plotted of its emptiest series (0: nothing drawn)
+ *   <svg data-stages="N">             the DAG, with N stages
+ *   <rect class="stage" data-stage="ID">            one box per stage
+ *   <line class="exchange" data-from="ID" data-to="ID">  one per exchange
  */
 
 const char ui_asset_css[] =
@@ -77,15 +86,26 @@ const char ui_asset_js[] =
     "    var x = new XMLHttpRequest();\n"
     "    x.open('GET', url);\n"
     "    x.onload = function () {\n"
-    "      if (x.status === 200) { try { cb(JSON.parse(x.responseText)); } catch (e) { /* keep the old view */ } }\n"
+    "      if (x.status !== 200) return;\n"
+    "      var r;\n"
+    "      try { r = JSON.parse(x.responseText); } catch (e) { return; /* a cut reply: keep the old view */ }\n"
+    "      cb(r);   // outside the try: a bug in drawing must show in the console\n"
     "    };\n"
     "    x.send();\n"
     "  }\n"
     "\n"
-    "  // one chart: series = [{name, values: [number|null]}]; x = the sample index\n"
+    "  // one chart: series = [{name, values: [number|null]}]; x = the sample index.\n"
+    "  // After drawing, the canvas says what it drew (pixels are not in the DOM;\n"
+    "  // tests/cli/ui_browser.sh reads these): data-points = the plotted points\n"
+    "  // of its emptiest series, data-series = \"name:points;…\".\n"
     "  function chart(canvasId, series) {\n"
     "    var c = document.getElementById(canvasId);\n"
     "    if (!c || !c.getContext) return;\n"
+    "    var counts = series.map(function (s) {\n"
+    "      return s.values.filter(function (v) { return v !== null && isFinite(v); }).length;\n"
+    "    });\n"
+    "    c.setAttribute('data-points', String(counts.length ? Math.min.apply(null, counts) : 0));\n"
+    "    c.setAttribute('data-series', series.map(function (s, i) { return s.name + ':' + counts[i]; }).join(';'));\n"
     "    var g = c.getContext('2d'), W = c.width, H = c.height, L = 56, R = 8, T = 18, B = 18;\n"
     "    g.clearRect(0, 0, W, H);\n"
     "    var max = 0, min = 0, n = 0;\n"
@@ -143,6 +163,8 @@ const char ui_asset_js[] =
     "  function pollProgress() {\n"
     "    get(base + '/progress' + (lastMs ? '?since=' + lastMs : ''), function (list) {\n"
     "      list.forEach(function (p) {\n"
+    "        // a sample already drawn (a reply that overlaps the previous one) is skipped\n"
+    "        if (points.length && p.batchId <= points[points.length - 1].batchId) return;\n"
     "        points.push(p);\n"
     "        var t = Date.parse(p.timestamp);\n"
     "        if (t > lastMs) lastMs = t;\n"
@@ -215,7 +237,8 @@ const char ui_asset_js[] =
     "    });\n"
     "    plan.stages.forEach(function (s) {\n"
     "      var p = pos[s.id];\n"
-    "      boxes += '<rect x=\"' + p.x + '\" y=\"' + p.y + '\" width=\"' + BW + '\" height=\"' + p.h +\n"
+    "      boxes += '<rect class=\"stage\" data-stage=\"' + esc(s.id) + '\" x=\"' + p.x + '\" y=\"' + p.y +\n"
+    "        '\" width=\"' + BW + '\" height=\"' + p.h +\n"
     "        '\" rx=\"4\" fill=\"#eef1f4\" stroke=\"#46505c\"/>';\n"
     "      boxes += '<text x=\"' + (p.x + 8) + '\" y=\"' + (p.y + 16) + '\" font-weight=\"bold\">Stage ' + esc(s.id) +\n"
     "        ' ×' + esc(s.parallelism) + '</text>';\n"
@@ -230,7 +253,8 @@ const char ui_asset_js[] =
     "        var a = pos[i.stage];\n"
     "        if (!a) return;\n"
     "        var x1 = a.x + BW, y1 = a.y + a.h / 2, x2 = p.x, y2 = p.y + p.h / 2;\n"
-    "        edges += '<line x1=\"' + x1 + '\" y1=\"' + y1 + '\" x2=\"' + (x2 - 6) + '\" y2=\"' + y2 +\n"
+    "        edges += '<line class=\"exchange\" data-from=\"' + esc(i.stage) + '\" data-to=\"' + esc(s.id) +\n"
+    "          '\" x1=\"' + x1 + '\" y1=\"' + y1 + '\" x2=\"' + (x2 - 6) + '\" y2=\"' + y2 +\n"
     "          '\" stroke=\"#46505c\" stroke-width=\"1.5\"/>';\n"
     "        edges += '<polygon points=\"' + x2 + ',' + y2 + ' ' + (x2 - 8) + ',' + (y2 - 4) + ' ' + (x2 - 8) + ',' +\n"
     "          (y2 + 4) + '\" fill=\"#46505c\"/>';\n"
@@ -254,7 +278,8 @@ const char ui_asset_js[] =
     "        esc(num(live.outputRows || 0)) + '</text>';\n"
     "      W = ox + 160;\n"
     "    }\n"
-    "    el.innerHTML = '<svg width=\"' + W + '\" height=\"' + (maxRows + 10) + '\" font-family=\"sans-serif\" font-size=\"13\">' +\n"
+    "    el.innerHTML = '<svg data-stages=\"' + plan.stages.length + '\" width=\"' + W + '\" height=\"' + (maxRows + 10) +\n"
+    "      '\" font-family=\"sans-serif\" font-size=\"13\">' +\n"
     "      edges + boxes + '</svg>';\n"
     "    // tasks of the last stage, with the skew ratio (max / median)\n"
     "    var t = live.lastStageTaskRowsIn || [], mx = Math.max.apply(null, t.concat([1]));\n"

@@ -134,7 +134,7 @@ if screen | grep -q 'rows/s'; then _bad "status line erased at the end" "$(scree
 send_line '\format csv'
 wait_for "\\format csv" '^Output format is csv\.$'
 send_line '\format xml'
-wait_for "\\format with a bad argument" "^.format: unknown format 'xml' \(expected table, csv or json\)$"
+wait_for "\\format with a bad argument" "^.format: unknown format 'xml' \(expected table, changelog, csv or json\)$"
 send_line '\timing on'
 wait_for "\\timing on" '^Timing is on\.$'
 send_line "\\i $T/show.sql"
@@ -144,6 +144,15 @@ send_line '\i'
 wait_for "\\i without a file" '^.i: needs a file name'
 send_line '\nope'
 wait_for "unknown command" "^unknown command '.nope'"
+# the changelog view: an op column on every row
+send_line '\format changelog'
+wait_for "\\format changelog" '^Output format is changelog\.$'
+send_line "SELECT user_id, COUNT(*) AS n FROM logs GROUP BY user_id LIMIT 3;"
+wait_for "changelog header" '^ op \| user_id +\| n'
+wait_for "changelog rows carry their op" '^ \+[IU] \| +[0-9]+ \| +[0-9]+$'
+wait_for "the count is of changes" '^\(3 changes\)$'
+send_line '\format csv'
+wait_for "back to csv" '^Output format is csv\.$' 
 send_line 'HELP'
 wait_for "HELP lists statements" '^  CREATE STREAM$'
 send_line 'HELP select'

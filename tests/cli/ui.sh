@@ -77,6 +77,19 @@ for p in d:
 assert [p["batchId"] for p in d] == sorted(p["batchId"] for p in d)
 assert sum(p["numInputRows"] for p in d) > 0
 EOF
+# since = the last timestamp a page has (whole ms; the sample was taken a
+# fraction of a ms later): that sample must not come back a second time
+python3 - "$T/progress.json" "$U/api/queries/q1/progress" 2>"$T/since.err" <<'EOF'; check "since excludes the sample it names" $? "$(tail -c 300 "$T/since.err")"
+import calendar, datetime, json, sys, urllib.request
+def ms(t):   # exact: no float
+    d = datetime.datetime.fromisoformat(t.replace("Z", "+00:00"))
+    return calendar.timegm(d.utctimetuple()) * 1000 + d.microsecond // 1000
+d = json.load(open(sys.argv[1]))
+for p in d[-3:]:
+    again = json.load(urllib.request.urlopen(sys.argv[2] + "?since=%d" % ms(p["timestamp"])))
+    assert all(ms(x["timestamp"]) > ms(p["timestamp"]) for x in again), (p["timestamp"], again[:1])
+    assert all(x["batchId"] > p["batchId"] for x in again), (p["batchId"], [x["batchId"] for x in again])
+EOF
 future=$(( ($(date +%s) + 3600) * 1000 ))
 [ "$(curl -s "$U/api/queries/q1/progress?since=$future")" = "[]" ]; check "since filters" $? "$(curl -s "$U/api/queries/q1/progress?since=$future" | head -c 200)"
 curl -s "$U/api/queries/q1/plan" >"$T/plan.json"
