@@ -229,6 +229,10 @@ struct Query {
     _Atomic int64_t ckpt_bytes;   /* the last one: bytes written     */
     _Atomic int64_t ckpt_at_us;   /* when the last one committed     */
     int64_t         restored_epoch;
+    int64_t         ckpt_last_req;/* the last epoch requested (epochs only grow) */
+    StateTxn       *ckpt_carry;   /* a checkpoint the sink could not prepare (broker
+                                     down): its changes go into the next one      */
+    _Atomic int64_t ckpt_skipped; /* checkpoints carried over like that           */
     _Atomic int     stop_req;     /* query_stop: stop after a last checkpoint */
     uint8_t        *col_barrier;  /* per collector channel: its barrier arrived */
     HeldQueue      *col_held;
@@ -2093,6 +2097,7 @@ void query_free(Query *q)
     free(q->col_held);
     free(q->col_barrier);
     pool_free(&q->col_pool);
+    state_txn_abort(q->ckpt_carry);
     state_close(q->store);
     if (q->sink) sink_close(q->sink);
     if (q->late_sink) sink_close(q->late_sink);
@@ -2147,7 +2152,10 @@ static int deliver(Query *q, const ResultSink *sink, const Batch *b)
 
 static void checkpoint_request(Query *q, int64_t now)
 {
-    int64_t e = atomic_load(&q->ckpt_epoch) + 1;
+    int64_t e = atomic_load(&q->ckpt_epoch);
+    if (q->ckpt_last_req > e) e = q->ckpt_last_req;
+    e++;
+    q->ckpt_last_req = e;
     q->ckpt_inflight = e;
     q->ckpt_started_us = now;
     q->ckpt_last_us = now;
@@ -2166,6 +2174,7 @@ static int checkpoint_commit(Query *q, int64_t epoch, int final)
         query_fail(q, "checkpoint: out of memory");
         return -1;
     }
+    if (q->ckpt_carry) state_txn_append(tx, q->ckpt_carry);   /* the changes of a carried-over one first */
     pthread_mutex_lock(&q->ckpt_lock);
     for (int k = 0; k < q->ntasks; k++) {
         Task     *t = q->tasks[k];
@@ -2184,6 +2193,28 @@ static int checkpoint_commit(Query *q, int64_t epoch, int final)
     if (q->sink) {
         char blob[4096];
         long n = sink_prepare(q->sink, blob, sizeof blob);
+        const char *w = n < 0 ? sink_warning(q->sink) : "";
+        if (n < 0 && w && *w && !final) {
+            /* a retriable problem (rows waiting for a broker): this checkpoint
+             * is not committed, but its changes are kept and go into the next
+             * one (the tasks' snapshots are incremental); a crash meanwhile
+             * resumes from the last committed one */
+            state_txn_abort(q->ckpt_carry);
+            q->ckpt_carry = tx;
+            pthread_mutex_lock(&q->ckpt_lock);
+            for (int k = 0; k < q->ntasks; k++) {
+                Task *t = q->tasks[k];
+                if (t->piece && t->piece_epoch == epoch) {
+                    state_txn_abort(t->piece);
+                    t->piece = NULL;
+                }
+            }
+            pthread_mutex_unlock(&q->ckpt_lock);
+            atomic_fetch_add(&q->ckpt_skipped, 1);
+            q->ckpt_inflight = 0;
+            q->ckpt_started_us = 0;
+            return 0;
+        }
         if (n < 0) {
             state_txn_abort(tx);
             query_fail(q, "checkpoint: sink '%s': %s", q->plan->root->u.output.sink, sink_error(q->sink));
@@ -2208,6 +2239,8 @@ static int checkpoint_commit(Query *q, int64_t epoch, int final)
         query_fail(q, "checkpoint %lld: %s", (long long)epoch, why);
         return -1;
     }
+    state_txn_abort(q->ckpt_carry);   /* committed with this one */
+    q->ckpt_carry = NULL;
     if (q->sink && sink_commit(q->sink) != 0) {
         query_fail(q, "checkpoint %lld: sink '%s': %s", (long long)epoch, q->plan->root->u.output.sink,
                    sink_error(q->sink));
@@ -2437,6 +2470,7 @@ void query_progress(Query *q, QueryProgress *p)
     int64_t at = atomic_load(&q->ckpt_at_us);
     p->ckpt_age_us = at ? now_us() - at : -1;
     p->restored_epoch = q->restored_epoch;
+    p->ckpt_skipped = atomic_load(&q->ckpt_skipped);
     pthread_mutex_lock(&q->error_lock);
     if (q->warning[0] && q->sink_warning[0])
         snprintf(p->warning, sizeof p->warning, "%.120s; %.120s", q->warning, q->sink_warning);

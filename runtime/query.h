@@ -85,6 +85,8 @@ typedef struct QueryProgress {
     int64_t ckpt_bytes;          /* the last one: bytes written            */
     int64_t ckpt_age_us;         /* since it committed; -1: none this run  */
     int64_t restored_epoch;      /* the checkpoint this run resumed from (0: none) */
+    int64_t ckpt_skipped;        /* not committed because the sink could not prepare
+                                    (a broker down); carried into the next one */
 } QueryProgress;
 
 /* Called by query_run on its own thread every progress_interval_us. */
