@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Peers on the seed's crash query over the same JSON-lines file crash.sh reads
-# (bench/lib/common.sh prepares it):
+# Peers on the seed's crash query over the same JSON-lines files crash.sh
+# reads (each of N_FILES; bench/lib/common.sh prepares them):
 #   DuckDB (npm @duckdb/node-api, installed into bench/peers/ when
 #     node_modules is missing), threads = 1 and 2; the timed region includes
 #     read_json parsing the file (see bench/peers/duckdb_crash.mjs).
@@ -12,11 +12,13 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib/common.sh
-prepare_json
-ans=bench/results/answers
+
+peers() {   # N: the peers on the N-event file
+prepare_json "$1"
+ans=bench/results/answers/$N_FILE
 mkdir -p "$ans"
 rm -f "$ans"/*.csv
-WL="crash query, JSON file"
+WL=$FILE_WL
 echo "== peers on $JSON_FILE ($N_FILE rows, best of $REPEAT)"
 
 # --- sluice's answer (window_start,user_id,crashes; sorted) ---------------
@@ -37,7 +39,7 @@ if [ ! -d bench/peers/node_modules/@duckdb/node-api ]; then
   fi
 fi
 if [ $duckdb_ok = 1 ]; then
-  if out=$(node bench/peers/duckdb_crash.mjs "$JSON_FILE" "$N_FILE" 1,2 "$REPEAT" "$ans/duckdb.csv" 2>&1); then
+  if out=$(node bench/peers/duckdb_crash.mjs "$JSON_FILE" "$N_FILE" 1,2 "$REPEAT" "$ans/duckdb.csv" "$WL" 2>&1); then
     LC_ALL=C sort -o "$ans/duckdb.csv" "$ans/duckdb.csv"
     echo "$out" >> "$BENCH_RECORDS"
     echo "$out" | python3 bench/lib/show.py
@@ -59,7 +61,7 @@ else
   db=bench/data/logs-$N_FILE.sqlite
   rm -f "$db"
   # load: .import of the CSV into a typed table in a fresh database file
-  $MEASURE "crash query, JSON file" "sqlite3 (load)" 1 "$N_FILE" 1 "$BENCH_RECORDS" -- \
+  $MEASURE "$WL" "sqlite3 (load)" 1 "$N_FILE" 1 "$BENCH_RECORDS" -- \
     sqlite3 "$db" "CREATE TABLE logs(ts TEXT, user_id INTEGER, level TEXT, event TEXT);" \
     ".import --csv --skip 1 $csv logs"
   sq="SELECT strftime('%Y-%m-%d %H:%M:%S', (CAST(strftime('%s', ts) AS INTEGER) / 10) * 10, 'unixepoch') AS window_start,
@@ -79,9 +81,9 @@ import json, re, sys
 n = int(sys.argv[1])
 runs = [tuple(map(float, m.groups())) for m in re.finditer(r"real ([\d.]+) user ([\d.]+) sys ([\d.]+)", sys.stdin.read())]
 real, user, sy = min(runs)
-print(json.dumps(dict(workload="crash query, JSON file", engine="sqlite3 (query)", threads=1, rows=n,
+print(json.dumps(dict(workload=sys.argv[2], engine="sqlite3 (query)", threads=1, rows=n,
       wall_s=real, cpu_s=user + sy, peak_rss_bytes=None, runs=len(runs),
-      note="GROUP BY on the loaded table; load excluded; .timer; best of runs")))' "$N_FILE")
+      note="GROUP BY on the loaded table; load excluded; .timer; best of runs")))' "$N_FILE" "$WL")
     echo "$rec" >> "$BENCH_RECORDS"
     echo "$rec" | python3 bench/lib/show.py
   else
@@ -90,9 +92,9 @@ print(json.dumps(dict(workload="crash query, JSON file", engine="sqlite3 (query)
 fi
 
 # --- do the answers agree? ---------------------------------------------------
-python3 - "$ans" "$BENCH_RECORDS" <<'PY'
+python3 - "$ans" "$BENCH_RECORDS" "$WL" <<'PY'
 import json, os, sys
-d, records = sys.argv[1], sys.argv[2]
+d, records, wl = sys.argv[1], sys.argv[2], sys.argv[3]
 msgs = []
 answers = {e: open(os.path.join(d, f"{e}.csv")).read().splitlines()
            for e in ("sluice", "duckdb", "sqlite3") if os.path.exists(os.path.join(d, f"{e}.csv"))}
@@ -105,11 +107,14 @@ for e, rows in answers.items():
         diff = sorted((a - b) | (b - a))
         where = (f"first difference {diff[0]!r} ({'only in sluice' if diff[0] in a else 'only in ' + e})"
                  if diff else "same rows, repeated differently")
-        msgs.append(f"answers differ: sluice vs {e}: {where}; sluice {len(base)} rows, {e} {len(rows)} rows")
+        msgs.append(f"{wl}: answers differ: sluice vs {e}: {where}; sluice {len(base)} rows, {e} {len(rows)} rows")
 if not bad:
-    msgs.append(f"answers agree: sluice, {', '.join(answers) or '(no peer ran)'} — {len(base)} (window, user) groups")
+    msgs.append(f"{wl}: answers agree: sluice, {', '.join(answers) or '(no peer ran)'} — {len(base)} (window, user) groups")
 for m in msgs:
     print(m)
 with open(records, "a") as f:
     f.write(json.dumps({"check": "; ".join(msgs)}) + "\n")
 PY
+}
+
+for n in $N_FILES; do peers "$n"; done

@@ -1,11 +1,24 @@
-# Shared by bench/crash.sh and bench/peers.sh (sourced; not run by run.sh).
-# The seed's crash query, its stream schema, and the JSON-lines file both
-# scripts (and the peers) read.
+# Shared by the bench/*.sh workloads (sourced; not run by run.sh).
+# The seed's crash query, its stream schema, the sizes of every workload, and
+# the JSON-lines files crash.sh, kafka.sh and peers.sh read.
+#
+# Sizes (environment; BENCH_QUICK=1 picks the smaller defaults in brackets):
+#   N_GEN      logs-generator events for the crash query       100M  [20M]
+#   N_FILES    JSON-lines files, events each (space-separated)  "1000000 10000000"  [1000000]
+#              (N_FILE=n, the old knob, means N_FILES=n)
+#   N_KAFKA    events produced into the bundled broker          1M    [200k]
+#   N_NEXMARK  nexmark generator events (all types) per query    5M    [1M]
+#   REPEAT     runs per measurement, best kept                  3     [1]
 BUILD=${BUILD:-build}
 SLUICE=$BUILD/sluice
-N_GEN=${N_GEN:-20000000}
-N_FILE=${N_FILE:-1000000}
-REPEAT=${REPEAT:-3}
+BENCH_QUICK=${BENCH_QUICK:-0}
+if [ "$BENCH_QUICK" = 1 ]; then
+  N_GEN=${N_GEN:-20000000};  N_KAFKA=${N_KAFKA:-200000};  N_NEXMARK=${N_NEXMARK:-1000000}
+  REPEAT=${REPEAT:-1};       N_FILES=${N_FILES:-${N_FILE:-1000000}}
+else
+  N_GEN=${N_GEN:-100000000}; N_KAFKA=${N_KAFKA:-1000000}; N_NEXMARK=${N_NEXMARK:-5000000}
+  REPEAT=${REPEAT:-3};       N_FILES=${N_FILES:-${N_FILE:-1000000 10000000}}
+fi
 # Where measurements go (JSON lines, one per run); bench/run.sh sets it and
 # turns it into the table. Standalone runs just print.
 BENCH_RECORDS=${BENCH_RECORDS:-/dev/null}
@@ -17,13 +30,29 @@ GROUP BY window_start, window_end, user_id;"
 COLS="ts TIMESTAMP(3), user_id BIGINT, ip VARCHAR, level VARCHAR, event VARCHAR, msg VARCHAR,
       WATERMARK FOR ts AS ts - INTERVAL '10' SECOND"
 GEN_DDL="CREATE STREAM logs ($COLS) WITH (connector = 'logs', count = '$N_GEN', users = '1000', seed = '1', 'out-of-orderness' = '5s');"
-JSON_FILE=bench/data/logs-$N_FILE.jsonl
-FILE_DDL="CREATE STREAM logs ($COLS) WITH (connector = 'file', path = '$JSON_FILE', format = 'json');"
 mkdir -p bench/data
 
-# The JSON-lines file: N_FILE events of the logs generator (seed 1), written
-# once by sluice itself.
+# human size of an event count: 1000000 → 1M, 200000 → 200k
+human() {
+  local n=$1
+  if [ $((n % 1000000)) = 0 ]; then echo "$((n / 1000000))M"
+  elif [ $((n % 1000)) = 0 ]; then echo "$((n / 1000))k"
+  else echo "$n"; fi
+}
+
+# use_file N: JSON_FILE, FILE_DDL and FILE_WL (the workload's name) for the
+# N-event file
+use_file() {
+  N_FILE=$1
+  JSON_FILE=bench/data/logs-$N_FILE.jsonl
+  FILE_DDL="CREATE STREAM logs ($COLS) WITH (connector = 'file', path = '$JSON_FILE', format = 'json');"
+  FILE_WL="crash query, JSON file $(human "$N_FILE")"
+}
+
+# prepare_json [N]: the JSON-lines file of N (default N_FILE) events of the
+# logs generator (seed 1), written once by sluice itself
 prepare_json() {
+  [ $# -gt 0 ] && use_file "$1"
   if [ ! -s "$JSON_FILE" ]; then
     echo "preparing $JSON_FILE ($N_FILE events) …" >&2
     "$SLUICE" -q --format json --set parallelism=1 -e "

@@ -1,6 +1,6 @@
 // DuckDB peer for the seed's crash query (bench/peers.sh runs it).
 //
-//   node bench/peers/duckdb_crash.mjs FILE.jsonl ROWS THREADS[,THREADS…] REPEAT ANSWER.csv
+//   node bench/peers/duckdb_crash.mjs FILE.jsonl ROWS THREADS[,THREADS…] REPEAT ANSWER.csv [WORKLOAD]
 //
 // For each thread count: a fresh in-memory database, `SET threads = N`, then
 // the batch equivalent of the streaming query straight over the JSON-lines
@@ -9,12 +9,13 @@
 // as sluice's number includes jansson decoding) and fetching the result rows
 // into JS; it excludes starting node and opening the database. Best of REPEAT
 // runs. Prints one JSON record per thread count on stdout; writes the answer
-// (window_start,user_id,crashes, sorted) to ANSWER.csv.
+// (window_start,user_id,crashes, sorted) to ANSWER.csv. WORKLOAD names the
+// records' workload (default `crash query, JSON file`).
 import { DuckDBInstance } from '@duckdb/node-api';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
-const [file, rowsArg, threadsArg, repeatArg, answerPath] = process.argv.slice(2);
+const [file, rowsArg, threadsArg, repeatArg, answerPath, workloadArg] = process.argv.slice(2);
 if (!answerPath) {
   console.error('usage: duckdb_crash.mjs FILE ROWS THREADS[,…] REPEAT ANSWER.csv');
   process.exit(2);
@@ -54,7 +55,7 @@ for (const t of threadsArg.split(',').map(Number)) {
   }
   const rss = process.resourceUsage().maxRSS * 1024; // whole node process, KB→B
   console.log(JSON.stringify({
-    workload: `crash query, JSON file`, engine: 'duckdb', threads: t, rows,
+    workload: workloadArg || 'crash query, JSON file', engine: 'duckdb', threads: t, rows,
     wall_s: best.wall, cpu_s: best.cpu, peak_rss_bytes: rss, runs: repeat,
     note: 'read_json + query + fetch; best of runs',
   }));
