@@ -80,6 +80,10 @@ static const OptDef stdout_opts[] = {
     {"format", OPT_ENUM, "json|csv|table", 0},
     {NULL, 0, NULL, 0},
 };
+static const OptDef blackhole_opts[] = {
+    {"connector", OPT_TEXT, NULL, 1},
+    {NULL, 0, NULL, 0},
+};
 static const OptDef datagen_opts[] = {
     {"connector", OPT_TEXT, NULL, 1},
     {"rows-per-second", OPT_COUNT, NULL, 0},
@@ -119,13 +123,14 @@ static const ConnectorDef connectors[] = {
     {"file", 1, 1, 1, file_opts},
     {"stdin", 1, 0, 1, stdin_opts},
     {"stdout", 0, 1, 0, stdout_opts},
+    {"blackhole", 0, 1, 0, blackhole_opts},
     {"datagen", 1, 0, 0, datagen_opts},
     {"logs", 1, 0, 0, logs_opts},
     {"nexmark", 1, 0, 0, nexmark_opts},
 };
 #define NCONNECTORS (sizeof connectors / sizeof connectors[0])
 
-static const char *const connector_names[] = {"kafka", "file", "stdin", "stdout", "datagen",
+static const char *const connector_names[] = {"kafka", "file", "stdin", "stdout", "blackhole", "datagen",
                                               "logs", "nexmark", NULL};
 
 const char *const *catalog_connectors(void)

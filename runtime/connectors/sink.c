@@ -43,6 +43,7 @@
 enum { OUT_JSON, OUT_CSV, OUT_TABLE };
 
 struct Sink {
+    int       blackhole;   /* connector 'blackhole': rows are dropped (benchmarks, tests) */
     int       fmt;
     FILE     *fp;
     int       owns_fp;
@@ -357,6 +358,7 @@ int sink_write(Sink *k, const Batch *b)
 {
     if (b->ncols != k->ncols)
         return set_err(k, "sink: batch has %d columns, the sink %d", b->ncols, k->ncols);
+    if (k->blackhole) return 0;
     if (k->txn && !k->recovered && recover_fresh(k)) return -1;   /* no sink_recover: a fresh start */
     char sep = k->fmt == OUT_CSV ? k->delim : '\t';
     for (int i = 0; i < b->count; i++) {
@@ -392,6 +394,7 @@ oom:
 
 int sink_flush(Sink *k)
 {
+    if (k->blackhole) return 0;
     if (k->kafka)   /* 1 = still waiting for a broker: not an error (sink_warning says so) */
         return kafka_sink_flush(k->kafka, KAFKA_FLUSH_WAIT_MS, k->error, sizeof k->error) < 0 ? -1 : 0;
     if (drain(k)) return -1;
@@ -654,6 +657,7 @@ static int recover_fresh(Sink *k)
 
 long sink_prepare(Sink *k, void *buf, size_t cap)
 {
+    if (k->blackhole) return 0;
     if (k->kafka) {   /* at-least-once: every message delivered before the checkpoint */
         int rc = kafka_sink_flush(k->kafka, KAFKA_FLUSH_TIMEOUT_MS, k->error, sizeof k->error);
         if (rc == 1)
@@ -1050,8 +1054,9 @@ Sink *sink_open(const ConnSpec *spec, char *err, size_t cap)
     }
     int is_stdout = strcasecmp(spec->connector, "stdout") == 0;
     int is_kafka = strcasecmp(spec->connector, "kafka") == 0;
-    if (!is_stdout && !is_kafka && strcasecmp(spec->connector, "file") != 0) {
-        conn_errf(err, cap, "unknown sink connector '%s' (sinks here: stdout, file, kafka)",
+    int is_blackhole = strcasecmp(spec->connector, "blackhole") == 0;
+    if (!is_stdout && !is_kafka && !is_blackhole && strcasecmp(spec->connector, "file") != 0) {
+        conn_errf(err, cap, "unknown sink connector '%s' (sinks here: stdout, file, kafka, blackhole)",
                   spec->connector);
         return NULL;
     }
@@ -1059,6 +1064,12 @@ Sink *sink_open(const ConnSpec *spec, char *err, size_t cap)
     if (!k) {
         conn_errf(err, cap, "out of memory");
         return NULL;
+    }
+    if (is_blackhole) {   /* Flink's blackhole: accepts rows of this shape, keeps none */
+        k->blackhole = 1;
+        k->ncols = spec->ncols;
+        k->tfd = k->pfd = -1;
+        return k;
     }
     k->tfd = k->pfd = -1;
     k->clock = mono_us;

@@ -119,4 +119,8 @@ printf 'a\n1\nx\n' > "$T/bad.csv"
 rc=$?
 if [ "$rc" -eq 3 ] && grep -q "bad record at .*bad.csv:3" "$T/err"; then _ok; else _bad "on-error fail: exit 3" "exit $rc: $(cat "$T/err")"; fi
 
+# the blackhole sink takes every row and keeps none (benchmarks)
+expect_out "blackhole sink counts the rows it drops" "INSERT 700" "$SLUICE" -e "CREATE STREAM g (ts TIMESTAMP, user_id BIGINT) WITH (connector = 'logs', count = '700');
+  CREATE SINK nul WITH (connector = 'blackhole'); INSERT INTO nul SELECT user_id, ts FROM g;"
+expect_exit 1 "blackhole takes no options" "$SLUICE" -e "CREATE SINK nul WITH (connector = 'blackhole', path = 'x');"
 finish
