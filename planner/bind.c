@@ -847,10 +847,19 @@ static PlanNode *bind_from(Binder *B, const AstNode *from)
 }
 
 /* A Window node over input: out = input columns + window_start/_end/_time. */
+#define MAX_WINDOWS_PER_ROW 100000
+
 static PlanNode *window_node(Binder *B, PlanNode *input, WindowKind kind, int time_col,
                              int64_t a1, int64_t a2, int loc)
 {
-    (void)loc;
+    /* each row belongs to size / slide HOP windows (size / step CUMULATE
+     * windows): bounded, or one row could fill memory */
+    if ((kind == WINDOW_HOP || kind == WINDOW_CUMULATE) && a1 > 0 && a2 / a1 > MAX_WINDOWS_PER_ROW)
+        return fail(B, loc,
+                    "%s puts each row in %lld windows (size / %s); at most %d are allowed: use a larger %s",
+                    kind == WINDOW_HOP ? "this HOP" : "this CUMULATE", (long long)(a2 / a1),
+                    kind == WINDOW_HOP ? "slide" : "step", MAX_WINDOWS_PER_ROW,
+                    kind == WINDOW_HOP ? "slide" : "step");
     int       base = input->out.ncols;
     PlanNode *n = node_new(B, PLAN_WINDOW, input, base + 3);
     if (!n) return NULL;

@@ -63,6 +63,7 @@ static const OptDef file_opts[] = {
     {"connector", OPT_TEXT, NULL, 1},
     {"path", OPT_TEXT, NULL, 1},
     {"follow", OPT_BOOL, NULL, 0},
+    {"max-record-size", OPT_SIZE, NULL, 0},                         /* sources only */
     {"sink.rolling-policy.file-size", OPT_SIZE, NULL, 0},          /* sinks only */
     {"sink.rolling-policy.rollover-interval", OPT_DURATION, NULL, 0},
     COMMON_FORMAT,
@@ -71,6 +72,7 @@ static const OptDef file_opts[] = {
 };
 static const OptDef stdin_opts[] = {
     {"connector", OPT_TEXT, NULL, 1},
+    {"max-record-size", OPT_SIZE, NULL, 0},
     COMMON_FORMAT,
     COMMON_SOURCE,
     {NULL, 0, NULL, 0},

@@ -455,6 +455,20 @@ static void publish_agg(Task *t)
     atomic_store_explicit(&t->state_rows, rows, memory_order_relaxed);
     atomic_store_explicit(&t->late_rows, late, memory_order_relaxed);
     atomic_store_explicit(&t->state_bytes, bytes, memory_order_relaxed);
+    /* state.memory: the query's state (all tasks) must fit; over it the
+     * query stops with a clear error instead of eating the machine */
+    int64_t budget = t->q->settings ? t->q->settings->state_memory_bytes : 0;
+    if (budget > 0 && bytes > 0) {
+        int64_t total = 0;
+        for (int k = 0; k < t->q->ntasks; k++)
+            total += atomic_load_explicit(&t->q->tasks[k]->state_bytes, memory_order_relaxed);
+        if (total > budget)
+            query_fail(t->q,
+                       "the query's state holds %lld bytes, over state.memory (%lld bytes): raise it "
+                       "(SET state.memory = '2GB') or bound the state (a window, a time-bounded join, "
+                       "state.ttl)",
+                       (long long)total, (long long)budget);
+    }
 }
 
 /* Hand operator i's output batch to the next operator. With a leading op
@@ -1567,7 +1581,7 @@ fail_expr:
     snprintf(err, cap, "cannot run an expression: %s", why);
     return -1;
 toowide:
-    snprintf(err, cap, "too many columns");
+    snprintf(err, cap, "too many columns for the runtime (at most 256 into an aggregate, window or join and 512 into other operators or the output)");
     return -1;
 oom:
     snprintf(err, cap, "out of memory");
@@ -1624,7 +1638,7 @@ static int task_init_source(Query *q, Task *t, const Stage *st, char *err, size_
     SqlType     types[512];
     ConnSpec    cs;
     if (first->out.ncols > 512) {
-        snprintf(err, cap, "too many columns");
+        snprintf(err, cap, "too many columns for the runtime (at most 256 into an aggregate, window or join and 512 into other operators or the output)");
         return -1;
     }
     scan_spec(first, t->index, st->parallelism, &cs, names, types);
@@ -1959,7 +1973,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
         const PlanNode *x = st->out_exchange;
         SqlType         types[512];
         if (x->out.ncols > 512) {
-            snprintf(err, cap, "too many columns");
+            snprintf(err, cap, "too many columns for the runtime (at most 256 into an aggregate, window or join and 512 into other operators or the output)");
             goto fail;
         }
         for (int c = 0; c < x->out.ncols; c++) types[c] = x->out.cols[c].type;
@@ -1990,7 +2004,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
         const PlanNode *out = plan->root;
         SqlType         types[512];
         if (out->out.ncols > 512) {
-            snprintf(err, cap, "too many columns");
+            snprintf(err, cap, "too many columns for the runtime (at most 256 into an aggregate, window or join and 512 into other operators or the output)");
             goto fail;
         }
         for (int c = 0; c < out->out.ncols; c++) types[c] = out->out.cols[c].type;
