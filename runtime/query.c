@@ -237,6 +237,11 @@ struct Query {
     uint8_t        *col_barrier;  /* per collector channel: its barrier arrived */
     HeldQueue      *col_held;
     HoldPool        col_pool;
+    /* INSERT: progress is reported from a thread of its own, so it goes on
+     * while the sink blocks (a stalled consumer of a FIFO, a slow disk) */
+    pthread_t       progress_thread;
+    int             progress_threaded;
+    _Atomic int     progress_done;
 };
 
 void query_on_progress(Query *q, QueryProgressFn fn, void *ctx, int64_t interval_us)
@@ -2164,6 +2169,27 @@ static int deliver(Query *q, const ResultSink *sink, const Batch *b)
     return 0;
 }
 
+static void *progress_main(void *arg)
+{
+    Query  *q = arg;
+    int64_t next = q->start_us + q->progress_interval_us;
+    while (!atomic_load(&q->progress_done)) {
+        int64_t now = now_us();
+        if (now >= next) {
+            QueryProgress p;
+            query_progress(q, &p);
+            q->progress_fn(q->progress_ctx, &p);
+            next += q->progress_interval_us;
+            if (next < now) next = now + q->progress_interval_us;
+            continue;
+        }
+        int64_t wait = next - now < 20000 ? next - now : 20000;
+        struct timespec ts = {0, (long)wait * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
 static void checkpoint_request(Query *q, int64_t now)
 {
     int64_t e = atomic_load(&q->ckpt_epoch);
@@ -2321,6 +2347,8 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
     int     ended = 0;
     int     idle_rounds = 0;
     int64_t next_progress = q->start_us + q->progress_interval_us;
+    if (q->sink && q->progress_fn && pthread_create(&q->progress_thread, NULL, progress_main, q) == 0)
+        q->progress_threaded = 1;   /* (else: reported from this thread, as for a SELECT) */
     char *ended_flags = calloc((size_t)q->ncollect + 1, 1);
     if (!ended_flags) query_fail(q, "out of memory");
     int64_t stop_deadline = 0, stop_epoch = 0;
@@ -2401,7 +2429,7 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
             snprintf(q->sink_warning, sizeof q->sink_warning, "%s", w ? w : "");
             pthread_mutex_unlock(&q->error_lock);
         }
-        if (q->progress_fn && now_us() >= next_progress) {
+        if (q->progress_fn && !q->progress_threaded && now_us() >= next_progress) {
             QueryProgress p;
             query_progress(q, &p);
             q->progress_fn(q->progress_ctx, &p);
@@ -2434,6 +2462,11 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
         const char *w = sink_warning(q->sink);
         if (w && *w) snprintf(q->end_notice, sizeof q->end_notice, "sink '%s': %s; they are dropped now",
                               q->plan->root->u.output.sink, w);
+    }
+    if (q->progress_threaded) {
+        atomic_store(&q->progress_done, 1);
+        pthread_join(q->progress_thread, NULL);
+        q->progress_threaded = 0;
     }
     if (q->progress_fn) {
         QueryProgress p;

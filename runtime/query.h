@@ -89,7 +89,12 @@ typedef struct QueryProgress {
                                     (a broker down); carried into the next one */
 } QueryProgress;
 
-/* Called by query_run on its own thread every progress_interval_us. */
+/* Called every progress_interval_us while query_run runs, and once at the
+ * end: for a SELECT on the thread that called query_run (the one that
+ * delivers the rows); for an INSERT, whose rows go to the sink connector, on
+ * a thread of the query's own, so progress goes on while the sink blocks.
+ * Never two calls at once; the last one is on query_run's thread, after the
+ * others. */
 typedef void (*QueryProgressFn)(void *ctx, const QueryProgress *p);
 
 /* Build the tasks, channels, sources and sink of plan (not started). NULL
@@ -108,7 +113,7 @@ void query_stop(Query *q);
 /* Report progress every interval_us during query_run (and once at the end). */
 void query_on_progress(Query *q, QueryProgressFn fn, void *ctx, int64_t interval_us);
 
-/* Call from the thread running query_run (or after it returned). */
+/* A snapshot of the figures (counters the runtime publishes; any thread). */
 void query_progress(Query *q, QueryProgress *out);
 
 /* After query_run: the bad records the sources skipped — the total, and up

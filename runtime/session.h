@@ -86,9 +86,12 @@ struct QueryProgress;   /* runtime/query.h */
 typedef void (*SessionProgressFn)(void *ctx, const struct QueryProgress *p);
 
 /* Call fn about 4 times a second while a query (SELECT or INSERT) runs, and
- * once when it ends, on the thread that called session_exec (the same thread
- * that delivers rows to the ResultSink). NULL: none. Works alongside
- * session_set_progress_file, which keeps its once-a-second lines. */
+ * once when it ends. For a SELECT on the thread that called session_exec
+ * (the one that delivers rows to the ResultSink); for an INSERT on a thread
+ * of the query's own while it runs (so progress goes on while its sink
+ * blocks), and the last call on the caller's thread. Never two at once.
+ * NULL: none. Works alongside session_set_progress_file, which keeps its
+ * once-a-second lines. */
 void session_set_progress_callback(Session *s, SessionProgressFn fn, void *ctx);
 
 /* For tab completion: call fn for every stream, sink and view name, then
