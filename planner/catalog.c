@@ -49,9 +49,8 @@ static const OptDef kafka_opts[] = {
     {"connector", OPT_TEXT, NULL, 1},
     {"topic", OPT_TEXT, NULL, 1},
     {"properties.*", OPT_TEXT, NULL, 0},
-    /* 'timestamp' is refused: librdkafka's mock cluster (the test broker) answers every
-     * offset lookup by time with -1, so it cannot be tested (runtime/connectors/README.md) */
-    {"scan.startup.mode", OPT_ENUM, "earliest-offset|latest-offset|group-offsets", 0},
+    {"scan.startup.mode", OPT_ENUM, "earliest-offset|latest-offset|group-offsets|timestamp", 0},
+    {"scan.startup.timestamp-millis", OPT_COUNT, NULL, 0},
     {"scan.topic-partition-discovery.interval", OPT_DURATION, NULL, 0},
     {"scan.bounded.mode", OPT_ENUM, "latest-offset|unbounded", 0},
     {"key", OPT_TEXT, NULL, 0},

@@ -52,13 +52,14 @@
 #define DISCOVERY_US     (5 * 1000 * 1000)   /* default partition discovery interval */
 
 enum { FMT_JSON, FMT_CSV };
-enum { START_EARLIEST, START_LATEST, START_GROUP };
+enum { START_EARLIEST, START_LATEST, START_GROUP, START_TIMESTAMP };
 
 typedef struct KPart {
     int32_t id;
     int64_t end;     /* bounded: high watermark at setup                   */
     int64_t pos;     /* next offset to read (known once a message arrived) */
     int     done;
+    int     skip;    /* startup timestamp: drop messages before start_ms until the first at or after it */
 } KPart;
 
 typedef struct KafkaSource {
@@ -66,6 +67,7 @@ typedef struct KafkaSource {
     char        *topic;
     int          task, ntasks;
     int          fmt, fail, bounded, start;
+    int64_t      start_ms;     /* START_TIMESTAMP: scan.startup.timestamp-millis */
     int          ready;        /* setup finished                       */
     KPart       *parts;        /* the owned partitions                  */
     int          nparts;
@@ -226,7 +228,33 @@ static int start_reading(Source *s, KafkaSource *ks)
             ks->parts[i].pos = ks->bounded ? lo[i] : -1;
             break;
         case START_LATEST: tp->offset = hi; ks->parts[i].pos = hi; break;
+        case START_TIMESTAMP: tp->offset = ks->start_ms; break;   /* looked up below */
         default: tp->offset = RD_KAFKA_OFFSET_STORED; break;   /* group-offsets */
+        }
+    }
+    if (ks->start == START_TIMESTAMP && ks->nparts > 0) {
+        /* the first offset whose timestamp is >= start_ms, per partition. A
+         * broker that cannot tell (-1: librdkafka's mock cluster answers that
+         * to every lookup; a real broker when no message is that recent yet)
+         * gets the same answer by reading from the beginning and dropping
+         * the messages before the first one at or after start_ms. */
+        rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(ks->rk, l, SETUP_TIMEOUT_MS * 5);
+        if (e && e != RD_KAFKA_RESP_ERR__TIMED_OUT) {
+            snprintf(ks->last_err, sizeof ks->last_err, "offsets for the startup timestamp: %s",
+                     rd_kafka_err2str(e));
+            rd_kafka_topic_partition_list_destroy(l);
+            return 0;
+        }
+        for (int i = 0; i < ks->nparts; i++) {
+            if (ks->restored && !ks->bounded && ks->parts[i].id >= ks->rst_topic_parts) continue;
+            int64_t off = e ? -1 : l->elems[i].offset;
+            if (off >= 0 && !l->elems[i].err) {
+                ks->parts[i].pos = off;
+            } else {
+                l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+                ks->parts[i].pos = ks->bounded ? lo[i] : -1;
+                ks->parts[i].skip = 1;
+            }
         }
     }
     if (ks->start == START_GROUP && ks->nparts > 0) {
@@ -441,6 +469,21 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
             rd_kafka_message_destroy(m);   /* beyond the bound (or not ours): ignore */
             continue;
         }
+        if (kp->skip) {   /* startup timestamp, looked up here (see start_reading) */
+            rd_kafka_timestamp_type_t tt;
+            int64_t                   ts = rd_kafka_message_timestamp(m, &tt);
+            if (ts >= 0 && ts < ks->start_ms) {
+                kp->pos = m->offset + 1;
+                int ended = ks->bounded && kp->pos >= kp->end;
+                rd_kafka_message_destroy(m);
+                if (ended) {
+                    kp->done = 1;
+                    ks->ndone++;
+                }
+                continue;
+            }
+            kp->skip = 0;   /* the first one at or after it: everything from here on */
+        }
         int nrows_before = b->nrows;
         int rc = take(s, ks, m, b);
         if (rc == 0 && b->nrows > nrows_before &&
@@ -597,15 +640,19 @@ static int parse_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_
     if (!mode || strcasecmp(mode, "earliest-offset") == 0) ks->start = START_EARLIEST;
     else if (strcasecmp(mode, "latest-offset") == 0) ks->start = START_LATEST;
     else if (strcasecmp(mode, "group-offsets") == 0) ks->start = START_GROUP;
-    else if (strcasecmp(mode, "timestamp") == 0)
-        return conn_errf(err, cap, "kafka: scan.startup.mode = 'timestamp' is not supported: the "
-                                   "bundled test broker (librdkafka's mock cluster) answers every "
-                                   "offset lookup by time with -1, so it could not be tested; use "
-                                   "earliest-offset, latest-offset or group-offsets");
+    else if (strcasecmp(mode, "timestamp") == 0) ks->start = START_TIMESTAMP;
     else
         return conn_errf(err, cap,
                          "kafka: option 'scan.startup.mode' must be earliest-offset, "
-                         "latest-offset or group-offsets; got '%s'", mode);
+                         "latest-offset, group-offsets or timestamp; got '%s'", mode);
+    ks->start_ms = -1;
+    if (conn_opt_count(spec, "scan.startup.timestamp-millis", &ks->start_ms, err, cap) < 0) return -1;
+    if (ks->start == START_TIMESTAMP && ks->start_ms < 0)
+        return conn_errf(err, cap, "kafka: scan.startup.mode = 'timestamp' needs "
+                                   "'scan.startup.timestamp-millis' (milliseconds since 1970)");
+    if (ks->start != START_TIMESTAMP && ks->start_ms >= 0)
+        return conn_errf(err, cap, "kafka: 'scan.startup.timestamp-millis' is only for "
+                                   "scan.startup.mode = 'timestamp'");
     const char *bmode = conn_opt(spec, "scan.bounded.mode");
     if (!bmode || strcasecmp(bmode, "unbounded") == 0) ks->bounded = 0;
     else if (strcasecmp(bmode, "latest-offset") == 0) ks->bounded = 1;

@@ -286,7 +286,7 @@ TEST(kafka_source_on_error_fail_and_options)
     CHECK(strstr(err, "scan.startup.mode") != NULL);
     tspec_init(&o, "kafka", "json", COLS, "topic", "f", "scan.startup.mode", "timestamp", NULL);
     CHECK(source_open(&o.spec, err, sizeof err) == NULL);
-    CHECK(strstr(err, "not supported") != NULL);
+    CHECK(strstr(err, "scan.startup.timestamp-millis") != NULL);
     tspec_init(&o, "kafka", "json", COLS, "topic", "f", "properties.no.such.property", "1", NULL);
     CHECK(source_open(&o.spec, err, sizeof err) == NULL);
     CHECK(strstr(err, "properties.no.such.property") != NULL);
