@@ -214,11 +214,43 @@ int ts_parse(const char *p, size_t n, int64_t *out)
     return 0;
 }
 
+static char *put_digits(char *p, int v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10) p[i] = (char)('0' + v % 10);
+    return p + n;
+}
+
 int ts_format(int64_t ts, char *buf, size_t cap, int iso)
 {
     CivilTime c;
     char      text[TS_FORMAT_MAX];
     ts_to_civil(ts, &c);
+    if (c.year >= 0 && c.year <= 9999) {
+        /* the common case without printf: output formatting is hot */
+        char *p = text;
+        p = put_digits(p, c.year, 4);
+        *p++ = '-';
+        p = put_digits(p, c.month, 2);
+        *p++ = '-';
+        p = put_digits(p, c.day, 2);
+        *p++ = iso ? 'T' : ' ';
+        p = put_digits(p, c.hour, 2);
+        *p++ = ':';
+        p = put_digits(p, c.minute, 2);
+        *p++ = ':';
+        p = put_digits(p, c.second, 2);
+        if (iso) {
+            *p++ = '.';
+            p = put_digits(p, c.usec / 1000, 3);
+            *p++ = 'Z';
+        } else if (c.usec) {
+            *p++ = '.';
+            p = put_digits(p, c.usec, 6);
+            while (p[-1] == '0') p--;
+        }
+        *p = '\0';
+        return copy_out(buf, cap, text, (int)(p - text));
+    }
     int len = snprintf(text, sizeof text, c.year < 0 ? "-%04d-%02d-%02d%c%02d:%02d:%02d"
                                                      : "%04d-%02d-%02d%c%02d:%02d:%02d",
                        c.year < 0 ? -c.year : c.year, c.month, c.day, iso ? 'T' : ' ', c.hour,

@@ -183,10 +183,18 @@ int vector_format_value(const Vector *v, int row, char *buf, size_t cap)
     case TYPE_BOOLEAN:
         return vector_bool(v)[slot] ? copy_out(buf, cap, "true", 4)
                                     : copy_out(buf, cap, "false", 5);
-    case TYPE_BIGINT:
-        return copy_out(buf, cap, text,
-                        (size_t)snprintf(text, sizeof text, "%lld",
-                                         (long long)vector_i64(v)[slot]));
+    case TYPE_BIGINT: {
+        /* without printf: output formatting is hot */
+        int64_t  x = vector_i64(v)[slot];
+        uint64_t u = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+        char    *e = text + sizeof text, *p = e;
+        do {
+            *--p = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (x < 0) *--p = '-';
+        return copy_out(buf, cap, p, (size_t)(e - p));
+    }
     case TYPE_DOUBLE:
         return copy_out(buf, cap, text,
                         (size_t)format_double(vector_f64(v)[slot], text, sizeof text));
