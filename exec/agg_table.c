@@ -59,7 +59,7 @@ static void slot_put(AggTable *t, uint64_t h, uint32_t gid)
 
 static int grow_slots(AggTable *t)
 {
-    uint32_t ncap = t->cap ? t->cap * 2 : 16;
+    uint32_t ncap = t->cap ? t->cap * 2 : 4;
     if (ncap == 0 || ncap > (UINT32_C(1) << 31)) return -1;
     uint64_t *ns = calloc(ncap, sizeof *ns);
     if (!ns) return -1;
@@ -81,7 +81,7 @@ static int row_new(AggTable *t, uint32_t *gid)
         t->free_head = ((GroupHdr *)agg_table_row(t, *gid))->aux;
     } else {
         if (t->nrows == t->rows_cap) {
-            uint32_t ncap = t->rows_cap ? t->rows_cap * 2 : 16;
+            uint32_t ncap = t->rows_cap ? t->rows_cap * 2 : 2;
             if (ncap >= AGG_NONE / 2) return -1;
             uint8_t *nr = realloc(t->rows, (size_t)ncap * t->width);
             if (!nr) return -1;
@@ -136,7 +136,7 @@ void agg_table_init(AggTable *t, uint32_t width)
     memset(t, 0, sizeof *t);
     t->width = width;
     t->free_head = AGG_NONE;
-    arena_init(&t->heap, 4096);
+    arena_init(&t->heap, 256);   /* grows by doubling: a small window table stays small */
 }
 
 void agg_table_destroy(AggTable *t)
@@ -224,7 +224,7 @@ void agg_table_delete(AggTable *t, uint32_t gid)
 int agg_table_push_dirty(AggTable *t, uint32_t gid)
 {
     if (t->ndirty == t->dirty_cap) {
-        uint32_t  ncap = t->dirty_cap ? t->dirty_cap * 2 : 64;
+        uint32_t  ncap = t->dirty_cap ? t->dirty_cap * 2 : 4;
         uint32_t *nd = realloc(t->dirty, (size_t)ncap * sizeof *nd);
         if (!nd) return -1;
         t->dirty = nd;

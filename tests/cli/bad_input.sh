@@ -198,6 +198,15 @@ for w in "HOP(s, ts, INTERVAL '1' SECOND, INTERVAL '10' SECOND)" "SESSION(s, ts,
     _bad "watermark jumps ($w): windows emitted" "$(head -c 300 "$T/out")"; fi
 done
 
+# a window table per window_end must stay small when windows are many and
+# sparse: a one-day CUMULATE with a one-second step puts each row in up to
+# 86 400 windows (1 KB+ per window table would be ~0.5 GB here)
+( /usr/bin/time -f '%M' -o "$T/rss2" timeout "$TMO" "$SLUICE" -q --format csv --set parallelism=1 \
+    -e "$wq SELECT k, COUNT(*) AS n FROM CUMULATE(s, ts, INTERVAL '1' SECOND, INTERVAL '1' DAY) GROUP BY k, window_start, window_end;" \
+    <"$T/ts.json" >"$T/out" 2>"$T/err" ); rc=$?
+want_rc "many sparse windows (CUMULATE 1 day / 1 s): exit 0" 0
+if [ "$(tail -1 "$T/rss2")" -lt 300000 ] 2>/dev/null; then _ok; else _bad "many sparse windows: memory" "$(tail -1 "$T/rss2") KB"; fi
+
 # ---- NULL keys ----------------------------------------------------------------
 printf '{"k":1,"v":"a"}\n{"k":null,"v":"n1"}\n{"v":"n2"}\n{"k":2,"v":"b"}\n' >"$T/l.json"
 printf '{"k":1,"w":"A"}\n{"k":null,"w":"N"}\n{"k":3,"w":"C"}\n' >"$T/r.json"
