@@ -227,7 +227,7 @@ for p in 1 2; do
 done
 
 # ---- format.on-error = fail: a clear runtime error, exit 3 ------------------------
-run "on-error fail" /dev/null -e "CREATE STREAM s (a BIGINT, b VARCHAR) WITH (connector = 'file',
+run "on-error fail" /dev/null --set parallelism=1 -e "CREATE STREAM s (a BIGINT, b VARCHAR) WITH (connector = 'file',
   path = '$T/trunc.json', 'format.on-error' = 'fail'); SELECT a, b FROM s;"
 want_rc "format.on-error = fail: exit 3" 3
 want_err "format.on-error = fail: names the record" "trunc.json:2: invalid JSON"
