@@ -2202,6 +2202,20 @@ static void checkpoint_request(Query *q, int64_t now)
     atomic_store_explicit(&q->ckpt_request, e, memory_order_release);
 }
 
+/* Drop the tasks' pieces of epoch (written, or carried into the next one). */
+static void release_pieces(Query *q, int64_t epoch)
+{
+    pthread_mutex_lock(&q->ckpt_lock);
+    for (int k = 0; k < q->ntasks; k++) {
+        Task *t = q->tasks[k];
+        if (t->piece && t->piece_epoch == epoch) {
+            state_txn_abort(t->piece);
+            t->piece = NULL;
+        }
+    }
+    pthread_mutex_unlock(&q->ckpt_lock);
+}
+
 /* Write checkpoint epoch: every task's piece (or final piece), the sink's
  * prepared state and the epoch in one write batch; then the sink commits.
  * final: the query has ended — a task with no piece for epoch (upstream of
@@ -2241,15 +2255,7 @@ static int checkpoint_commit(Query *q, int64_t epoch, int final)
              * resumes from the last committed one */
             state_txn_abort(q->ckpt_carry);
             q->ckpt_carry = tx;
-            pthread_mutex_lock(&q->ckpt_lock);
-            for (int k = 0; k < q->ntasks; k++) {
-                Task *t = q->tasks[k];
-                if (t->piece && t->piece_epoch == epoch) {
-                    state_txn_abort(t->piece);
-                    t->piece = NULL;
-                }
-            }
-            pthread_mutex_unlock(&q->ckpt_lock);
+            release_pieces(q, epoch);
             atomic_fetch_add(&q->ckpt_skipped, 1);
             q->ckpt_inflight = 0;
             q->ckpt_started_us = 0;
@@ -2286,15 +2292,7 @@ static int checkpoint_commit(Query *q, int64_t epoch, int final)
                    sink_error(q->sink));
         return -1;
     }
-    pthread_mutex_lock(&q->ckpt_lock);
-    for (int k = 0; k < q->ntasks; k++) {
-        Task *t = q->tasks[k];
-        if (t->piece && t->piece_epoch == epoch) {
-            state_txn_abort(t->piece);
-            t->piece = NULL;
-        }
-    }
-    pthread_mutex_unlock(&q->ckpt_lock);
+    release_pieces(q, epoch);
     int64_t now = now_us();
     atomic_store(&q->ckpt_epoch, epoch);
     atomic_fetch_add(&q->ckpt_count, 1);
