@@ -4,29 +4,9 @@
 source "$(dirname "$0")/lib.sh"
 if ! command -v tmux >/dev/null 2>&1; then echo "0 passed, 0 failed"; exit 0; fi
 
-unset TMUX
-SOCK="sluice-q-$$"
-S=sq
-tm() { tmux -L "$SOCK" "$@"; }
-trap 'tm kill-server >/dev/null 2>&1; rm -rf "$T"' EXIT
-screen() { tm capture-pane -p -t "$S" 2>/dev/null | sed -e 's/[[:space:]]*$//' | grep -v '^$'; }
-send_line() {
-  local t=$1
-  tm send-keys -t "$S" -l -- "${t%;}"
-  [ "${t%;}" != "$t" ] && tm send-keys -t "$S" '\;'
-  tm send-keys -t "$S" Enter
-}
-wait_for() {   # NAME EREGEX [SECONDS]
-  local name=$1 re=$2 secs=${3:-10} i
-  for ((i = 0; i < secs * 20; i++)); do
-    if screen | grep -qE -- "$re"; then _ok; return 0; fi
-    sleep 0.05
-  done
-  _bad "$name" "no line matches /$re/; screen ends: $(screen | tail -6)"
-  return 1
-}
+source "$(dirname "$0")/tmux_lib.bash"
 
-tm new-session -d -s "$S" -x 220 -y 50 "SLUICE_HISTORY=$T/hist $SLUICE"
+tmux_start sq "SLUICE_HISTORY=$T/hist $SLUICE"
 wait_for "the shell starts" 'sluice>'
 send_line "CREATE STREAM g (ts TIMESTAMP, user_id BIGINT) WITH (connector = 'logs', rate = '2000');"
 send_line "CREATE SINK f WITH (connector = 'file', path = '$T/out.jsonl', format = 'json');"

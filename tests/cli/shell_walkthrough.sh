@@ -7,29 +7,9 @@
 source "$(dirname "$0")/lib.sh"
 if ! command -v tmux >/dev/null 2>&1; then echo "tmux not found: skipping"; finish; exit 0; fi
 
-unset TMUX
-SOCK="sluice-walk-$$"
-S=walk
-tm() { tmux -L "$SOCK" "$@"; }
-trap 'tm kill-server >/dev/null 2>&1; rm -rf "$T"' EXIT
-screen() { tm capture-pane -p -J -S -200 -t "$S" 2>/dev/null | sed -e 's/[[:space:]]*$//' | grep -v '^$'; }
-send_line() {
-  local t=$1
-  tm send-keys -t "$S" -l -- "${t%;}"
-  [ "${t%;}" != "$t" ] && tm send-keys -t "$S" '\;'
-  tm send-keys -t "$S" Enter
-}
-wait_for() {   # NAME EREGEX [SECONDS]
-  local name=$1 re=$2 secs=${3:-10} i
-  for ((i = 0; i < secs * 10; i++)); do
-    if screen | grep -qE -- "$re"; then _ok; return 0; fi
-    sleep 0.1
-  done
-  _bad "$name" "no line matches /$re/; screen ends: $(screen | tail -8)"
-  return 1
-}
+source "$(dirname "$0")/tmux_lib.bash"
 
-tm new-session -d -s "$S" -x 200 -y 60 "env HOME='$T' SLUICE_HISTORY='$T/hist' TERM=xterm '$SLUICE'"
+tmux_start walk "env HOME='$T' SLUICE_HISTORY='$T/hist' TERM=xterm '$SLUICE'"
 wait_for "the shell starts" '^sluice>'
 
 # paste the seed's DDL and query as they are in the example (comments and all)
