@@ -277,6 +277,7 @@ static int start_reading(Source *s, KafkaSource *ks)
         if (ks->rst[r].pos >= 0) {
             l->elems[i].offset = ks->rst[r].pos;
             ks->parts[i].pos = ks->rst[r].pos;
+            ks->parts[i].skip = ks->rst[r].skip;   /* still before the startup timestamp, or past it */
         }
         if (ks->bounded && ks->rst[r].end >= 0) ks->parts[i].end = ks->rst[r].end;
     }
@@ -519,15 +520,16 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
 
 /* ---- checkpoints --------------------------------------------------------------------------
  *
- * Blob body (version 1): topic, task, ntasks, bounded, the topic's partition
+ * Blob body (version 2): topic, task, ntasks, bounded, the topic's partition
  * count, then the number of partitions and per owned partition: id, next
  * offset (pos: after the last message source_next consumed; -1 = none
  * consumed and no start offset known, i.e. group-offsets without a
- * committed one — restore starts it per the startup mode again) and the
- * bound (bounded; -1 otherwise). Before setup nothing was read: the list is
+ * committed one — restore starts it per the startup mode again), the
+ * bound (bounded; -1 otherwise) and whether it is still skipping messages
+ * older than the startup timestamp (1/0). Before setup nothing was read: the list is
  * empty, or is the restored list itself when a restore is pending.
  */
-#define KAFKA_CKPT_VERSION 1
+#define KAFKA_CKPT_VERSION 2
 
 static long kafka_checkpoint(Source *s, void *buf, size_t cap)
 {
@@ -546,6 +548,7 @@ static long kafka_checkpoint(Source *s, void *buf, size_t cap)
         ckpt_put_i64(&w, p[i].id);
         ckpt_put_i64(&w, p[i].pos);
         ckpt_put_i64(&w, ks->bounded ? p[i].end : -1);
+        ckpt_put_i64(&w, p[i].skip);
     }
     return conn_ckpt_finish(s, &w, "kafka");
 }
@@ -559,7 +562,7 @@ static int kafka_restore(Source *s, const void *buf, size_t len, char *err, size
     const char *topic = ckpt_get_str(&r, &tlen);
     int64_t     task = ckpt_get_i64(&r), ntasks = ckpt_get_i64(&r), bounded = ckpt_get_i64(&r);
     int64_t     tparts = ckpt_get_i64(&r), n = ckpt_get_i64(&r);
-    if (r.bad || n < 0 || n > (int64_t)(r.len / 24) || tparts < 0)
+    if (r.bad || n < 0 || n > (int64_t)(r.len / 32) || tparts < 0)
         return conn_errf(err, cap, "kafka: the checkpoint blob is malformed");
     if (!ckpt_str_is(topic, tlen, ks->topic))
         return conn_errf(err, cap, "kafka: the checkpoint is of topic '%.*s', this source reads '%s'",
@@ -573,7 +576,9 @@ static int kafka_restore(Source *s, const void *buf, size_t len, char *err, size
     if (!rst) return conn_errf(err, cap, "out of memory");
     for (int64_t i = 0; i < n; i++) {
         int64_t id = ckpt_get_i64(&r), pos = ckpt_get_i64(&r), end = ckpt_get_i64(&r);
-        if (r.bad || id < 0 || id > INT32_MAX || pos < -1 || end < -1 || id % ks->ntasks != ks->task) {
+        int64_t skip = ckpt_get_i64(&r);
+        if (r.bad || id < 0 || id > INT32_MAX || pos < -1 || end < -1 || id % ks->ntasks != ks->task ||
+            (skip != 0 && skip != 1)) {
             free(rst);
             return conn_errf(err, cap, "kafka: the checkpoint blob is malformed");
         }
@@ -585,6 +590,7 @@ static int kafka_restore(Source *s, const void *buf, size_t len, char *err, size
         rst[i].id = (int32_t)id;
         rst[i].pos = pos;
         rst[i].end = end;
+        rst[i].skip = (int)skip;
     }
     if (ckpt_in_end(&r, "kafka", err, cap)) {
         free(rst);
