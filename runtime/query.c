@@ -854,6 +854,22 @@ static int held_push(HeldQueue *h, HoldPool *pool, Msg m)
     return 0;
 }
 
+/* Aligning: take up to 64 messages waiting on c and hold them (batches
+ * copied, the originals released at once, so the producer is never stuck
+ * behind an aligning input). How many, or -1 when out of memory. */
+static int hold_from(Channel *c, HeldQueue *h, HoldPool *pool)
+{
+    Msg m;
+    int k = 0;
+    while (k < 64 && channel_recv(c, &m) == 0) {
+        int bad = held_push(h, pool, m) != 0;
+        if (m.kind == MSG_BATCH) channel_release(c, m.batch);
+        if (bad) return -1;
+        k++;
+    }
+    return k;
+}
+
 static int held_pop(HeldQueue *h, Msg *m)
 {
     if (h->n == 0) return -1;
@@ -1306,17 +1322,11 @@ static int channel_step(Task *t)
         int budget = 4;
         while (budget-- > 0 && !t->finished) {
             if (t->in_barrier[i]) {
-                /* aligning: what comes after the barrier waits, copied, so
-                 * that the producer is never stuck behind this input */
-                int k = 0;
-                while (k < 64 && channel_recv(t->in[i], &m) == 0) {
-                    int bad = held_push(&t->held[i], &t->pool, m) != 0;
-                    if (m.kind == MSG_BATCH) channel_release(t->in[i], m.batch);
-                    if (bad) {
-                        query_fail(t->q, "checkpoint: out of memory");
-                        return 1;
-                    }
-                    k++;
+                /* aligning: what comes after the barrier waits */
+                int k = hold_from(t->in[i], &t->held[i], &t->pool);
+                if (k < 0) {
+                    query_fail(t->q, "checkpoint: out of memory");
+                    return 1;
                 }
                 progressed |= k > 0;
                 break;
@@ -2356,14 +2366,9 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
             Msg m;
             if (ended_flags[i]) continue;
             if (q->col_barrier[i]) {   /* aligning: hold what comes after the barrier */
-                int k = 0;
-                while (k < 64 && channel_recv(&q->collect[i], &m) == 0) {
-                    int bad = held_push(&q->col_held[i], &q->col_pool, m) != 0;
-                    if (m.kind == MSG_BATCH) channel_release(&q->collect[i], m.batch);
-                    if (bad) query_fail(q, "checkpoint: out of memory");
-                    k++;
-                }
-                progressed |= k > 0;
+                int k = hold_from(&q->collect[i], &q->col_held[i], &q->col_pool);
+                if (k < 0) query_fail(q, "checkpoint: out of memory");
+                progressed |= k != 0;
                 continue;
             }
             for (;;) {
