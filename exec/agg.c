@@ -308,7 +308,7 @@ static int64_t i64_at(const Vector *v, int r, int *null)
 }
 
 /* step 1: the kept rows (and their window bounds); returns how many */
-static int keep_rows(AggOp *op, const Batch *in)
+int agg_keep_rows(AggOp *op, const Batch *in)
 {
     const uint32_t *sel = in->sel;
     int             m = 0;
@@ -370,7 +370,7 @@ static int keep_rows(AggOp *op, const Batch *in)
 }
 
 /* step 3: key images of the kept rows */
-static void build_images(AggOp *op, const Batch *in, int m)
+void agg_build_images(AggOp *op, const Batch *in, int m)
 {
     const KeyLayout *kl = &op->kl;
     const uint32_t   kw = kl->width;
@@ -437,8 +437,20 @@ static void build_images(AggOp *op, const Batch *in, int m)
     }
 }
 
+AggTable *agg_table_lookup(AggOp *op, int64_t e)
+{
+    if (op->last_tab && op->last_tab->wend == e) return op->last_tab;
+    int lo = 0, hi = op->nopen;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (op->open[mid]->wend < e) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < op->nopen && op->open[lo]->wend == e ? op->open[lo] : NULL;
+}
+
 /* the table of window_end e, created (or taken from the spares) if missing */
-static AggTable *table_for(AggOp *op, int64_t e)
+AggTable *agg_table_for(AggOp *op, int64_t e)
 {
     if (op->last_tab && op->last_tab->wend == e) return op->last_tab;
     int lo = 0, hi = op->nopen;
@@ -488,7 +500,7 @@ static int probe_tables(AggOp *op, int m)
             int64_t e = op->ends[j];
             int     k = j + 1;
             while (k < m && op->ends[k] == e) k++;
-            AggTable *t = table_for(op, e);
+            AggTable *t = agg_table_for(op, e);
             if (!t || agg_table_probe(t, &op->kl, op->hashes + j, op->img + (size_t)j * kw, k - j,
                                       op->gids + j) < 0)
                 return agg_fail(op, "out of memory");
@@ -586,6 +598,9 @@ static void table_release(AggOp *op, AggTable *t)
 {
     if (op->last_tab == t) op->last_tab = NULL;
     snap_table_gone(op, t);   /* room reserved by the caller */
+    agg_bloom_free(t);
+    t->nspilled = 0;
+    t->drain = 0;
     if (op->nspare < AGG_MAX_SPARE) {
         agg_table_reset(t);
         op->spare[op->nspare++] = t;
@@ -662,13 +677,19 @@ static int emit_windows(AggOp *op, Batch *out, int64_t limit, int all, int *more
     const int cap = out->capacity;
     int       n = 0, closed = 0, done = 1;
     if (snap_reserve_gone(op, op->nopen) < 0) return agg_fail(op, "out of memory");
+    AggTable *held = NULL;   /* a due table with spilled groups: the runtime loads them */
     while (closed < op->nopen && (all || op->open[closed]->wend <= limit)) {
         n = collect_table(op, op->open[closed], n, cap, &done);
         if (!done) break;
+        if (op->open[closed]->nspilled) {
+            held = op->open[closed];
+            break;
+        }
         closed++;
     }
     *more = !done;
     if (agg_emit_fill(op, out, op->er, n) < 0) return -1;
+    if (held) agg_spill_hold(op, held);
     if (closed > 0) {
         for (int i = 0; i < closed; i++) table_release(op, op->open[i]);
         memmove(op->open, op->open + closed, (size_t)(op->nopen - closed) * sizeof *op->open);
@@ -681,8 +702,8 @@ static int emit_global(AggOp *op, Batch *out, int *more)
 {
     AggTable *t = &op->global;
     int       done, n;
-    if (t->used == 0 && t->ndirty == 0 && op->nkeys == 0 && op->phase != AGG_PHASE_PARTIAL &&
-        !op->changes) {
+    if (t->used == 0 && t->ndirty == 0 && t->nspilled == 0 && op->nkeys == 0 &&
+        op->phase != AGG_PHASE_PARTIAL && !op->changes && !t->drain) {
         /* batch SQL's one row for an aggregate without GROUP BY over no rows */
         EmitRow *e = &op->er[0];
         memset(e, 0, sizeof *e);
@@ -694,7 +715,11 @@ static int emit_global(AggOp *op, Batch *out, int *more)
     }
     *more = !done;
     if (agg_emit_fill(op, out, op->er, n) < 0) return -1;
-    if (done) agg_table_reset(t);
+    if (done && t->nspilled) agg_spill_hold(op, t);
+    else if (done) {
+        agg_table_reset(t);
+        t->drain = 0;
+    }
     return n;
 }
 
@@ -911,6 +936,8 @@ void agg_op_free(AggOp *op)
     free(op->gone);
     free(op->sbuf.p);
     free(op->sgids);
+    free(op->kbuf.p);
+    free(op->simg);
     free(op);
 }
 
@@ -922,13 +949,13 @@ int agg_op_push(AggOp *op, const Batch *in)
     if (check_batch(op, in) < 0) return -1;
     if (in->count <= 0) return 0;
     if (agg_ensure_scratch(op, in->capacity > in->count ? in->capacity : in->count) < 0) return -1;
-    int m = keep_rows(op, in);
+    int m = agg_keep_rows(op, in);
     if (m == 0) return 0;
 
     const KeyLayout *kl = &op->kl;
     if (kl->n == 0) memset(op->hashes, 0, (size_t)m * sizeof *op->hashes);
     for (int k = 0; k < kl->n; k++) hash_vector(&in->cols[kl->col[k]], op->rows, m, op->hashes, k > 0);
-    build_images(op, in, m);
+    agg_build_images(op, in, m);
 
     if (op->session) {
         if (sess_assign(op, in, m) < 0) return -1;
@@ -1053,7 +1080,7 @@ int64_t agg_op_late_rows(const AggOp *op)
 
 size_t agg_op_state_bytes(const AggOp *op)
 {
-    size_t n = op->global.used ? agg_table_bytes(&op->global) : 0;
+    size_t n = op->global.used || op->global.nspilled ? agg_table_bytes(&op->global) : 0;
     for (int i = 0; i < op->nopen; i++) n += agg_table_bytes(op->open[i]);
     if (op->session) n += sess_bytes(op);
     return n;
@@ -1061,8 +1088,8 @@ size_t agg_op_state_bytes(const AggOp *op)
 
 size_t agg_op_reserved_bytes(const AggOp *op)
 {
-    size_t n = agg_table_bytes(&op->global);
-    for (int i = 0; i < op->nopen; i++) n += agg_table_bytes(op->open[i]);
+    size_t n = agg_table_bytes(&op->global) + agg_bloom_bytes(&op->global);
+    for (int i = 0; i < op->nopen; i++) n += agg_table_bytes(op->open[i]) + agg_bloom_bytes(op->open[i]);
     for (int i = 0; i < op->nspare; i++) n += agg_table_bytes(op->spare[i]);
     if (op->session) n += sess_bytes(op);
     size_t per_row = sizeof *op->rows + sizeof *op->starts + sizeof *op->ends +
@@ -1107,7 +1134,7 @@ int agg_op_check(AggOp *op)
         if (agg_table_check(op->open[i], &op->kl) < 0) return agg_fail(op, "check: window table %d", i);
         if (i > 0 && op->open[i - 1]->wend >= op->open[i]->wend)
             return agg_fail(op, "check: windows out of order");
-        if (op->have_wm && op->open[i]->wend <= op->wm && op->open[i]->used)
+        if (op->have_wm && op->open[i]->wend <= op->wm && op->open[i]->used && !op->open[i]->drain)
             return agg_fail(op, "check: a window past the watermark holds groups");
     }
     return op->session ? sess_check(op) : 0;

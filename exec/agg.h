@@ -303,7 +303,8 @@ int     agg_op_output_types(const AggOp *op, SqlType *types);
 
 int64_t agg_op_groups(const AggOp *op);        /* live groups / sessions      */
 int64_t agg_op_late_rows(const AggOp *op);     /* dropped as late             */
-size_t  agg_op_state_bytes(const AggOp *op);   /* memory of live state        */
+size_t  agg_op_state_bytes(const AggOp *op);   /* memory of live state (not the
+                                                  spill filters: reserved)    */
 size_t  agg_op_reserved_bytes(const AggOp *op);/* all memory held, pools incl. */
 const char *agg_op_error(const AggOp *op);     /* why the last call failed    */
 
@@ -340,6 +341,80 @@ int agg_op_snapshot(AggOp *op, int full, AggChunkFn fn, void *ctx);
  * reports only later changes. Chunks are validated one by one; a missing chunk cannot be
  * detected (the store's write batches are atomic, so a complete checkpoint is all or none). */
 int agg_op_restore(AggOp *op, const void *key, size_t klen, const void *val, size_t vlen);
+
+/* ---- spilling: state larger than memory ----
+ * A SIMPLE or FINAL aggregate without sessions can move groups out of memory
+ * (evict) into a key-value store the runtime owns, and take them back when
+ * a row needs them (fetch) or their window closes (drain). The op does no
+ * I/O itself: the runtime passes the callbacks that do.
+ *
+ * A spilled group is one (gkey, value) pair:
+ *   gkey  = the table prefix — "G" for a non-windowed aggregate, "W" and
+ *           be64(window_end ^ 2^63) for a window's — then the group's key
+ *           in the checkpoint encoding (prefix-free: no gkey is a prefix of
+ *           another one of the same op)
+ *   value = version byte, then the group as a checkpoint chunk holds it
+ *           (flags, key, aggregate states, last emitted results)
+ * While a group is spilled the op keeps for its table a count and a bloom
+ * filter of the spilled keys (about 1.5 bytes per spilled group), so a row
+ * of a group that was never spilled costs no store lookup (but for the
+ * filter's ~1% false positives).
+ *
+ * Which groups: a table's groups in row order, the tables of the oldest
+ * windows first (the next to close, and the least likely to get rows);
+ * EMIT CHANGES groups with a change not yet emitted are never evicted (nor
+ * anything while an emission is pending). A table that lost groups is
+ * rebuilt at its new size, so the memory really goes back (amortized: a
+ * rebuild costs what the table holds and happens after evicting >= half).
+ *
+ * Checkpoints: evicting or taking back a group marks its checkpoint bucket
+ * changed, so agg_op_snapshot's chunks hold exactly the groups in memory;
+ * the runtime keeps the spilled ones (runtime/spill.h) and gives them back
+ * after agg_op_restore with agg_op_spill_register.
+ */
+typedef int (*AggSpillGetFn)(void *ctx, const void *gkey, size_t klen, const void **val, size_t *vlen);
+
+/* Evict groups until agg_op_state_bytes(op) <= target (or nothing more can
+ * go): put(ctx, gkey, klen, value, vlen) for each (the pointers are valid
+ * during the call only; put returning non-zero stops with -1). Returns the
+ * number of groups evicted (0: none could go — sessions, PARTIAL, or every
+ * group has a pending change), or -1 with agg_op_error(). */
+int64_t agg_op_spill_evict(AggOp *op, size_t target, AggChunkFn put, void *ctx);
+
+/* Before agg_op_push(op, in) when agg_op_spilled(op) > 0: for every row of
+ * in whose group is spilled (maybe: the bloom filter says so and the group
+ * is not in memory), get(ctx, gkey, klen, &val, &vlen): 1 = here it is (the
+ * op loads it; val valid until the next get), 0 = not spilled after all,
+ * -1 = error (stops with -1). Rows a push would drop (late, NULL window_end)
+ * cost nothing. 0 or -1. */
+int     agg_op_spill_fetch(AggOp *op, const Batch *in, AggSpillGetFn get, void *ctx);
+
+/* Take one spilled group back (a value from evict, given back by a drain).
+ * Its table must have it spilled; -1 with agg_op_error() for a malformed
+ * value or one of another op. 0 or -1. */
+int     agg_op_spill_load(AggOp *op, const void *gkey, size_t klen, const void *val, size_t vlen);
+
+/* Is a table that an emission must close still holding spilled groups?
+ * limit: the watermark (agg_op_advance), or INT64_MAX (agg_op_flush). 1 with
+ * the table prefix in prefix (room for 16 bytes) and its length in *plen:
+ * agg_op_advance/agg_op_flush emitted that table's groups in memory and
+ * stopped at it — load its spilled groups (agg_op_spill_load), a few
+ * thousand at a time, calling agg_op_advance/agg_op_flush again after each
+ * few thousand (each call emits and frees the loaded ones; the table stays
+ * open, and the emission does not go past it, until none is spilled). 0:
+ * nothing due is spilled. */
+int     agg_op_spill_wanted(const AggOp *op, int64_t limit, uint8_t *prefix, size_t *plen);
+
+/* After agg_op_restore's chunks: one group that was spilled at the
+ * checkpoint (a gkey from evict; the value stays in the store). Creates its
+ * window's table if needed. -1 (with agg_op_error()) for a malformed gkey,
+ * a group that a checkpoint chunk holds too, or a window the restored
+ * watermark closed. A gkey registered twice is not detected (the filter
+ * cannot tell): the runtime's store gives each gkey once. */
+int     agg_op_spill_register(AggOp *op, const void *gkey, size_t klen);
+
+int64_t agg_op_spilled(const AggOp *op);        /* groups spilled now        */
+int64_t agg_op_spill_loads(const AggOp *op);    /* groups taken back so far  */
 
 /* Debug: verify the internal invariants (every group reachable from its
  * hash slot, windows ordered, the session heap ordered, each key's

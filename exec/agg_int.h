@@ -74,6 +74,9 @@ typedef struct AggTable {
     uint64_t  snap_dirty;   /* checkpoint buckets touched since the last snapshot */
     uint64_t  snap_present; /* buckets stored (non-empty) at the last snapshot    */
     uint64_t  snap_next;    /* snap_present once the running snapshot succeeds   */
+    int64_t   nspilled;     /* groups of this table in the spill store (agg_spill.c) */
+    struct AggBloom *bloom; /* ... a filter of their hashes (NULL when none)      */
+    int       drain;        /* an emission stopped here: due, still spilled groups */
 } AggTable;
 
 typedef struct AggDesc {
@@ -192,6 +195,12 @@ struct AggOp {
     SnapBuf    sbuf;          /* chunk encoding                                 */
     uint32_t  *sgids;         /* rows grouped by bucket                         */
     uint32_t   sgids_cap;
+
+    /* spilling (agg_spill.c) */
+    int64_t    nspilled;      /* groups in the spill store, all tables          */
+    int64_t    spill_loads;   /* groups taken back                              */
+    SnapBuf    kbuf;          /* gkey encoding                                  */
+    uint8_t   *simg;          /* one key image for loads                        */
     char       err[192];
 };
 
@@ -202,6 +211,24 @@ int  agg_emit_fill(AggOp *op, Batch *out, const EmitRow *er, int n);
 int  agg_reserve_er(AggOp *op, int n);
 /* the per-push scratch arrays for n rows. 0 or -1. */
 int  agg_ensure_scratch(AggOp *op, int n);
+
+/* push steps 1 and 3: the kept rows into op->rows (window_end in op->ends;
+ * the dropped ones counted in op->late), returns how many; their key
+ * images into op->img */
+int  agg_keep_rows(AggOp *op, const Batch *in);
+void agg_build_images(AggOp *op, const Batch *in, int m);
+/* the table of window_end e: found or created (NULL: out of memory) */
+AggTable *agg_table_for(AggOp *op, int64_t e);
+/* the open table of window_end e, or NULL */
+AggTable *agg_table_lookup(AggOp *op, int64_t e);
+
+/* ---- agg_spill.c -------------------------------------------------------------- */
+
+void   agg_bloom_free(AggTable *t);
+size_t agg_bloom_bytes(const AggTable *t);
+/* a table the emission closes has spilled groups: emit its loaded ones and
+ * clear them, keep it open (agg.c's emit_windows / emit_global) */
+void   agg_spill_hold(AggOp *op, AggTable *t);
 
 /* ---- agg_snapshot.c ---------------------------------------------------------- */
 
@@ -254,6 +281,9 @@ static inline uint8_t *agg_table_row(const AggTable *t, uint32_t gid)
  * OOM. */
 int  agg_table_probe(AggTable *t, const KeyLayout *kl, const uint64_t *hashes,
                      const uint8_t *img, int n, uint32_t *gids);
+
+/* The row of the group (hash, img) in t, or AGG_NONE. */
+uint32_t agg_table_find(const AggTable *t, const KeyLayout *kl, uint64_t hash, const uint8_t *img);
 
 /* Remove a live group: its slot (backward-shift deletion) and its row
  * (onto the free list). */

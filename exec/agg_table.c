@@ -145,6 +145,7 @@ void agg_table_destroy(AggTable *t)
     free(t->rows);
     free(t->dirty);
     arena_free(&t->heap);
+    agg_bloom_free(t);
     uint32_t w = t->width;
     agg_table_init(t, w);
 }
@@ -195,6 +196,21 @@ int agg_table_probe(AggTable *t, const KeyLayout *kl, const uint64_t *hashes,
         gids[i] = gid;
     }
     return 0;
+}
+
+uint32_t agg_table_find(const AggTable *t, const KeyLayout *kl, uint64_t h, const uint8_t *key)
+{
+    if (t->cap == 0 || t->used == 0) return AGG_NONE;
+    const uint64_t tag = h & TAG_MASK;
+    const uint32_t mask = t->cap - 1;
+    for (uint32_t pos = (uint32_t)h & mask;; pos = (pos + 1) & mask) {
+        uint64_t s = t->slots[pos];
+        if (!s) return AGG_NONE;
+        if ((s & TAG_MASK) != tag) continue;
+        uint32_t       gid = (uint32_t)s - 1;
+        const uint8_t *rk = agg_table_row(t, gid) + GROUP_HDR;
+        if (kl->has_str ? keys_eq(kl, rk, key) : words_eq(rk, key, kl->width / 8)) return gid;
+    }
 }
 
 void agg_table_delete(AggTable *t, uint32_t gid)
