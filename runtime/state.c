@@ -202,6 +202,11 @@ void state_close(StateStore *st)
     free(st);
 }
 
+struct leveldb_t *state_leveldb(StateStore *st)
+{
+    return st->db;
+}
+
 int64_t state_epoch(const StateStore *st)
 {
     return st->epoch;

@@ -15,6 +15,8 @@
  *   'm' "epoch"                         → the last committed epoch (8 bytes)
  *   'o' source(2) partition(4)          → the next offset to read (8 bytes)
  *   's' operator(2) partition(2) key…   → an operator's state value
+ *   'x' operator(2) partition(2) gkey…  → an aggregate's spilled group, with
+ *                                         its versions (runtime/spill.h)
  *
  * A store records the fingerprint of the plan that created it; opening it
  * for a different plan is an error that says what changed (the first line
@@ -40,6 +42,11 @@ typedef struct StateTxn   StateTxn;
  * naming both. reset != 0 destroys whatever dir holds first. */
 StateStore *state_open(const char *dir, const char *fingerprint, int reset, char *err, size_t cap);
 void        state_close(StateStore *st);
+
+/* The open LevelDB database (for runtime/spill.c, which keeps its 'x'
+ * records in it); owned by st, valid until state_close. */
+struct leveldb_t;
+struct leveldb_t *state_leveldb(StateStore *st);
 
 /* The last committed epoch; 0 for a new store. */
 int64_t state_epoch(const StateStore *st);
