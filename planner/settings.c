@@ -47,7 +47,7 @@ static const SettingDef defs[] = {
     {"state.ttl", SET_DURATION, F(state_ttl_us), "0s", 0,
      "how long regular-join state is kept (0s: forever)"},
     {"state.memory", SET_SIZE, F(state_memory_bytes), "512MB", 1 << 20,
-     "state memory budget per query: over it the query stops with an error naming it"},
+     "state memory budget per query: aggregates over it spill to disk; joins and session windows stop with an error"},
     {"ui.port", SET_COUNT, F(ui_port), "0", 0,
      "port of the web UI on 127.0.0.1 (0: off)"},
     {"deployment.group", SET_TEXT, F(deployment_group), "", 0,

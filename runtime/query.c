@@ -49,6 +49,7 @@
 #include "planner/explain.h"
 #include "runtime/connectors/sink.h"
 #include "runtime/connectors/source.h"
+#include "runtime/spill.h"
 #include "runtime/state.h"
 
 #define CHANNEL_BATCHES   8
@@ -85,6 +86,7 @@ typedef struct OpState {
     int             next_side;  /* …as that JOIN's left (0) or right (1) input */
     int             branch;     /* 0/1: below a JOIN on its left/right side; 2: otherwise */
     _Atomic int64_t busy_ns;    /* time in this operator's own work (EXPLAIN ANALYZE) */
+    size_t          spill_share;/* AGGREGATE: its share of state.memory; over it, it spills */
 } OpState;
 
 typedef struct Query Query;
@@ -169,6 +171,20 @@ typedef struct Task {
     _Atomic int64_t max_ts_pub;
     _Atomic int64_t busy_us;
     _Atomic int64_t source_ns;  /* time in source_next and the scan filter */
+    _Atomic int64_t spilled;    /* aggregate groups in the spill store          */
+    _Atomic int64_t state_fixed;/* state bytes that cannot spill (state.memory)  */
+    _Atomic int64_t spill_writes;/* groups spilled so far (evictions)            */
+    /* spilling */
+    void        *spill_buf;    /* a group taken back from the store              */
+    SpillBatch  *spill_batch;  /* this task's queued spill writes                */
+    size_t       spill_cap;
+    struct SpillDrop {         /* a drained window's store entries, deleted once */
+        int      op;           /* the checkpoint after its closing committed     */
+        int64_t  tag;
+        uint8_t  prefix[16];
+        size_t   plen;
+    }           *drops;
+    int          ndrops, drops_cap;
 } Task;
 
 typedef struct Worker {
@@ -218,6 +234,11 @@ struct Query {
     pthread_mutex_t late_lock;
     /* checkpoints (the collector coordinates them; see query_run) */
     StateStore     *store;        /* NULL: checkpoints off          */
+    SpillStore     *spill;        /* aggregates' groups over state.memory: in the
+                                     store's database, or a temporary one opened
+                                     at the first spill (under spill_lock)      */
+    pthread_mutex_t spill_lock;
+    int             nspillable;   /* aggregates that may spill (state.memory shares) */
     _Atomic int64_t ckpt_request; /* sources inject this epoch's barrier */
     int64_t         ckpt_inflight;/* requested, not committed yet   */
     int64_t         ckpt_started_us;
@@ -445,33 +466,41 @@ static int push(Task *t, int i, int side, Batch *b);
 
 static void publish_agg(Task *t)
 {
-    int64_t rows = 0, late = 0, bytes = 0;
+    int64_t rows = 0, late = 0, bytes = 0, fixed = 0;
     for (int i = 0; i < t->nops; i++) {
         if (t->ops[i].join) {
             rows += join_op_state_rows(t->ops[i].join);
             late += join_op_late_rows(t->ops[i].join);
             bytes += (int64_t)join_op_state_bytes(t->ops[i].join);
+            fixed += (int64_t)join_op_state_bytes(t->ops[i].join);
         }
         if (!t->ops[i].agg) continue;
-        rows += agg_op_groups(t->ops[i].agg);
+        rows += agg_op_groups(t->ops[i].agg) + agg_op_spilled(t->ops[i].agg);
         late += agg_op_late_rows(t->ops[i].agg);
         bytes += (int64_t)agg_op_state_bytes(t->ops[i].agg);
+        if (!t->ops[i].spill_share) fixed += (int64_t)agg_op_state_bytes(t->ops[i].agg);
     }
     atomic_store_explicit(&t->state_rows, rows, memory_order_relaxed);
     atomic_store_explicit(&t->late_rows, late, memory_order_relaxed);
     atomic_store_explicit(&t->state_bytes, bytes, memory_order_relaxed);
-    /* state.memory: the query's state (all tasks) must fit; over it the
-     * query stops with a clear error instead of eating the machine */
+    atomic_store_explicit(&t->state_fixed, fixed, memory_order_relaxed);
+    int64_t spilled = 0;
+    for (int i = 0; i < t->nops; i++)
+        if (t->ops[i].agg) spilled += agg_op_spilled(t->ops[i].agg);
+    atomic_store_explicit(&t->spilled, spilled, memory_order_relaxed);
+    /* state.memory: aggregates spill to stay in their share; the state that
+     * cannot (joins, session windows) must fit, or the query stops with a
+     * clear error instead of eating the machine */
     int64_t budget = t->q->settings ? t->q->settings->state_memory_bytes : 0;
-    if (budget > 0 && bytes > 0) {
+    if (budget > 0 && fixed > 0) {
         int64_t total = 0;
         for (int k = 0; k < t->q->ntasks; k++)
-            total += atomic_load_explicit(&t->q->tasks[k]->state_bytes, memory_order_relaxed);
+            total += atomic_load_explicit(&t->q->tasks[k]->state_fixed, memory_order_relaxed);
         if (total > budget)
             query_fail(t->q,
-                       "the query's state holds %lld bytes, over state.memory (%lld bytes): raise it "
-                       "(SET state.memory = '2GB') or bound the state (a window, a time-bounded join, "
-                       "state.ttl)",
+                       "the query's join and session-window state holds %lld bytes, over state.memory (%lld "
+                       "bytes), and cannot spill (aggregates do): raise it (SET state.memory = '2GB') or bound "
+                       "the state (a window, a time-bounded join, state.ttl)",
                        (long long)total, (long long)budget);
     }
 }
@@ -525,9 +554,9 @@ static int join_drain(Task *t, int i)
     return 0;
 }
 
-/* Emit everything an aggregate has to give (flush, or windows up to wm). */
+/* Emit everything an aggregate has in memory to give (flush, or windows up to wm). */
 /* how: 0 advance to wm, 1 flush, 2 changes since the last call */
-static int agg_emit(Task *t, int i, int how, int64_t wm)
+static int agg_emit_once(Task *t, int i, int how, int64_t wm)
 {
     OpState *s = &t->ops[i];
     int      more = 1;
@@ -554,6 +583,221 @@ static int agg_emit(Task *t, int i, int how, int64_t wm)
     t->in_emit--;
     publish_agg(t);
     return 0;
+}
+
+/* ---- spilling: aggregate groups over state.memory ------------------------------ */
+
+#define SPILL_DRAIN_GROUPS 4096   /* groups loaded between emissions of a closing window */
+
+/* The tag of what this task writes to the spill store (the epoch of its next
+ * checkpoint) and the last committed epoch (runtime/spill.h). */
+static int64_t spill_tag(const Task *t)
+{
+    return t->q->store ? t->barrier_epoch + 1 : 0;
+}
+
+static int64_t spill_committed(Task *t)
+{
+    return t->q->store ? atomic_load(&t->q->ckpt_epoch) : 0;
+}
+
+/* the query's spill store, opened at the first spill without checkpoints */
+static SpillStore *spill_store(Query *q)
+{
+    pthread_mutex_lock(&q->spill_lock);
+    if (!q->spill) {
+        char err[512];
+        q->spill = q->store ? spill_open_shared(q->store, err, sizeof err) : spill_open_temp(NULL, err, sizeof err);
+        if (!q->spill) query_fail(q, "state over state.memory cannot spill: %s", err);
+    }
+    pthread_mutex_unlock(&q->spill_lock);
+    return q->spill;
+}
+
+typedef struct SpillCtx {
+    Task    *t;
+    int      i;      /* the operator */
+    int      how;    /* agg_emit's */
+    int64_t  wm;
+    int64_t  n;      /* groups loaded */
+    int      failed;
+} SpillCtx;
+
+static void spill_publish(Task *t)
+{
+    int64_t n = 0;
+    for (int i = 0; i < t->nops; i++)
+        if (t->ops[i].agg) n += agg_op_spilled(t->ops[i].agg);
+    atomic_store_explicit(&t->spilled, n, memory_order_relaxed);
+}
+
+static int spill_put_cb(void *ctx, const void *gkey, size_t klen, const void *val, size_t vlen)
+{
+    SpillCtx *c = ctx;
+    Task     *t = c->t;
+    char      err[512];
+    if (spill_bput(t->q->spill, t->spill_batch, t->ops[c->i].node->id, t->index, gkey, klen, val, vlen,
+                   spill_tag(t), spill_committed(t), err, sizeof err) != 0) {
+        query_fail(t->q, "%s", err);
+        return 1;
+    }
+    return 0;
+}
+
+static int spill_get_cb(void *ctx, const void *gkey, size_t klen, const void **val, size_t *vlen)
+{
+    SpillCtx *c = ctx;
+    Task     *t = c->t;
+    char      err[512];
+    int rc = spill_btake(t->q->spill, t->spill_batch, t->ops[c->i].node->id, t->index, gkey, klen, spill_tag(t),
+                         spill_committed(t), &t->spill_buf, &t->spill_cap, vlen, err, sizeof err);
+    if (rc < 0) {
+        query_fail(t->q, "%s", err);
+        return -1;
+    }
+    *val = t->spill_buf;
+    return rc;
+}
+
+/* operator i's aggregate holds more than its share of state.memory: move
+ * groups out until it holds half of it */
+static int spill_evict(Task *t, int i)
+{
+    OpState *s = &t->ops[i];
+    char     err[512];
+    if (!spill_store(t->q)) return -1;
+    if (!t->spill_batch && !(t->spill_batch = spill_batch_new(t->q->spill))) {
+        query_fail(t->q, "out of memory");
+        return -1;
+    }
+    /* EMIT CHANGES: a group with a change not yet emitted cannot go, so the
+     * pending changes go out first (earlier than emit.interval) */
+    if (s->changes && agg_emit_once(t, i, 2, 0)) return -1;
+    SpillCtx c = {t, i, 0, 0, 0, 0};
+    int64_t  n = agg_op_spill_evict(s->agg, s->spill_share / 2, spill_put_cb, &c);
+    if (n < 0) {
+        if (!stopping(t->q)) query_fail(t->q, "spilling state: %s", agg_op_error(s->agg));
+        return -1;
+    }
+    if (spill_batch_commit(t->spill_batch, err, sizeof err) != 0) {
+        query_fail(t->q, "%s", err);
+        return -1;
+    }
+    atomic_fetch_add_explicit(&t->spill_writes, n, memory_order_relaxed);
+    spill_publish(t);
+    return 0;
+}
+
+/* before a push: take back the spilled groups the batch's rows belong to */
+static int spill_fetch(Task *t, int i, const Batch *b)
+{
+    SpillCtx c = {t, i, 0, 0, 0, 0};
+    char     err[512];
+    if (!t->spill_batch && !(t->spill_batch = spill_batch_new(t->q->spill))) {
+        query_fail(t->q, "out of memory");
+        return -1;
+    }
+    if (agg_op_spill_fetch(t->ops[i].agg, b, spill_get_cb, &c) != 0) {
+        if (!stopping(t->q)) query_fail(t->q, "taking back spilled state: %s", agg_op_error(t->ops[i].agg));
+        return -1;
+    }
+    if (spill_batch_commit(t->spill_batch, err, sizeof err) != 0) {
+        query_fail(t->q, "%s", err);
+        return -1;
+    }
+    spill_publish(t);
+    return 0;
+}
+
+static int spill_drain_cb(void *ctx, const void *gkey, size_t klen, const void *val, size_t vlen)
+{
+    SpillCtx *c = ctx;
+    OpState  *s = &c->t->ops[c->i];
+    if (agg_op_spill_load(s->agg, gkey, klen, val, vlen) != 0) {
+        query_fail(c->t->q, "taking back spilled state: %s", agg_op_error(s->agg));
+        c->failed = 1;
+        return 1;
+    }
+    /* emit (and free) what is loaded every few thousand groups, or at half the op's share */
+    if ((++c->n % SPILL_DRAIN_GROUPS == 0 || (s->spill_share && agg_op_state_bytes(s->agg) > s->spill_share / 2)) &&
+        agg_emit_once(c->t, c->i, c->how, c->wm)) {
+        c->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* A window that closes (or the end of input) needs groups that are in the
+ * store: load them a few thousand at a time, emitting as they come. */
+static int spill_drain_due(Task *t, int i, int how, int64_t wm)
+{
+    OpState *s = &t->ops[i];
+    uint8_t  pre[16];
+    size_t   plen;
+    char     err[512];
+    while (agg_op_spill_wanted(s->agg, how == 1 ? INT64_MAX : wm, pre, &plen)) {
+        SpillCtx c = {t, i, how, wm, 0, 0};
+        int64_t  tag = spill_tag(t);
+        int rc = spill_drain(t->q->spill, s->node->id, t->index, pre, plen, tag, spill_committed(t), spill_drain_cb,
+                             &c, err, sizeof err);
+        if (c.failed) return -1;
+        if (rc < 0) {
+            query_fail(t->q, "%s", err);
+            return -1;
+        }
+        if (c.n == 0) {   /* the op counts spilled groups the store does not have */
+            query_fail(t->q, "the spill store lost %lld groups of an aggregate (corrupt state?)",
+                       (long long)agg_op_spilled(s->agg));
+            return -1;
+        }
+        if (agg_emit_once(t, i, how, wm)) return -1;
+        if (t->q->store) {   /* its tombstones go once a checkpoint after this one committed */
+            if (t->ndrops == t->drops_cap) {
+                int   ncap = t->drops_cap ? 2 * t->drops_cap : 8;
+                void *nd = realloc(t->drops, (size_t)ncap * sizeof *t->drops);
+                if (!nd) {
+                    query_fail(t->q, "out of memory");
+                    return -1;
+                }
+                t->drops = nd;
+                t->drops_cap = ncap;
+            }
+            struct SpillDrop *d = &t->drops[t->ndrops++];
+            d->op = s->node->id;
+            d->tag = tag;
+            memcpy(d->prefix, pre, plen);
+            d->plen = plen;
+        }
+    }
+    spill_publish(t);
+    return 0;
+}
+
+/* the drained windows whose closing a committed checkpoint holds */
+static void spill_drop_done(Task *t)
+{
+    int64_t committed = spill_committed(t);
+    int     k = 0;
+    for (int j = 0; j < t->ndrops; j++) {
+        struct SpillDrop *d = &t->drops[j];
+        char              err[512];
+        if (d->tag > committed) {
+            t->drops[k++] = *d;
+            continue;
+        }
+        if (spill_drop(t->q->spill, d->op, t->index, d->prefix, d->plen, err, sizeof err) != 0) {
+            query_fail(t->q, "%s", err);
+            return;
+        }
+    }
+    t->ndrops = k;
+}
+
+static int agg_emit(Task *t, int i, int how, int64_t wm)
+{
+    if (agg_emit_once(t, i, how, wm)) return -1;
+    if (how == 2 || agg_op_spilled(t->ops[i].agg) == 0) return 0;
+    return spill_drain_due(t, i, how, wm);
 }
 
 /* Rows of b whose window has already been emitted go to the late sink, with
@@ -673,13 +917,17 @@ static int push(Task *t, int i, int side, Batch *b)
         }
         case PLAN_AGGREGATE: {
             if (s->has_late && s->last_wm != WATERMARK_MIN && write_late(t, s, b)) return -1;
+            if (agg_op_spilled(s->agg) > 0 && spill_fetch(t, i, b)) return -1;
             int rc = agg_op_push(s->agg, b);
+            int over = rc == 0 && s->spill_share && agg_op_state_bytes(s->agg) > s->spill_share;
+            if (over && n->u.agg.mode != AGG_PARTIAL && spill_evict(t, i)) return -1;
             op_time(s, t0);
             if (rc != 0) {
-                query_fail(t->q, "aggregation failed (out of memory?)");
+                query_fail(t->q, "aggregation failed: %s", agg_op_error(s->agg));
                 return -1;
             }
-            if (n->u.agg.mode == AGG_PARTIAL && ++s->pushes >= PARTIAL_FLUSH_PUSHES) {
+            /* a partial aggregate flushes after a burst, or when over its share */
+            if (n->u.agg.mode == AGG_PARTIAL && (++s->pushes >= PARTIAL_FLUSH_PUSHES || over)) {
                 s->pushes = 0;
                 return agg_emit(t, i, 1, 0);
             }
@@ -1004,6 +1252,7 @@ static int task_barrier(Task *t, int64_t epoch)
     t->piece_epoch = epoch;
     pthread_mutex_unlock(&q->ckpt_lock);
     t->barrier_epoch = epoch;
+    if (t->ndrops) spill_drop_done(t);
     if (flush_all(t)) return -1;
     t->building_since = 0;
     for (int d = 0; d < t->nout; d++) {
@@ -1766,6 +2015,9 @@ static void task_free(Task *t)
     free(t->in_side);
     state_txn_abort(t->piece);
     state_txn_abort(t->final_piece);
+    free(t->spill_buf);
+    spill_batch_free(t->spill_batch);
+    free(t->drops);
     free(t);
 }
 
@@ -1820,6 +2072,39 @@ static int restore_chunk(void *ctx, const void *key, size_t klen, const void *va
     return 0;
 }
 
+static int spill_register_cb(void *ctx, const void *gkey, size_t klen, const void *val, size_t vlen)
+{
+    (void)val;
+    (void)vlen;
+    return agg_op_spill_register(ctx, gkey, klen) != 0;
+}
+
+/* The groups operator i of t had spilled at checkpoint epoch (the store's
+ * later versions are dropped). */
+static int spill_restore_op(Query *q, Task *t, int i, int64_t epoch, char *why, size_t cap)
+{
+    OpState *s = &t->ops[i];
+    char     err[512];
+    if (spill_recover(q->spill, s->node->id, t->index, epoch, spill_register_cb, s->agg, err, sizeof err) != 0) {
+        if (agg_op_error(s->agg)[0])
+            snprintf(why, cap, "the spilled state of an aggregate does not load: %s", agg_op_error(s->agg));
+        else
+            snprintf(why, cap, "%s", err);
+        return -1;
+    }
+    atomic_store(&t->spilled, agg_op_spilled(s->agg));
+    return 0;
+}
+
+/* every aggregate: its spilled groups of checkpoint epoch */
+static int spill_restore(Query *q, int64_t epoch, char *why, size_t cap)
+{
+    for (int k = 0; k < q->ntasks; k++)
+        for (int i = 0; i < q->tasks[k]->nops; i++)
+            if (q->tasks[k]->ops[i].agg && spill_restore_op(q, q->tasks[k], i, epoch, why, cap)) return -1;
+    return 0;
+}
+
 /* Resume from the last checkpoint in the store (a new store: start fresh). */
 static int restore(Query *q, char *err, size_t cap)
 {
@@ -1830,7 +2115,9 @@ static int restore(Query *q, char *err, size_t cap)
     atomic_store(&q->ckpt_epoch, epoch);
     atomic_store(&q->ckpt_request, epoch);
     q->restored_epoch = epoch;
+    if (!(q->spill = spill_open_shared(q->store, why, sizeof why))) goto bad;
     if (epoch == 0) {
+        if (spill_restore(q, 0, why, sizeof why)) goto bad;   /* a run that spilled before its first checkpoint */
         if (q->sink && sink_recover(q->sink, NULL, 0) != 0) {
             snprintf(err, cap, "sink: %s", sink_error(q->sink));
             return -1;
@@ -1880,6 +2167,7 @@ static int restore(Query *q, char *err, size_t cap)
                          s->join ? join_op_error(s->join) : agg_op_error(s->agg));
                 goto bad;
             }
+            if (s->agg && spill_restore_op(q, t, i, epoch, why, sizeof why)) goto bad;
             publish_agg(t);
         }
         if (t->source) {
@@ -1927,6 +2215,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     }
     pthread_mutex_init(&q->error_lock, NULL);
     pthread_mutex_init(&q->late_lock, NULL);
+    pthread_mutex_init(&q->spill_lock, NULL);
     pthread_mutex_init(&q->lat_lock, NULL);
     pthread_mutex_init(&q->ckpt_lock, NULL);
     q->lat_cap = 4096;
@@ -2099,6 +2388,21 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
             goto fail;
         }
     }
+    /* state.memory: each aggregate and join gets an equal share; an
+     * aggregate over its share spills (runtime/spill.h) */
+    int64_t budget = q->settings ? q->settings->state_memory_bytes : 0;
+    int     nstateful = 0;
+    for (int k = 0; k < q->ntasks; k++)
+        for (int i = 0; i < q->tasks[k]->nops; i++) {
+            OpState *s = &q->tasks[k]->ops[i];
+            nstateful += s->join || s->agg;
+        }
+    for (int k = 0; budget > 0 && k < q->ntasks; k++)
+        for (int i = 0; i < q->tasks[k]->nops; i++) {
+            OpState *s = &q->tasks[k]->ops[i];
+            if (s->agg && !(s->node->u.agg.windowed && s->node->u.agg.wkind == WINDOW_SESSION))
+                s->spill_share = (size_t)(budget / nstateful);
+        }
     if (q->store && restore(q, err, cap)) goto fail;
     return q;
 oom:
@@ -2127,6 +2431,7 @@ void query_free(Query *q)
     free(q->col_barrier);
     pool_free(&q->col_pool);
     state_txn_abort(q->ckpt_carry);
+    spill_close(q->spill);   /* before the store it may live in */
     state_close(q->store);
     if (q->sink) sink_close(q->sink);
     if (q->late_sink) sink_close(q->late_sink);
@@ -2136,6 +2441,7 @@ void query_free(Query *q)
     }
     pthread_mutex_destroy(&q->error_lock);
     pthread_mutex_destroy(&q->late_lock);
+    pthread_mutex_destroy(&q->spill_lock);
     pthread_mutex_destroy(&q->lat_lock);
     pthread_mutex_destroy(&q->ckpt_lock);
     free(q);
@@ -2504,6 +2810,8 @@ void query_progress(Query *q, QueryProgress *p)
         p->late_rows += atomic_load_explicit(&t->late_rows, memory_order_relaxed);
         p->state_rows += atomic_load_explicit(&t->state_rows, memory_order_relaxed);
         p->state_bytes += atomic_load_explicit(&t->state_bytes, memory_order_relaxed);
+        p->state_spilled_rows += atomic_load_explicit(&t->spilled, memory_order_relaxed);
+        p->spill_writes += atomic_load_explicit(&t->spill_writes, memory_order_relaxed);
         int64_t mt = atomic_load_explicit(&t->max_ts_pub, memory_order_relaxed);
         if (mt > p->max_event_time) p->max_event_time = mt;
         if (t->stage == q->plan->nstages - 1) {
@@ -2549,6 +2857,8 @@ void query_progress(Query *q, QueryProgress *p)
         if (t->index < 64) p->stage_task_rows[t->stage][t->index] = r;
         p->stage_tasks[t->stage]++;
         p->stage_state_rows[t->stage] += atomic_load_explicit(&t->state_rows, memory_order_relaxed);
+        p->stage_spilled_rows[t->stage] += atomic_load_explicit(&t->spilled, memory_order_relaxed);
+        p->stage_spill_writes[t->stage] += atomic_load_explicit(&t->spill_writes, memory_order_relaxed);
         p->stage_busy_us[t->stage] += atomic_load_explicit(&t->busy_us, memory_order_relaxed);
         {
             const Stage *st = &q->plan->stages[t->stage];
@@ -2626,9 +2936,16 @@ char *query_explain_analyze(const Plan *plan, const QueryProgress *p)
         fmt_count(out, sizeof out, p->stage_rows_out[s]);
         fmt_count(state, sizeof state, p->stage_state_rows[s]);
         fmt_bytes(bytes, sizeof bytes, p->stage_bytes_out[s]);
-        int n = snprintf(notes[s], sizeof notes[s], "rows in %s · out %s%s%s%s · state %s rows", in, out,
+        char spilled[128] = "";
+        if (p->stage_spill_writes[s] > 0) {   /* state over state.memory went to disk */
+            char sp[32], sw[32];
+            fmt_count(sp, sizeof sp, p->stage_spilled_rows[s]);
+            fmt_count(sw, sizeof sw, p->stage_spill_writes[s]);
+            snprintf(spilled, sizeof spilled, " (%s spilled now, %s spills so far)", sp, sw);
+        }
+        int n = snprintf(notes[s], sizeof notes[s], "rows in %s · out %s%s%s%s · state %s rows%s", in, out,
                          st->out_exchange ? " (shuffled " : "", st->out_exchange ? bytes : "",
-                         st->out_exchange ? ")" : "", state);
+                         st->out_exchange ? ")" : "", state, spilled);
         /* time per operator, top-down as EXPLAIN lists them */
         for (int k = st->nops - 1; k >= 0 && n > 0 && (size_t)n < sizeof notes[s]; k--) {
             static const char *const kinds[] = {

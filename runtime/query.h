@@ -51,7 +51,9 @@ typedef struct QueryProgress {
     int64_t input_rows;          /* numInputRows (total so far)            */
     int64_t output_rows;         /* rows delivered to the output           */
     int64_t late_rows;           /* numRowsDroppedByWatermark              */
-    int64_t state_rows;          /* stateOperators[].numRowsTotal          */
+    int64_t state_rows;          /* stateOperators[].numRowsTotal (spilled incl.) */
+    int64_t state_spilled_rows;  /* …of which aggregate groups spilled to disk */
+    int64_t spill_writes;        /* groups spilled so far (state.memory)   */
     int64_t state_bytes;
     int64_t watermark;           /* eventTime.watermark (min over outputs) */
     int64_t max_event_time;      /* largest event time read                */
@@ -69,6 +71,8 @@ typedef struct QueryProgress {
     int64_t stage_rows_out[16];  /* rows the stage's tasks sent on (exchange or output) */
     int64_t stage_bytes_out[16]; /* …and their bytes (the shuffle write of the stage)  */
     int64_t stage_state_rows[16];
+    int64_t stage_spilled_rows[16];
+    int64_t stage_spill_writes[16];
     int64_t stage_busy_us[16];   /* time its tasks spent working (not waiting)        */
     int64_t stage_task_rows[16][64]; /* rows into each task (skew: max / median)      */
     int64_t stage_op_us[16][16];     /* time in each operator's own work, summed over

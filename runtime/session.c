@@ -632,9 +632,10 @@ static json_t *progress_json(const char *id, const char *source, const char *sin
     json_object_set_new(o, "eventTime", json_pack("{s:o, s:o}", "watermark", ts_json(p->watermark), "max",
                                                   ts_json(p->max_event_time)));
     json_object_set_new(o, "stateOperators",
-                        json_pack("[{s:s, s:I, s:I, s:I}]", "operatorName", "aggregate", "numRowsTotal",
+                        json_pack("[{s:s, s:I, s:I, s:I, s:I, s:I}]", "operatorName", "aggregate", "numRowsTotal",
                                   (json_int_t)p->state_rows, "memoryUsedBytes", (json_int_t)p->state_bytes,
-                                  "numRowsDroppedByWatermark", (json_int_t)p->late_rows));
+                                  "numRowsDroppedByWatermark", (json_int_t)p->late_rows, "numRowsSpilled",
+                                  (json_int_t)p->state_spilled_rows, "numSpillWrites", (json_int_t)p->spill_writes));
     json_object_set_new(o, "sources",
                         json_pack("[{s:s, s:I, s:f, s:f}]", "description", source, "numInputRows", (json_int_t)in,
                                   "inputRowsPerSecond", in_rate, "processedRowsPerSecond", proc_rate));

@@ -71,8 +71,14 @@ void status_format(const QueryProgress *p, double in_rate, double proc_rate, int
         snprintf(buf, cap, "⚠ %s | in %s rows/s | %s", p->warning, in, wm);
         return;
     }
-    snprintf(buf, cap, "in %s rows/s | processed %s rows/s | %s | state %s rows | late %s", in, proc, wm,
-             state, late);
+    char spilled[48] = "";
+    if (p->state_spilled_rows > 0) {
+        char sp[32];
+        fmt_count((double)p->state_spilled_rows, sp, sizeof sp);
+        snprintf(spilled, sizeof spilled, " (%s spilled)", sp);
+    }
+    snprintf(buf, cap, "in %s rows/s | processed %s rows/s | %s | state %s rows%s | late %s", in, proc, wm,
+             state, spilled, late);
 }
 
 void status_progress(void *ctx, const QueryProgress *p)

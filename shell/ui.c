@@ -217,6 +217,7 @@ static json_t *query_summary_json(const SessionQueryInfo *q, int64_t now)
     json_object_set_new(o, "outputRows", json_integer(p ? p->output_rows : 0));
     json_object_set_new(o, "lateRows", json_integer(p ? p->late_rows : 0));
     json_object_set_new(o, "stateRows", json_integer(p ? p->state_rows : 0));
+    json_object_set_new(o, "stateSpilledRows", json_integer(p ? p->state_spilled_rows : 0));
     json_object_set_new(o, "badRecords", json_integer(p ? p->bad_records : 0));
     json_object_set_new(o, "inputRowsPerSecond", json_real(in_rate));
     json_object_set_new(o, "processedRowsPerSecond", json_real(proc_rate));
@@ -492,19 +493,20 @@ static const Metric metrics[] = {
     {"sluice_processed_rows_total", "counter", "Rows taken in by the query's tasks, summed over its stages."},
     {"sluice_output_rows_total", "counter", "Rows the query delivered to its sink or console."},
     {"sluice_late_rows_total", "counter", "Rows dropped because their window had already closed (late)."},
-    {"sluice_state_rows", "gauge", "Rows held in the query's operator state."},
+    {"sluice_state_rows", "gauge", "Rows held in the query's operator state (spilled ones included)."},
     {"sluice_state_bytes", "gauge", "Bytes of the query's operator state in memory."},
     {"sluice_watermark_seconds", "gauge", "The query's event-time watermark, in seconds since the epoch."},
     {"sluice_bad_records_total", "counter", "Input records the sources could not decode and skipped."},
     {"sluice_shuffle_rows_total", "counter", "Rows that crossed an exchange between stages."},
     {"sluice_cpu_seconds_total", "counter", "CPU time of the query's worker threads."},
+    {"sluice_state_spilled_rows", "gauge", "Aggregate groups spilled to disk (state over state.memory)."},
     {"sluice_checkpoints_total", "counter", "Checkpoints the query committed in this run."},
     {"sluice_checkpoint_epoch", "gauge", "Epoch of the query's last committed checkpoint."},
     {"sluice_checkpoint_duration_seconds", "gauge", "Time the last checkpoint took, barriers asked to committed."},
     {"sluice_checkpoint_bytes", "gauge", "Bytes the last checkpoint wrote."},
 };
 
-enum { METRIC_WATERMARK = 7, METRIC_FIRST_CHECKPOINT = 11 };
+enum { METRIC_WATERMARK = 7, METRIC_FIRST_CHECKPOINT = 12 };
 
 static double metric_value(int m, const SessionQueryInfo *q, int *has)
 {
@@ -536,10 +538,11 @@ static double metric_value(int m, const SessionQueryInfo *q, int *has)
     case 8: return (double)p->bad_records;
     case 9: return (double)p->shuffle_rows;
     case 10: return p->cpu_us / 1e6;
-    case 11: return (double)p->ckpt_count;
-    case 12: return (double)p->ckpt_epoch;
-    case 13: return p->ckpt_duration_us / 1e6;
-    case 14: return (double)p->ckpt_bytes;
+    case 11: return (double)p->state_spilled_rows;
+    case 12: return (double)p->ckpt_count;
+    case 13: return (double)p->ckpt_epoch;
+    case 14: return p->ckpt_duration_us / 1e6;
+    case 15: return (double)p->ckpt_bytes;
     }
     return 0;
 }
