@@ -6,6 +6,7 @@
 #   make SAN=1 ...  the same with AddressSanitizer + UndefinedBehaviorSanitizer (build-san/)
 #   make demo       deps + build + run examples/crash_monitoring.sql
 #   make fuzz       libFuzzer targets (clang, ASan+UBSan), FUZZ_SECONDS each
+#   make kill-test  the checkpoint kill test, KILLS (100) SIGKILLs per case
 #   make clean
 #
 # Sources are found by wildcard: a new .c/.re/.y file in a module folder or a
@@ -68,11 +69,11 @@ SQLTEST_BIN := $(BUILD)/sqltest
 BENCH_C     := $(wildcard bench/*.c)
 BENCH_BIN   := $(BENCH_C:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit sqltest demo bench clean help fuzz fuzz-bins
+.PHONY: all deps test unit sqltest demo bench clean help fuzz fuzz-bins kill-test
 all: $(BIN) $(UNIT_BIN) $(SQLTEST_BIN)
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---- dependencies (Debian packages) -----------------------------------------
 DEB_PKGS := gcc make pkg-config librdkafka-dev lemon re2c libjansson-dev libleveldb-dev libmicrohttpd-dev curl chromium \
@@ -135,6 +136,14 @@ test: deps
 
 unit: $(UNIT_BIN)
 	@$(UNIT_BIN)
+
+# the longer kill test: the checkpoint test's SIGKILL runs KILLS times per
+# case (make test does 20); also with spilled state (tests/cli/spill.sh)
+KILLS ?= 100
+kill-test: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@CHECKPOINT_KILLS=$(KILLS) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/checkpoint.sh
+	@SPILL_KILLS=$$(( $(KILLS) / 5 )) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/spill.sh
 
 DEMO_SECONDS ?= 45
 demo: deps

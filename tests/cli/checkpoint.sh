@@ -7,12 +7,14 @@
 # dir is a clear error; a source that cannot be replayed is refused.
 source "$(dirname "$0")/lib.sh"
 KILLS=${CHECKPOINT_KILLS:-20}
+# the input (at 40 000 rows/s) lasts long enough for KILLS kills of 0.1–0.5 s
+EVENTS=$(( KILLS > 20 ? 24000 * KILLS : 480000 ))
 
 query() {   # OUT-FILE → the crash query over the logs generator into OUT-FILE
   cat <<SQL
 CREATE STREAM logs (ts TIMESTAMP, user_id BIGINT, level VARCHAR, event VARCHAR,
                     WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)
-WITH (connector = 'logs', count = '480000', rate = '40000', users = '50', seed = '7',
+WITH (connector = 'logs', count = '$EVENTS', rate = '40000', users = '50', seed = '7',
       'out-of-orderness' = '1s', 'crash-ratio' = '0.2');
 CREATE SINK out WITH (connector = 'file', path = '$1', format = 'csv');
 INSERT INTO out
