@@ -11,7 +11,7 @@ _pass=0
 _fail=0
 _self=${BASH_SOURCE[1]:-$0}
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+trap '[ -n "${KEEP_T:-}" ] && echo "kept $T" >&2 || rm -rf "$T"' EXIT
 
 _ok()  { _pass=$((_pass + 1)); }
 _bad() { _fail=$((_fail + 1)); echo "FAIL $_self: $1: $2"; }

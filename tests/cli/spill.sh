@@ -29,6 +29,7 @@ case "${BUILD:-build}" in
   *)     N=${SPILL_N:-250000} RATE=${SPILL_RATE:-100000} ;;
 esac
 KILLS=${SPILL_KILLS:-6}
+KN=$(( KILLS > 6 ? N * KILLS / 2 : 3 * N ))   # events of the killed runs: room for KILLS kills
 LIMIT="--set state.memory=1MB"
 mkdir -p "$T/tmp"
 export TMPDIR="$T/tmp"   # every run's temporary spill store goes here (check 5)
@@ -134,7 +135,7 @@ did_spill "non-windowed changelog, state.memory=1MB spilled" c_lim
 
 # ---- 4. checkpoints + spill: SIGKILL, SIGTERM, --reset-state ---------------------
 # cquery COUNT OUT-FILE → the windowed query over COUNT events into a CSV file
-# sink; the killed runs read 3 N events (room for KILLS kills)
+# sink; the killed runs read KN events (room for KILLS kills)
 cquery() {
   cat <<SQL
 ${DDL/"count = '$N'"/"count = '$1'"}
@@ -146,14 +147,14 @@ SQL
 }
 d="$T/ckpt"; mkdir -p "$d"
 # alongside the killed runs (all rate-limited): the uninterrupted runs over
-# 3 N and N events, and the SIGTERM stop + resume
-cquery $((3 * N)) "$d/ref.csv" >"$d/ref.sql"
+# KN and N events, and the SIGTERM stop + resume
+cquery "$KN" "$d/ref.csv" >"$d/ref.sql"
 cquery "$N" "$d/refn.csv" >"$d/refn.sql"
 "$SLUICE" -q --set parallelism=2 -f "$d/ref.sql" >/dev/null 2>"$d/ref.err" </dev/null &
 refpid=$!
 "$SLUICE" -q --set parallelism=2 -f "$d/refn.sql" >/dev/null 2>"$d/refn.err" </dev/null &
 refnpid=$!
-cquery $((3 * N)) "$d/term.csv" >"$d/t.sql"
+cquery "$KN" "$d/term.csv" >"$d/t.sql"
 (
   # SIGTERM mid-run takes a last checkpoint, spilled groups in it; the restart resumes
   "$SLUICE" -q --set parallelism=2 $LIMIT --set checkpoint.interval=10s --state-dir "$d/tstate" \
@@ -166,7 +167,7 @@ cquery $((3 * N)) "$d/term.csv" >"$d/t.sql"
 ) &
 termpid=$!
 
-cquery $((3 * N)) "$d/out.csv" >"$d/q.sql"
+cquery "$KN" "$d/out.csv" >"$d/q.sql"
 CK=(--set parallelism=2 $LIMIT --set checkpoint.interval=100ms --state-dir "$d/state")
 kills=0 runs=0 rc=1 kspill=0
 while :; do
