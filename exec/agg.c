@@ -1129,12 +1129,14 @@ int agg_op_check(AggOp *op)
     op->err[0] = '\0';
     if (agg_table_check(&op->global, &op->kl) < 0) return agg_fail(op, "check: global table");
     if (check_counts(op, &op->global) < 0) return -1;
+    int held = 0;
     for (int i = 0; i < op->nopen; i++) {
         if (check_counts(op, op->open[i]) < 0) return -1;
         if (agg_table_check(op->open[i], &op->kl) < 0) return agg_fail(op, "check: window table %d", i);
         if (i > 0 && op->open[i - 1]->wend >= op->open[i]->wend)
             return agg_fail(op, "check: windows out of order");
-        if (op->have_wm && op->open[i]->wend <= op->wm && op->open[i]->used && !op->open[i]->drain)
+        held |= op->open[i]->drain;   /* the emission waits at a table whose spilled groups are due */
+        if (op->have_wm && op->open[i]->wend <= op->wm && op->open[i]->used && !held)
             return agg_fail(op, "check: a window past the watermark holds groups");
     }
     return op->session ? sess_check(op) : 0;
