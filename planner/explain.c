@@ -556,7 +556,11 @@ static void put_input(Buf *b, const Plan *p, const PlanNode *n, const char *pref
         const Stage *up = &p->stages[n->stage];
         bprintf(b, "%s%s %-10s", prefix, last ? "└─" : "├─", "Exchange");
         put_exchange(b, n);
-        bprintf(b, " · %d → %d task%s\n", up->parallelism, tasks, tasks == 1 ? "" : "s");
+        bprintf(b, " · %d → %d task%s", up->parallelism, tasks, tasks == 1 ? "" : "s");
+        /* deployment.group: across instances this exchange is a Kafka topic,
+         * named after the stage that writes it */
+        if (p->group) bprintf(b, " · topic %s-%d-repartition (group mode: not built yet)", p->group, up->id);
+        bprintf(b, "\n");
         put_stage_head(b, p, up->id, cont);
         char inner[700];
         snprintf(inner, sizeof inner, "%.500s   ", cont);

@@ -208,6 +208,7 @@ typedef struct Plan {
     int         nstages;
     Stage      *stages;      /* stages[nstages-1] is the last (writes the output) */
     int         parallelism;
+    const char *group;       /* deployment.group, NULL when single-instance       */
 } Plan;
 
 /* Columns of partial state an aggregate passes from AGG_PARTIAL to AGG_FINAL

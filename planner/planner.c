@@ -90,6 +90,49 @@ static int changelog(PlanNode *n, SqlError *err)
     }
 }
 
+/* deployment.group (issue #13, first slice): instances of a group share
+ * Kafka partitions through the consumer group, and nothing else yet — so a
+ * grouped query reads only Kafka and keeps no state that spans instances. */
+static int group_check(const PlanNode *n, const char *group, SqlError *err)
+{
+    for (; n; n = n->input) {
+        const char *what = NULL;
+        switch (n->kind) {
+        case PLAN_SCAN:
+            if (strcmp(n->u.scan.connector, "kafka") != 0) {
+                err->loc = -1;
+                snprintf(err->msg, sizeof err->msg,
+                         "deployment.group '%s': stream '%s' (connector '%s') cannot be shared by a group of "
+                         "instances (each would read all of it); only Kafka streams can",
+                         group, n->u.scan.stream, n->u.scan.connector);
+                return -1;
+            }
+            break;
+        case PLAN_AGGREGATE: what = "an aggregate"; break;
+        case PLAN_JOIN: what = "a join"; break;
+        case PLAN_EXCHANGE: what = "an exchange"; break;
+        case PLAN_LIMIT: what = "a LIMIT"; break;
+        default: break;
+        }
+        if (what) {
+            err->loc = -1;
+            snprintf(err->msg, sizeof err->msg,
+                     "deployment.group '%s': this query has %s, which needs the rows of every instance of the "
+                     "group (through repartition topics '%s-<stage>-repartition', not built yet); a group runs "
+                     "queries of filters and projections for now (docs/scaling.md), or unset deployment.group",
+                     group, what, group);
+            return -1;
+        }
+        if (n->right && group_check(n->right, group, err) < 0) return -1;
+    }
+    return 0;
+}
+
+int planner_check_group(const Plan *p, SqlError *err)
+{
+    return p->group ? group_check(p->root, p->group, err) : 0;
+}
+
 int planner_plan(const Catalog *cat, const Settings *settings, const AstNode *stmt,
                  unsigned rules, Plan **out, char *warn, size_t warn_cap, SqlError *err)
 {
@@ -110,6 +153,8 @@ int planner_plan(const Catalog *cat, const Settings *settings, const AstNode *st
         snprintf(err->msg, sizeof err->msg, "out of memory");
         return -1;
     }
+    if (settings && settings->deployment_group[0])
+        p->group = arena_strndup(&p->arena, settings->deployment_group, strlen(settings->deployment_group));
     *out = p;
     return 0;
 }

@@ -155,6 +155,7 @@ typedef struct Task {
     /* checkpoints */
     int          gidx;         /* global task number (state keys)               */
     int64_t      barrier_epoch;/* the last checkpoint this task took part in    */
+    int64_t      acked_epoch;  /* the last committed one its source was told of  */
     int64_t      aligning;     /* the epoch whose barriers are arriving, 0 none */
     uint8_t     *in_barrier;   /* per input: its barrier has arrived            */
     HeldQueue   *held;         /* per input: what came after its barrier        */
@@ -1252,6 +1253,7 @@ static int task_barrier(Task *t, int64_t epoch)
     t->piece_epoch = epoch;
     pthread_mutex_unlock(&q->ckpt_lock);
     t->barrier_epoch = epoch;
+    if (t->source) source_barrier(t->source, epoch);   /* the position just checkpointed is epoch's */
     if (t->ndrops) spill_drop_done(t);
     if (flush_all(t)) return -1;
     t->building_since = 0;
@@ -1341,6 +1343,7 @@ static int64_t frontier(Task *t, int64_t now)
     int64_t lo = WATERMARK_MAX, hi = WATERMARK_MIN;
     int     active = 0;
     for (int p = 0; p < t->nparts; p++) {
+        if (!source_partition_live(t->source, p)) continue;   /* revoked (group mode) */
         if (t->part_max[p] > hi) hi = t->part_max[p];
         if (now - t->part_last_us[p] > idle) continue;
         active++;
@@ -1378,6 +1381,11 @@ static int source_step(Task *t)
     if (req > t->barrier_epoch) {
         task_barrier(t, req);
         return 1;
+    }
+    int64_t committed = atomic_load_explicit(&t->q->ckpt_epoch, memory_order_acquire);
+    if (t->source && committed > t->acked_epoch) {   /* what became durable (Kafka group offsets) */
+        t->acked_epoch = committed;
+        source_committed(t->source, committed);
     }
     if (t->values) {
         batch_reset(&t->src_batch);
@@ -1906,6 +1914,10 @@ static int task_init_source(Query *q, Task *t, const Stage *st, char *err, size_
         return -1;
     }
     scan_spec(first, t->index, st->parallelism, &cs, names, types);
+    /* deployment.group: the Kafka source joins the consumer group and moves
+     * partitions at the offsets of the last checkpoint (docs/scaling.md) */
+    cs.group = q->settings->deployment_group[0] ? q->settings->deployment_group : NULL;
+    cs.checkpoints = q->settings->state_dir[0] != 0;
     t->source = source_open(&cs, why, sizeof why);
     if (!t->source) {
         snprintf(err, cap, "stream '%s': %s", first->u.scan.stream, why);
@@ -2126,7 +2138,7 @@ static int restore(Query *q, char *err, size_t cap)
     }
     for (int k = 0; k < q->ntasks; k++) {
         Task *t = q->tasks[k];
-        t->barrier_epoch = epoch;
+        t->barrier_epoch = t->acked_epoch = epoch;
         int rc = state_get(q->store, STATE_OP_TASK, t->gidx, "", 0, &v, &vlen, why, sizeof why);
         if (rc < 0) goto bad;
         if (rc == 0) {

@@ -563,12 +563,16 @@ static int set(Session *s, const AstSet *st, const ResultSink *sink, SqlError *e
 /* ---- queries ------------------------------------------------------------- */
 
 /* Bind and plan a SELECT or INSERT; warnings go to the sink's notices. */
-static Plan *plan_query(Session *s, const AstNode *stmt, const ResultSink *sink, SqlError *err)
+static Plan *plan_query(Session *s, const AstNode *stmt, const ResultSink *sink, int to_run, SqlError *err)
 {
     char  warn[2048];
     Plan *plan = NULL;
     if (planner_plan(s->catalog, &s->settings, stmt, RULE_ALL, &plan, warn, sizeof warn, err) != 0)
         return NULL;
+    if (to_run && planner_check_group(plan, err) != 0) {   /* what a group can run yet */
+        plan_free(plan);
+        return NULL;
+    }
     if (sink && sink->on_notice) {
         char *line = warn, *nl;
         while ((nl = strchr(line, '\n')) != NULL) {
@@ -791,7 +795,7 @@ static int explain(Session *s, const AstExplain *st, const ResultSink *sink, Sql
 {
     if (st->analyze && st->json)
         return sql_errorf(err, st->hdr.loc, "EXPLAIN ANALYZE prints text: FORMAT JSON is for EXPLAIN alone");
-    Plan *plan = plan_query(s, st->stmt, sink, err);
+    Plan *plan = plan_query(s, st->stmt, sink, st->analyze, err);
     if (!plan) return -1;
     if (st->analyze) {
         int rc = s->check_only ? 0 : run_plan(s, plan, st->stmt, sink, err, 1);
@@ -860,7 +864,7 @@ static int exec_stmt(Session *s, const AstNode *n, const ResultSink *sink, SqlEr
         return explain(s, AST_AS(AstExplain, n), sink, err);
     case AST_SELECT:
     case AST_INSERT: {
-        Plan *plan = plan_query(s, n, sink, err);
+        Plan *plan = plan_query(s, n, sink, 1, err);
         if (!plan) return -1;
         if (s->background && !s->check_only && IS_A(n, AST_INSERT))
             return bg_start(s, plan, n, sink, err);

@@ -101,6 +101,10 @@ static const char usage_text[] =
     "      --state-dir DIR   keep state and checkpoints in DIR (--set state.dir=DIR)\n"
     "      --reset-state     discard the checkpoint in the state dir and start over\n"
     "                        (--set state.reset=true)\n"
+    "      --group NAME      run the query as one job with every sluice started with\n"
+    "                        the same NAME: Kafka's consumer group NAME spreads the\n"
+    "                        source partitions (--set deployment.group=NAME; needs\n"
+    "                        --state-dir; see docs/scaling.md)\n"
     "  -q, --quiet           print rows only, no statement tags\n"
     "      --version         print the version and exit\n"
     "  -h, --help            print this help and exit\n"
@@ -200,6 +204,8 @@ static void parse_args(int argc, char **argv, Options *o)
             o->ui_bind = NEXT_ARG();
         } else if (!strcmp(a, "--state-dir")) {
             add_set(o, "state.dir", NEXT_ARG());
+        } else if (!strcmp(a, "--group")) {
+            add_set(o, "deployment.group", NEXT_ARG());
         } else if (!strcmp(a, "--reset-state")) {
             if (val) usage_error("option '%s' takes no value", a);
             add_set(o, "state.reset", "true");

@@ -44,6 +44,13 @@ struct Source {
     int              row_part_cap;
     char             warning[256];  /* a transient problem now ("" when none): broker unreachable… */
     int64_t          nnext;         /* source_next calls so far (restore only before the first) */
+    const uint8_t   *part_live;     /* per partition index: read now (1) or revoked (0); NULL = all
+                                       read. Owned by the connector; valid for nparts entries     */
+    /* source_barrier / source_committed (source.h), set by the connectors that
+     * care at open (outside SourceOps, so the others need not list them);
+     * NULL = nothing to do. */
+    void           (*on_barrier)(Source *s, int64_t epoch);
+    void           (*on_committed)(Source *s, int64_t epoch);
 };
 
 /* Record that row `row` of the batch being filled came from partition index

@@ -37,6 +37,50 @@
  * needs one; scan.startup.mode = group-offsets reads that group's committed
  * offsets). Transport errors are librdkafka's to retry; the source keeps
  * returning SOURCE_IDLE meanwhile.
+ *
+ * GROUP MODE (ConnSpec.group, the setting deployment.group; docs/scaling.md).
+ * Several sluice instances run one query; every source task of every
+ * instance is one member of the Kafka consumer group of that name
+ * (group.id = the name) and Kafka, not this file, decides who reads which
+ * partition — and moves partitions when a member joins, leaves or dies:
+ *
+ *   SETUP   rd_kafka_subscribe(topic) — no metadata, no discovery (new
+ *           partitions are the group protocol's business), task/ntasks
+ *           unused. partition.assignment.strategy defaults to
+ *           cooperative-sticky (a rebalance moves only the partitions that
+ *           must move; the others keep being read). Unbounded only.
+ *   ASSIGN  the rebalance callback (served inside rd_kafka_consumer_poll, so
+ *           on the task's thread) gets partitions: their start is the
+ *           GROUP's committed offset (rd_kafka_committed), else the startup
+ *           mode's (earliest; latest = the end at assignment; timestamp =
+ *           offsets_for_times, or from the beginning skipping older
+ *           messages; group-offsets = earliest). parts[] is indexed by the
+ *           Kafka partition id in this mode, so the index — and the
+ *           runtime's per-partition watermark — of a partition is the same
+ *           each time it comes back; `owned` marks the ones read now and
+ *           s->part_live mirrors it for source_partition_live. Each
+ *           assignment bumps the partition's incarnation `gen`.
+ *   REVOKE  owned = 0 (and not live: a partition read elsewhere must not
+ *           hold this task's watermark back); messages of it still in
+ *           flight are dropped.
+ *   COMMIT  Offsets move with checkpoints, never on their own: at
+ *           source_barrier(epoch) the positions just reported by
+ *           source_checkpoint (and each partition's gen) go into a FIFO
+ *           of pending epochs; at source_committed(epoch) the newest
+ *           pending one <= epoch is committed to the group (async) for the
+ *           partitions still owned with the same gen — a partition that
+ *           left (and maybe came back, re-read from the group's offset)
+ *           since that barrier is not committed by this member. Kafka
+ *           itself fences a member whose generation is stale. What a task
+ *           read after its last committed checkpoint is read again by the
+ *           partition's next owner: at-least-once.
+ *   RESTORE The local checkpoint keeps nothing positional: the group's
+ *           committed offsets are the truth (the assignment after a
+ *           restart may differ). Its blob (tag "kafka-group") says which
+ *           partitions the task owned at which offsets, for inspection.
+ *
+ * Group mode requires checkpoints (ConnSpec.checkpoints): without them
+ * nothing is ever committed and a moved partition would start over.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +94,8 @@
 #define SETUP_RETRY_US   (200 * 1000)
 #define POLL_WAIT_US     (5 * 1000)
 #define DISCOVERY_US     (5 * 1000 * 1000)   /* default partition discovery interval */
+#define GROUP_FETCH_MS   5000        /* group mode: committed offsets of assigned partitions */
+#define PEND_MAX         8           /* group mode: pending (not yet committed) epochs kept  */
 
 enum { FMT_JSON, FMT_CSV };
 enum { START_EARLIEST, START_LATEST, START_GROUP, START_TIMESTAMP };
@@ -60,7 +106,19 @@ typedef struct KPart {
     int64_t pos;     /* next offset to read (known once a message arrived) */
     int     done;
     int     skip;    /* startup timestamp: drop messages before start_ms until the first at or after it */
+    int     owned;   /* group mode: assigned to this member now                        */
+    uint32_t gen;    /* group mode: incremented at every assignment of the partition   */
 } KPart;
+
+/* Group mode: the offsets reported at a checkpoint barrier, until that
+ * checkpoint is committed (see COMMIT at the top). */
+typedef struct KPending {
+    int64_t   epoch;
+    int       n;      /* entries in pos/gen: partition ids 0 … n-1    */
+    int       cap;
+    int64_t  *pos;    /* next offset, or -1 = not owned / not known   */
+    uint32_t *gen;
+} KPending;
 
 typedef struct KafkaSource {
     rd_kafka_t  *rk;
@@ -88,6 +146,14 @@ typedef struct KafkaSource {
     int64_t      discover_us;  /* partition discovery interval; 0 = never */
     int64_t      next_discover;/* now_us of the next discovery; 0 = unset */
     int          part_cap;     /* test seam: metadata shows < this id; -1 */
+    /* group mode (see the top) */
+    Source      *src;          /* for the rebalance callback              */
+    int          group;        /* 1: a member of consumer group group_id  */
+    char         group_id[128];
+    uint8_t     *live;         /* per partition id: owned now (s->part_live) */
+    KPending     pend[PEND_MAX];/* pending epochs, oldest first           */
+    int          npend;
+    char         cb_err[256];  /* a failure inside the rebalance callback */
 } KafkaSource;
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -297,8 +363,29 @@ static int start_reading(Source *s, KafkaSource *ks)
     return 1;
 }
 
+/* Group mode: subscribe; Kafka assigns partitions through on_rebalance. */
+static int group_setup(Source *s, KafkaSource *ks)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    if (!l) {
+        conn_set_error(s, "out of memory");
+        return -1;
+    }
+    rd_kafka_topic_partition_list_add(l, ks->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(ks->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        conn_set_error(s, "kafka: cannot join group '%s' for topic '%s': %s", ks->group_id,
+                       ks->topic, rd_kafka_err2str(e));
+        return -1;
+    }
+    ks->ready = 1;
+    return 1;
+}
+
 static int setup(Source *s, KafkaSource *ks)
 {
+    if (ks->group) return group_setup(s, ks);
     if (!ks->parts) {
         int rc = discover(s, ks);
         if (rc <= 0) return rc;
@@ -376,6 +463,218 @@ static int grow(Source *s, KafkaSource *ks)
     return rc;
 }
 
+/* ---- group mode: assignment ------------------------------------------------------------------ */
+
+/* Make parts/slot/live cover partition ids 0 … n-1 (group mode: index = id). 0 or -1 (OOM). */
+static int group_cover(KafkaSource *ks, int n)
+{
+    if (n <= ks->nparts) return 0;
+    KPart *parts = realloc(ks->parts, (size_t)n * sizeof *parts);
+    if (!parts) return -1;
+    ks->parts = parts;
+    int *slot = realloc(ks->slot, (size_t)n * sizeof *slot);
+    if (!slot) return -1;
+    ks->slot = slot;
+    uint8_t *live = realloc(ks->live, (size_t)n);
+    if (!live) return -1;
+    ks->live = live;
+    for (int i = ks->nparts; i < n; i++) {
+        memset(&parts[i], 0, sizeof parts[i]);
+        parts[i].id = i;
+        parts[i].pos = -1;
+        slot[i] = i;
+        live[i] = 0;
+    }
+    ks->nparts = ks->nslot = n;
+    ks->src->part_live = ks->live;
+    ks->src->nparts = n;   /* the runtime keeps a watermark per partition id */
+    return 0;
+}
+
+/* Newly assigned partitions (l, modified in place: the start offsets):
+ * the group's committed offset, else the startup mode's (see the top). */
+static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partition_list_t *l)
+{
+    int maxid = -1;
+    for (int i = 0; i < l->cnt; i++)
+        if (l->elems[i].partition > maxid) maxid = l->elems[i].partition;
+    if (maxid >= 65535 || group_cover(ks, maxid + 1) != 0) {
+        snprintf(ks->cb_err, sizeof ks->cb_err, maxid >= 65535 ? "partition id %d is too large"
+                 : "out of memory (partition %d)", maxid);
+        return;
+    }
+    for (int i = 0; i < l->cnt; i++) l->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+    rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, GROUP_FETCH_MS);
+    int nts = 0;
+    for (int i = 0; i < l->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &l->elems[i];
+        KPart                      *kp = &ks->parts[tp->partition];
+        kp->owned = 1;
+        kp->gen++;
+        kp->done = 0;
+        kp->skip = 0;
+        ks->live[tp->partition] = 1;
+        if (e) {   /* the group's offsets are unknown: librdkafka fetches them itself */
+            snprintf(ks->last_err, sizeof ks->last_err, "committed offsets of group '%s': %s",
+                     ks->group_id, rd_kafka_err2str(e));
+            tp->offset = RD_KAFKA_OFFSET_STORED;   /* else auto.offset.reset (set per startup mode) */
+            kp->pos = -1;
+            continue;
+        }
+        if (!tp->err && tp->offset >= 0) {   /* where the group's last checkpoint left it */
+            kp->pos = tp->offset;
+            continue;
+        }
+        tp->err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        kp->pos = -1;
+        switch (ks->start) {
+        case START_LATEST: tp->offset = RD_KAFKA_OFFSET_END; break;
+        case START_TIMESTAMP: tp->offset = ks->start_ms; nts++; break;
+        default: tp->offset = RD_KAFKA_OFFSET_BEGINNING; break;   /* earliest, group-offsets */
+        }
+    }
+    if (nts == 0) return;
+    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_new(nts);
+    if (!q) {
+        snprintf(ks->cb_err, sizeof ks->cb_err, "out of memory");
+        return;
+    }
+    for (int i = 0; i < l->cnt; i++)
+        if (l->elems[i].offset == ks->start_ms && ks->parts[l->elems[i].partition].pos < 0)
+            rd_kafka_topic_partition_list_add(q, l->elems[i].topic, l->elems[i].partition)->offset =
+                ks->start_ms;
+    e = rd_kafka_offsets_for_times(rk, q, SETUP_TIMEOUT_MS * 5);
+    for (int j = 0; j < q->cnt; j++) {   /* as start_reading does: -1 → skip from the start */
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(l, q->elems[j].topic, q->elems[j].partition);
+        KPart *kp = &ks->parts[q->elems[j].partition];
+        if (!e && !q->elems[j].err && q->elems[j].offset >= 0) {
+            tp->offset = q->elems[j].offset;
+            kp->pos = q->elems[j].offset;
+        } else {
+            tp->offset = RD_KAFKA_OFFSET_BEGINNING;
+            kp->skip = 1;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(q);
+}
+
+static void group_revoke(KafkaSource *ks, const rd_kafka_topic_partition_list_t *l)
+{
+    for (int i = 0; i < (l ? l->cnt : ks->nparts); i++) {
+        int32_t id = l ? l->elems[i].partition : i;
+        if (id < 0 || id >= ks->nparts) continue;
+        ks->parts[id].owned = 0;
+        ks->live[id] = 0;
+    }
+}
+
+/* librdkafka's rebalance callback (served by rd_kafka_consumer_poll and by
+ * rd_kafka_consumer_close, on the caller's thread). */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *l, void *opaque)
+{
+    KafkaSource      *ks = opaque;
+    int               coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t *e = NULL;
+    rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        group_assign(rk, ks, l);
+        if (coop) e = rd_kafka_incremental_assign(rk, l);
+        else re = rd_kafka_assign(rk, l);
+    } else {   /* revoked, or an error: give everything up (eager) / these (cooperative) */
+        if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+            snprintf(ks->last_err, sizeof ks->last_err, "rebalance: %s", rd_kafka_err2str(err));
+        group_revoke(ks, coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? l : NULL);
+        if (coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) e = rd_kafka_incremental_unassign(rk, l);
+        else re = rd_kafka_assign(rk, NULL);
+    }
+    if (e) {
+        snprintf(ks->cb_err, sizeof ks->cb_err, "rebalance: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    } else if (re) {
+        snprintf(ks->cb_err, sizeof ks->cb_err, "rebalance: %s", rd_kafka_err2str(re));
+    }
+}
+
+/* The result of an asynchronous commit (served by rd_kafka_consumer_poll).
+ * A failure is a warning: the next checkpoint commits again. */
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *l, void *opaque)
+{
+    (void)rk;
+    (void)l;
+    KafkaSource *ks = opaque;
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        snprintf(ks->last_err, sizeof ks->last_err, "committing offsets to group '%s': %s",
+                 ks->group_id, rd_kafka_err2str(err));
+}
+
+/* ---- group mode: offsets at checkpoints ------------------------------------------------------ */
+
+static void kafka_barrier(Source *s, int64_t epoch)
+{
+    KafkaSource *ks = s->impl;
+    if (!ks->group) return;
+    if (ks->npend == PEND_MAX) {   /* drop the oldest: a later commit covers it */
+        KPending old = ks->pend[0];
+        memmove(&ks->pend[0], &ks->pend[1], (PEND_MAX - 1) * sizeof ks->pend[0]);
+        ks->pend[PEND_MAX - 1] = old;
+        ks->npend--;
+    }
+    KPending *p = &ks->pend[ks->npend];
+    if (p->cap < ks->nparts) {
+        int64_t  *pos = realloc(p->pos, (size_t)ks->nparts * sizeof *pos);
+        if (pos) p->pos = pos;
+        uint32_t *gen = pos ? realloc(p->gen, (size_t)ks->nparts * sizeof *gen) : NULL;
+        if (gen) p->gen = gen;
+        if (!pos || !gen) {   /* nothing to commit for this epoch; a later one will do */
+            snprintf(ks->last_err, sizeof ks->last_err, "out of memory keeping checkpoint offsets");
+            return;
+        }
+        p->cap = ks->nparts;
+    }
+    p->epoch = epoch;
+    p->n = ks->nparts;
+    for (int i = 0; i < ks->nparts; i++) {
+        p->pos[i] = ks->parts[i].owned ? ks->parts[i].pos : -1;
+        p->gen[i] = ks->parts[i].gen;
+    }
+    ks->npend++;
+}
+
+static void kafka_committed(Source *s, int64_t epoch)
+{
+    KafkaSource *ks = s->impl;
+    if (!ks->group) return;
+    int k = -1;   /* the newest pending epoch <= epoch */
+    for (int i = 0; i < ks->npend; i++)
+        if (ks->pend[i].epoch <= epoch) k = i;
+    if (k < 0) return;
+    KPending *p = &ks->pend[k];
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(p->n > 0 ? p->n : 1);
+    if (l) {
+        for (int i = 0; i < p->n; i++)
+            if (p->pos[i] >= 0 && i < ks->nparts && ks->parts[i].owned && ks->parts[i].gen == p->gen[i])
+                rd_kafka_topic_partition_list_add(l, ks->topic, i)->offset = p->pos[i];
+        if (l->cnt > 0) {
+            rd_kafka_resp_err_t e = rd_kafka_commit(ks->rk, l, 1);
+            if (e)
+                snprintf(ks->last_err, sizeof ks->last_err, "committing offsets to group '%s': %s",
+                         ks->group_id, rd_kafka_err2str(e));
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+    } else {
+        snprintf(ks->last_err, sizeof ks->last_err, "out of memory committing offsets");
+    }
+    /* drop pend[0..k], keeping their buffers at the back */
+    KPending done[PEND_MAX];
+    memcpy(done, ks->pend, (size_t)(k + 1) * sizeof done[0]);
+    memmove(&ks->pend[0], &ks->pend[k + 1], (size_t)(ks->npend - k - 1) * sizeof ks->pend[0]);
+    ks->npend -= k + 1;
+    memcpy(&ks->pend[ks->npend], done, (size_t)(k + 1) * sizeof done[0]);
+}
+
 /* ---- reading ------------------------------------------------------------------------------- */
 
 /* Decode one message into the next row. 0 = ok or skipped, -1 = error. */
@@ -450,7 +749,12 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
     int before = b->nrows;
     while (b->nrows < b->capacity) {
         if (ks->bounded && ks->ndone == ks->nparts) break;
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(ks->rk, 0);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(ks->rk, 0);   /* serves on_rebalance too */
+        if (ks->cb_err[0]) {
+            if (m) rd_kafka_message_destroy(m);
+            conn_set_error(s, "kafka: group '%s': %s", ks->group_id, ks->cb_err);
+            return SOURCE_ERROR;
+        }
         if (!m) break;
         if (m->err) {   /* transient (librdkafka retries) unless fatal */
             snprintf(ks->last_err, sizeof ks->last_err, "%s", rd_kafka_message_errstr(m));
@@ -466,6 +770,7 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         int32_t pid = m->partition;
         KPart  *kp = pid >= 0 && pid < ks->nslot && ks->slot[pid] >= 0 ? &ks->parts[ks->slot[pid]]
                                                                       : NULL;
+        if (kp && ks->group && !kp->owned) kp = NULL;   /* revoked meanwhile */
         if (!kp || (ks->bounded && (kp->done || m->offset >= kp->end))) {
             rd_kafka_message_destroy(m);   /* beyond the bound (or not ours): ignore */
             continue;
@@ -531,9 +836,50 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
  */
 #define KAFKA_CKPT_VERSION 2
 
+/* Group mode's blob (tag "kafka-group", version 1): topic, group, the number
+ * of partitions owned and per owned one its id and next offset (-1 = not
+ * known yet). For inspection only: restore keeps nothing of it (see the top). */
+#define KAFKA_GROUP_TAG          "kafka-group"
+#define KAFKA_GROUP_CKPT_VERSION 1
+
+static long group_checkpoint(Source *s, KafkaSource *ks, void *buf, size_t cap)
+{
+    CkptOut w;
+    int     n = 0;
+    for (int i = 0; i < ks->nparts; i++) n += ks->parts[i].owned;
+    ckpt_out_begin(&w, buf, cap, KAFKA_GROUP_TAG, KAFKA_GROUP_CKPT_VERSION);
+    ckpt_put_str(&w, ks->topic);
+    ckpt_put_str(&w, ks->group_id);
+    ckpt_put_i64(&w, n);
+    for (int i = 0; i < ks->nparts; i++) {
+        if (!ks->parts[i].owned) continue;
+        ckpt_put_i64(&w, ks->parts[i].id);
+        ckpt_put_i64(&w, ks->parts[i].pos);
+    }
+    return conn_ckpt_finish(s, &w, "kafka");
+}
+
+/* Group mode: accept this topic's blob of either mode and keep nothing. */
+static int group_restore(KafkaSource *ks, const void *buf, size_t len, char *err, size_t cap)
+{
+    CkptIn r;
+    char   why[256];
+    if (ckpt_in_begin(&r, buf, len, KAFKA_GROUP_TAG, KAFKA_GROUP_CKPT_VERSION, why, sizeof why) &&
+        ckpt_in_begin(&r, buf, len, "kafka", KAFKA_CKPT_VERSION, err, cap))
+        return -1;
+    size_t      tlen;
+    const char *topic = ckpt_get_str(&r, &tlen);
+    if (r.bad) return conn_errf(err, cap, "kafka: the checkpoint blob is malformed");
+    if (!ckpt_str_is(topic, tlen, ks->topic))
+        return conn_errf(err, cap, "kafka: the checkpoint is of topic '%.*s', this source reads '%s'",
+                         (int)(tlen < 250 ? tlen : 250), topic, ks->topic);
+    return 0;   /* the positions are the group's committed offsets */
+}
+
 static long kafka_checkpoint(Source *s, void *buf, size_t cap)
 {
     KafkaSource *ks = s->impl;
+    if (ks->group) return group_checkpoint(s, ks, buf, cap);
     CkptOut      w;
     const KPart *p = ks->ready ? ks->parts : ks->rst;
     int          n = ks->ready ? ks->nparts : ks->nrst;
@@ -557,6 +903,11 @@ static int kafka_restore(Source *s, const void *buf, size_t len, char *err, size
 {
     KafkaSource *ks = s->impl;
     CkptIn       r;
+    if (ks->group) return group_restore(ks, buf, len, err, cap);
+    if (ckpt_in_begin(&r, buf, len, KAFKA_GROUP_TAG, KAFKA_GROUP_CKPT_VERSION, NULL, 0) == 0)
+        return conn_errf(err, cap, "kafka: the checkpoint was taken in group mode "
+                                   "(deployment.group): its offsets are the group's; run with "
+                                   "the same --group, or start over with --reset-state");
     if (ckpt_in_begin(&r, buf, len, "kafka", KAFKA_CKPT_VERSION, err, cap)) return -1;
     size_t      tlen;
     const char *topic = ckpt_get_str(&r, &tlen);
@@ -610,10 +961,16 @@ static void kafka_close(Source *s)
     if (!ks) return;
     free(ks->rst);
     if (ks->rk) {
-        rd_kafka_consumer_close(ks->rk);
+        rd_kafka_consumer_close(ks->rk);   /* group mode: leaves the group (on_rebalance revokes) */
         rd_kafka_destroy(ks->rk);
     }
     reset_parts(ks);
+    free(ks->live);
+    s->part_live = NULL;
+    for (int i = 0; i < PEND_MAX; i++) {
+        free(ks->pend[i].pos);
+        free(ks->pend[i].gen);
+    }
     for (int c = 0; c < ks->ncols; c++)
         if (ks->names) free(ks->names[c]);
     free(ks->names);
@@ -704,11 +1061,40 @@ static int copy_columns(KafkaSource *ks, const ConnSpec *spec, char *err, size_t
     return 0;
 }
 
+/* Group mode (spec->group): its requirements and limits. 0, or -1 with err. */
+static int group_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_t cap)
+{
+    if (!spec->group || !spec->group[0]) return 0;
+    if (strlen(spec->group) >= sizeof ks->group_id)
+        return conn_errf(err, cap, "deployment.group: the name is longer than %zu bytes",
+                         sizeof ks->group_id - 1);
+    if (!spec->checkpoints)
+        return conn_errf(err, cap, "deployment.group needs checkpoints (--state-dir DIR): "
+                                   "partitions move between instances at the offsets of the "
+                                   "last checkpoint");
+    if (ks->bounded)
+        return conn_errf(err, cap, "kafka: scan.bounded.mode = 'latest-offset' is not supported "
+                                   "with deployment.group yet (no instance knows when the "
+                                   "group's read is over)");
+    const char *gid = conn_opt(spec, "properties.group.id");
+    if (gid && strcmp(gid, spec->group) != 0)
+        return conn_errf(err, cap, "kafka: 'properties.group.id' = '%s' conflicts with "
+                                   "deployment.group = '%s' (the group is the deployment's)",
+                         gid, spec->group);
+    ks->group = 1;
+    snprintf(ks->group_id, sizeof ks->group_id, "%s", spec->group);
+    ks->discover_us = 0;   /* new partitions are the group protocol's business */
+    return 0;
+}
+
 int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
 {
     KafkaSource *ks = calloc(1, sizeof *ks);
     if (!ks) return conn_errf(err, cap, "out of memory");
     ks->part_cap = -1;
+    ks->src = s;
+    s->on_barrier = kafka_barrier;
+    s->on_committed = kafka_committed;
     s->ops = &kafka_ops;
     s->impl = ks;
     if (conn_check_task(spec, &ks->task, &ks->ntasks, err, cap) || parse_options(ks, spec, err, cap) ||
@@ -718,11 +1104,19 @@ int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
         conn_errf(err, cap, "out of memory");
         goto fail;
     }
+    if (group_options(ks, spec, err, cap)) goto fail;
     rd_kafka_conf_t *conf = kafka_conf_from_spec(spec, "kafka", ks, err, cap);
     if (!conf) goto fail;
     rd_kafka_conf_set_error_cb(conf, on_error);
-    if (kafka_conf_default(conf, spec, "group.id", "sluice", err, cap) ||
-        kafka_conf_default(conf, spec, "auto.offset.reset", "earliest", err, cap) ||
+    if (ks->group) {
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+    }
+    if (kafka_conf_default(conf, spec, "group.id", ks->group ? ks->group_id : "sluice", err, cap) ||
+        (ks->group && kafka_conf_default(conf, spec, "partition.assignment.strategy",
+                                         "cooperative-sticky", err, cap)) ||
+        kafka_conf_default(conf, spec, "auto.offset.reset",
+                           ks->group && ks->start == START_LATEST ? "latest" : "earliest", err, cap) ||
         kafka_conf_default(conf, spec, "enable.auto.commit", "false", err, cap) ||
         kafka_conf_default(conf, spec, "enable.auto.offset.store", "false", err, cap) ||
         kafka_conf_default(conf, spec, "enable.partition.eof", "false", err, cap)) {

@@ -30,6 +30,13 @@ Source *source_open(const ConnSpec *spec, char *err, size_t cap)
     }
     const char *c = spec->connector;
     int         rc;
+    if (spec->group && spec->group[0] && strcasecmp(c, "kafka") != 0) {
+        /* every instance of the group would read the whole input */
+        conn_errf(err, cap, "deployment.group: a '%s' source cannot be shared by a group of "
+                            "instances (only kafka sources can: Kafka assigns their partitions)", c);
+        free(s);
+        return NULL;
+    }
     if (strcasecmp(c, "logs") == 0) rc = logs_source_open(s, spec, err, cap);
     else if (strcasecmp(c, "datagen") == 0) rc = datagen_source_open(s, spec, err, cap);
     else if (strcasecmp(c, "file") == 0) rc = file_source_open(s, spec, 0, err, cap);
@@ -78,6 +85,16 @@ int source_restore(Source *s, const void *buf, size_t len, char *err, size_t cap
     return s->ops->restore(s, buf, len, err, cap);
 }
 
+void source_barrier(Source *s, int64_t epoch)
+{
+    if (s && s->on_barrier) s->on_barrier(s, epoch);
+}
+
+void source_committed(Source *s, int64_t epoch)
+{
+    if (s && s->on_committed) s->on_committed(s, epoch);
+}
+
 const char *source_error(const Source *s)
 {
     return s->error;
@@ -104,6 +121,12 @@ int source_partition_count(const Source *s)
 const uint16_t *source_row_partitions(const Source *s)
 {
     return s && s->nparts > 1 ? s->row_part : NULL;
+}
+
+int source_partition_live(const Source *s, int idx)
+{
+    if (!s || !s->part_live || idx < 0 || idx >= s->nparts) return 1;
+    return s->part_live[idx] != 0;
 }
 
 int conn_row_partition(Source *s, int row, int part, int capacity)

@@ -74,6 +74,14 @@ typedef struct ConnSpec {
     int                 transactional; /* sinks: 0 = rows become visible as they are written (flushed);
                                         1 = exactly-once output: rows stay in a pending area until
                                         sink_commit (see sink.h). Sources ignore it.              */
+    const char         *group;       /* sources: the setting deployment.group; NULL or "" = single
+                                        node. Set: a kafka source joins the consumer group of that
+                                        name (Kafka spreads the partitions over every task of every
+                                        instance; task/ntasks are then unused) and every other
+                                        connector refuses to open (its input cannot be shared).    */
+    int                 checkpoints; /* sources: 1 = the runtime takes checkpoints (state.dir set)
+                                        and calls source_barrier / source_committed; group mode
+                                        needs it                                                   */
 } ConnSpec;
 
 typedef enum SourceStatus {
@@ -161,6 +169,30 @@ SourceStatus source_next(Source *s, Batch *b, int64_t now_us, int64_t *wait_us);
 long source_checkpoint(Source *s, void *buf, size_t cap);
 int  source_restore(Source *s, const void *buf, size_t len, char *err, size_t cap);
 
+/* ---- checkpoint progress: telling a source what became durable ------------------------
+ *
+ * Two notifications from the runtime, called from the source's own task
+ * thread (between source_next calls, like everything else):
+ *
+ *   source_barrier(s, epoch)    right after the source_checkpoint() whose blob
+ *                               goes into checkpoint `epoch` (epochs increase);
+ *   source_committed(s, epoch)  checkpoint `epoch`, and every earlier one, is
+ *                               durable (committed to the state store). May be
+ *                               called for an epoch this source never saw a
+ *                               barrier of (it then applies the newest earlier
+ *                               one it saw), more than once, or not at all for
+ *                               some epochs (a later one covers them).
+ *
+ * No-ops for every connector except kafka in group mode (ConnSpec.group):
+ * it remembers the offsets it reported at each barrier (a FIFO of at most
+ * 8 pending epochs; when more are pending the oldest is dropped, a later
+ * commit covers it) and, when the epoch is committed, commits them to the
+ * consumer group (rd_kafka_commit, asynchronous) for the partitions it still
+ * owns since that barrier — so a partition that moves to another instance
+ * continues at the offsets of the last checkpoint. Cheap: no blocking I/O. */
+void source_barrier(Source *s, int64_t epoch);
+void source_committed(Source *s, int64_t epoch);
+
 /* The message of the last SOURCE_ERROR ("" if none). Valid until close. */
 const char *source_error(const Source *s);
 
@@ -181,5 +213,13 @@ const char *source_warning(const Source *s);
  * 1 and NULL for single-partition sources. */
 int             source_partition_count(const Source *s);
 const uint16_t *source_row_partitions(const Source *s);
+
+/* Whether partition index idx (0 … source_partition_count-1) is read by this
+ * source now. 1 for every index except in kafka group mode, where a
+ * partition revoked by a rebalance is 0 (until it is assigned back): its
+ * event time must no longer hold the task's watermark back. A newly
+ * assigned partition has its own index (its Kafka partition id in group
+ * mode), so it gets its own watermark. */
+int             source_partition_live(const Source *s, int idx);
 
 #endif

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Group mode (issue 13, first slice; docs/scaling.md): three sluice instances
+# run one stateless query with --group g against the bundled broker. Kafka's
+# consumer group spreads the 6 partitions of topic `events` over them; each
+# writes the rows it computes to its own (exactly-once) file sink. Then one
+# instance is killed with SIGKILL mid-stream and more events are produced:
+# the other two take over its partitions at the offsets of its last
+# committed checkpoint. At the end every expected row is present (set
+# equality over the three outputs); a row may appear twice only if the
+# killed instance had committed it to its file after the group's last
+# offset commit (the at-least-once window; counted and printed). Also:
+# --group without --state-dir is refused. Skipped like kafka.sh.
+source "$(dirname "$0")/lib.sh"
+
+if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&1; then
+  echo "group.sh: skipped ('sluice broker' or kcat not available)"
+  finish
+  exit
+fi
+
+"$SLUICE" broker --partitions 6 --topics events >"$T/broker.out" 2>"$T/broker.err" </dev/null &
+BROKER=$!
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  kill -TERM $BROKER 2>/dev/null; wait $BROKER 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+for _ in $(seq 50); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
+BS=$(head -n 1 "$T/broker.out")
+
+produce() {   # FROM TO: log events FROM..TO, keyed by id (spread over the partitions)
+  for i in $(seq "$1" "$2"); do
+    case $((i % 3)) in 0) l=CRITICAL ;; 1) l=INFO ;; *) l=WARN ;; esac
+    printf '%d\t{"id":%d,"level":"%s","msg":"m%d"}\n' "$i" "$i" "$l" "$i"
+  done >"$T/batch.jsonl"
+  kcat -b "$BS" -t events -P -K '\t' -l "$T/batch.jsonl" 2>>"$T/kcat.err"
+}
+
+SRC="CREATE STREAM events (id BIGINT, level VARCHAR, msg VARCHAR) WITH (connector = 'kafka',
+  topic = 'events', format = 'json', 'properties.bootstrap.servers' = '$BS',
+  'properties.session.timeout.ms' = '3000', 'properties.heartbeat.interval.ms' = '500');"
+QUERY="INSERT INTO out SELECT id, msg FROM events WHERE level = 'CRITICAL';"
+
+# without a state dir: refused (offsets move at checkpoints)
+expect_out "--group needs --state-dir" "deployment.group needs checkpoints (--state-dir DIR)" \
+  "$SLUICE" -q --group g -e "$SRC CREATE SINK out WITH (connector = 'file', path = '$T/x.csv', format = 'csv'); $QUERY"
+
+start() {   # NAME: one instance of the group, its own state dir and output file
+  "$SLUICE" -q --group g --state-dir "$T/state.$1" --set checkpoint.interval=200ms --set parallelism=1 \
+    -e "$SRC CREATE SINK out WITH (connector = 'file', path = '$T/out.$1.csv', format = 'csv'); $QUERY" \
+    >"$T/log.$1" 2>&1 </dev/null &
+  PIDS+=($!)
+}
+rows() { for f in "$@"; do tail -n +2 "$T/out.$f.csv" 2>/dev/null; done; }
+want() { for i in $(seq "$1" 3 "$2"); do echo "$i,m$i"; done; }
+wait_all() {   # FROM TO SECONDS NAMES...: until the outputs hold every expected row FROM..TO
+  local from=$1 to=$2 secs=$3; shift 3
+  want "$from" "$to" | sort >"$T/want"
+  for _ in $(seq $((secs * 10))); do
+    rows "$@" | sort -u >"$T/got"
+    [ -z "$(comm -23 "$T/want" "$T/got" | head -n 1)" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+start A; A=${PIDS[0]}
+start B; B=${PIDS[1]}
+start C; C=${PIDS[2]}
+sleep 5                      # the group forms (the mock's first rebalance waits 3 s)
+produce 0 2999
+if wait_all 0 2999 30 A B C; then _ok; else
+  _bad "three instances read the topic" "missing $(comm -23 "$T/want" "$T/got" | wc -l) rows; $(tail -c 300 "$T/log.A")"; fi
+spread=1
+for n in A B C; do [ "$(rows $n | wc -l)" -gt 0 ] || spread=0; done
+if [ $spread = 1 ]; then _ok; else
+  _bad "the partitions are spread over the instances" "rows: A $(rows A | wc -l), B $(rows B | wc -l), C $(rows C | wc -l)"; fi
+echo "group.sh: before the kill: A $(rows A | wc -l), B $(rows B | wc -l), C $(rows C | wc -l) rows"
+
+produce 3000 4499
+sleep 0.3                    # C is busy with its share of these
+kill -9 "$C"; wait "$C" 2>/dev/null
+PIDS=("$A" "$B")
+produce 4500 5999            # after the kill: C's partitions have no reader until the group rebalances
+
+if wait_all 3000 5999 40 A B C; then _ok; else
+  _bad "the survivors take over the killed instance's partitions" "missing $(comm -23 "$T/want" "$T/got" | wc -l) rows: $(comm -23 "$T/want" "$T/got" | head -3 | tr '\n' ' '); $(tail -c 300 "$T/log.A")"; fi
+if wait_all 4500 5999 1 A B; then _ok; else
+  _bad "rows produced after the kill come from the survivors" "missing $(comm -23 "$T/want" "$T/got" | wc -l) rows"; fi
+
+sleep 0.5                    # let the survivors commit what they wrote
+kill -TERM "$A" "$B"
+rcA=0; rcB=0; wait "$A" || rcA=$?; wait "$B" || rcB=$?
+PIDS=()
+if [ $rcA -eq 0 ] && [ $rcB -eq 0 ]; then _ok; else
+  _bad "the survivors stop cleanly on SIGTERM" "exit $rcA / $rcB: $(tail -c 300 "$T/log.A") $(tail -c 300 "$T/log.B")"; fi
+
+# the whole answer: set equality; duplicates only of rows the killed instance had committed
+want 0 5999 | sort >"$T/want"
+rows A B C | sort >"$T/all"
+sort -u "$T/all" >"$T/got"
+if cmp -s "$T/want" "$T/got"; then _ok; else
+  _bad "every expected row, nothing else" "missing: $(comm -23 "$T/want" "$T/got" | head -3 | tr '\n' ' ') extra: $(comm -13 "$T/want" "$T/got" | head -3 | tr '\n' ' ')"; fi
+uniq -d "$T/all" >"$T/dups"
+rows C | sort >"$T/c"
+if [ -z "$(comm -23 "$T/dups" "$T/c" | head -n 1)" ]; then _ok; else
+  _bad "duplicates only of rows the killed instance had committed" "$(comm -23 "$T/dups" "$T/c" | head -3 | tr '\n' ' ')"; fi
+want 0 2999 | sort >"$T/early"   # committed to the group seconds before the kill: never read twice
+if [ -z "$(comm -12 "$T/dups" "$T/early" | head -n 1)" ]; then _ok; else
+  _bad "the takeover starts at the group's committed offsets" "$(comm -12 "$T/dups" "$T/early" | wc -l) rows of the first batch read again: $(comm -12 "$T/dups" "$T/early" | head -3 | tr '\n' ' ')"; fi
+if [ -z "$(rows A B | sort | uniq -d | head -n 1)" ]; then _ok; else
+  _bad "no duplicates between the survivors" "$(rows A B | sort | uniq -d | head -3 | tr '\n' ' ')"; fi
+echo "group.sh: $(wc -l <"$T/want") expected rows; killed instance committed $(wc -l <"$T/c"); duplicates after the takeover: $(wc -l <"$T/dups")"
+finish

@@ -1,0 +1,310 @@
+/*
+ * test_conn_kafka_group.c — the kafka source in group mode (ConnSpec.group,
+ * the setting deployment.group; issue 13's first slice), against the
+ * embedded broker (librdkafka's mock cluster, in-process):
+ *   - what group mode refuses: no checkpoints, a bounded read, a conflicting
+ *     properties.group.id, a non-kafka source, a group blob restored
+ *     outside group mode;
+ *   - two members share a topic's partitions (disjoint, together all of
+ *     it; row partition index = Kafka partition id; source_partition_live
+ *     says which are read); source_barrier + source_committed commit the
+ *     offsets of the checkpoint to the group — and only for the epoch
+ *     committed: the offsets of a later barrier are not;
+ *   - a member leaves: the other gets its partitions and starts them at the
+ *     group's committed offsets (what the leaver read after its last
+ *     committed checkpoint is read again: at-least-once, counted exactly);
+ *   - a fresh member of the group with a restored local checkpoint still
+ *     starts at the group's offsets (restore keeps nothing positional).
+ * The mock's group coordinator waits ~3 s before a group's first
+ * assignment and about as long per rebalance: these tests take ~10-15 s.
+ */
+#include "tests/unit/test_conn_util.h"
+
+#include <librdkafka/rdkafka.h>
+#include <time.h>
+
+#include "runtime/connectors/kafka.h"
+
+#define GCOLS "id BIGINT, name VARCHAR"
+#define GN    4   /* partitions */
+
+static int64_t gmono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void gquiet(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk, (void)level, (void)fac, (void)buf;
+}
+
+/* {"id":i,"name":"n<i>"} for i in [from, to), i to partition i % GN. */
+static int gfill(const char *bs, const char *topic, int from, int to)
+{
+    char             errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
+    rd_kafka_conf_set_log_cb(conf, gquiet);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) return -1;
+    int rc = 0;
+    for (int i = from; i < to && rc == 0; i++) {
+        char val[64];
+        snprintf(val, sizeof val, "{\"id\":%d,\"name\":\"n%d\"}", i, i);
+        rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(i % GN),
+                               RD_KAFKA_V_VALUE(val, strlen(val)),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)
+                 ? -1
+                 : 0;
+    }
+    if (rd_kafka_flush(rk, 10000) != 0) rc = -1;
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+/* The group's committed offset of each partition (-1 = none), as another
+ * client sees it. 0 or -1. */
+static int gcommitted(const char *bs, const char *group, const char *topic, int64_t *off)
+{
+    char             errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
+    rd_kafka_conf_set_log_cb(conf, gquiet);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!rk) return -1;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(GN);
+    for (int p = 0; p < GN; p++) rd_kafka_topic_partition_list_add(l, topic, p);
+    int rc = rd_kafka_committed(rk, l, 10000) ? -1 : 0;
+    for (int p = 0; p < GN; p++) off[p] = l->elems[p].offset >= 0 ? l->elems[p].offset : -1;
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+/* Poll the sources in turn (each must be polled for the group protocol to
+ * go on) for ms milliseconds or until `want` rows in all: per id, which
+ * source read it (seen[id] counts, who[id] = source index); rows whose
+ * partition index is not id % GN or not live count in *bad. Rows per
+ * source into got[]. */
+static int gpull(Source **s, int ns, const ConnSpec *spec, int *seen, int *who, int nseen, int want,
+                 int ms, int *got, int *bad)
+{
+    Batch b;
+    if (batch_init(&b, spec->ncols, spec->col_types, 0) != 0) return -1;
+    int64_t t0 = gmono_ms(), wait;
+    int     total = 0;
+    while (gmono_ms() - t0 < ms && total < want) {
+        int idle = 1;
+        for (int k = 0; k < ns; k++) {
+            batch_reset(&b);
+            SourceStatus st = source_next(s[k], &b, gmono_ms() * 1000, &wait);
+            if (st == SOURCE_ERROR) {
+                printf("    source %d: %s\n", k, source_error(s[k]));
+                batch_destroy(&b);
+                return -1;
+            }
+            if (st != SOURCE_BATCH) continue;
+            idle = 0;
+            const uint16_t *rp = source_row_partitions(s[k]);
+            for (int r = 0; r < b.nrows; r++) {
+                int64_t id = vector_i64(&b.cols[0])[r];
+                if (id >= 0 && id < nseen) {
+                    seen[id]++;
+                    who[id] = k;
+                }
+                int idx = rp ? rp[r] : 0;
+                if (idx != id % GN || !source_partition_live(s[k], idx)) (*bad)++;
+                got[k]++;
+                total++;
+            }
+        }
+        if (idle) usleep(5000);
+    }
+    batch_destroy(&b);
+    return total;
+}
+
+/* Partition p is read by s now (an index past the count is not: no row came from it). */
+static int glive(Source *s, int p)
+{
+    return p < source_partition_count(s) && source_partition_live(s, p);
+}
+
+static void gspec(TSpec *t, const char *bs, const char *topic, const char *group)
+{
+    tspec_init(t, "kafka", "json", GCOLS, "topic", topic, "properties.bootstrap.servers", bs,
+               "properties.session.timeout.ms", "6000", "properties.heartbeat.interval.ms", "500",
+               NULL);
+    t->spec.group = group;
+    t->spec.checkpoints = 1;
+}
+
+TEST(kafka_group_refusals)
+{
+    char  err[512];
+    TSpec t;
+    gspec(&t, "127.0.0.1:1", "x", "g");
+    t.spec.checkpoints = 0;
+    CHECK(source_open(&t.spec, err, sizeof err) == NULL);
+    CHECK(strstr(err, "deployment.group needs checkpoints (--state-dir DIR): partitions move "
+                      "between instances at the offsets of the last checkpoint") != NULL);
+    t.spec.checkpoints = 1;
+    tspec_opt(&t, "scan.bounded.mode", "latest-offset");
+    CHECK(source_open(&t.spec, err, sizeof err) == NULL);
+    CHECK(strstr(err, "latest-offset") && strstr(err, "deployment.group"));
+    gspec(&t, "127.0.0.1:1", "x", "g");
+    tspec_opt(&t, "properties.group.id", "other");
+    CHECK(source_open(&t.spec, err, sizeof err) == NULL);
+    CHECK(strstr(err, "conflicts with deployment.group") != NULL);
+    TSpec l;
+    tspec_init(&l, "logs", NULL, "ts TIMESTAMP", "count", "10", NULL);
+    l.spec.group = "g";
+    l.spec.checkpoints = 1;
+    CHECK(source_open(&l.spec, err, sizeof err) == NULL);
+    CHECK(strstr(err, "cannot be shared by a group") != NULL);
+    l.spec.group = "";   /* "" = off */
+    Source *ls = source_open(&l.spec, err, sizeof err);
+    CHECK(ls != NULL);
+    source_close(ls);
+
+    /* a group blob: not restorable outside group mode; a single-node blob
+     * is accepted (and ignored) in group mode; another topic's is not */
+    gspec(&t, "127.0.0.1:1", "x", "g");
+    Source *g = source_open(&t.spec, err, sizeof err);
+    REQUIRE(g != NULL);
+    char blob[512], blob1[512];
+    long n = source_checkpoint(g, blob, sizeof blob);
+    REQUIRE(n > 0);
+    source_close(g);
+    t.spec.group = NULL;
+    Source *k = source_open(&t.spec, err, sizeof err);
+    REQUIRE(k != NULL);
+    CHECK(source_restore(k, blob, (size_t)n, err, sizeof err) == -1);
+    CHECK(strstr(err, "group mode") != NULL);
+    long n1 = source_checkpoint(k, blob1, sizeof blob1);
+    REQUIRE(n1 > 0);
+    source_close(k);
+    t.spec.group = "g";
+    g = source_open(&t.spec, err, sizeof err);
+    REQUIRE(g != NULL);
+    CHECK(source_restore(g, blob1, (size_t)n1, err, sizeof err) == 0);
+    source_close(g);
+    gspec(&t, "127.0.0.1:1", "y", "g");
+    g = source_open(&t.spec, err, sizeof err);
+    REQUIRE(g != NULL);
+    CHECK(source_restore(g, blob, (size_t)n, err, sizeof err) == -1);
+    CHECK(strstr(err, "topic 'x'") != NULL);
+    source_barrier(g, 1);      /* before any read: nothing owned, nothing to commit */
+    source_committed(g, 1);
+    source_close(g);
+}
+
+TEST(kafka_group_share_commit_takeover)
+{
+    char         err[512];
+    KafkaBroker *kb = kafka_broker_start(1, "ev", GN, err, sizeof err);
+    REQUIRE(kb != NULL);
+    const char *bs = kafka_broker_bootstrap(kb);
+    TSpec t;
+    gspec(&t, bs, "ev", "g1");
+    Source *s[2];
+    s[0] = source_open(&t.spec, err, sizeof err);
+    s[1] = source_open(&t.spec, err, sizeof err);
+    REQUIRE(s[0] != NULL && s[1] != NULL);
+    enum { N = 400 };
+    int seen[N] = {0}, who[N], got[2] = {0, 0}, bad = 0;
+    /* until the group has formed: every partition live in exactly one member,
+     * each member some (a member that joins later would take partitions
+     * the first one read from, re-reading them: nothing is committed yet) */
+    int64_t t0 = gmono_ms();
+    for (;;) {
+        int live[2] = {0, 0}, both = 0;
+        CHECK(gpull(s, 2, &t.spec, seen, who, N, 1, 100, got, &bad) == 0);
+        for (int p = 0; p < GN; p++) {
+            live[0] += glive(s[0], p);
+            live[1] += glive(s[1], p);
+            both += glive(s[0], p) && glive(s[1], p);
+        }
+        if (live[0] > 0 && live[1] > 0 && live[0] + live[1] == GN && both == 0) break;
+        REQUIRE(gmono_ms() - t0 < 20000);
+    }
+    REQUIRE(gfill(bs, "ev", 0, 200) == 0);
+
+    /* both join; together they read everything once, each some partitions */
+    CHECK(gpull(s, 2, &t.spec, seen, who, N, 200, 20000, got, &bad) == 200);
+    for (int i = 0; i < 200; i++) CHECK(seen[i] == 1);
+    CHECK(got[0] > 0 && got[1] > 0);
+    CHECK_EQ_INT(bad, 0);
+    for (int p = 0; p < GN; p++) {   /* each partition: one reader, and it is live there only */
+        int k = who[p];
+        CHECK(glive(s[k], p) == 1);
+        CHECK(glive(s[1 - k], p) == 0);
+        for (int i = p; i < 200; i += GN) CHECK(who[i] == k);
+    }
+
+    /* checkpoint 1 committed: the group's offsets are 50 per partition */
+    source_checkpoint(s[0], NULL, 0);
+    source_barrier(s[0], 1);
+    source_barrier(s[1], 1);
+    REQUIRE(gfill(bs, "ev", 200, 240) == 0);
+    CHECK(gpull(s, 2, &t.spec, seen, who, N, 40, 10000, got, &bad) == 40);
+    source_barrier(s[0], 2);   /* epoch 2 (at 60 per partition) is never committed */
+    source_barrier(s[1], 2);
+    source_committed(s[0], 1);
+    source_committed(s[1], 1);
+    int64_t off[GN];
+    t0 = gmono_ms();
+    do {   /* the commits are asynchronous: served by the members' polls */
+        CHECK(gpull(s, 2, &t.spec, seen, who, N, 1, 100, got, &bad) == 0);
+        REQUIRE(gcommitted(bs, "g1", "ev", off) == 0);
+    } while ((off[0] != 50 || off[1] != 50 || off[2] != 50 || off[3] != 50) && gmono_ms() - t0 < 5000);
+    for (int p = 0; p < GN; p++) CHECK(off[p] == 50);
+
+    /* member 1 leaves: member 0 takes its partitions over at the group's
+     * offsets (50): ids 200..239 of those partitions are read again */
+    int mine1[GN], n1 = 0;
+    for (int p = 0; p < GN; p++)
+        if (who[p] == 1) mine1[n1++] = p;
+    source_close(s[1]);
+    REQUIRE(gfill(bs, "ev", 240, 280) == 0);
+    int again = 10 * n1;   /* 10 per partition: 200..239 */
+    int want = 40 + again;
+    CHECK(gpull(s, 1, &t.spec, seen, who, N, want, 20000, got, &bad) == want);
+    CHECK(gpull(s, 1, &t.spec, seen, who, N, 1, 300, got, &bad) == 0);   /* nothing more */
+    for (int i = 0; i < 280; i++) {
+        int p = i % GN, moved = 0;
+        for (int j = 0; j < n1; j++) moved |= mine1[j] == p;
+        CHECK(seen[i] == (i >= 200 && i < 240 && moved ? 2 : 1));
+    }
+    for (int p = 0; p < GN; p++) CHECK(glive(s[0], p) == 1);
+    CHECK_EQ_INT(source_partition_count(s[0]), GN);
+    CHECK_EQ_INT(bad, 0);
+
+    /* a restart: a fresh member with the local checkpoint of the old one
+     * starts at the group's offsets, not at the blob's */
+    source_barrier(s[0], 3);
+    source_committed(s[0], 3);   /* all partitions at 70 */
+    t0 = gmono_ms();
+    do {
+        CHECK(gpull(s, 1, &t.spec, seen, who, N, 1, 100, got, &bad) == 0);
+        REQUIRE(gcommitted(bs, "g1", "ev", off) == 0);
+    } while ((off[0] != 70 || off[1] != 70 || off[2] != 70 || off[3] != 70) && gmono_ms() - t0 < 5000);
+    for (int p = 0; p < GN; p++) CHECK(off[p] == 70);
+    REQUIRE(gfill(bs, "ev", 280, 320) == 0);
+    CHECK(gpull(s, 1, &t.spec, seen, who, N, 40, 10000, got, &bad) == 40);
+    char blob[1024];
+    long n = source_checkpoint(s[0], blob, sizeof blob);   /* at 80 per partition */
+    REQUIRE(n > 0);
+    source_close(s[0]);
+    s[0] = source_open(&t.spec, err, sizeof err);
+    REQUIRE(s[0] != NULL);
+    CHECK(source_restore(s[0], blob, (size_t)n, err, sizeof err) == 0);
+    CHECK(gpull(s, 1, &t.spec, seen, who, N, 40, 20000, got, &bad) == 40);   /* from 70 again */
+    CHECK(gpull(s, 1, &t.spec, seen, who, N, 1, 300, got, &bad) == 0);
+    for (int i = 280; i < 320; i++) CHECK(seen[i] == 2);
+    source_close(s[0]);
+    kafka_broker_stop(kb);
+}
