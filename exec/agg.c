@@ -437,15 +437,22 @@ void agg_build_images(AggOp *op, const Batch *in, int m)
     }
 }
 
-AggTable *agg_table_lookup(AggOp *op, int64_t e)
+/* where window_end e is (or would go) in op->open */
+static int open_pos(const AggOp *op, int64_t e)
 {
-    if (op->last_tab && op->last_tab->wend == e) return op->last_tab;
     int lo = 0, hi = op->nopen;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
         if (op->open[mid]->wend < e) lo = mid + 1;
         else hi = mid;
     }
+    return lo;
+}
+
+AggTable *agg_table_lookup(AggOp *op, int64_t e)
+{
+    if (op->last_tab && op->last_tab->wend == e) return op->last_tab;
+    int lo = open_pos(op, e);
     return lo < op->nopen && op->open[lo]->wend == e ? op->open[lo] : NULL;
 }
 
@@ -453,12 +460,7 @@ AggTable *agg_table_lookup(AggOp *op, int64_t e)
 AggTable *agg_table_for(AggOp *op, int64_t e)
 {
     if (op->last_tab && op->last_tab->wend == e) return op->last_tab;
-    int lo = 0, hi = op->nopen;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (op->open[mid]->wend < e) lo = mid + 1;
-        else hi = mid;
-    }
+    int lo = open_pos(op, e);
     if (lo < op->nopen && op->open[lo]->wend == e) return op->last_tab = op->open[lo];
     if (op->nopen == op->open_cap) {
         int        ncap = op->open_cap ? op->open_cap * 2 : 8;

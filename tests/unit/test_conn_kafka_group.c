@@ -21,6 +21,8 @@
 #include "tests/unit/test_conn_util.h"
 
 #include <librdkafka/rdkafka.h>
+
+#include "tests/unit/test_kafka_util.h"
 #include <time.h>
 
 #include "runtime/connectors/kafka.h"
@@ -35,35 +37,6 @@ static int64_t gmono_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void gquiet(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    (void)rk, (void)level, (void)fac, (void)buf;
-}
-
-/* {"id":i,"name":"n<i>"} for i in [from, to), i to partition i % GN. */
-static int gfill(const char *bs, const char *topic, int from, int to)
-{
-    char             errstr[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
-    rd_kafka_conf_set_log_cb(conf, gquiet);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!rk) return -1;
-    int rc = 0;
-    for (int i = from; i < to && rc == 0; i++) {
-        char val[64];
-        snprintf(val, sizeof val, "{\"id\":%d,\"name\":\"n%d\"}", i, i);
-        rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(i % GN),
-                               RD_KAFKA_V_VALUE(val, strlen(val)),
-                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)
-                 ? -1
-                 : 0;
-    }
-    if (rd_kafka_flush(rk, 10000) != 0) rc = -1;
-    rd_kafka_destroy(rk);
-    return rc;
-}
-
 /* The group's committed offset of each partition (-1 = none), as another
  * client sees it. 0 or -1. */
 static int gcommitted(const char *bs, const char *group, const char *topic, int64_t *off)
@@ -72,7 +45,7 @@ static int gcommitted(const char *bs, const char *group, const char *topic, int6
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
     rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
-    rd_kafka_conf_set_log_cb(conf, gquiet);
+    rd_kafka_conf_set_log_cb(conf, kt_quiet);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!rk) return -1;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(GN);
@@ -231,7 +204,7 @@ TEST(kafka_group_share_commit_takeover)
         if (live[0] > 0 && live[1] > 0 && live[0] + live[1] == GN && both == 0) break;
         REQUIRE(gmono_ms() - t0 < 20000);
     }
-    REQUIRE(gfill(bs, "ev", 0, 200) == 0);
+    REQUIRE(kt_fill(bs, "ev", 0, 200, GN) == 0);
 
     /* both join; together they read everything once, each some partitions */
     CHECK(gpull(s, 2, &t.spec, seen, who, N, 200, 20000, got, &bad) == 200);
@@ -249,7 +222,7 @@ TEST(kafka_group_share_commit_takeover)
     source_checkpoint(s[0], NULL, 0);
     source_barrier(s[0], 1);
     source_barrier(s[1], 1);
-    REQUIRE(gfill(bs, "ev", 200, 240) == 0);
+    REQUIRE(kt_fill(bs, "ev", 200, 240, GN) == 0);
     CHECK(gpull(s, 2, &t.spec, seen, who, N, 40, 10000, got, &bad) == 40);
     source_barrier(s[0], 2);   /* epoch 2 (at 60 per partition) is never committed */
     source_barrier(s[1], 2);
@@ -269,7 +242,7 @@ TEST(kafka_group_share_commit_takeover)
     for (int p = 0; p < GN; p++)
         if (who[p] == 1) mine1[n1++] = p;
     source_close(s[1]);
-    REQUIRE(gfill(bs, "ev", 240, 280) == 0);
+    REQUIRE(kt_fill(bs, "ev", 240, 280, GN) == 0);
     int again = 10 * n1;   /* 10 per partition: 200..239 */
     int want = 40 + again;
     CHECK(gpull(s, 1, &t.spec, seen, who, N, want, 20000, got, &bad) == want);
@@ -293,7 +266,7 @@ TEST(kafka_group_share_commit_takeover)
         REQUIRE(gcommitted(bs, "g1", "ev", off) == 0);
     } while ((off[0] != 70 || off[1] != 70 || off[2] != 70 || off[3] != 70) && gmono_ms() - t0 < 5000);
     for (int p = 0; p < GN; p++) CHECK(off[p] == 70);
-    REQUIRE(gfill(bs, "ev", 280, 320) == 0);
+    REQUIRE(kt_fill(bs, "ev", 280, 320, GN) == 0);
     CHECK(gpull(s, 1, &t.spec, seen, who, N, 40, 10000, got, &bad) == 40);
     char blob[1024];
     long n = source_checkpoint(s[0], blob, sizeof blob);   /* at 80 per partition */

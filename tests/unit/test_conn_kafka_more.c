@@ -15,6 +15,8 @@
 #include "tests/unit/test_conn_util.h"
 
 #include <librdkafka/rdkafka.h>
+
+#include "tests/unit/test_kafka_util.h"
 #include <time.h>
 
 #include "runtime/connectors/kafka.h"
@@ -26,35 +28,6 @@ static int64_t kmono_ms(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void kquiet(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    (void)rk, (void)level, (void)fac, (void)buf;
-}
-
-/* Messages {"id":i,"name":"n<i>"} for i in [from, to), i to partition i % nparts. */
-static int kfill(const char *bs, const char *topic, int from, int to, int nparts)
-{
-    char             errstr[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
-    rd_kafka_conf_set_log_cb(conf, kquiet);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!rk) return -1;
-    int rc = 0;
-    for (int i = from; i < to && rc == 0; i++) {
-        char val[64];
-        snprintf(val, sizeof val, "{\"id\":%d,\"name\":\"n%d\"}", i, i);
-        rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(i % nparts),
-                               RD_KAFKA_V_VALUE(val, strlen(val)),
-                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)
-                 ? -1
-                 : 0;
-    }
-    if (rd_kafka_flush(rk, 10000) != 0) rc = -1;
-    rd_kafka_destroy(rk);
-    return rc;
 }
 
 /* Read in real time for ms milliseconds (or until `want` rows): ids into
@@ -97,7 +70,7 @@ TEST(kafka_source_new_partitions_are_read)
     KafkaBroker *kb = kafka_broker_start(1, "grow", 4, err, sizeof err);
     REQUIRE(kb != NULL);
     const char *bs = kafka_broker_bootstrap(kb);
-    REQUIRE(kfill(bs, "grow", 0, 100, 4) == 0);
+    REQUIRE(kt_fill(bs, "grow", 0, 100, 4) == 0);
     TSpec t;
     tspec_init(&t, "kafka", "json", KCOLS, "topic", "grow", "properties.bootstrap.servers", bs,
                "scan.topic-partition-discovery.interval", "50ms", NULL);
@@ -122,7 +95,7 @@ TEST(kafka_source_new_partitions_are_read)
     s = source_open(&t.spec, err, sizeof err);
     REQUIRE(s != NULL);
     REQUIRE(source_restore(s, blob, (size_t)n, err, sizeof err) == 0);
-    REQUIRE(kfill(bs, "grow", 100, 140, 4) == 0);
+    REQUIRE(kt_fill(bs, "grow", 100, 140, 4) == 0);
     CHECK(kpull(s, &t.spec, seen, 200, 40, 10000, order, 4, 4, &bad) == 40);
     CHECK(kpull(s, &t.spec, seen, 200, 1, 300, order, 4, 4, &bad) == 0);   /* nothing more */
     for (int i = 0; i < 140; i++) CHECK(seen[i] == 1);
@@ -199,7 +172,7 @@ static int all_ids_in_topic(const char *bs, const char *topic, int nparts, int n
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
     rd_kafka_conf_set(conf, "group.id", "check", errstr, sizeof errstr);
-    rd_kafka_conf_set_log_cb(conf, kquiet);
+    rd_kafka_conf_set_log_cb(conf, kt_quiet);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!rk) return 0;
     rd_kafka_poll_set_consumer(rk);
@@ -299,7 +272,7 @@ static int kfill_ts(const char *bs, const char *topic, const int *ids, const int
     char             errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
-    rd_kafka_conf_set_log_cb(conf, kquiet);
+    rd_kafka_conf_set_log_cb(conf, kt_quiet);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!rk) return -1;
     int rc = 0;
