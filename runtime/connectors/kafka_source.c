@@ -48,7 +48,9 @@
  *           partitions are the group protocol's business), task/ntasks
  *           unused. partition.assignment.strategy defaults to
  *           cooperative-sticky (a rebalance moves only the partitions that
- *           must move; the others keep being read). Unbounded only.
+ *           must move; the others keep being read). Bounded
+ *           (latest-offset): the end of every partition of the topic is its
+ *           high watermark now (group_bounds).
  *   ASSIGN  the rebalance callback (served inside rd_kafka_consumer_poll, so
  *           on the task's thread) gets partitions: their start is the
  *           GROUP's committed offset (rd_kafka_committed), else the startup
@@ -79,6 +81,12 @@
  *           restart may differ). Its blob (tag "kafka-group") says which
  *           partitions the task owned at which offsets, for inspection.
  *
+ *   END     bounded: when every owned partition reached its end, the task
+ *           goes on polling (a rebalance may bring one not done; the poll
+ *           serves the group) and ends once the group's committed offsets
+ *           cover every partition's end (group_read_over, every 200 ms) —
+ *           its own offsets get there through its next checkpoints.
+ *
  * Group mode requires checkpoints (ConnSpec.checkpoints): without them
  * nothing is ever committed and a moved partition would start over.
  */
@@ -96,6 +104,8 @@
 #define DISCOVERY_US     (5 * 1000 * 1000)   /* default partition discovery interval */
 #define GROUP_FETCH_MS   5000        /* group mode: committed offsets of assigned partitions */
 #define PEND_MAX         8           /* group mode: pending (not yet committed) epochs kept  */
+#define GROUP_CHECK_US   (200 * 1000)/* group + bounded: how often a finished member looks at
+                                        the group's offsets                                 */
 
 enum { FMT_JSON, FMT_CSV };
 enum { START_EARLIEST, START_LATEST, START_GROUP, START_TIMESTAMP };
@@ -154,6 +164,10 @@ typedef struct KafkaSource {
     KPending     pend[PEND_MAX];/* pending epochs, oldest first           */
     int          npend;
     char         cb_err[256];  /* a failure inside the rebalance callback */
+    int64_t     *gend;         /* group + bounded: per partition id, the end of the read */
+    int          ngend;        /* (the high watermark when this member started); a
+                                  partition that was empty then (end <= low) has end 0 */
+    int64_t      next_gcheck;  /* group + bounded: now_us of the next look at the group's offsets */
 } KafkaSource;
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -363,9 +377,92 @@ static int start_reading(Source *s, KafkaSource *ks)
     return 1;
 }
 
+/* Group mode, bounded: the end of every partition of the topic (its high
+ * watermark now; 0 for one empty now). 1 done, 0 retry, -1 error. */
+static int group_bounds(Source *s, KafkaSource *ks)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    int                             mrc = topic_metadata(s, ks, &md);
+    if (mrc) return mrc < 0 ? -1 : 0;
+    if (md->topic_cnt != 1 || md->topics[0].err) {
+        rd_kafka_resp_err_t te = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN;
+        rd_kafka_metadata_destroy(md);
+        if (te == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+            conn_set_error(s, "kafka: topic '%s' does not exist", ks->topic);
+            return -1;
+        }
+        snprintf(ks->last_err, sizeof ks->last_err, "topic '%s': %s", ks->topic, rd_kafka_err2str(te));
+        return 0;
+    }
+    int maxid = -1;
+    for (int i = 0; i < md->topics[0].partition_cnt; i++)
+        if (md->topics[0].partitions[i].id > maxid) maxid = md->topics[0].partitions[i].id;
+    int64_t *end = calloc((size_t)(maxid + 1 > 0 ? maxid + 1 : 1), sizeof *end);
+    if (!end) {
+        rd_kafka_metadata_destroy(md);
+        conn_set_error(s, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < md->topics[0].partition_cnt; i++) {
+        int32_t             id = md->topics[0].partitions[i].id;
+        int64_t             lo = 0, hi = 0;
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(ks->rk, ks->topic, id, &lo, &hi, SETUP_TIMEOUT_MS);
+        if (e) {
+            snprintf(ks->last_err, sizeof ks->last_err, "watermarks of partition %d: %s", (int)id,
+                     rd_kafka_err2str(e));
+            free(end);
+            rd_kafka_metadata_destroy(md);
+            return 0;
+        }
+        end[id] = hi > lo ? hi : 0;
+    }
+    rd_kafka_metadata_destroy(md);
+    free(ks->gend);
+    ks->gend = end;
+    ks->ngend = maxid + 1;
+    return 1;
+}
+
+/* Group mode, bounded: every partition of the bounded read is done — the
+ * group has committed (at a checkpoint of whichever member read it) an
+ * offset at or past its end. 1 yes, 0 not yet. */
+static int group_read_over(KafkaSource *ks)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(ks->ngend > 0 ? ks->ngend : 1);
+    if (!l) return 0;
+    for (int id = 0; id < ks->ngend; id++)
+        if (ks->gend[id] > 0) rd_kafka_topic_partition_list_add(l, ks->topic, id)->offset = RD_KAFKA_OFFSET_INVALID;
+    int over = 1;
+    if (l->cnt > 0) {
+        rd_kafka_resp_err_t e = rd_kafka_committed(ks->rk, l, SETUP_TIMEOUT_MS * 5);
+        if (e) {
+            snprintf(ks->last_err, sizeof ks->last_err, "committed offsets of group '%s': %s", ks->group_id,
+                     rd_kafka_err2str(e));
+            over = 0;
+        }
+        for (int i = 0; over && i < l->cnt; i++)
+            if (l->elems[i].err || l->elems[i].offset < ks->gend[l->elems[i].partition]) over = 0;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return over;
+}
+
+/* Every partition this task owns has reached its end (bounded). */
+static int owned_done(const KafkaSource *ks)
+{
+    if (!ks->group) return ks->ndone == ks->nparts;
+    for (int i = 0; i < ks->nparts; i++)
+        if (ks->parts[i].owned && !ks->parts[i].done) return 0;
+    return 1;
+}
+
 /* Group mode: subscribe; Kafka assigns partitions through on_rebalance. */
 static int group_setup(Source *s, KafkaSource *ks)
 {
+    if (ks->bounded && !ks->gend) {
+        int rc = group_bounds(s, ks);
+        if (rc <= 0) return rc;
+    }
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     if (!l) {
         conn_set_error(s, "out of memory");
@@ -514,6 +611,8 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
         kp->done = 0;
         kp->skip = 0;
         ks->live[tp->partition] = 1;
+        if (ks->bounded)   /* a partition added since this member started is not part of the read */
+            kp->end = tp->partition < ks->ngend ? ks->gend[tp->partition] : 0;
         if (e) {   /* the group's offsets are unknown: librdkafka fetches them itself */
             snprintf(ks->last_err, sizeof ks->last_err, "committed offsets of group '%s': %s",
                      ks->group_id, rd_kafka_err2str(e));
@@ -523,8 +622,10 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
         }
         if (!tp->err && tp->offset >= 0) {   /* where the group's last checkpoint left it */
             kp->pos = tp->offset;
+            if (ks->bounded && kp->pos >= kp->end) kp->done = 1;
             continue;
         }
+        if (ks->bounded && kp->end == 0) kp->done = 1;   /* nothing to read in it */
         tp->err = RD_KAFKA_RESP_ERR_NO_ERROR;
         kp->pos = -1;
         switch (ks->start) {
@@ -748,7 +849,9 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
     }
     int before = b->nrows;
     while (b->nrows < b->capacity) {
-        if (ks->bounded && ks->ndone == ks->nparts) break;
+        /* (group mode polls on: the poll serves the group — rebalances that may
+         * bring a partition not done yet, commits — and drops messages past ends) */
+        if (ks->bounded && !ks->group && ks->ndone == ks->nparts) break;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(ks->rk, 0);   /* serves on_rebalance too */
         if (ks->cb_err[0]) {
             if (m) rd_kafka_message_destroy(m);
@@ -818,7 +921,18 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         return SOURCE_BATCH;
     }
     if (ks->last_err[0]) snprintf(s->warning, sizeof s->warning, "kafka: %.200s (retrying)", ks->last_err);
-    if (ks->bounded && ks->ndone == ks->nparts) return SOURCE_END;
+    if (ks->bounded && owned_done(ks)) {
+        if (!ks->group) return SOURCE_END;
+        /* group: over when the group's committed offsets cover every
+         * partition's end (this member's own offsets are committed at its
+         * next checkpoints, so it keeps taking part in them meanwhile) */
+        if (now_us >= ks->next_gcheck) {
+            ks->next_gcheck = now_us + GROUP_CHECK_US;
+            if (group_read_over(ks)) return SOURCE_END;
+        }
+        *wait_us = GROUP_CHECK_US / 4;
+        return SOURCE_IDLE;
+    }
     *wait_us = POLL_WAIT_US;
     return SOURCE_IDLE;
 }
@@ -966,6 +1080,7 @@ static void kafka_close(Source *s)
     }
     reset_parts(ks);
     free(ks->live);
+    free(ks->gend);
     s->part_live = NULL;
     for (int i = 0; i < PEND_MAX; i++) {
         free(ks->pend[i].pos);
@@ -1072,10 +1187,6 @@ static int group_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_
         return conn_errf(err, cap, "deployment.group needs checkpoints (--state-dir DIR): "
                                    "partitions move between instances at the offsets of the "
                                    "last checkpoint");
-    if (ks->bounded)
-        return conn_errf(err, cap, "kafka: scan.bounded.mode = 'latest-offset' is not supported "
-                                   "with deployment.group yet (no instance knows when the "
-                                   "group's read is over)");
     const char *gid = conn_opt(spec, "properties.group.id");
     if (gid && strcmp(gid, spec->group) != 0)
         return conn_errf(err, cap, "kafka: 'properties.group.id' = '%s' conflicts with "

@@ -114,4 +114,34 @@ if [ -z "$(comm -12 "$T/dups" "$T/early" | head -n 1)" ]; then _ok; else
 if [ -z "$(rows A B | sort | uniq -d | head -n 1)" ]; then _ok; else
   _bad "no duplicates between the survivors" "$(rows A B | sort | uniq -d | head -3 | tr '\n' ' ')"; fi
 echo "group.sh: $(wc -l <"$T/want") expected rows; killed instance committed $(wc -l <"$T/c"); duplicates after the takeover: $(wc -l <"$T/dups")"
+
+# a bounded group read (scan.bounded.mode = latest-offset): two instances of
+# a new group read the topic as it is when they start (events 0..5999) and
+# both stop by themselves once the group's committed offsets cover it
+BSRC=${SRC/"'properties.session.timeout.ms'"/"'scan.bounded.mode' = 'latest-offset', 'properties.session.timeout.ms'"}
+bstart() {   # NAME
+  "$SLUICE" -q --group gb --state-dir "$T/state.$1" --set checkpoint.interval=200ms --set parallelism=1 \
+    -e "$BSRC CREATE SINK out WITH (connector = 'file', path = '$T/out.$1.csv', format = 'csv'); $QUERY" \
+    >"$T/log.$1" 2>&1 </dev/null &
+  PIDS+=($!)
+}
+bstart D; D=${PIDS[0]}
+bstart E; E=${PIDS[1]}
+sleep 1
+produce 6000 6299            # after the start: not part of the read
+rcD=0; rcE=0 t0=$SECONDS
+for _ in $(seq 600); do   # at most 60 s, then they are stopped
+  kill -0 "$D" 2>/dev/null || kill -0 "$E" 2>/dev/null || break
+  sleep 0.1
+done
+if kill -0 "$D" 2>/dev/null || kill -0 "$E" 2>/dev/null; then touch "$T/guard"; kill -TERM "$D" "$E" 2>/dev/null; fi
+wait "$D" || rcD=$?; wait "$E" || rcE=$?
+PIDS=()
+echo "group.sh: the bounded read ended after $((SECONDS - t0)) s"
+if [ $rcD -eq 0 ] && [ $rcE -eq 0 ] && [ ! -e "$T/guard" ]; then _ok; else
+  _bad "a bounded group read ends by itself on every instance" "exit $rcD / $rcE$([ -e "$T/guard" ] && echo ', stopped after 60 s'): $(tail -c 300 "$T/log.D") $(tail -c 300 "$T/log.E")"; fi
+want 0 5999 | sort >"$T/want"
+rows D E | sort >"$T/all"
+if cmp -s "$T/want" "$T/all"; then _ok; else
+  _bad "the bounded group read holds the topic as it was at the start, once" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
 finish

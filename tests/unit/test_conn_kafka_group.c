@@ -2,7 +2,7 @@
  * test_conn_kafka_group.c — the kafka source in group mode (ConnSpec.group,
  * the setting deployment.group; issue 13's first slice), against the
  * embedded broker (librdkafka's mock cluster, in-process):
- *   - what group mode refuses: no checkpoints, a bounded read, a conflicting
+ *   - what group mode refuses: no checkpoints, a conflicting
  *     properties.group.id, a non-kafka source, a group blob restored
  *     outside group mode;
  *   - two members share a topic's partitions (disjoint, together all of
@@ -124,10 +124,6 @@ TEST(kafka_group_refusals)
     CHECK(source_open(&t.spec, err, sizeof err) == NULL);
     CHECK(strstr(err, "deployment.group needs checkpoints (--state-dir DIR): partitions move "
                       "between instances at the offsets of the last checkpoint") != NULL);
-    t.spec.checkpoints = 1;
-    tspec_opt(&t, "scan.bounded.mode", "latest-offset");
-    CHECK(source_open(&t.spec, err, sizeof err) == NULL);
-    CHECK(strstr(err, "latest-offset") && strstr(err, "deployment.group"));
     gspec(&t, "127.0.0.1:1", "x", "g");
     tspec_opt(&t, "properties.group.id", "other");
     CHECK(source_open(&t.spec, err, sizeof err) == NULL);
@@ -279,5 +275,76 @@ TEST(kafka_group_share_commit_takeover)
     CHECK(gpull(s, 1, &t.spec, seen, who, N, 1, 300, got, &bad) == 0);
     for (int i = 280; i < 320; i++) CHECK(seen[i] == 2);
     source_close(s[0]);
+    kafka_broker_stop(kb);
+}
+
+/* The status of s's next call (rows counted into *rows). */
+static SourceStatus gstep(Source *s, const ConnSpec *spec, int *rows)
+{
+    Batch   b;
+    int64_t wait;
+    if (batch_init(&b, spec->ncols, spec->col_types, 0) != 0) return SOURCE_ERROR;
+    SourceStatus st = source_next(s, &b, gmono_ms() * 1000, &wait);
+    if (st == SOURCE_BATCH) *rows += b.nrows;
+    if (st == SOURCE_ERROR) printf("    %s\n", source_error(s));
+    batch_destroy(&b);
+    return st;
+}
+
+/* A bounded group read: the members read the partitions' ends as of their
+ * start, and a member whose partitions are done ends only once the group's
+ * committed offsets cover every partition — after checkpoints. */
+TEST(kafka_group_bounded)
+{
+    char         err[512];
+    KafkaBroker *kb = kafka_broker_start(1, "bev", GN, err, sizeof err);
+    REQUIRE(kb != NULL);
+    const char *bs = kafka_broker_bootstrap(kb);
+    REQUIRE(kt_fill(bs, "bev", 0, 120, GN - 1) == 0);   /* partition GN-1 stays empty */
+    TSpec t;
+    gspec(&t, bs, "bev", "gb");
+    tspec_opt(&t, "scan.bounded.mode", "latest-offset");
+    Source *s[2];
+    s[0] = source_open(&t.spec, err, sizeof err);
+    s[1] = source_open(&t.spec, err, sizeof err);
+    REQUIRE(s[0] != NULL && s[1] != NULL);
+    int rows = 0, ended[2] = {0, 0}, epoch = 0;
+    int64_t t0 = gmono_ms();
+    /* read until every row is in; no member ends before its offsets are committed */
+    while (rows < 120 && gmono_ms() - t0 < 20000) {
+        for (int k = 0; k < 2; k++) {
+            SourceStatus st = gstep(s[k], &t.spec, &rows);
+            REQUIRE(st != SOURCE_ERROR);
+            CHECK(st != SOURCE_END);
+        }
+        usleep(2000);
+    }
+    CHECK_EQ_INT(rows, 120);
+    REQUIRE(kt_fill(bs, "bev", 120, 160, GN - 1) == 0);   /* after the start: not part of the read */
+    for (int i = 0; i < 100; i++)
+        for (int k = 0; k < 2; k++) CHECK(gstep(s[k], &t.spec, &rows) != SOURCE_END);
+    /* a checkpoint of both members, committed: the group's read is over */
+    t0 = gmono_ms();
+    while ((!ended[0] || !ended[1]) && gmono_ms() - t0 < 20000) {
+        epoch++;
+        for (int k = 0; k < 2; k++) {
+            if (ended[k]) continue;
+            source_checkpoint(s[k], NULL, 0);
+            source_barrier(s[k], epoch);
+            source_committed(s[k], epoch);
+        }
+        for (int i = 0; i < 20; i++)
+            for (int k = 0; k < 2; k++) {
+                if (ended[k]) continue;
+                SourceStatus st = gstep(s[k], &t.spec, &rows);
+                REQUIRE(st != SOURCE_ERROR);
+                if (st == SOURCE_END) ended[k] = 1;
+            }
+        usleep(20000);
+    }
+    CHECK(ended[0] && ended[1]);
+    CHECK_EQ_INT(rows, 120);   /* the 40 written after the start were not read */
+    source_close(s[0]);
+    source_close(s[1]);
     kafka_broker_stop(kb);
 }
