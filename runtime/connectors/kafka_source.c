@@ -1226,6 +1226,10 @@ int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
     if (kafka_conf_default(conf, spec, "group.id", ks->group ? ks->group_id : "sluice", err, cap) ||
         (ks->group && kafka_conf_default(conf, spec, "partition.assignment.strategy",
                                          "cooperative-sticky", err, cap)) ||
+        /* group mode: a dead instance's partitions move within ~10 s, not
+         * librdkafka's 45 s (docs/scaling.md) */
+        (ks->group && kafka_conf_default(conf, spec, "session.timeout.ms", "10000", err, cap)) ||
+        (ks->group && kafka_conf_default(conf, spec, "heartbeat.interval.ms", "1000", err, cap)) ||
         kafka_conf_default(conf, spec, "auto.offset.reset",
                            ks->group && ks->start == START_LATEST ? "latest" : "earliest", err, cap) ||
         kafka_conf_default(conf, spec, "enable.auto.commit", "false", err, cap) ||
