@@ -1,0 +1,1263 @@
+/*
+ * kexchange.c — the Kafka exchange (see kexchange.h for the contract, the
+ * message format and the watermark rule).
+ *
+ * Writer. kx_write hashes the key columns of the live rows once
+ * (hash_vector, as query.c), buckets the dense row indexes by partition with
+ * a counting sort (stable: a partition's rows keep their order), and sizes
+ * every row once (the bytes of its values). Each partition's rows are then
+ * cut into chunks of about KX_MSG_BYTES and every chunk is encoded column by
+ * column into one reused buffer, which librdkafka copies
+ * (RD_KAFKA_MSG_F_COPY) into a message to that partition. The per-row
+ * arrays (hashes, order, sizes, physical rows) grow with the largest batch
+ * seen and are kept: nothing is allocated per row or per call in steady
+ * state.
+ *
+ * Reader. Partitions are indexed by their Kafka id (0 … P-1): a partition
+ * keeps the same slot each time it comes back. A message is checked whole
+ * when it arrives (check_rows also records where each column's NULL bitmap
+ * and values start); its rows are then decoded from per-column cursors into
+ * the caller's batch, as many as fit, so a message larger than the batch is
+ * returned over several kx_read calls (`cur`). Control records are applied
+ * when reached, never ahead of the rows before them. The rebalance callback
+ * runs inside rd_kafka_consumer_poll (and rd_kafka_consumer_close), on the
+ * caller's thread; when it runs, no message is half returned (kx_read polls
+ * only with cur == NULL), but it drops cur anyway if its partition left.
+ *
+ * Order of this file: types, helpers (encoding, errors, configuration),
+ * writer, reader.
+ */
+#include "runtime/kexchange.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exec/hash.h"
+#include "exec/vector.h"
+#include "runtime/query.h"
+
+_Static_assert(WATERMARK_MIN == INT64_MIN && WATERMARK_MAX == INT64_MAX,
+               "kexchange.h documents the watermark bounds as INT64_MIN / INT64_MAX");
+
+#define DEFAULT_TIMEOUT_MS 10000
+#define MAX_MSGS_PER_READ  4096             /* messages one kx_read takes at most      */
+#define MAX_WM_SLOTS       (1 << 24)        /* P * norigins watermark slots, at most  */
+#define NO_BITMAP          ((size_t)-1)
+
+/* ---- types ------------------------------------------------------------------------ */
+
+struct KxWriter {
+    rd_kafka_t       *rk;
+    rd_kafka_topic_t *rkt;
+    char             *topic;
+    int               nparts;       /* P                                          */
+    int               ncols;
+    SqlType          *types;
+    uint64_t          fp;
+    int               cap;          /* rows the per-row arrays hold               */
+    uint64_t         *hashes;       /* cap: key hash of each live row (dense)     */
+    uint32_t         *order;        /* cap: dense row indexes grouped by partition */
+    uint32_t         *phys;         /* cap: physical rows of the chunk encoded    */
+    size_t           *rsize;        /* cap: value bytes of each live row          */
+    int              *start;        /* P + 1: partition p's rows are order[start[p] … start[p+1]) */
+    uint8_t          *buf;          /* the message being encoded                  */
+    size_t            bufcap;
+    int64_t           failed;       /* deliveries that failed                     */
+    char              first_fail[256];
+    char              fatal[256];   /* a fatal producer error, or ""              */
+    char              err[512];     /* kx_writer_error                            */
+    char              warn[256];    /* the last transport problem (kx_writer_warning) */
+};
+
+typedef struct KxPart {
+    int      owned;    /* assigned to this reader now                                 */
+    int64_t  pos;      /* offset to commit: after the last message fully returned, -1 */
+    int64_t  min;      /* min over origins of wm[]                                    */
+    int64_t *wm;       /* norigins: last watermark per origin (INT64_MAX once ended)  */
+} KxPart;
+
+struct KxReader {
+    rd_kafka_t         *rk;
+    char               *topic;
+    int                 nparts;     /* P                                          */
+    int                 ncols;
+    int                 norigins;
+    SqlType            *types;
+    uint64_t            fp;
+    KxPart             *parts;      /* P, by Kafka partition id                   */
+    int64_t            *wms;        /* P * norigins                               */
+    int                 nassigned;
+    rd_kafka_message_t *cur;        /* rows message being returned, or NULL       */
+    uint32_t            cur_n;      /* its rows                                   */
+    uint32_t            cur_row;    /* rows of it returned so far                 */
+    size_t             *col_bm;     /* ncols: offset of the NULL bitmap, NO_BITMAP */
+    size_t             *col_pos;    /* ncols: offset of the next value            */
+    int                 failed;
+    char                err[512];   /* kx_reader_error                            */
+    char                warn[256];  /* the last transient problem (kx_reader_warning) */
+};
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static void drop_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk, (void)level, (void)fac, (void)buf;
+}
+
+static int errf(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int errf(char *err, size_t cap, const char *fmt, ...)
+{
+    if (err && cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, cap, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static inline uint64_t zigzag(int64_t x)
+{
+    return ((uint64_t)x << 1) ^ (uint64_t)(x >> 63);
+}
+
+static inline int64_t unzigzag(uint64_t u)
+{
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+static inline size_t varint_len(uint64_t x)
+{
+    size_t n = 1;
+    while (x >= 0x80) {
+        x >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static inline uint8_t *put_varint(uint8_t *q, uint64_t x)
+{
+    while (x >= 0x80) {
+        *q++ = (uint8_t)(x | 0x80);
+        x >>= 7;
+    }
+    *q++ = (uint8_t)x;
+    return q;
+}
+
+static inline uint8_t *put_u64(uint8_t *q, uint64_t x)
+{
+    for (int i = 0; i < 8; i++) q[i] = (uint8_t)(x >> (8 * i));
+    return q + 8;
+}
+
+static inline uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++) x |= (uint64_t)p[i] << (8 * i);
+    return x;
+}
+
+/* Read a varint at *at (< len); 0, or -1 when it runs past len or is longer
+ * than 10 bytes / above 64 bits. Unchecked twin below for validated data. */
+static inline int get_varint(const uint8_t *p, size_t len, size_t *at, uint64_t *out)
+{
+    uint64_t x = 0;
+    size_t   i = *at;
+    for (int shift = 0; shift < 70; shift += 7) {
+        if (i >= len) return -1;
+        uint8_t c = p[i++];
+        if (shift == 63 && c > 1) return -1;
+        x |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *at = i;
+            *out = x;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static inline uint64_t varint_unchecked(const uint8_t *p, size_t *at)
+{
+    uint64_t x = 0;
+    size_t   i = *at;
+    for (int shift = 0;; shift += 7) {
+        uint8_t c = p[i++];
+        x |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) break;
+    }
+    *at = i;
+    return x;
+}
+
+static inline int bit_is_set(const uint8_t *bm, uint32_t i)
+{
+    return (bm[i >> 3] >> (i & 7)) & 1;
+}
+
+static uint8_t *put_header(uint8_t *q, int kind, uint64_t fp)
+{
+    *q++ = KX_VERSION;
+    *q++ = (uint8_t)kind;
+    return put_u64(q, fp);
+}
+
+/* The spec's checks shared by both sides. 0, or -1 with err. */
+static int check_spec(const KxSpec *spec, char *err, size_t cap)
+{
+    if (!spec) return errf(err, cap, "kexchange: no spec");
+    if (!spec->bootstrap || !*spec->bootstrap)
+        return errf(err, cap, "kexchange: bootstrap servers are required");
+    if (!spec->topic || !*spec->topic || strlen(spec->topic) > 249)
+        return errf(err, cap, "kexchange: the topic name must be 1 … 249 bytes");
+    if (spec->partitions < 1 || spec->partitions > KX_MAX_PARTITIONS)
+        return errf(err, cap, "kexchange: partitions must be 1 … %d; got %d", KX_MAX_PARTITIONS,
+                    spec->partitions);
+    if (spec->ncols < 1 || !spec->types)
+        return errf(err, cap, "kexchange: an exchange needs at least one column");
+    for (int c = 0; c < spec->ncols; c++)
+        if ((int)spec->types[c] < 0 || (int)spec->types[c] >= SQL_TYPE_COUNT)
+            return errf(err, cap, "kexchange: column %d has an unknown type (%d)", c,
+                        (int)spec->types[c]);
+    if (spec->nprops < 0 || (spec->nprops > 0 && (!spec->prop_keys || !spec->prop_values)))
+        return errf(err, cap, "kexchange: bad property list");
+    return 0;
+}
+
+static SqlType *copy_types(const KxSpec *spec)
+{
+    SqlType *t = malloc((size_t)spec->ncols * sizeof *t);
+    if (t) memcpy(t, spec->types, (size_t)spec->ncols * sizeof *t);
+    return t;
+}
+
+/* bootstrap.servers, then our defaults (names/values), then the spec's
+ * properties, which override the defaults. NULL with err. */
+static rd_kafka_conf_t *make_conf(const KxSpec *spec, void *opaque, const char *const *names,
+                                  const char *const *values, int ndef, char *err, size_t cap)
+{
+    char             errstr[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (!conf) {
+        errf(err, cap, "out of memory");
+        return NULL;
+    }
+    rd_kafka_conf_set_log_cb(conf, drop_log);
+    rd_kafka_conf_set_opaque(conf, opaque);
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", spec->bootstrap, errstr, sizeof errstr)) {
+        errf(err, cap, "kexchange: bootstrap.servers: %s", errstr);
+        goto fail;
+    }
+    for (int i = 0; i < ndef; i++)
+        if (rd_kafka_conf_set(conf, names[i], values[i], errstr, sizeof errstr)) {
+            errf(err, cap, "kexchange: property '%s': %s", names[i], errstr);
+            goto fail;
+        }
+    for (int i = 0; i < spec->nprops; i++) {
+        const char *k = spec->prop_keys[i], *v = spec->prop_values[i];
+        if (!k || !*k) {
+            errf(err, cap, "kexchange: a property has no name");
+            goto fail;
+        }
+        if (rd_kafka_conf_set(conf, k, v ? v : "", errstr, sizeof errstr)) {
+            errf(err, cap, "kexchange: property '%s': %s", k, errstr);
+            goto fail;
+        }
+    }
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+/* ---- writer ----------------------------------------------------------------------- */
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    KxWriter *w = opaque;
+    if (!m->err || w->failed++ > 0) return;
+    snprintf(w->first_fail, sizeof w->first_fail, "partition %d: %s", (int)m->partition,
+             rd_kafka_err2str(m->err));
+}
+
+static void on_writer_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    KxWriter *w = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        if (!w->fatal[0]) {
+            char why[200];
+            rd_kafka_fatal_error(rk, why, sizeof why);
+            snprintf(w->fatal, sizeof w->fatal, "%s", why);
+        }
+        return;
+    }
+    snprintf(w->warn, sizeof w->warn, "%s", reason);   /* librdkafka retries; messages wait */
+}
+
+/* -1 with w->err when the producer failed (a delivery or a fatal error). */
+static int writer_failed(KxWriter *w)
+{
+    if (w->fatal[0])
+        return errf(w->err, sizeof w->err, "kexchange: the producer for topic '%s' failed: %s",
+                    w->topic, w->fatal);
+    if (w->failed)
+        return errf(w->err, sizeof w->err,
+                    "kexchange: %lld message(s) to topic '%s' could not be delivered (%s)",
+                    (long long)w->failed, w->topic, w->first_fail);
+    return 0;
+}
+
+/* The topic's partition count from the cluster's metadata (all topics: a
+ * request naming the topic would let the broker auto-create it with its
+ * default count). 1 with *n, 0 = no such topic (yet), -1 with err. */
+static int topic_partitions(rd_kafka_t *rk, const char *topic, const char *bootstrap, int timeout_ms,
+                            int *n, char *err, size_t cap)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t             e = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
+    if (e)
+        return errf(err, cap, "kexchange: no metadata from the cluster at %s: %s", bootstrap,
+                    rd_kafka_err2str(e));
+    int found = 0;
+    for (int i = 0; i < md->topic_cnt; i++) {
+        const rd_kafka_metadata_topic_t *t = &md->topics[i];
+        if (strcmp(t->topic, topic) != 0) continue;
+        if (t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || t->partition_cnt <= 0) break;
+        *n = t->partition_cnt;
+        found = 1;
+        break;
+    }
+    rd_kafka_metadata_destroy(md);
+    return found;
+}
+
+/* CreateTopics(topic, P, the broker's replication factor); "already exists"
+ * is success. 0, or -1 with err. */
+static int create_topic(rd_kafka_t *rk, const char *topic, int nparts, int timeout_ms, char *err,
+                        size_t cap)
+{
+    char                     errstr[512];
+    int                      rc = -1;
+    rd_kafka_NewTopic_t     *nt = rd_kafka_NewTopic_new(topic, nparts, -1, errstr, sizeof errstr);
+    rd_kafka_queue_t        *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    if (!nt || !q || !ao) {
+        errf(err, cap, "kexchange: cannot create topic '%s': %s", topic, nt ? "out of memory" : errstr);
+        goto out;
+    }
+    rd_kafka_AdminOptions_set_request_timeout(ao, timeout_ms, errstr, sizeof errstr);
+    rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_ms, errstr, sizeof errstr);
+    rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 2000);
+    if (!ev) {
+        errf(err, cap, "kexchange: cannot create topic '%s' (%d partitions): no answer within %d ms",
+             topic, nparts, timeout_ms);
+        goto out;
+    }
+    const char *why = NULL;
+    if (rd_kafka_event_error(ev)) {
+        why = rd_kafka_event_error_string(ev);
+    } else {
+        const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+        size_t                                nres = 0;
+        const rd_kafka_topic_result_t       **tr = res ? rd_kafka_CreateTopics_result_topics(res, &nres) : NULL;
+        for (size_t i = 0; i < nres; i++) {
+            rd_kafka_resp_err_t te = rd_kafka_topic_result_error(tr[i]);
+            if (te && te != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                why = rd_kafka_topic_result_error_string(tr[i]);
+                if (!why || !*why) why = rd_kafka_err2str(te);
+            }
+        }
+    }
+    if (why)
+        errf(err, cap, "kexchange: cannot create topic '%s' (%d partitions): %s (create it "
+                       "beforehand if the cluster does not serve CreateTopics)",
+             topic, nparts, why);
+    else
+        rc = 0;
+    rd_kafka_event_destroy(ev);
+out:
+    if (ao) rd_kafka_AdminOptions_destroy(ao);
+    if (q) rd_kafka_queue_destroy(q);
+    if (nt) rd_kafka_NewTopic_destroy(nt);
+    return rc;
+}
+
+/* The topic exists with P partitions (created if it was missing). 0 or -1. */
+static int ensure_topic(KxWriter *w, const KxSpec *spec, char *err, size_t cap)
+{
+    int timeout = spec->timeout_ms > 0 ? spec->timeout_ms : DEFAULT_TIMEOUT_MS;
+    int n = 0, rc = topic_partitions(w->rk, w->topic, spec->bootstrap, timeout, &n, err, cap);
+    if (rc < 0) return -1;
+    if (rc == 0) {
+        if (create_topic(w->rk, w->topic, w->nparts, timeout, err, cap)) return -1;
+        int64_t deadline = mono_ms() + timeout;
+        for (;;) {   /* until the metadata shows it */
+            rc = topic_partitions(w->rk, w->topic, spec->bootstrap, timeout, &n, err, cap);
+            if (rc != 0) break;
+            if (mono_ms() >= deadline)
+                return errf(err, cap, "kexchange: topic '%s' was created but does not show in "
+                                      "the metadata after %d ms", w->topic, timeout);
+            sleep_ms(100);
+        }
+        if (rc < 0) return -1;
+    }
+    if (n != w->nparts)
+        return errf(err, cap, "kexchange: topic '%s' has %d partitions, this exchange needs %d "
+                              "(a topic of another query or parallelism: delete it, or use "
+                              "another group name)", w->topic, n, w->nparts);
+    return 0;
+}
+
+KxWriter *kx_writer_open(const KxSpec *spec, char *err, size_t cap)
+{
+    if (err && cap) err[0] = 0;
+    if (check_spec(spec, err, cap)) return NULL;
+    KxWriter *w = calloc(1, sizeof *w);
+    if (!w) {
+        errf(err, cap, "out of memory");
+        return NULL;
+    }
+    w->nparts = spec->partitions;
+    w->ncols = spec->ncols;
+    w->fp = spec->fingerprint;
+    w->topic = strdup(spec->topic);
+    w->types = copy_types(spec);
+    w->start = calloc((size_t)w->nparts + 1, sizeof *w->start);
+    if (!w->topic || !w->types || !w->start) {
+        errf(err, cap, "out of memory");
+        goto fail;
+    }
+    static const char *const names[] = {"enable.idempotence", "linger.ms", "message.timeout.ms"};
+    static const char *const values[] = {"true", "5", "0"};
+    rd_kafka_conf_t *conf = make_conf(spec, w, names, values, 3, err, cap);
+    if (!conf) goto fail;
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_error_cb(conf, on_writer_error);
+    char errstr[512];
+    w->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!w->rk) {
+        rd_kafka_conf_destroy(conf);
+        errf(err, cap, "kexchange: %s", errstr);
+        goto fail;
+    }
+    if (ensure_topic(w, spec, err, cap)) goto fail;
+    w->rkt = rd_kafka_topic_new(w->rk, w->topic, NULL);
+    if (!w->rkt) {
+        errf(err, cap, "kexchange: cannot make a handle for topic '%s': %s", w->topic,
+             rd_kafka_err2str(rd_kafka_last_error()));
+        goto fail;
+    }
+    return w;
+fail:
+    kx_writer_close(w);
+    return NULL;
+}
+
+/* The per-row arrays hold n rows. 0 or -1 (w->err). */
+static int writer_grow(KxWriter *w, int n)
+{
+    if (n <= w->cap) return 0;
+    size_t    c = (size_t)(n > 2 * w->cap ? n : 2 * w->cap);
+    uint64_t *h = realloc(w->hashes, c * sizeof *h);
+    if (h) w->hashes = h;
+    uint32_t *o = h ? realloc(w->order, c * sizeof *o) : NULL;
+    if (o) w->order = o;
+    uint32_t *ph = o ? realloc(w->phys, c * sizeof *ph) : NULL;
+    if (ph) w->phys = ph;
+    size_t *rs = ph ? realloc(w->rsize, c * sizeof *rs) : NULL;
+    if (rs) w->rsize = rs;
+    if (!rs) return errf(w->err, sizeof w->err, "out of memory");
+    w->cap = (int)c;
+    return 0;
+}
+
+static int writer_reserve(KxWriter *w, size_t n)
+{
+    if (n <= w->bufcap) return 0;
+    size_t   c = n > 2 * w->bufcap ? n : 2 * w->bufcap;
+    uint8_t *b = realloc(w->buf, c);
+    if (!b) return errf(w->err, sizeof w->err, "out of memory");
+    w->buf = b;
+    w->bufcap = c;
+    return 0;
+}
+
+/* rsize[i] += the bytes of live row i's value in v (0 for NULL). */
+static void add_value_sizes(const Vector *v, const uint32_t *sel, int n, size_t *rsize)
+{
+    if (v->type == TYPE_NULL) return;
+    int konst = vector_is_constant(v);
+    for (int i = 0; i < n; i++) {
+        int s = konst ? 0 : (sel ? (int)sel[i] : i);
+        if (!vector_validity_get(v->validity, s)) continue;
+        switch (v->type) {
+        case TYPE_BOOLEAN: rsize[i] += 1; break;
+        case TYPE_DOUBLE: rsize[i] += 8; break;
+        case TYPE_VARCHAR: {
+            uint32_t len = vector_str(v)[s].len;
+            rsize[i] += varint_len(len) + len;
+            break;
+        }
+        default: rsize[i] += varint_len(zigzag(vector_i64(v)[s])); break;
+        }
+    }
+}
+
+/* Bytes a rows message of m rows needs besides its values. */
+static size_t rows_overhead(const KxWriter *w, size_t m)
+{
+    return KX_HEADER_BYTES + 10 + (size_t)w->ncols * (1 + (m + 7) / 8);
+}
+
+/* Encode physical rows phys[0..m) of b's columns after q; the end. The
+ * buffer is large enough (rows_overhead + the rows' sizes). */
+static uint8_t *encode_columns(const KxWriter *w, const Batch *b, const uint32_t *phys, uint32_t m,
+                               uint8_t *q)
+{
+    for (int c = 0; c < w->ncols; c++) {
+        const Vector *v = &b->cols[c];
+        if (v->type == TYPE_NULL) continue;
+        int      konst = vector_is_constant(v);
+        uint8_t *bm = NULL;
+        if (v->validity) {
+            for (uint32_t j = 0; j < m && !bm; j++)
+                if (!vector_validity_get(v->validity, konst ? 0 : (int)phys[j])) bm = q + 1;
+        }
+        *q++ = bm ? 1 : 0;
+        if (bm) {
+            memset(bm, 0, (m + 7) / 8);
+            for (uint32_t j = 0; j < m; j++)
+                if (!vector_validity_get(v->validity, konst ? 0 : (int)phys[j]))
+                    bm[j >> 3] |= (uint8_t)(1u << (j & 7));
+            q += (m + 7) / 8;
+        }
+#define EACH_VALUE(stmt)                                                \
+    for (uint32_t j = 0; j < m; j++) {                                  \
+        if (bm && bit_is_set(bm, j)) continue;                          \
+        int s = konst ? 0 : (int)phys[j];                               \
+        stmt;                                                           \
+    }
+        switch (v->type) {
+        case TYPE_BOOLEAN: {
+            const uint8_t *x = vector_bool(v);
+            EACH_VALUE(*q++ = x[s] ? 1 : 0);
+            break;
+        }
+        case TYPE_DOUBLE: {
+            const double *x = vector_f64(v);
+            EACH_VALUE({
+                uint64_t bits;
+                memcpy(&bits, &x[s], 8);
+                q = put_u64(q, bits);
+            });
+            break;
+        }
+        case TYPE_VARCHAR: {
+            const Str *x = vector_str(v);
+            EACH_VALUE({
+                q = put_varint(q, x[s].len);
+                if (x[s].len) memcpy(q, x[s].ptr, x[s].len);
+                q += x[s].len;
+            });
+            break;
+        }
+        default: {
+            const int64_t *x = vector_i64(v);
+            EACH_VALUE(q = put_varint(q, zigzag(x[s])));
+            break;
+        }
+        }
+#undef EACH_VALUE
+    }
+    return q;
+}
+
+/* Queue one message to partition p (librdkafka copies it); waits while the
+ * queue is full. 0 or -1 (w->err). */
+static int produce(KxWriter *w, int p, const uint8_t *buf, size_t len)
+{
+    rd_kafka_poll(w->rk, 0);
+    if (writer_failed(w)) return -1;
+    for (;;) {
+        if (rd_kafka_produce(w->rkt, p, RD_KAFKA_MSG_F_COPY, (void *)buf, len, NULL, 0, NULL) == 0)
+            return 0;
+        rd_kafka_resp_err_t e = rd_kafka_last_error();
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            return errf(w->err, sizeof w->err,
+                        "kexchange: cannot produce a message of %zu bytes to topic '%s' "
+                        "partition %d: %s", len, w->topic, p, rd_kafka_err2str(e));
+        rd_kafka_poll(w->rk, 100);   /* backpressure: wait for deliveries */
+        if (writer_failed(w)) return -1;
+    }
+}
+
+static int check_batch(KxWriter *w, const Batch *b, const int *key_cols, int nkeys)
+{
+    if (!b || b->ncols != w->ncols)
+        return errf(w->err, sizeof w->err, "kexchange: a batch of %d columns for an exchange of %d",
+                    b ? b->ncols : 0, w->ncols);
+    for (int c = 0; c < w->ncols; c++)
+        if (b->cols[c].type != w->types[c])
+            return errf(w->err, sizeof w->err, "kexchange: column %d is %s, the exchange has %s", c,
+                        sql_type_name(b->cols[c].type), sql_type_name(w->types[c]));
+    if (nkeys < 0 || (nkeys > 0 && !key_cols))
+        return errf(w->err, sizeof w->err, "kexchange: bad key list");
+    for (int k = 0; k < nkeys; k++)
+        if (key_cols[k] < 0 || key_cols[k] >= w->ncols)
+            return errf(w->err, sizeof w->err, "kexchange: key column %d out of range", key_cols[k]);
+    return 0;
+}
+
+int kx_write(KxWriter *w, const Batch *b, const int *key_cols, int nkeys)
+{
+    w->err[0] = 0;
+    if (writer_failed(w) || check_batch(w, b, key_cols, nkeys)) return -1;
+    int n = b->count;
+    if (n <= 0) return 0;
+    if (writer_grow(w, n)) return -1;
+    const uint32_t *sel = b->sel;
+    int             P = w->nparts;
+
+    /* bucket the live rows by partition (counting sort, stable) */
+    for (int p = 0; p <= P; p++) w->start[p] = 0;
+    if (nkeys > 0 && P > 1) {
+        for (int k = 0; k < nkeys; k++) hash_vector(&b->cols[key_cols[k]], sel, n, w->hashes, k > 0);
+        for (int i = 0; i < n; i++) w->start[kx_partition_of(w->hashes[i], P) + 1]++;
+        for (int p = 0; p < P; p++) w->start[p + 1] += w->start[p];
+        for (int i = 0; i < n; i++) w->order[w->start[kx_partition_of(w->hashes[i], P)]++] = (uint32_t)i;
+        for (int p = P; p > 0; p--) w->start[p] = w->start[p - 1];   /* back to the starts */
+        w->start[0] = 0;
+    } else {
+        for (int i = 0; i < n; i++) w->order[i] = (uint32_t)i;
+        for (int p = 1; p <= P; p++) w->start[p] = n;
+    }
+
+    /* value bytes of every live row */
+    memset(w->rsize, 0, (size_t)n * sizeof *w->rsize);
+    for (int c = 0; c < w->ncols; c++) add_value_sizes(&b->cols[c], sel, n, w->rsize);
+
+    /* each partition's rows, in chunks of about KX_MSG_BYTES */
+    for (int p = 0; p < P; p++) {
+        for (int i = w->start[p], end = w->start[p + 1]; i < end;) {
+            size_t bytes = 0;
+            int    j = i;
+            while (j < end && j - i < KX_MAX_ROWS_PER_MSG) {
+                size_t add = w->rsize[w->order[j]];
+                if (j > i && rows_overhead(w, (size_t)(j - i + 1)) + bytes + add > KX_MSG_BYTES) break;
+                bytes += add;
+                j++;
+            }
+            uint32_t m = (uint32_t)(j - i);
+            if (writer_reserve(w, rows_overhead(w, m) + bytes)) return -1;
+            for (uint32_t k = 0; k < m; k++) {
+                uint32_t d = w->order[i + (int)k];
+                w->phys[k] = sel ? sel[d] : d;
+            }
+            uint8_t *q = put_header(w->buf, KX_KIND_ROWS, w->fp);
+            q = put_varint(q, m);
+            q = encode_columns(w, b, w->phys, m, q);
+            if (produce(w, p, w->buf, (size_t)(q - w->buf))) return -1;
+            i = j;
+        }
+    }
+    return 0;
+}
+
+static int write_control(KxWriter *w, int kind, int origin, int64_t wm)
+{
+    w->err[0] = 0;
+    if (writer_failed(w)) return -1;
+    if (origin < 0)
+        return errf(w->err, sizeof w->err, "kexchange: origin %d is negative", origin);
+    uint8_t  msg[KX_HEADER_BYTES + 20];
+    uint8_t *q = put_header(msg, kind, w->fp);
+    q = put_varint(q, (uint64_t)origin);
+    q = put_varint(q, zigzag(wm));
+    for (int p = 0; p < w->nparts; p++)
+        if (produce(w, p, msg, (size_t)(q - msg))) return -1;
+    return 0;
+}
+
+int kx_write_watermark(KxWriter *w, int origin, int64_t wm)
+{
+    return write_control(w, KX_KIND_WATERMARK, origin, wm);
+}
+
+int kx_write_end(KxWriter *w, int origin)
+{
+    return write_control(w, KX_KIND_END, origin, INT64_MAX);
+}
+
+int kx_flush(KxWriter *w, int timeout_ms)
+{
+    w->err[0] = 0;
+    int64_t left = timeout_ms > 0 ? timeout_ms : 0;
+    for (;;) {   /* in slices, so that a failure ends the wait at once */
+        int                 slice = left < 100 ? (int)left : 100;
+        rd_kafka_resp_err_t e = rd_kafka_flush(w->rk, slice);
+        if (writer_failed(w)) return -1;
+        if (!e) return 0;
+        left -= slice;
+        if (left <= 0) return 1;
+    }
+}
+
+int kx_writer_outstanding(const KxWriter *w)
+{
+    return rd_kafka_outq_len(w->rk);
+}
+
+const char *kx_writer_error(const KxWriter *w)
+{
+    return w->err;
+}
+
+const char *kx_writer_warning(const KxWriter *w)
+{
+    return w->warn;
+}
+
+void kx_writer_close(KxWriter *w)
+{
+    if (!w) return;
+    if (w->rkt) rd_kafka_topic_destroy(w->rkt);
+    if (w->rk) {   /* what was not flushed is dropped, not waited for */
+        rd_kafka_purge(w->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_destroy(w->rk);
+    }
+    free(w->hashes);
+    free(w->order);
+    free(w->phys);
+    free(w->rsize);
+    free(w->start);
+    free(w->buf);
+    free(w->types);
+    free(w->topic);
+    free(w);
+}
+
+/* ---- reader ----------------------------------------------------------------------- */
+
+static int reader_fail(KxReader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int reader_fail(KxReader *r, const char *fmt, ...)
+{
+    if (!r->failed) {   /* the first failure is the one to report */
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->err, sizeof r->err, fmt, ap);
+        va_end(ap);
+    }
+    r->failed = 1;
+    return -1;
+}
+
+static void part_recompute(const KxReader *r, KxPart *p)
+{
+    int64_t m = INT64_MAX;
+    for (int o = 0; o < r->norigins; o++)
+        if (p->wm[o] < m) m = p->wm[o];
+    p->min = m;
+}
+
+static void part_assign(KxReader *r, int id)
+{
+    KxPart *p = &r->parts[id];
+    if (!p->owned) r->nassigned++;
+    p->owned = 1;
+    p->pos = -1;
+    for (int o = 0; o < r->norigins; o++) p->wm[o] = INT64_MIN;
+    p->min = INT64_MIN;
+}
+
+static void part_revoke(KxReader *r, int id)
+{
+    KxPart *p = &r->parts[id];
+    if (p->owned) r->nassigned--;
+    p->owned = 0;
+    if (r->cur && r->cur->partition == id) {   /* its rest is the next owner's */
+        rd_kafka_message_destroy(r->cur);
+        r->cur = NULL;
+    }
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *l,
+                         void *opaque)
+{
+    KxReader           *r = opaque;
+    int                 coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    rd_kafka_error_t   *e = NULL;
+    rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < l->cnt; i++) {
+            int32_t id = l->elems[i].partition;
+            if (id < 0 || id >= r->nparts)
+                reader_fail(r, "kexchange: topic '%s' has partition %d, more than the %d "
+                               "partitions of this exchange (a topic of another query or "
+                               "parallelism, or auto-created by the broker)",
+                            r->topic, (int)id, r->nparts);
+            else
+                part_assign(r, id);
+        }
+        if (coop) e = rd_kafka_incremental_assign(rk, l);
+        else re = rd_kafka_assign(rk, l);
+    } else {   /* revoked (or lost), or an error: give up these (cooperative) / all (eager) */
+        if (coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+            for (int i = 0; i < l->cnt; i++)
+                if (l->elems[i].partition >= 0 && l->elems[i].partition < r->nparts)
+                    part_revoke(r, l->elems[i].partition);
+            e = rd_kafka_incremental_unassign(rk, l);
+        } else {
+            for (int id = 0; id < r->nparts; id++) part_revoke(r, id);
+            re = rd_kafka_assign(rk, NULL);
+        }
+    }
+    if (e) {
+        reader_fail(r, "kexchange: rebalance of topic '%s': %s", r->topic, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    } else if (re) {
+        reader_fail(r, "kexchange: rebalance of topic '%s': %s", r->topic, rd_kafka_err2str(re));
+    }
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *l,
+                      void *opaque)
+{
+    (void)rk, (void)l;
+    KxReader *r = opaque;
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        snprintf(r->warn, sizeof r->warn, "committing offsets of topic '%s': %s", r->topic,
+                 rd_kafka_err2str(err));
+}
+
+static void on_reader_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    KxReader *r = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[200];
+        rd_kafka_fatal_error(rk, why, sizeof why);
+        reader_fail(r, "kexchange: the consumer of topic '%s' failed: %s", r->topic, why);
+        return;
+    }
+    snprintf(r->warn, sizeof r->warn, "%s", reason);   /* transient: librdkafka retries */
+}
+
+KxReader *kx_reader_open(const KxSpec *spec, const char *group, int norigins, char *err, size_t cap)
+{
+    if (err && cap) err[0] = 0;
+    if (check_spec(spec, err, cap)) return NULL;
+    if (!group || !*group) {
+        errf(err, cap, "kexchange: a reader needs a consumer group");
+        return NULL;
+    }
+    if (norigins < 1 || norigins > KX_MAX_ORIGINS) {
+        errf(err, cap, "kexchange: norigins must be 1 … %d; got %d", KX_MAX_ORIGINS, norigins);
+        return NULL;
+    }
+    if ((int64_t)spec->partitions * norigins > MAX_WM_SLOTS) {
+        errf(err, cap, "kexchange: %d partitions × %d origins is too many watermarks to keep",
+             spec->partitions, norigins);
+        return NULL;
+    }
+    KxReader *r = calloc(1, sizeof *r);
+    if (!r) {
+        errf(err, cap, "out of memory");
+        return NULL;
+    }
+    r->nparts = spec->partitions;
+    r->ncols = spec->ncols;
+    r->norigins = norigins;
+    r->fp = spec->fingerprint;
+    r->topic = strdup(spec->topic);
+    r->types = copy_types(spec);
+    r->parts = calloc((size_t)r->nparts, sizeof *r->parts);
+    r->wms = malloc((size_t)r->nparts * (size_t)norigins * sizeof *r->wms);
+    r->col_bm = calloc((size_t)r->ncols, sizeof *r->col_bm);
+    r->col_pos = calloc((size_t)r->ncols, sizeof *r->col_pos);
+    if (!r->topic || !r->types || !r->parts || !r->wms || !r->col_bm || !r->col_pos) {
+        errf(err, cap, "out of memory");
+        goto fail;
+    }
+    for (int p = 0; p < r->nparts; p++) {
+        r->parts[p].wm = r->wms + (size_t)p * (size_t)norigins;
+        r->parts[p].pos = -1;
+        r->parts[p].min = INT64_MIN;
+    }
+    const char *names[] = {"group.id", "partition.assignment.strategy", "enable.auto.commit",
+                           "enable.auto.offset.store", "auto.offset.reset", "enable.partition.eof",
+                           "fetch.wait.max.ms"};
+    const char *values[] = {group, "cooperative-sticky", "false", "false", "earliest", "false", "100"};
+    rd_kafka_conf_t *conf = make_conf(spec, r, names, values, 7, err, cap);
+    if (!conf) goto fail;
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+    rd_kafka_conf_set_error_cb(conf, on_reader_error);
+    char errstr[512];
+    r->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!r->rk) {
+        rd_kafka_conf_destroy(conf);
+        errf(err, cap, "kexchange: %s", errstr);
+        goto fail;
+    }
+    rd_kafka_poll_set_consumer(r->rk);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    if (!l) {
+        errf(err, cap, "out of memory");
+        goto fail;
+    }
+    rd_kafka_topic_partition_list_add(l, r->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(r->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        errf(err, cap, "kexchange: cannot join group '%s' for topic '%s': %s", group, r->topic,
+             rd_kafka_err2str(e));
+        goto fail;
+    }
+    return r;
+fail:
+    kx_reader_close(r);
+    return NULL;
+}
+
+/* Check a rows message whole (p[0..len), header already checked) and record
+ * each column's bitmap and values start. 0, or -1 with why. */
+static int check_rows(KxReader *r, const uint8_t *p, size_t len, uint32_t *nrows, char *why, size_t wcap)
+{
+    size_t   at = KX_HEADER_BYTES;
+    uint64_t n;
+    if (get_varint(p, len, &at, &n))
+        return errf(why, wcap, "bad row count (a varint past the end or over 10 bytes)");
+    if (n < 1 || n > KX_MAX_ROWS_PER_MSG)
+        return errf(why, wcap, "row count %llu out of range", (unsigned long long)n);
+    for (int c = 0; c < r->ncols; c++) {
+        SqlType t = r->types[c];
+        r->col_bm[c] = NO_BITMAP;
+        if (t == TYPE_NULL) {
+            r->col_pos[c] = at;
+            continue;
+        }
+        if (at >= len) return errf(why, wcap, "truncated at column %d", c);
+        uint8_t flag = p[at++];
+        if (flag > 1) return errf(why, wcap, "column %d: bad NULL flag %u", c, flag);
+        const uint8_t *bm = NULL;
+        if (flag) {
+            size_t nb = (size_t)(n + 7) / 8;
+            if (len - at < nb) return errf(why, wcap, "truncated in the NULL bitmap of column %d", c);
+            r->col_bm[c] = at;
+            bm = p + at;
+            at += nb;
+        }
+        r->col_pos[c] = at;
+        for (uint32_t i = 0; i < (uint32_t)n; i++) {
+            if (bm && bit_is_set(bm, i)) continue;
+            uint64_t x;
+            switch (t) {
+            case TYPE_BOOLEAN:
+                if (at >= len) return errf(why, wcap, "truncated in column %d, row %u", c, i);
+                if (p[at] > 1)
+                    return errf(why, wcap, "column %d, row %u: BOOLEAN byte %u", c, i, p[at]);
+                at++;
+                break;
+            case TYPE_DOUBLE:
+                if (len - at < 8) return errf(why, wcap, "truncated in column %d, row %u", c, i);
+                at += 8;
+                break;
+            case TYPE_VARCHAR:
+                if (get_varint(p, len, &at, &x))
+                    return errf(why, wcap, "truncated in column %d, row %u", c, i);
+                if (x > UINT32_MAX || x > len - at)
+                    return errf(why, wcap, "column %d, row %u: a string of %llu bytes runs past the "
+                                           "end", c, i, (unsigned long long)x);
+                at += (size_t)x;
+                break;
+            default:
+                if (get_varint(p, len, &at, &x))
+                    return errf(why, wcap, "truncated in column %d, row %u", c, i);
+                break;
+            }
+        }
+    }
+    if (at != len) return errf(why, wcap, "%zu bytes left over after the last column", len - at);
+    *nrows = (uint32_t)n;
+    return 0;
+}
+
+/* Decode rows cur_row … cur_row+k-1 of column c into v's slots base … */
+static int decode_column(KxReader *r, int c, Vector *v, int base, uint32_t k)
+{
+    const uint8_t *p = r->cur->payload;
+    const uint8_t *bm = r->col_bm[c] == NO_BITMAP ? NULL : p + r->col_bm[c];
+    size_t         at = r->col_pos[c];
+    uint32_t       row0 = r->cur_row;
+    if (v->type == TYPE_NULL) return 0;   /* every row NULL already */
+#define EACH_ROW(stmt)                                   \
+    for (uint32_t j = 0; j < k; j++) {                   \
+        int dst = base + (int)j;                         \
+        if (bm && bit_is_set(bm, row0 + j)) {            \
+            vector_set_null(v, dst);                     \
+            continue;                                    \
+        }                                                \
+        vector_set_valid(v, dst);                        \
+        stmt;                                            \
+    }
+    switch (v->type) {
+    case TYPE_BOOLEAN: {
+        uint8_t *x = vector_bool(v);
+        EACH_ROW(x[dst] = p[at++]);
+        break;
+    }
+    case TYPE_DOUBLE: {
+        double *x = vector_f64(v);
+        EACH_ROW({
+            uint64_t bits = get_u64(p + at);
+            memcpy(&x[dst], &bits, 8);
+            at += 8;
+        });
+        break;
+    }
+    case TYPE_VARCHAR:
+        EACH_ROW({
+            uint32_t len = (uint32_t)varint_unchecked(p, &at);
+            if (vector_set_str(v, dst, (const char *)p + at, len))
+                return reader_fail(r, "out of memory");
+            at += len;
+        });
+        break;
+    default: {
+        int64_t *x = vector_i64(v);
+        EACH_ROW(x[dst] = unzigzag(varint_unchecked(p, &at)));
+        break;
+    }
+    }
+#undef EACH_ROW
+    r->col_pos[c] = at;
+    return 0;
+}
+
+/* Rows of cur into out (as many as fit). Rows added, or -1. */
+static int take_rows(KxReader *r, Batch *out)
+{
+    int      base = out->nrows;
+    uint32_t left = r->cur_n - r->cur_row, room = (uint32_t)(out->capacity - base);
+    uint32_t k = left < room ? left : room;
+    for (int c = 0; c < r->ncols; c++)
+        if (decode_column(r, c, &out->cols[c], base, k)) return -1;
+    r->cur_row += k;
+    batch_set_nrows(out, base + (int)k);
+    if (r->cur_row == r->cur_n) {   /* returned whole: commit after it */
+        r->parts[r->cur->partition].pos = r->cur->offset + 1;
+        rd_kafka_message_destroy(r->cur);
+        r->cur = NULL;
+    }
+    return (int)k;
+}
+
+/* A message of an owned partition: check it; rows become cur, control
+ * records are applied. 0, or -1 (r->err; m destroyed either way unless it
+ * became cur). */
+static int take_message(KxReader *r, rd_kafka_message_t *m)
+{
+    const uint8_t *p = m->payload;
+    size_t         len = m->len;
+    KxPart        *part = &r->parts[m->partition];
+    char           why[256];
+    int            bad = 0;
+    if (!p || len < KX_HEADER_BYTES) {
+        bad = errf(why, sizeof why, "a message of %zu bytes is shorter than the header", len);
+    } else if (p[0] != KX_VERSION) {
+        bad = errf(why, sizeof why, "unknown format version %u (this build reads %d)", p[0], KX_VERSION);
+    } else if (get_u64(p + 2) != r->fp) {
+        bad = errf(why, sizeof why, "schema fingerprint %016llx, this exchange's is %016llx (a topic "
+                                    "written by another query, or another version of it)",
+                   (unsigned long long)get_u64(p + 2), (unsigned long long)r->fp);
+    } else if (p[1] == KX_KIND_ROWS) {
+        uint32_t n = 0;
+        bad = check_rows(r, p, len, &n, why, sizeof why);
+        if (!bad) {
+            r->cur = m;
+            r->cur_n = n;
+            r->cur_row = 0;
+            part->pos = m->offset;   /* not returned whole yet */
+            return 0;
+        }
+    } else if (p[1] == KX_KIND_WATERMARK || p[1] == KX_KIND_END) {
+        size_t   at = KX_HEADER_BYTES;
+        uint64_t origin = 0, zwm = 0;
+        if (get_varint(p, len, &at, &origin) || get_varint(p, len, &at, &zwm))
+            bad = errf(why, sizeof why, "truncated control record");
+        else if (at != len)
+            bad = errf(why, sizeof why, "%zu bytes left over after a control record", len - at);
+        else if (origin >= (uint64_t)r->norigins)
+            bad = errf(why, sizeof why, "origin %llu out of range (this exchange has %d origins)",
+                       (unsigned long long)origin, r->norigins);
+        if (!bad) {
+            int64_t *slot = &part->wm[origin];
+            int64_t  old = *slot;
+            if (p[1] == KX_KIND_END) *slot = INT64_MAX;
+            else if (unzigzag(zwm) > old) *slot = unzigzag(zwm);
+            if (*slot != old && old == part->min) part_recompute(r, part);
+            part->pos = m->offset + 1;
+        }
+    } else {
+        bad = errf(why, sizeof why, "unknown message kind 0x%02x", p[1]);
+    }
+    if (bad)
+        reader_fail(r, "kexchange: topic '%s' partition %d offset %lld: %s", r->topic,
+                    (int)m->partition, (long long)m->offset, why);
+    rd_kafka_message_destroy(m);
+    return bad ? -1 : 0;
+}
+
+/* A bad argument: fails this call only (r->err, not sticky). */
+static int check_out(KxReader *r, Batch *out)
+{
+    if (!out || out->ncols != r->ncols)
+        return errf(r->err, sizeof r->err, "kexchange: kx_read into a batch of %d columns; the "
+                                           "exchange has %d", out ? out->ncols : 0, r->ncols);
+    for (int c = 0; c < r->ncols; c++)
+        if (out->cols[c].type != r->types[c])
+            return errf(r->err, sizeof r->err, "kexchange: kx_read: column %d is %s, the exchange "
+                                               "has %s", c, sql_type_name(out->cols[c].type),
+                        sql_type_name(r->types[c]));
+    if (out->sel || out->count != out->nrows)
+        return errf(r->err, sizeof r->err, "kexchange: kx_read into a batch with a selection");
+    return 0;
+}
+
+int kx_read(KxReader *r, Batch *out, int64_t *watermark, int timeout_ms)
+{
+    if (r->failed || check_out(r, out)) return -1;
+    for (int c = 0; c < r->ncols; c++)
+        if (vector_is_constant(&out->cols[c])) vector_flatten(&out->cols[c], out->nrows);
+    int     added = 0, nmsg = 0;
+    int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    while (out->nrows < out->capacity) {
+        if (r->cur) {
+            int k = take_rows(r, out);
+            if (k < 0) return -1;
+            added += k;
+            continue;
+        }
+        if (nmsg >= MAX_MSGS_PER_READ) break;
+        int wait = 0;
+        if (nmsg == 0) {   /* nothing taken yet: wait what is left of the timeout */
+            int64_t left = deadline - mono_ms();
+            wait = left > 0 ? (int)left : 0;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, wait);
+        if (r->failed) {   /* in the rebalance or error callback */
+            if (m) rd_kafka_message_destroy(m);
+            return -1;
+        }
+        if (!m) {
+            if (nmsg == 0 && mono_ms() < deadline) continue;
+            break;
+        }
+        if (m->err) {   /* a consumer event: transient (librdkafka retries) unless fatal */
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                snprintf(r->warn, sizeof r->warn, "%s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (m->partition < 0 || m->partition >= r->nparts || !r->parts[m->partition].owned) {
+            rd_kafka_message_destroy(m);   /* of a partition revoked since: the next owner's */
+            continue;
+        }
+        nmsg++;
+        if (take_message(r, m)) return -1;
+    }
+    if (watermark) *watermark = kx_reader_watermark(r);
+    return added;
+}
+
+int64_t kx_reader_watermark(const KxReader *r)
+{
+    if (r->nassigned == 0) return INT64_MIN;
+    int64_t m = INT64_MAX;
+    for (int p = 0; p < r->nparts; p++)
+        if (r->parts[p].owned && r->parts[p].min < m) m = r->parts[p].min;
+    return m;
+}
+
+int kx_reader_ended(const KxReader *r)
+{
+    if (r->nassigned == 0) return 0;
+    for (int p = 0; p < r->nparts; p++) {
+        if (!r->parts[p].owned) continue;
+        for (int o = 0; o < r->norigins; o++)
+            if (r->parts[p].wm[o] != INT64_MAX) return 0;
+    }
+    return 1;
+}
+
+int kx_reader_assigned(const KxReader *r)
+{
+    return r->nassigned;
+}
+
+int kx_reader_commit(KxReader *r)
+{
+    if (r->failed) return -1;
+    int n = 0;
+    for (int p = 0; p < r->nparts; p++) n += r->parts[p].owned && r->parts[p].pos >= 0;
+    if (n == 0) return 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+    if (!l) return errf(r->err, sizeof r->err, "out of memory");
+    for (int p = 0; p < r->nparts; p++)
+        if (r->parts[p].owned && r->parts[p].pos >= 0)
+            rd_kafka_topic_partition_list_add(l, r->topic, p)->offset = r->parts[p].pos;
+    rd_kafka_resp_err_t e = rd_kafka_commit(r->rk, l, 1);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)   /* not sticky: the next commit tries again */
+        return errf(r->err, sizeof r->err, "kexchange: cannot commit offsets of topic '%s': %s",
+                    r->topic, rd_kafka_err2str(e));
+    return 0;
+}
+
+const char *kx_reader_error(const KxReader *r)
+{
+    return r->err;
+}
+
+const char *kx_reader_warning(const KxReader *r)
+{
+    return r->warn;
+}
+
+void kx_reader_close(KxReader *r)
+{
+    if (!r) return;
+    if (r->cur) rd_kafka_message_destroy(r->cur);
+    r->cur = NULL;
+    if (r->rk) {
+        rd_kafka_consumer_close(r->rk);   /* leaves the group: on_rebalance revokes */
+        rd_kafka_destroy(r->rk);
+    }
+    free(r->col_bm);
+    free(r->col_pos);
+    free(r->wms);
+    free(r->parts);
+    free(r->types);
+    free(r->topic);
+    free(r);
+}

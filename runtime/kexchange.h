@@ -1,0 +1,292 @@
+/*
+ * kexchange.h — the Kafka exchange: rows and watermarks of one stage
+ * boundary written into a Kafka topic and read back on the other side.
+ *
+ * What it is for (issue 13, deliverable 2; docs/scaling.md). In group mode
+ * several sluice instances run one query; an exchange between two stages
+ * cannot be a Channel (the tasks on either side live in different
+ * processes), so it becomes a repartition topic `<group>-<stage>-repartition`
+ * with the exchange's partition count P. Every upstream task is a KxWriter:
+ * it hash-partitions its rows by the exchange key into the topic's
+ * partitions — the same hash and the same reduction as query.c's local
+ * exchange, so a key lands on the partition index a local exchange would
+ * send it to — and publishes its watermark (and, for a bounded input, its
+ * end) to EVERY partition. Every downstream task is a KxReader: a member of
+ * a consumer group subscribed to the topic; Kafka assigns it partitions (and
+ * moves them when instances join, leave or die), and it reads their rows and
+ * keeps the watermark of what it reads. This module is the building block;
+ * wiring it into query.c/the planner is not done here.
+ *
+ *   KxWriter *w = kx_writer_open(&spec, err, sizeof err);     creates the topic
+ *   kx_write(w, batch, keys, nkeys);                          rows → partitions
+ *   kx_write_watermark(w, origin, wm);                        to every partition
+ *   kx_write_end(w, origin);                                  bounded input done
+ *   kx_flush(w, 30000);  kx_writer_close(w);
+ *
+ *   KxReader *r = kx_reader_open(&spec, "grp", norigins, err, sizeof err);
+ *   Batch out; batch_init(&out, spec.ncols, spec.types, 0);
+ *   loop: batch_reset(&out); n = kx_read(r, &out, &wm, 100);  rows, then wm
+ *         at a checkpoint: kx_reader_commit(r);
+ *   until kx_reader_ended(r);   kx_reader_close(r);
+ *
+ * ---- Partitioning ----------------------------------------------------------
+ *
+ * A row's partition is kx_partition_of(h, P) = ((h >> 32) * P) >> 32 where h
+ * is the row's key hash built by exec/hash.h's hash_vector over the key
+ * columns in order (hash_value of the first, hash_combine with each next):
+ * the exact formula of query.c's emit_rows (a multiply-shift range
+ * reduction, not h % P — deliberately, so a key's partition equals the
+ * downstream task index of a local exchange with P tasks). Hashes are stable
+ * across runs and machines (hash.h), so every instance agrees.
+ *
+ * ---- Message format (the value of each Kafka message; no key) -------------
+ *
+ * Integers: "varint" is unsigned LEB128 (7 bits a byte, low group first, at
+ * most 10 bytes); "zigzag" is the varint of (x << 1) ^ (x >> 63); "u64" is
+ * 8 bytes little-endian.
+ *
+ *   byte 0   format version, KX_VERSION (1)
+ *   byte 1   kind: 'R' rows, 'W' watermark, 'E' end
+ *   2..9     u64 schema fingerprint (KxSpec.fingerprint): writer and reader
+ *            must agree, or the reader fails (a topic left over from another
+ *            query, or another version of it)
+ *
+ *   'R' rows:      varint n (1 … KX_MAX_ROWS_PER_MSG), then for each column
+ *                  in order:
+ *                    TYPE_NULL column: nothing (every row NULL)
+ *                    otherwise: a byte 0 = no NULLs, or 1 followed by a
+ *                    NULL bitmap of ceil(n/8) bytes (bit i%8 of byte i/8
+ *                    set = row i is NULL); then the value of each non-NULL
+ *                    row in row order (NULL rows have no value bytes):
+ *                      BIGINT, TIMESTAMP, INTERVAL  zigzag
+ *                      DOUBLE                       8 bytes, the LE bit pattern
+ *                      BOOLEAN                      1 byte, 0 or 1
+ *                      VARCHAR                      varint length, the bytes
+ *                  The message ends exactly after the last column.
+ *   'W' watermark: varint origin, zigzag wm.
+ *   'E' end:       varint origin, zigzag INT64_MAX (ignored when read).
+ *
+ * Anything else — an unknown version or kind, a different fingerprint, a
+ * varint running past the end or longer than 10 bytes, a BOOLEAN byte not 0
+ * or 1, a length past the end, bytes left over, an origin >= norigins —
+ * fails the reader with an error naming topic, partition and offset. A bad
+ * message is never skipped and never half-applied (it is checked whole
+ * before any of its rows is appended).
+ *
+ * A writer packs the rows of one partition from one kx_write into messages of
+ * at most about KX_MSG_BYTES (256 KiB; a single row larger than that gets a
+ * message of its own, which must still fit properties.message.max.bytes,
+ * librdkafka's default 1 MB) and at most KX_MAX_ROWS_PER_MSG rows.
+ *
+ * ---- Watermarks ------------------------------------------------------------
+ *
+ * An origin is a small stable id, 0 <= origin < norigins, of where event
+ * time comes from (in group mode: a source partition id, which survives
+ * rebalances; an upstream task index in a fixed deployment). Each writer
+ * publishes, per origin it is responsible for, 'W' records and finally an
+ * 'E'. A Kafka partition keeps order, so a 'W' from origin o follows every
+ * row the writer sent before it into that partition.
+ *
+ * The reader keeps, per ASSIGNED partition p and origin o, wm[p][o]: the
+ * largest 'W' value seen from o in p (monotonic per origin: a smaller one is
+ * ignored), INT64_MIN (= WATERMARK_MIN) when o was never heard from in p —
+ * an unheard origin holds everything back — and INT64_MAX (= WATERMARK_MAX)
+ * once o sent 'E' in p. Its watermark is
+ *
+ *     min over assigned partitions p of (min over origins o of wm[p][o])
+ *
+ * and INT64_MIN while no partition is assigned. A revoked partition no
+ * longer counts; a newly assigned one starts at "nothing heard" and so is
+ * read again from the group's committed offset — the reader's watermark may
+ * therefore go DOWN at a rebalance: the caller keeps its own running
+ * maximum if it needs a monotonic one (query.c's tasks do).
+ *
+ * ---- Offsets (at-least-once) -----------------------------------------------
+ *
+ * No automatic commits. kx_reader_commit commits, asynchronously, for each
+ * assigned partition the position after the last message fully returned by
+ * kx_read (a message whose rows were only partly returned — out was full —
+ * is committed at its own offset, i.e. read again whole by the next owner).
+ * A partition that moves is read by its new owner from the last commit:
+ * rows returned after it are read twice (at-least-once; exactly-once needs
+ * Kafka transactions, not done). The runtime commits at checkpoints.
+ *
+ * ---- Threads, errors, memory -----------------------------------------------
+ *
+ * A KxWriter or KxReader is used by one thread at a time (librdkafka runs
+ * its own internal threads; the reader's rebalance and commit callbacks run
+ * inside kx_read/kx_reader_close on the caller's thread). Open functions
+ * return NULL and fill err (cap bytes); after that, a failing call returns
+ * -1 and kx_writer_error / kx_reader_error say why. A bad argument (a
+ * batch of the wrong shape, a bad key column, a negative origin) fails that
+ * call only; other failures are sticky: a writer whose message could not be
+ * delivered, or a reader that met a bad message, keeps returning -1. Transport trouble (brokers unreachable) is
+ * not a failure: librdkafka retries, kx_read returns 0 rows meanwhile, and
+ * messages wait in the producer (message.timeout.ms defaults to 0 = forever,
+ * as the kafka sink). Nothing here prints; librdkafka's log is dropped.
+ * Steady state allocates nothing per row: the writer reuses its hash,
+ * bucket and message buffers (librdkafka copies each message), the reader
+ * decodes straight into the caller's batch.
+ *
+ * Not done: Kafka transactions (exactly-once across instances), wiring into
+ * query.c and the planner, topic creation on brokers that do not serve
+ * CreateTopics. librdkafka's mock cluster (`sluice broker`, the unit tests)
+ * serves none, and it auto-creates any topic a client merely asks about —
+ * consumers included — with its default of 4 partitions: there, create the
+ * repartition topic beforehand (`sluice broker --topics … --partitions P`)
+ * and open no reader before it exists. Real brokers honour the readers'
+ * allow.auto.create.topics = false, and the writer looks the topic up in
+ * the full topic list, which never auto-creates.
+ */
+#ifndef SLUICE_RUNTIME_KEXCHANGE_H
+#define SLUICE_RUNTIME_KEXCHANGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "exec/batch.h"
+#include "exec/types.h"
+
+#define KX_VERSION          1
+#define KX_KIND_ROWS        'R'
+#define KX_KIND_WATERMARK   'W'
+#define KX_KIND_END         'E'
+#define KX_HEADER_BYTES     10                 /* version, kind, u64 fingerprint */
+#define KX_MSG_BYTES        (256 * 1024)       /* target size of a rows message  */
+#define KX_MAX_ROWS_PER_MSG 65536              /* rows in one message, at most   */
+#define KX_MAX_PARTITIONS   65536
+#define KX_MAX_ORIGINS      65536
+
+/* What both sides of one exchange agree on. The open functions copy what
+ * they keep; the caller's arrays and strings may go after the call. */
+typedef struct KxSpec {
+    const char         *bootstrap;    /* bootstrap.servers ("host:port,…")               */
+    const char         *topic;        /* the repartition topic                           */
+    int                 partitions;   /* P, 1 … KX_MAX_PARTITIONS                        */
+    int                 ncols;        /* >= 1                                            */
+    const SqlType      *types;        /* ncols column types                              */
+    uint64_t            fingerprint;  /* of the schema/plan; carried by every message    */
+    int                 nprops;       /* extra librdkafka properties, applied after our  */
+    const char *const  *prop_keys;    /* defaults (so they override them); may be NULL   */
+    const char *const  *prop_values;  /* when nprops == 0                                */
+    int                 timeout_ms;   /* writer open: metadata / topic creation wait;    */
+                                      /* <= 0: 10000                                     */
+} KxSpec;
+
+/* The partition of a row whose key hash is h (see Partitioning above). */
+static inline int kx_partition_of(uint64_t h, int partitions)
+{
+    return (int)(((h >> 32) * (uint64_t)partitions) >> 32);
+}
+
+/* ---- writer ----------------------------------------------------------------- */
+
+typedef struct KxWriter KxWriter;
+
+/* An idempotent producer (enable.idempotence = true, linger.ms = 5,
+ * message.timeout.ms = 0 unless spec->prop_* say otherwise) for spec->topic.
+ * The topic is looked up in the cluster's metadata (without auto-creating
+ * it): missing, it is created with P partitions (CreateTopics, the broker's
+ * default replication factor; "already exists" from a racing writer is
+ * fine); present with another partition count, open fails naming both
+ * counts. NULL with err on a bad spec, a bad property, an unreachable
+ * cluster (within spec->timeout_ms) or a failed creation. */
+KxWriter *kx_writer_open(const KxSpec *spec, char *err, size_t cap);
+
+/* Queue the live rows of b (b->sel/b->count; constant vectors fine) to their
+ * partitions: the key hash of key_cols[0..nkeys) (column indexes of b), and
+ * with nkeys == 0 every row to partition 0 (as query.c's exchange without
+ * keys). Within a partition, rows keep their order in b, and calls keep
+ * theirs. b must have spec->ncols columns of spec->types. Blocks (serving
+ * deliveries) while librdkafka's queue is full. 0, or -1
+ * (kx_writer_error). */
+int kx_write(KxWriter *w, const Batch *b, const int *key_cols, int nkeys);
+
+/* A 'W' record for origin (0 <= origin < the readers' norigins, which the
+ * writer does not know: it checks only origin >= 0) with watermark wm, to
+ * every partition, after every row already queued. 0 or -1. */
+int kx_write_watermark(KxWriter *w, int origin, int64_t wm);
+
+/* An 'E' record for origin to every partition: origin sends nothing more.
+ * 0 or -1. */
+int kx_write_end(KxWriter *w, int origin);
+
+/* Wait up to timeout_ms until every queued message is delivered. 0 = all
+ * delivered, 1 = some still waiting (brokers unreachable: retriable), -1 =
+ * a delivery failed (kx_writer_error). */
+int kx_flush(KxWriter *w, int timeout_ms);
+
+/* Messages queued and not yet delivered (nor failed). */
+int kx_writer_outstanding(const KxWriter *w);
+
+/* Why the last call failed; "" when nothing failed. Valid until close. */
+const char *kx_writer_error(const KxWriter *w);
+
+/* The last transient problem librdkafka reported (brokers unreachable, …),
+ * kept until the next one; "" if none. Informational (status lines): not a
+ * failure. Valid until close. */
+const char *kx_writer_warning(const KxWriter *w);
+
+/* Free; what was not flushed is dropped (call kx_flush first). NULL is fine. */
+void kx_writer_close(KxWriter *w);
+
+/* ---- reader ----------------------------------------------------------------- */
+
+typedef struct KxReader KxReader;
+
+/* A consumer in group `group` subscribed to spec->topic (the topic may not
+ * exist yet), with partition.assignment.strategy = cooperative-sticky,
+ * enable.auto.commit = false, auto.offset.reset = earliest (a partition the
+ * group never committed is read from its beginning), fetch.wait.max.ms =
+ * 100 (an exchange hop should add little latency; librdkafka's 500 is
+ * made for throughput), unless spec->prop_* override them. norigins (1 … KX_MAX_ORIGINS) is the number of watermark
+ * origins the writers use. spec->timeout_ms is unused. Partitions arrive
+ * through the group protocol inside kx_read. NULL with err. */
+KxReader *kx_reader_open(const KxSpec *spec, const char *group, int norigins, char *err,
+                         size_t cap);
+
+/* Append the rows of the next messages to out — out has spec->ncols columns
+ * of spec->types (batch_init), no selection; rows go to slots out->nrows …,
+ * strings are copied into out's arena, a constant column of out is
+ * flattened first, and out->nrows = out->count grows — until out is full or
+ * nothing more is ready; control records between them are applied in
+ * order. Waits up to timeout_ms (0: not at all) while nothing at all is
+ * ready. Sets *watermark (may be NULL) to the reader's watermark AFTER the
+ * rows returned (apply it after processing them; see Watermarks above).
+ * Must be called regularly (within max.poll.interval.ms) or the group
+ * evicts the member. Returns the rows added (0: none ready, or out was
+ * full), or -1 (kx_reader_error): a bad message, a partition id >= P
+ * assigned, a fatal consumer error, out of the wrong shape. */
+int kx_read(KxReader *r, Batch *out, int64_t *watermark, int timeout_ms);
+
+/* The reader's current watermark (as kx_read reports it). */
+int64_t kx_reader_watermark(const KxReader *r);
+
+/* 1 when at least one partition is assigned and every assigned partition
+ * has had an 'E' (or a 'W' of INT64_MAX) from every origin: nothing more
+ * will come; else 0 (also while nothing is assigned). */
+int kx_reader_ended(const KxReader *r);
+
+/* Partitions assigned to this reader now. */
+int kx_reader_assigned(const KxReader *r);
+
+/* Commit (async) for every assigned partition the position after what
+ * kx_read returned so far (see Offsets above); the result is served by
+ * later kx_read calls. A failed commit is not a reader failure (not
+ * sticky: the next commit covers it): 0, or -1 when the reader has failed
+ * or librdkafka refused the commit at once (kx_reader_error). */
+int kx_reader_commit(KxReader *r);
+
+/* Why the last call failed; "" when nothing failed. Valid until close. */
+const char *kx_reader_error(const KxReader *r);
+
+/* The last transient problem (a consumer error event such as the topic not
+ * existing yet, a failed asynchronous commit), kept until the next one; ""
+ * if none. Informational: not a failure. Valid until close. */
+const char *kx_reader_warning(const KxReader *r);
+
+/* Leave the group (its partitions are revoked and move to other members;
+ * nothing is committed here) and free. NULL is fine. */
+void kx_reader_close(KxReader *r);
+
+#endif
