@@ -30,11 +30,13 @@
 #include "runtime/kexchange.h"
 
 #include <librdkafka/rdkafka.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "exec/hash.h"
 #include "exec/vector.h"
@@ -58,6 +60,8 @@ struct KxWriter {
     int               ncols;
     SqlType          *types;
     uint64_t          fp;
+    uint64_t          id;           /* writer id, carried by every message        */
+    uint64_t          seg;          /* the open segment (>= 1)                    */
     int               cap;          /* rows the per-row arrays hold               */
     uint64_t         *hashes;       /* cap: key hash of each live row (dense)     */
     uint32_t         *order;        /* cap: dense row indexes grouped by partition */
@@ -73,11 +77,29 @@ struct KxWriter {
     char              warn[256];    /* the last transport problem (kx_writer_warning) */
 };
 
+/* A message of a segment not committed yet (held), or committed and waiting
+ * its turn (ready): a node of a writer's held list or of the ready queue. */
+typedef struct KxHeld {
+    rd_kafka_message_t *m;
+    uint64_t            seg;
+    struct KxHeld      *next;
+} KxHeld;
+
+/* What the reader of one partition knows of one writer. */
+typedef struct KxWState {
+    uint64_t id;
+    uint64_t committed;   /* its segments <= committed are committed                */
+    int      fenced;      /* resolved by another writer: nothing more of it applies */
+    KxHeld  *head, *tail; /* its messages of later segments, in offset order        */
+} KxWState;
+
 typedef struct KxPart {
-    int      owned;    /* assigned to this reader now                                 */
-    int64_t  pos;      /* offset to commit: after the last message fully returned, -1 */
-    int64_t  min;      /* min over origins of wm[]                                    */
-    int64_t *wm;       /* norigins: last watermark per origin (INT64_MAX once ended)  */
+    int       owned;   /* assigned to this reader now                                 */
+    int64_t   next;    /* offset after the last message polled, -1 none               */
+    int64_t   min;     /* min over origins of wm[]                                    */
+    int64_t  *wm;      /* norigins: last watermark per origin (INT64_MAX once ended)  */
+    KxWState *ws;      /* the writers heard of in this partition                      */
+    int       nws, capws;
 } KxPart;
 
 struct KxReader {
@@ -91,6 +113,8 @@ struct KxReader {
     KxPart             *parts;      /* P, by Kafka partition id                   */
     int64_t            *wms;        /* P * norigins                               */
     int                 nassigned;
+    KxHeld             *ready, *ready_tail;   /* committed messages, in the order to apply */
+    int64_t             nheld;      /* messages held or ready (kx_reader_pending)  */
     rd_kafka_message_t *cur;        /* rows message being returned, or NULL       */
     uint32_t            cur_n;      /* its rows                                   */
     uint32_t            cur_row;    /* rows of it returned so far                 */
@@ -131,6 +155,25 @@ static int64_t mono_ms(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A writer id nobody else uses: 64 bits from the kernel (time and pid mixed
+ * in should that fail), never 0. */
+static uint64_t random_id(void)
+{
+    uint64_t x = 0;
+    FILE    *f = fopen("/dev/urandom", "rb");
+    if (f) {
+        if (fread(&x, sizeof x, 1, f) != 1) x = 0;
+        fclose(f);
+    }
+    if (!x) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        x = ((uint64_t)t.tv_sec * 1000000007ULL) ^ (uint64_t)t.tv_nsec ^ ((uint64_t)getpid() << 32);
+        x ^= x >> 33, x *= 0xff51afd7ed558ccdULL, x ^= x >> 33;
+    }
+    return x ? x : 1;
 }
 
 static inline uint64_t zigzag(int64_t x)
@@ -214,11 +257,13 @@ static inline int bit_is_set(const uint8_t *bm, uint32_t i)
     return (bm[i >> 3] >> (i & 7)) & 1;
 }
 
-static uint8_t *put_header(uint8_t *q, int kind, uint64_t fp)
+static uint8_t *put_header(uint8_t *q, int kind, const KxWriter *w)
 {
     *q++ = KX_VERSION;
     *q++ = (uint8_t)kind;
-    return put_u64(q, fp);
+    q = put_u64(q, w->fp);
+    q = put_u64(q, w->id);
+    return put_u64(q, w->seg);
 }
 
 /* The spec's checks shared by both sides. 0, or -1 with err. */
@@ -441,6 +486,8 @@ KxWriter *kx_writer_open(const KxSpec *spec, char *err, size_t cap)
     w->nparts = spec->partitions;
     w->ncols = spec->ncols;
     w->fp = spec->fingerprint;
+    w->id = spec->writer_id ? spec->writer_id : random_id();
+    w->seg = 1;
     w->topic = strdup(spec->topic);
     w->types = copy_types(spec);
     w->start = calloc((size_t)w->nparts + 1, sizeof *w->start);
@@ -674,7 +721,7 @@ int kx_write(KxWriter *w, const Batch *b, const int *key_cols, int nkeys)
                 uint32_t d = w->order[i + (int)k];
                 w->phys[k] = sel ? sel[d] : d;
             }
-            uint8_t *q = put_header(w->buf, KX_KIND_ROWS, w->fp);
+            uint8_t *q = put_header(w->buf, KX_KIND_ROWS, w);
             q = put_varint(q, m);
             q = encode_columns(w, b, w->phys, m, q);
             if (produce(w, p, w->buf, (size_t)(q - w->buf))) return -1;
@@ -691,7 +738,7 @@ static int write_control(KxWriter *w, int kind, int origin, int64_t wm)
     if (origin < 0)
         return errf(w->err, sizeof w->err, "kexchange: origin %d is negative", origin);
     uint8_t  msg[KX_HEADER_BYTES + 20];
-    uint8_t *q = put_header(msg, kind, w->fp);
+    uint8_t *q = put_header(msg, kind, w);
     q = put_varint(q, (uint64_t)origin);
     q = put_varint(q, zigzag(wm));
     for (int p = 0; p < w->nparts; p++)
@@ -707,6 +754,79 @@ int kx_write_watermark(KxWriter *w, int origin, int64_t wm)
 int kx_write_end(KxWriter *w, int origin)
 {
     return write_control(w, KX_KIND_END, origin, INT64_MAX);
+}
+
+uint64_t kx_writer_id(const KxWriter *w)
+{
+    return w->id;
+}
+
+uint64_t kx_writer_segment(const KxWriter *w)
+{
+    return w->seg;
+}
+
+uint64_t kx_seal(KxWriter *w)
+{
+    return w->seg++;
+}
+
+/* A 'C' or 'S' marker (header: this writer, its open segment) with two u64
+ * arguments, to every partition. */
+static int write_marker(KxWriter *w, int kind, uint64_t a, uint64_t b)
+{
+    w->err[0] = 0;
+    if (writer_failed(w)) return -1;
+    uint8_t  msg[KX_HEADER_BYTES + 16];
+    uint8_t *q = put_header(msg, kind, w);
+    q = put_u64(q, a);
+    q = put_u64(q, b);
+    for (int p = 0; p < w->nparts; p++)
+        if (produce(w, p, msg, (size_t)(q - msg))) return -1;
+    return 0;
+}
+
+int kx_commit_through(KxWriter *w, uint64_t seg)
+{
+    if (seg == 0 || seg >= w->seg)
+        return errf(w->err, sizeof w->err, "kexchange: cannot commit segment %llu: segments 1 … %llu "
+                                           "are sealed", (unsigned long long)seg,
+                    (unsigned long long)(w->seg - 1));
+    return write_marker(w, KX_KIND_COMMIT, seg, 0);
+}
+
+int kx_resolve(KxWriter *w, uint64_t writer, uint64_t seg)
+{
+    if (writer == 0 || writer == w->id)
+        return errf(w->err, sizeof w->err, "kexchange: kx_resolve of writer %016llx: not another "
+                                           "writer", (unsigned long long)writer);
+    return write_marker(w, KX_KIND_RESOLVE, writer, seg);
+}
+
+int kx_commit_meta(uint64_t writer, uint64_t seg, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "kx1 %016llx %llu", (unsigned long long)writer, (unsigned long long)seg);
+    return n > 0 && (size_t)n < cap ? n : -1;
+}
+
+int kx_parse_commit_meta(const char *s, size_t n, uint64_t *writer, uint64_t *seg)
+{
+    char buf[64];
+    if (!s || n < 22 || n >= sizeof buf || memcmp(s, "kx1 ", 4) != 0) return -1;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    unsigned long long wv = 0, sv = 0;
+    int                used = 0;
+    for (size_t i = 4; i < 20; i++)   /* exactly 16 hex digits */
+        if (!isxdigit((unsigned char)buf[i])) return -1;
+    if (buf[20] != ' ' || sscanf(buf + 4, "%16llx %llu%n", &wv, &sv, &used) != 2 || 4 + (size_t)used != n)
+        return -1;
+    for (size_t i = 21; i < n; i++)
+        if (!isdigit((unsigned char)buf[i])) return -1;
+    if (wv == 0) return -1;
+    *writer = wv;
+    *seg = sv;
+    return 0;
 }
 
 int kx_flush(KxWriter *w, int timeout_ms)
@@ -780,12 +900,50 @@ static void part_recompute(const KxReader *r, KxPart *p)
     p->min = m;
 }
 
+static void held_free_list(KxReader *r, KxHeld *h)
+{
+    while (h) {
+        KxHeld *n = h->next;
+        rd_kafka_message_destroy(h->m);
+        free(h);
+        r->nheld--;
+        h = n;
+    }
+}
+
+/* Forget what partition id held and knew of its writers. */
+static void part_clear(KxReader *r, int id)
+{
+    KxPart *p = &r->parts[id];
+    for (int i = 0; i < p->nws; i++) held_free_list(r, p->ws[i].head);
+    p->nws = 0;
+    KxHeld **at = &r->ready;   /* its ready messages */
+    r->ready_tail = NULL;
+    while (*at) {
+        KxHeld *h = *at;
+        if (h->m->partition == id) {
+            *at = h->next;
+            rd_kafka_message_destroy(h->m);
+            free(h);
+            r->nheld--;
+        } else {
+            r->ready_tail = h;
+            at = &h->next;
+        }
+    }
+    if (r->cur && r->cur->partition == id) {   /* its rest is the next owner's */
+        rd_kafka_message_destroy(r->cur);
+        r->cur = NULL;
+    }
+}
+
 static void part_assign(KxReader *r, int id)
 {
     KxPart *p = &r->parts[id];
+    part_clear(r, id);
     if (!p->owned) r->nassigned++;
     p->owned = 1;
-    p->pos = -1;
+    p->next = -1;
     for (int o = 0; o < r->norigins; o++) p->wm[o] = INT64_MIN;
     p->min = INT64_MIN;
 }
@@ -795,10 +953,7 @@ static void part_revoke(KxReader *r, int id)
     KxPart *p = &r->parts[id];
     if (p->owned) r->nassigned--;
     p->owned = 0;
-    if (r->cur && r->cur->partition == id) {   /* its rest is the next owner's */
-        rd_kafka_message_destroy(r->cur);
-        r->cur = NULL;
-    }
+    part_clear(r, id);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *l,
@@ -900,7 +1055,7 @@ KxReader *kx_reader_open(const KxSpec *spec, const char *group, int norigins, ch
     }
     for (int p = 0; p < r->nparts; p++) {
         r->parts[p].wm = r->wms + (size_t)p * (size_t)norigins;
-        r->parts[p].pos = -1;
+        r->parts[p].next = -1;
         r->parts[p].min = INT64_MIN;
     }
     const char *names[] = {"group.id", "partition.assignment.strategy", "enable.auto.commit",
@@ -1064,17 +1219,94 @@ static int take_rows(KxReader *r, Batch *out)
         if (decode_column(r, c, &out->cols[c], base, k)) return -1;
     r->cur_row += k;
     batch_set_nrows(out, base + (int)k);
-    if (r->cur_row == r->cur_n) {   /* returned whole: commit after it */
-        r->parts[r->cur->partition].pos = r->cur->offset + 1;
+    if (r->cur_row == r->cur_n) {   /* returned whole */
         rd_kafka_message_destroy(r->cur);
         r->cur = NULL;
     }
     return (int)k;
 }
 
-/* A message of an owned partition: check it; rows become cur, control
- * records are applied. 0, or -1 (r->err; m destroyed either way unless it
- * became cur). */
+/* Apply a committed message (from the ready queue): rows become cur (checked
+ * whole first), a watermark or an end moves its origin. 0, or -1 (r->err;
+ * m destroyed unless it became cur). */
+static int apply_message(KxReader *r, rd_kafka_message_t *m)
+{
+    const uint8_t *p = m->payload;
+    size_t         len = m->len;
+    KxPart        *part = &r->parts[m->partition];
+    char           why[256];
+    int            bad = 0;
+    if (p[1] == KX_KIND_ROWS) {
+        uint32_t n = 0;
+        bad = check_rows(r, p, len, &n, why, sizeof why);
+        if (!bad) {
+            r->cur = m;
+            r->cur_n = n;
+            r->cur_row = 0;
+            return 0;
+        }
+    } else {   /* 'W' or 'E', checked when it arrived */
+        size_t   at = KX_HEADER_BYTES;
+        uint64_t origin = 0, zwm = 0;
+        get_varint(p, len, &at, &origin);
+        get_varint(p, len, &at, &zwm);
+        int64_t *slot = &part->wm[origin];
+        int64_t  old = *slot;
+        if (p[1] == KX_KIND_END) *slot = INT64_MAX;
+        else if (unzigzag(zwm) > old) *slot = unzigzag(zwm);
+        if (*slot != old && old == part->min) part_recompute(r, part);
+    }
+    if (bad)
+        reader_fail(r, "kexchange: topic '%s' partition %d offset %lld: %s", r->topic,
+                    (int)m->partition, (long long)m->offset, why);
+    rd_kafka_message_destroy(m);
+    return bad ? -1 : 0;
+}
+
+static KxWState *writer_state(KxReader *r, KxPart *p, uint64_t id)
+{
+    for (int i = 0; i < p->nws; i++)
+        if (p->ws[i].id == id) return &p->ws[i];
+    if (p->nws == p->capws) {
+        int       nc = p->capws ? 2 * p->capws : 4;
+        KxWState *n = realloc(p->ws, (size_t)nc * sizeof *n);
+        if (!n) {
+            reader_fail(r, "out of memory");
+            return NULL;
+        }
+        p->ws = n;
+        p->capws = nc;
+    }
+    KxWState *w = &p->ws[p->nws++];
+    memset(w, 0, sizeof *w);
+    w->id = id;
+    return w;
+}
+
+static void ready_push(KxReader *r, KxHeld *h)
+{
+    h->next = NULL;
+    if (r->ready_tail) r->ready_tail->next = h;
+    else r->ready = h;
+    r->ready_tail = h;
+}
+
+/* Writer w's held messages of segments <= w->committed become ready, in order. */
+static void release(KxReader *r, KxWState *w)
+{
+    while (w->head && w->head->seg <= w->committed) {
+        KxHeld *h = w->head;
+        w->head = h->next;
+        if (!w->head) w->tail = NULL;
+        ready_push(r, h);
+    }
+}
+
+/* A message of an owned partition: check its header (and a control
+ * record whole); a commit or resolve marker is applied at once, a data
+ * message (rows, watermark, end) is held until its segment is committed,
+ * becomes ready when it is, or is dropped when its writer was fenced.
+ * 0, or -1 (r->err; m destroyed or kept either way). */
 static int take_message(KxReader *r, rd_kafka_message_t *m)
 {
     const uint8_t *p = m->payload;
@@ -1082,6 +1314,7 @@ static int take_message(KxReader *r, rd_kafka_message_t *m)
     KxPart        *part = &r->parts[m->partition];
     char           why[256];
     int            bad = 0;
+    part->next = m->offset + 1;
     if (!p || len < KX_HEADER_BYTES) {
         bad = errf(why, sizeof why, "a message of %zu bytes is shorter than the header", len);
     } else if (p[0] != KX_VERSION) {
@@ -1090,33 +1323,61 @@ static int take_message(KxReader *r, rd_kafka_message_t *m)
         bad = errf(why, sizeof why, "schema fingerprint %016llx, this exchange's is %016llx (a topic "
                                     "written by another query, or another version of it)",
                    (unsigned long long)get_u64(p + 2), (unsigned long long)r->fp);
-    } else if (p[1] == KX_KIND_ROWS) {
-        uint32_t n = 0;
-        bad = check_rows(r, p, len, &n, why, sizeof why);
-        if (!bad) {
-            r->cur = m;
-            r->cur_n = n;
-            r->cur_row = 0;
-            part->pos = m->offset;   /* not returned whole yet */
-            return 0;
+    } else if (get_u64(p + 10) == 0 || get_u64(p + 18) == 0) {
+        bad = errf(why, sizeof why, "writer id or segment 0");
+    } else if (p[1] == KX_KIND_COMMIT || p[1] == KX_KIND_RESOLVE) {
+        if (len != KX_HEADER_BYTES + 16) {
+            bad = errf(why, sizeof why, "a marker of %zu bytes (%d expected)", len, KX_HEADER_BYTES + 16);
+        } else {
+            uint64_t a = get_u64(p + KX_HEADER_BYTES), b = get_u64(p + KX_HEADER_BYTES + 8);
+            uint64_t target = p[1] == KX_KIND_COMMIT ? get_u64(p + 10) : a;
+            uint64_t through = p[1] == KX_KIND_COMMIT ? a : b;
+            KxWState *w = writer_state(r, part, target);
+            if (!w) goto fail;
+            if (!w->fenced) {
+                if (through > w->committed) w->committed = through;
+                release(r, w);
+                if (p[1] == KX_KIND_RESOLVE) {   /* the rest of it never commits */
+                    held_free_list(r, w->head);
+                    w->head = w->tail = NULL;
+                    w->fenced = 1;
+                }
+            }
         }
-    } else if (p[1] == KX_KIND_WATERMARK || p[1] == KX_KIND_END) {
-        size_t   at = KX_HEADER_BYTES;
-        uint64_t origin = 0, zwm = 0;
-        if (get_varint(p, len, &at, &origin) || get_varint(p, len, &at, &zwm))
-            bad = errf(why, sizeof why, "truncated control record");
-        else if (at != len)
-            bad = errf(why, sizeof why, "%zu bytes left over after a control record", len - at);
-        else if (origin >= (uint64_t)r->norigins)
-            bad = errf(why, sizeof why, "origin %llu out of range (this exchange has %d origins)",
-                       (unsigned long long)origin, r->norigins);
+    } else if (p[1] == KX_KIND_ROWS || p[1] == KX_KIND_WATERMARK || p[1] == KX_KIND_END) {
+        if (p[1] != KX_KIND_ROWS) {
+            size_t   at = KX_HEADER_BYTES;
+            uint64_t origin = 0, zwm = 0;
+            if (get_varint(p, len, &at, &origin) || get_varint(p, len, &at, &zwm))
+                bad = errf(why, sizeof why, "truncated control record");
+            else if (at != len)
+                bad = errf(why, sizeof why, "%zu bytes left over after a control record", len - at);
+            else if (origin >= (uint64_t)r->norigins)
+                bad = errf(why, sizeof why, "origin %llu out of range (this exchange has %d origins)",
+                           (unsigned long long)origin, r->norigins);
+        }
         if (!bad) {
-            int64_t *slot = &part->wm[origin];
-            int64_t  old = *slot;
-            if (p[1] == KX_KIND_END) *slot = INT64_MAX;
-            else if (unzigzag(zwm) > old) *slot = unzigzag(zwm);
-            if (*slot != old && old == part->min) part_recompute(r, part);
-            part->pos = m->offset + 1;
+            KxWState *w = writer_state(r, part, get_u64(p + 10));
+            if (!w) goto fail;
+            if (!w->fenced) {
+                KxHeld *h = malloc(sizeof *h);
+                if (!h) {
+                    reader_fail(r, "out of memory");
+                    goto fail;
+                }
+                h->m = m;
+                h->seg = get_u64(p + 18);
+                h->next = NULL;
+                r->nheld++;
+                if (h->seg <= w->committed) {
+                    ready_push(r, h);
+                } else {
+                    if (w->tail) w->tail->next = h;
+                    else w->head = h;
+                    w->tail = h;
+                }
+                return 0;
+            }
         }
     } else {
         bad = errf(why, sizeof why, "unknown message kind 0x%02x", p[1]);
@@ -1126,6 +1387,9 @@ static int take_message(KxReader *r, rd_kafka_message_t *m)
                     (int)m->partition, (long long)m->offset, why);
     rd_kafka_message_destroy(m);
     return bad ? -1 : 0;
+fail:
+    rd_kafka_message_destroy(m);
+    return -1;
 }
 
 /* A bad argument: fails this call only (r->err, not sticky). */
@@ -1156,6 +1420,16 @@ int kx_read(KxReader *r, Batch *out, int64_t *watermark, int timeout_ms)
             int k = take_rows(r, out);
             if (k < 0) return -1;
             added += k;
+            continue;
+        }
+        if (r->ready) {
+            KxHeld *h = r->ready;
+            r->ready = h->next;
+            if (!r->ready) r->ready_tail = NULL;
+            rd_kafka_message_t *m = h->m;
+            free(h);
+            r->nheld--;
+            if (apply_message(r, m)) return -1;
             continue;
         }
         if (nmsg >= MAX_MSGS_PER_READ) break;
@@ -1201,7 +1475,7 @@ int64_t kx_reader_watermark(const KxReader *r)
 
 int kx_reader_ended(const KxReader *r)
 {
-    if (r->nassigned == 0) return 0;
+    if (r->nassigned == 0 || r->ready || r->cur) return 0;
     for (int p = 0; p < r->nparts; p++) {
         if (!r->parts[p].owned) continue;
         for (int o = 0; o < r->norigins; o++)
@@ -1215,23 +1489,44 @@ int kx_reader_assigned(const KxReader *r)
     return r->nassigned;
 }
 
+/* The offset to commit for partition id: the first message not applied
+ * yet (held, ready or being returned), else after the last one polled; -1
+ * when nothing was polled. */
+static int64_t commit_offset(const KxReader *r, int id)
+{
+    const KxPart *p = &r->parts[id];
+    int64_t       x = p->next;
+    if (x < 0) return -1;
+    for (int i = 0; i < p->nws; i++)
+        if (p->ws[i].head && p->ws[i].head->m->offset < x) x = p->ws[i].head->m->offset;
+    for (const KxHeld *h = r->ready; h; h = h->next)
+        if (h->m->partition == id && h->m->offset < x) x = h->m->offset;
+    if (r->cur && r->cur->partition == id && r->cur->offset < x) x = r->cur->offset;
+    return x;
+}
+
 int kx_reader_commit(KxReader *r)
 {
     if (r->failed) return -1;
     int n = 0;
-    for (int p = 0; p < r->nparts; p++) n += r->parts[p].owned && r->parts[p].pos >= 0;
+    for (int p = 0; p < r->nparts; p++) n += r->parts[p].owned && r->parts[p].next >= 0;
     if (n == 0) return 0;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
     if (!l) return errf(r->err, sizeof r->err, "out of memory");
     for (int p = 0; p < r->nparts; p++)
-        if (r->parts[p].owned && r->parts[p].pos >= 0)
-            rd_kafka_topic_partition_list_add(l, r->topic, p)->offset = r->parts[p].pos;
+        if (r->parts[p].owned && r->parts[p].next >= 0)
+            rd_kafka_topic_partition_list_add(l, r->topic, p)->offset = commit_offset(r, p);
     rd_kafka_resp_err_t e = rd_kafka_commit(r->rk, l, 1);
     rd_kafka_topic_partition_list_destroy(l);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)   /* not sticky: the next commit tries again */
         return errf(r->err, sizeof r->err, "kexchange: cannot commit offsets of topic '%s': %s",
                     r->topic, rd_kafka_err2str(e));
     return 0;
+}
+
+int64_t kx_reader_pending(const KxReader *r)
+{
+    return r->nheld;
 }
 
 const char *kx_reader_error(const KxReader *r)
@@ -1247,6 +1542,11 @@ const char *kx_reader_warning(const KxReader *r)
 void kx_reader_close(KxReader *r)
 {
     if (!r) return;
+    if (r->parts)
+        for (int p = 0; p < r->nparts; p++) {
+            part_clear(r, p);
+            free(r->parts[p].ws);
+        }
     if (r->cur) rd_kafka_message_destroy(r->cur);
     r->cur = NULL;
     if (r->rk) {

@@ -45,11 +45,13 @@
  * most 10 bytes); "zigzag" is the varint of (x << 1) ^ (x >> 63); "u64" is
  * 8 bytes little-endian.
  *
- *   byte 0   format version, KX_VERSION (1)
+ *   byte 0   format version, KX_VERSION (2)
  *   byte 1   kind: 'R' rows, 'W' watermark, 'E' end
  *   2..9     u64 schema fingerprint (KxSpec.fingerprint): writer and reader
  *            must agree, or the reader fails (a topic left over from another
  *            query, or another version of it)
+ *   10..17   u64 writer id (never 0; random per writer, see Exactly once)
+ *   18..25   u64 segment of the writer the message belongs to (>= 1)
  *
  *   'R' rows:      varint n (1 … KX_MAX_ROWS_PER_MSG), then for each column
  *                  in order:
@@ -65,6 +67,11 @@
  *                  The message ends exactly after the last column.
  *   'W' watermark: varint origin, zigzag wm.
  *   'E' end:       varint origin, zigzag INT64_MAX (ignored when read).
+ *   'C' commit:    u64 seg, u64 0: the writer's segments 1 … seg are
+ *                  committed.
+ *   'S' resolve:   u64 w, u64 seg: writer w (another one) is gone; its
+ *                  segments 1 … seg are committed, its later ones never
+ *                  will be.
  *
  * Anything else — an unknown version or kind, a different fingerprint, a
  * varint running past the end or longer than 10 bytes, a BOOLEAN byte not 0
@@ -101,15 +108,49 @@
  * therefore go DOWN at a rebalance: the caller keeps its own running
  * maximum if it needs a monotonic one (query.c's tasks do).
  *
- * ---- Offsets (at-least-once) -----------------------------------------------
+ * ---- Exactly once: segments ---------------------------------------------
+ *
+ * Kafka transactions would make an upstream task's output and its source
+ * offsets one atomic step, but not every broker has them (the bundled mock
+ * cluster accepts them and hands aborted messages to read_committed
+ * readers all the same). The exchange therefore carries its own two-phase
+ * commit, which works on any broker:
+ *
+ *  - A writer's messages belong to numbered segments; a checkpoint seals
+ *    one (kx_seal). The upstream task then flushes, and commits its source
+ *    offsets to its consumer group WITH the metadata kx_commit_meta(id, s)
+ *    — that offset commit is the decision record — and only then writes
+ *    'C' (kx_commit_through).
+ *  - A reader holds each writer's data messages (rows, watermarks, ends) in
+ *    memory until their segment is committed, then applies them in the
+ *    order they came. A segment that is never committed (its writer died
+ *    after writing it) is never applied.
+ *  - A writer that dies between the offset commit and its 'C' leaves the
+ *    decision in the group: whoever is assigned its source partitions next
+ *    reads the committed metadata (kx_parse_commit_meta) and writes 'S'
+ *    (kx_resolve): segments up to the recorded one are applied, the rest
+ *    are dropped, and the dead writer is fenced (anything more from it —
+ *    a zombie — is ignored).
+ *
+ * So a row reaches the readers exactly once: either its source offset was
+ * committed with its segment (and the next owner starts after it), or
+ * neither was (the segment is dropped, and the next owner reads the row
+ * again). A writer whose partitions are revoked cleanly commits at the
+ * revocation; one whose partitions are lost (fenced) must take a new id.
+ * The price: a reader applies a segment one commit later (about one
+ * checkpoint interval of delay), and holds uncommitted messages in memory
+ * meanwhile (kx_reader_pending).
+ *
+ * ---- Offsets ---------------------------------------------------------------
  *
  * No automatic commits. kx_reader_commit commits, asynchronously, for each
- * assigned partition the position after the last message fully returned by
- * kx_read (a message whose rows were only partly returned — out was full —
- * is committed at its own offset, i.e. read again whole by the next owner).
- * A partition that moves is read by its new owner from the last commit:
- * rows returned after it are read twice (at-least-once; exactly-once needs
- * Kafka transactions, not done). The runtime commits at checkpoints.
+ * assigned partition the offset of the first message not applied yet —
+ * held, ready, or partly returned (out was full) — or, when there is none,
+ * the position after the last message received: a later owner reads again
+ * whole every message this reader has not finished with. Rows returned
+ * after the last commit are read again by the next owner of a partition
+ * that moves, so the runtime must keep (or rebuild) the downstream state
+ * of each partition to be exactly-once end to end (issue 13).
  *
  * ---- Threads, errors, memory -----------------------------------------------
  *
@@ -128,8 +169,7 @@
  * bucket and message buffers (librdkafka copies each message), the reader
  * decodes straight into the caller's batch.
  *
- * Not done: Kafka transactions (exactly-once across instances), wiring into
- * query.c and the planner, topic creation on brokers that do not serve
+ * Not done: wiring into query.c and the planner, topic creation on brokers that do not serve
  * CreateTopics. librdkafka's mock cluster (`sluice broker`, the unit tests)
  * serves none, and it auto-creates any topic a client merely asks about —
  * consumers included — with its default of 4 partitions: there, create the
@@ -147,11 +187,13 @@
 #include "exec/batch.h"
 #include "exec/types.h"
 
-#define KX_VERSION          1
+#define KX_VERSION          2
 #define KX_KIND_ROWS        'R'
 #define KX_KIND_WATERMARK   'W'
 #define KX_KIND_END         'E'
-#define KX_HEADER_BYTES     10                 /* version, kind, u64 fingerprint */
+#define KX_KIND_COMMIT      'C'
+#define KX_KIND_RESOLVE     'S'
+#define KX_HEADER_BYTES     26     /* version, kind, u64 fingerprint, u64 writer, u64 segment */
 #define KX_MSG_BYTES        (256 * 1024)       /* target size of a rows message  */
 #define KX_MAX_ROWS_PER_MSG 65536              /* rows in one message, at most   */
 #define KX_MAX_PARTITIONS   65536
@@ -171,6 +213,8 @@ typedef struct KxSpec {
     const char *const  *prop_values;  /* when nprops == 0                                */
     int                 timeout_ms;   /* writer open: metadata / topic creation wait;    */
                                       /* <= 0: 10000                                     */
+    uint64_t            writer_id;    /* writer open: its id; 0 = a random one (the      */
+                                      /* normal case: an id must never be reused)        */
 } KxSpec;
 
 /* The partition of a row whose key hash is h (see Partitioning above). */
@@ -210,6 +254,36 @@ int kx_write_watermark(KxWriter *w, int origin, int64_t wm);
 /* An 'E' record for origin to every partition: origin sends nothing more.
  * 0 or -1. */
 int kx_write_end(KxWriter *w, int origin);
+
+/* ---- segments (see Exactly once above) ---- */
+
+/* This writer's id, and the segment its messages go to now (1, 2, …). */
+uint64_t kx_writer_id(const KxWriter *w);
+uint64_t kx_writer_segment(const KxWriter *w);
+
+/* End the open segment: returns its number s; what follows goes to s + 1.
+ * Local only (nothing is written). */
+uint64_t kx_seal(KxWriter *w);
+
+/* A 'C' marker to every partition: this writer's segments 1 … seg are
+ * committed (seg must be sealed). Write it only once the decision is
+ * durable elsewhere (the group's offsets naming seg, kx_commit_meta). 0 or
+ * -1. */
+int kx_commit_through(KxWriter *w, uint64_t seg);
+
+/* An 'S' marker to every partition: another writer `writer` is gone; its
+ * segments 1 … seg are committed (seg as read from the group's offset
+ * metadata; 0 = none), the rest of them never will be, and nothing more of
+ * it is applied. 0 or -1. */
+int kx_resolve(KxWriter *w, uint64_t writer, uint64_t seg);
+
+/* The offset-commit metadata that records "writer's segments 1 … seg are
+ * committed": "kx1 <16 hex digits> <seg>". Returns its length, or -1 when
+ * cap is too small. kx_parse_commit_meta reads it back (s[0..n), not
+ * NUL-terminated): 0 with *writer, *seg, or -1 when it is not such a
+ * string. */
+int kx_commit_meta(uint64_t writer, uint64_t seg, char *buf, size_t cap);
+int kx_parse_commit_meta(const char *s, size_t n, uint64_t *writer, uint64_t *seg);
 
 /* Wait up to timeout_ms until every queued message is delivered. 0 = all
  * delivered, 1 = some still waiting (brokers unreachable: retriable), -1 =
@@ -276,6 +350,10 @@ int kx_reader_assigned(const KxReader *r);
  * sticky: the next commit covers it): 0, or -1 when the reader has failed
  * or librdkafka refused the commit at once (kx_reader_error). */
 int kx_reader_commit(KxReader *r);
+
+/* Messages received and not applied yet: held (their segment is not
+ * committed) or committed and waiting to be returned. */
+int64_t kx_reader_pending(const KxReader *r);
 
 /* Why the last call failed; "" when nothing failed. Valid until close. */
 const char *kx_reader_error(const KxReader *r);

@@ -145,6 +145,23 @@ static size_t kx_put_fp(uint8_t *q, uint64_t fp)
     return 8;
 }
 
+/* A message header by hand (the documented format): KX_HEADER_BYTES. */
+static size_t kx_put_hdr(uint8_t *q, int kind, uint64_t fp, uint64_t writer, uint64_t seg)
+{
+    q[0] = KX_VERSION;
+    q[1] = (uint8_t)kind;
+    kx_put_fp(q + 2, fp);
+    kx_put_fp(q + 10, writer);
+    kx_put_fp(q + 18, seg);
+    return KX_HEADER_BYTES;
+}
+
+/* Seal the writer's open segment and commit it (what a checkpoint does). */
+static int kx_commit_now(KxWriter *w)
+{
+    return kx_commit_through(w, kx_seal(w));
+}
+
 /* ---- 1. two writers → two readers ------------------------------------------------- */
 
 #define T1_KEYS    97
@@ -242,6 +259,7 @@ TEST(kexchange_two_writers_two_readers)
         }
     for (int w = 0; w < 2; w++) {
         CHECK_EQ_INT(kx_write_end(W[w], w), 0);
+        CHECK_EQ_INT(kx_commit_now(W[w]), 0);
         CHECK_EQ_INT(kx_flush(W[w], 10000), 0);
     }
 
@@ -324,7 +342,7 @@ static int64_t t2_sync(KxWriter *w, KxReader *r, Batch *in, Batch *out)
     }
     batch_set_nrows(in, 64);
     int key = 0, got = 0;
-    if (kx_write(w, in, &key, 1) || kx_flush(w, 10000)) return 12345;
+    if (kx_write(w, in, &key, 1) || kx_commit_now(w) || kx_flush(w, 10000)) return 12345;
     int64_t t0 = kx_ms(), wm = 12345;
     while (got < 64 && kx_ms() - t0 < 10000) {
         batch_reset(out);
@@ -382,13 +400,17 @@ TEST(kexchange_watermarks)
     /* origins 0 and 1 at 1000 in partition 0 only (hand-encoded 'W' records):
      * partition 1 (0: 300, 1: 200) holds the reader at 200 */
     for (int o = 0; o < 2; o++) {
-        uint8_t m[32];
-        size_t  n = 0;
-        m[n++] = KX_VERSION;
-        m[n++] = KX_KIND_WATERMARK;
-        n += kx_put_fp(m + n, 0x2222);
+        uint8_t m[48];
+        size_t  n = kx_put_hdr(m, KX_KIND_WATERMARK, 0x2222, 0x77, 1);
         m[n++] = (uint8_t)o;
         m[n++] = 0xd0, m[n++] = 0x0f;   /* zigzag(1000) = 2000 = 0x7d0 */
+        CHECK_EQ_INT(kx_raw_send(raw, "kx-t2", 0, m, n, 1), 0);
+    }
+    {   /* and writer 0x77's commit of segment 1 */
+        uint8_t m[48];
+        size_t  n = kx_put_hdr(m, KX_KIND_COMMIT, 0x2222, 0x77, 2);
+        n += kx_put_fp(m + n, 1);
+        n += kx_put_fp(m + n, 0);
         CHECK_EQ_INT(kx_raw_send(raw, "kx-t2", 0, m, n, 1), 0);
     }
     CHECK_EQ_INT(t2_sync(w, r, &in, &out), 200);
@@ -445,6 +467,7 @@ static void t3_write(KxWriter *w, Batch *in, int64_t from)
     batch_set_nrows(in, T3_N);
     int key = 0;
     CHECK_EQ_INT(kx_write(w, in, &key, 1), 0);
+    CHECK_EQ_INT(kx_commit_now(w), 0);
     CHECK_EQ_INT(kx_flush(w, 10000), 0);
 }
 
@@ -521,6 +544,7 @@ TEST(kexchange_reader_leaves)
     R[0] = NULL;
     t3_write(w, &in, 2 * T3_N);
     CHECK_EQ_INT(kx_write_end(w, 0), 0);
+    CHECK_EQ_INT(kx_commit_now(w), 0);
     CHECK_EQ_INT(kx_flush(w, 10000), 0);
     KxReader *B = R[1];
     int       gotb = 0;
@@ -562,22 +586,19 @@ TEST(kexchange_reader_leaves)
 
 /* ---- 4. bad messages ---------------------------------------------------------------------- */
 
-#define T4_CASES 8
+#define T4_CASES 11
 
 TEST(kexchange_bad_messages)
 {
     char         err[512];
-    KafkaBroker *kb = kafka_broker_start(1, "kx-b0,kx-b1,kx-b2,kx-b3,kx-b4,kx-b5,kx-b6,kx-b7", 1, err,
+    KafkaBroker *kb = kafka_broker_start(1, "kx-b0,kx-b1,kx-b2,kx-b3,kx-b4,kx-b5,kx-b6,kx-b7,kx-b8,kx-b9,kx-b10", 1, err,
                                          sizeof err);
     REQUIRE(kb != NULL);
     const char *bs = kafka_broker_bootstrap(kb);
     uint64_t    fp = 0xfeedface12345678ULL;
     /* the documented format by hand: 2 rows (5, 'abc'), (-3, NULL) */
-    uint8_t good[32];
-    size_t  ng = 0;
-    good[ng++] = 1;
-    good[ng++] = 'R';
-    ng += kx_put_fp(good + ng, fp);
+    uint8_t good[64];
+    size_t  ng = kx_put_hdr(good, 'R', fp, 0x99, 1);
     good[ng++] = 2;                       /* n */
     good[ng++] = 0;                       /* column 0: no NULLs */
     good[ng++] = 10, good[ng++] = 5;      /* zigzag 5, -3 */
@@ -585,7 +606,7 @@ TEST(kexchange_bad_messages)
     good[ng++] = 3, good[ng++] = 'a', good[ng++] = 'b', good[ng++] = 'c';
 
     struct {
-        uint8_t     m[40];
+        uint8_t     m[64];
         size_t      n;
         const char *why;
     } bad[T4_CASES];
@@ -598,15 +619,22 @@ TEST(kexchange_bad_messages)
     bad[2].why = "unknown message kind 0x58";
     memcpy(bad[3].m, good, ng), bad[3].n = ng, bad[3].m[0] = 9;
     bad[3].why = "unknown format version 9";
-    memcpy(bad[4].m, good, 10), bad[4].n = 12, bad[4].m[1] = 'W', bad[4].m[10] = 5, bad[4].m[11] = 0;
+    memcpy(bad[4].m, good, KX_HEADER_BYTES), bad[4].n = KX_HEADER_BYTES + 2, bad[4].m[1] = 'W';
+    bad[4].m[KX_HEADER_BYTES] = 5, bad[4].m[KX_HEADER_BYTES + 1] = 0;
     bad[4].why = "origin 5 out of range (this exchange has 2 origins)";
     memcpy(bad[5].m, good, ng), bad[5].n = ng + 1;                    /* a byte too many */
     bad[5].why = "1 bytes left over after the last column";
     bad[6].n = 0;
     bad[6].why = "a message of 0 bytes is shorter than the header";
-    memcpy(bad[7].m, good, 10), bad[7].n = 21;
-    memset(bad[7].m + 10, 0xff, 11);                                  /* an endless varint */
+    memcpy(bad[7].m, good, KX_HEADER_BYTES), bad[7].n = KX_HEADER_BYTES + 11;
+    memset(bad[7].m + KX_HEADER_BYTES, 0xff, 11);                     /* an endless varint */
     bad[7].why = "bad row count";
+    memcpy(bad[8].m, good, ng), bad[8].n = ng, memset(bad[8].m + 10, 0, 8);   /* writer 0 */
+    bad[8].why = "writer id or segment 0";
+    bad[9].n = kx_put_hdr(bad[9].m, 'C', fp, 0x99, 3) + 8;            /* a marker too short */
+    bad[9].why = "a marker of 34 bytes (42 expected)";
+    memcpy(bad[10].m, good, ng), bad[10].n = 12;                      /* a cut header */
+    bad[10].why = "a message of 12 bytes is shorter than the header";
 
     rd_kafka_t *raw = kx_raw(bs, RD_KAFKA_PRODUCER);
     REQUIRE(raw != NULL);
@@ -617,8 +645,16 @@ TEST(kexchange_bad_messages)
     for (int i = 0; i < T4_CASES; i++) {
         snprintf(topic[i], sizeof topic[i], "kx-b%d", i);
         snprintf(group, sizeof group, "kx-gb%d", i);
-        CHECK_EQ_INT(kx_raw_send(raw, topic[i], 0, good, ng, 0), 0);
-        CHECK_EQ_INT(kx_raw_send(raw, topic[i], 0, bad[i].m, bad[i].n, 0), 0);
+        uint8_t c[64];
+        size_t  nc = kx_put_hdr(c, 'C', fp, 0x99, 2);
+        nc += kx_put_fp(c + nc, 1);
+        nc += kx_put_fp(c + nc, 0);
+        if (bad[i].n >= KX_HEADER_BYTES && i != 8) bad[i].m[18] = 2;   /* segment 2 */
+        CHECK_EQ_INT(kx_raw_send(raw, topic[i], 0, good, ng, 0), 0);   /* offset 0 */
+        CHECK_EQ_INT(kx_raw_send(raw, topic[i], 0, c, nc, 0), 0);      /* 1: commit 1 */
+        CHECK_EQ_INT(kx_raw_send(raw, topic[i], 0, bad[i].m, bad[i].n, 0), 0);   /* 2 */
+        c[KX_HEADER_BYTES] = 2;
+        CHECK_EQ_INT(kx_raw_send(raw, topic[i], 0, c, nc, 0), 0);      /* 3: commit 2 */
         KxSpec spec;
         kx_spec(&spec, bs, topic[i], 1, 2, types, fp);
         r[i] = kx_reader_open(&spec, group, 2, err, sizeof err);   /* each in its own group */
@@ -634,7 +670,7 @@ TEST(kexchange_bad_messages)
             if (n < 0) failed[i] = 1, nfailed++;
         }
     for (int i = 0; i < T4_CASES; i++) {
-        char want[256], text[256];
+        char want[320], text[256];
         CHECK(failed[i]);
         CHECK_EQ_INT(out[i].nrows, 2);   /* the good message before the bad one */
         if (out[i].nrows == 2) {
@@ -643,7 +679,7 @@ TEST(kexchange_bad_messages)
             kx_row_text(&out[i], 1, text, sizeof text);
             CHECK_EQ_STR(text, "-3|NULL");
         }
-        snprintf(want, sizeof want, "kexchange: topic '%s' partition 0 offset 1: ", topic[i]);
+        snprintf(want, sizeof want, "kexchange: topic '%s' partition 0 offset 2: ", topic[i]);
         const char *e = kx_reader_error(r[i]);
         if (!strstr(e, want) || !strstr(e, bad[i].why)) printf("    case %d: %s\n", i, e);
         CHECK(strstr(e, want) != NULL);
@@ -688,6 +724,7 @@ TEST(kexchange_open_errors)
     CHECK(strstr(kx_writer_error(w), "key column 2 out of range") != NULL);
     CHECK_EQ_INT(kx_write_watermark(w, -1, 0), -1);
     CHECK_EQ_INT(kx_write(w, &b, &key, 1), 0);   /* errors of the call are not sticky */
+    CHECK_EQ_INT(kx_commit_now(w), 0);
     CHECK_EQ_INT(kx_flush(w, 10000), 0);
     CHECK_EQ_INT(kx_writer_outstanding(w), 0);
     batch_destroy(&b);
@@ -845,6 +882,7 @@ TEST(kexchange_write_side)
     hash_vector(&flat.cols[1], NULL, T6_FLAT, h, 1);
     for (int i = 0; i < T6_FLAT; i++) want_rows[((h[i] >> 32) * 4) >> 32]++;
     CHECK_EQ_INT(kx_write(w, &flat, keys2, 2), 0);
+    CHECK_EQ_INT(kx_commit_now(w), 0);
     CHECK_EQ_INT(kx_flush(w, 10000), 0);
 
     /* the raw messages: header, rows per partition, sizes */
@@ -854,20 +892,28 @@ TEST(kexchange_write_side)
     for (int p = 0; p < 4; p++) rd_kafka_topic_partition_list_add(l, "kx-t6", p)->offset = RD_KAFKA_OFFSET_BEGINNING;
     CHECK(rd_kafka_assign(c, l) == 0);
     rd_kafka_topic_partition_list_destroy(l);
-    int    rows[4] = {0, 0, 0, 0}, total = 0, msgs_big = 0, badhdr = 0;
+    int    rows[4] = {0, 0, 0, 0}, total = 0, msgs_big = 0, badhdr = 0, commits = 0;
     size_t maxlen = 0;
-    for (int64_t t0 = kx_ms(); total < T6_TOTAL && kx_ms() - t0 < 10000;) {
+    for (int64_t t0 = kx_ms(); (total < T6_TOTAL || commits < 4) && kx_ms() - t0 < 10000;) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 50);
         if (!m) continue;
         if (!m->err && m->partition >= 0 && m->partition < 4) {
             const uint8_t *p = m->payload;
-            uint64_t       fp = 0;
-            for (int i = 0; i < 8 && m->len >= 11; i++) fp |= (uint64_t)p[2 + i] << (8 * i);
-            if (m->len < 12 || p[0] != 1 || p[1] != 'R' || fp != 0x6666) {
+            uint64_t       fp = 0, wid = 0, seg = 0;
+            for (int i = 0; i < 8 && m->len >= KX_HEADER_BYTES; i++) {
+                fp |= (uint64_t)p[2 + i] << (8 * i);
+                wid |= (uint64_t)p[10 + i] << (8 * i);
+                seg |= (uint64_t)p[18 + i] << (8 * i);
+            }
+            if (m->len == KX_HEADER_BYTES + 16 && p[0] == KX_VERSION && p[1] == 'C' && fp == 0x6666 &&
+                wid == kx_writer_id(w) && seg == 2 && p[KX_HEADER_BYTES] == 1) {
+                commits++;   /* the commit of segment 1 */
+            } else if (m->len < KX_HEADER_BYTES + 2 || p[0] != KX_VERSION || p[1] != 'R' || fp != 0x6666 ||
+                       wid != kx_writer_id(w) || seg != 1) {
                 badhdr++;
             } else {
                 uint64_t n = 0;
-                for (int i = 10, sh = 0; i < (int)m->len; i++, sh += 7) {
+                for (int i = KX_HEADER_BYTES, sh = 0; i < (int)m->len; i++, sh += 7) {
                     n |= (uint64_t)(p[i] & 0x7f) << sh;
                     if (!(p[i] & 0x80)) break;
                 }
@@ -882,6 +928,7 @@ TEST(kexchange_write_side)
     rd_kafka_consumer_close(c);
     rd_kafka_destroy(c);
     CHECK_EQ_INT(badhdr, 0);
+    CHECK_EQ_INT(commits, 4);             /* one per partition */
     for (int p = 0; p < 4; p++) CHECK_EQ_INT(rows[p], want_rows[p]);
     CHECK(msgs_big >= 4);                 /* ~1 MB in messages of at most ~256 KB */
     CHECK(maxlen <= KX_MSG_BYTES + 2048);
@@ -936,5 +983,179 @@ TEST(kexchange_write_side)
     batch_destroy(&out);
     kx_reader_close(r);
     kx_writer_close(w);
+    kafka_broker_stop(kb);
+}
+
+/* ---- 7. segments: exactly once (kexchange.h, "Exactly once: segments") ------------------ */
+
+static const SqlType T7_TYPES[2] = {TYPE_BIGINT, TYPE_BIGINT};
+
+/* Rows seq from … from+n-1 (keys spread over the partitions) into w's open segment. */
+static int t7_write(KxWriter *w, Batch *in, int64_t from, int n)
+{
+    batch_reset(in);
+    for (int i = 0; i < n; i++) {
+        vector_i64(&in->cols[0])[i] = from + i;
+        vector_i64(&in->cols[1])[i] = from + i;
+    }
+    batch_set_nrows(in, n);
+    int key = 0;
+    return kx_write(w, in, &key, 1) || kx_flush(w, 10000) ? -1 : 0;
+}
+
+/* Read for ms milliseconds (or until want rows came); seen[seq]++ for seq < cap.
+ * Rows read, or -1. */
+static int t7_read(KxReader *r, Batch *out, int ms, int want, int *seen, int cap)
+{
+    int got = 0;
+    for (int64_t t0 = kx_ms(); kx_ms() - t0 < ms && (want < 0 || got < want);) {
+        batch_reset(out);
+        int n = kx_read(r, out, NULL, 20);
+        if (n < 0) {
+            printf("    reader: %s\n", kx_reader_error(r));
+            return -1;
+        }
+        for (int k = 0; k < n; k++) {
+            int64_t s = vector_i64(&out->cols[1])[k];
+            if (s >= 0 && s < cap) seen[s]++;
+        }
+        got += n;
+    }
+    return got;
+}
+
+static int t7_count(const int *seen, int from, int to, int times)
+{
+    int n = 0;
+    for (int s = from; s < to; s++) n += seen[s] == times;
+    return n;
+}
+
+TEST(kexchange_segments)
+{
+    char         err[512];
+    KafkaBroker *kb = kafka_broker_start(1, "kx-t7", 2, err, sizeof err);
+    REQUIRE(kb != NULL);
+    const char *bs = kafka_broker_bootstrap(kb);
+    KxSpec      spec;
+    kx_spec(&spec, bs, "kx-t7", 2, 2, T7_TYPES, 0x7777);
+    KxReader *r = kx_reader_open(&spec, "kx-g7", 1, err, sizeof err);
+    KxWriter *W[6];
+    for (int i = 0; i < 6; i++) W[i] = kx_writer_open(&spec, err, sizeof err);
+    if (!r || !W[5]) printf("    open: %s\n", err);
+    REQUIRE(r && W[0] && W[1] && W[2] && W[3] && W[4] && W[5]);
+    KxWriter *A = W[0], *B = W[1], *C = W[2], *D = W[3], *E = W[4], *F = W[5];
+    for (int i = 0; i < 6; i++) {
+        CHECK(kx_writer_id(W[i]) != 0);
+        for (int j = 0; j < i; j++) CHECK(kx_writer_id(W[i]) != kx_writer_id(W[j]));
+    }
+    Batch in, out;
+    REQUIRE(batch_init(&in, 2, T7_TYPES, 0) == 0 && batch_init(&out, 2, T7_TYPES, 0) == 0);
+    KxReader *rs[1] = {r};
+    int       stray = 0;
+    REQUIRE(kx_wait_assigned(rs, &out, 1, 2, 20000, &stray) == 0);
+    static int seen[4000];
+    memset(seen, 0, sizeof seen);
+
+    /* an open segment is held, not applied */
+    CHECK_EQ_INT(kx_writer_segment(A), 1);
+    CHECK_EQ_INT(t7_write(A, &in, 0, 100), 0);
+    CHECK_EQ_INT(t7_read(r, &out, 1500, -1, seen, 4000), 0);
+    CHECK(kx_reader_pending(r) >= 2);   /* a message per partition at least */
+    CHECK_EQ_INT(kx_commit_through(A, 1), -1);   /* not sealed yet */
+    CHECK(strstr(kx_writer_error(A), "cannot commit segment 1") != NULL);
+    /* committed: applied, once */
+    CHECK_EQ_INT((int)kx_seal(A), 1);
+    CHECK_EQ_INT(kx_writer_segment(A), 2);
+    CHECK(kx_commit_through(A, 1) == 0 && kx_flush(A, 10000) == 0);
+    CHECK_EQ_INT(t7_read(r, &out, 10000, 100, seen, 4000), 100);
+    CHECK_EQ_INT(t7_count(seen, 0, 100, 1), 100);
+    CHECK_EQ_INT(kx_reader_pending(r), 0);
+
+    /* A writes segment 2 (rows and a watermark) and "dies" before committing
+     * it; B's committed rows flow past A's held ones */
+    CHECK_EQ_INT(t7_write(A, &in, 100, 100), 0);
+    CHECK(kx_write_watermark(A, 0, 500) == 0 && kx_flush(A, 10000) == 0);
+    CHECK_EQ_INT(t7_write(B, &in, 1000, 50), 0);
+    CHECK(kx_commit_through(B, kx_seal(B)) == 0 && kx_flush(B, 10000) == 0);
+    CHECK_EQ_INT(t7_read(r, &out, 10000, 50, seen, 4000), 50);
+    CHECK_EQ_INT(t7_read(r, &out, 500, -1, seen, 4000), 0);
+    CHECK_EQ_INT(t7_count(seen, 1000, 1050, 1), 50);
+    CHECK_EQ_INT(t7_count(seen, 100, 200, 0), 100);
+    CHECK_EQ_INT(kx_reader_watermark(r), INT64_MIN);   /* A's watermark is held too */
+    CHECK(kx_reader_pending(r) > 0);
+    /* the group's offsets said A's segment 1: C resolves A; segment 2 never applies */
+    CHECK_EQ_INT(kx_resolve(C, kx_writer_id(C), 1), -1);   /* not another writer */
+    CHECK(kx_resolve(C, kx_writer_id(A), 1) == 0 && kx_flush(C, 10000) == 0);
+    int64_t t0 = kx_ms();
+    while (kx_reader_pending(r) > 0 && kx_ms() - t0 < 10000) t7_read(r, &out, 50, -1, seen, 4000);
+    CHECK_EQ_INT(kx_reader_pending(r), 0);
+    CHECK_EQ_INT(t7_count(seen, 100, 200, 0), 100);
+    CHECK_EQ_INT(kx_reader_watermark(r), INT64_MIN);
+    /* A as a zombie: more rows and a commit of segment 2, all ignored */
+    CHECK_EQ_INT(t7_write(A, &in, 200, 10), 0);
+    CHECK(kx_commit_through(A, kx_seal(A)) == 0 && kx_flush(A, 10000) == 0);
+    CHECK_EQ_INT(t7_read(r, &out, 1000, -1, seen, 4000), 0);
+    CHECK_EQ_INT(kx_reader_pending(r), 0);
+
+    /* D dies after its offsets recorded segment 1 but before writing 'C': E's
+     * resolution commits it */
+    CHECK_EQ_INT(t7_write(D, &in, 2000, 10), 0);
+    CHECK_EQ_INT((int)kx_seal(D), 1);
+    CHECK_EQ_INT(t7_read(r, &out, 500, -1, seen, 4000), 0);
+    CHECK(kx_resolve(E, kx_writer_id(D), 1) == 0 && kx_flush(E, 10000) == 0);
+    CHECK_EQ_INT(t7_read(r, &out, 10000, 10, seen, 4000), 10);
+    CHECK_EQ_INT(t7_count(seen, 2000, 2010, 1), 10);
+    CHECK(kx_write_watermark(E, 0, 700) == 0 && kx_commit_through(E, kx_seal(E)) == 0 &&
+          kx_flush(E, 10000) == 0);
+    t0 = kx_ms();
+    while (kx_reader_watermark(r) != 700 && kx_ms() - t0 < 10000) t7_read(r, &out, 50, -1, seen, 4000);
+    CHECK_EQ_INT(kx_reader_watermark(r), 700);
+
+    /* the reader's commit stops at the first message it holds: the next
+     * member of the group reads F's segment again, whole, and nothing before */
+    CHECK_EQ_INT(t7_write(F, &in, 3000, 10), 0);
+    CHECK_EQ_INT(t7_read(r, &out, 1000, -1, seen, 4000), 0);
+    CHECK_EQ_INT(kx_reader_commit(r), 0);
+    int64_t committed[2] = {-1, -1}, high[2] = {0, 0};
+    int     ok = 0;
+    for (t0 = kx_ms(); !ok && kx_ms() - t0 < 10000;) {
+        t7_read(r, &out, 50, -1, seen, 4000);
+        ok = t3_offsets(bs, "kx-g7", "kx-t7", 2, committed, high) == 0 && committed[0] >= 0 &&
+             committed[1] >= 0;
+    }
+    CHECK(ok);
+    CHECK(committed[0] < high[0] && committed[1] < high[1]);   /* F's messages are after it */
+    kx_reader_close(r);
+    CHECK(kx_commit_through(F, kx_seal(F)) == 0 && kx_flush(F, 10000) == 0);
+    r = kx_reader_open(&spec, "kx-g7", 1, err, sizeof err);
+    REQUIRE(r != NULL);
+    static int again[4000];
+    memset(again, 0, sizeof again);
+    CHECK_EQ_INT(t7_read(r, &out, 15000, 10, again, 4000), 10);
+    CHECK_EQ_INT(t7_read(r, &out, 500, -1, again, 4000), 0);
+    CHECK_EQ_INT(t7_count(again, 3000, 3010, 1), 10);
+    CHECK_EQ_INT(t7_count(again, 0, 3000, 0), 3000);
+
+    /* the offset metadata that records a decision */
+    char     meta[64];
+    uint64_t wv = 0, sv = 0;
+    CHECK_EQ_INT(kx_commit_meta(0x0123456789abcdefULL, 42, meta, sizeof meta), 23);
+    CHECK_EQ_STR(meta, "kx1 0123456789abcdef 42");
+    CHECK(kx_parse_commit_meta(meta, strlen(meta), &wv, &sv) == 0 && wv == 0x0123456789abcdefULL && sv == 42);
+    CHECK_EQ_INT(kx_commit_meta(1, 1, meta, 8), -1);
+    const char *bad[] = {"", "kx1", "kx2 0123456789abcdef 42", "kx1 0123456789abcdeg 42", "kx1 0123456789abcdef",
+                         "kx1 0123456789abcdef 4x", "kx1 0123456789abcdef 42 ", "kx1 0000000000000000 1",
+                         "kx1 123456789abcdef 42"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int rc = kx_parse_commit_meta(bad[i], strlen(bad[i]), &wv, &sv);
+        if (rc != -1) printf("    accepted '%s'\n", bad[i]);
+        CHECK_EQ_INT(rc, -1);
+    }
+
+    batch_destroy(&in);
+    batch_destroy(&out);
+    kx_reader_close(r);
+    for (int i = 0; i < 6; i++) kx_writer_close(W[i]);
     kafka_broker_stop(kb);
 }
