@@ -100,6 +100,7 @@ typedef struct KxPart {
     int64_t  *wm;      /* norigins: last watermark per origin (INT64_MAX once ended)  */
     KxWState *ws;      /* the writers heard of in this partition                      */
     int       nws, capws;
+    char      meta[KX_META_MAX]; /* the group's offset metadata when it was assigned, "" */
 } KxPart;
 
 struct KxReader {
@@ -114,6 +115,9 @@ struct KxReader {
     int64_t            *wms;        /* P * norigins                               */
     int                 nassigned;
     KxHeld             *ready, *ready_tail;   /* committed messages, in the order to apply */
+    int                 replay;     /* every assignment change rewinds to the beginning */
+    int                 rewind;     /* replay: owned partitions to seek back (after the callback) */
+    int64_t             generation; /* assignment changes so far                   */
     int64_t             nheld;      /* messages held or ready (kx_reader_pending)  */
     rd_kafka_message_t *cur;        /* rows message being returned, or NULL       */
     uint32_t            cur_n;      /* its rows                                   */
@@ -766,6 +770,15 @@ uint64_t kx_writer_segment(const KxWriter *w)
     return w->seg;
 }
 
+uint64_t kx_writer_renew(KxWriter *w)
+{
+    uint64_t old = w->id;
+    do w->id = random_id();
+    while (w->id == old);
+    w->seg = 1;
+    return old;
+}
+
 uint64_t kx_seal(KxWriter *w)
 {
     return w->seg++;
@@ -963,17 +976,35 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     int                 coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     rd_kafka_error_t   *e = NULL;
     rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
+    r->generation++;
+    if (r->replay && r->nassigned > 0) r->rewind = 1;   /* the partitions kept start over too */
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        /* the metadata the group keeps with each partition's offset */
+        rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(l);
+        if (c && rd_kafka_committed(rk, c, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            snprintf(r->warn, sizeof r->warn, "kexchange: committed offsets of topic '%s' unknown", r->topic);
+            rd_kafka_topic_partition_list_destroy(c);
+            c = NULL;
+        }
         for (int i = 0; i < l->cnt; i++) {
             int32_t id = l->elems[i].partition;
-            if (id < 0 || id >= r->nparts)
+            if (id < 0 || id >= r->nparts) {
                 reader_fail(r, "kexchange: topic '%s' has partition %d, more than the %d "
                                "partitions of this exchange (a topic of another query or "
                                "parallelism, or auto-created by the broker)",
                             r->topic, (int)id, r->nparts);
-            else
-                part_assign(r, id);
+                continue;
+            }
+            part_assign(r, id);
+            KxPart *p = &r->parts[id];
+            p->meta[0] = 0;
+            if (c && c->elems[i].metadata && c->elems[i].metadata_size < sizeof p->meta) {
+                memcpy(p->meta, c->elems[i].metadata, c->elems[i].metadata_size);
+                p->meta[c->elems[i].metadata_size] = 0;
+            }
+            if (r->replay) l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
         }
+        if (c) rd_kafka_topic_partition_list_destroy(c);
         if (coop) e = rd_kafka_incremental_assign(rk, l);
         else re = rd_kafka_assign(rk, l);
     } else {   /* revoked (or lost), or an error: give up these (cooperative) / all (eager) */
@@ -1043,6 +1074,7 @@ KxReader *kx_reader_open(const KxSpec *spec, const char *group, int norigins, ch
     r->ncols = spec->ncols;
     r->norigins = norigins;
     r->fp = spec->fingerprint;
+    r->replay = spec->replay;
     r->topic = strdup(spec->topic);
     r->types = copy_types(spec);
     r->parts = calloc((size_t)r->nparts, sizeof *r->parts);
@@ -1408,17 +1440,58 @@ static int check_out(KxReader *r, Batch *out)
     return 0;
 }
 
+/* replay: seek every owned partition back to its beginning and forget what
+ * was read of it (outside the rebalance callback). 0 or -1. */
+static int do_rewind(KxReader *r)
+{
+    r->rewind = 0;
+    int n = 0;
+    for (int p = 0; p < r->nparts; p++) n += r->parts[p].owned && r->parts[p].next >= 0;
+    if (n == 0) return 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+    if (!l) return reader_fail(r, "out of memory");
+    for (int p = 0; p < r->nparts; p++)
+        if (r->parts[p].owned && r->parts[p].next >= 0) {
+            char meta[KX_META_MAX];
+            memcpy(meta, r->parts[p].meta, sizeof meta);
+            part_assign(r, p);
+            memcpy(r->parts[p].meta, meta, sizeof meta);
+            rd_kafka_topic_partition_list_add(l, r->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+        }
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(r->rk, l, 10000);
+    int               bad = 0;
+    if (e) {
+        bad = reader_fail(r, "kexchange: cannot rewind topic '%s': %s", r->topic, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    for (int i = 0; !bad && i < l->cnt; i++)
+        if (l->elems[i].err)
+            bad = reader_fail(r, "kexchange: cannot rewind topic '%s' partition %d: %s", r->topic,
+                              (int)l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
+    rd_kafka_topic_partition_list_destroy(l);
+    return bad;
+}
+
 int kx_read(KxReader *r, Batch *out, int64_t *watermark, int timeout_ms)
 {
+    return kx_read_parts(r, out, NULL, watermark, timeout_ms);
+}
+
+int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *watermark, int timeout_ms)
+{
     if (r->failed || check_out(r, out)) return -1;
+    if (r->rewind && do_rewind(r)) return -1;
     for (int c = 0; c < r->ncols; c++)
         if (vector_is_constant(&out->cols[c])) vector_flatten(&out->cols[c], out->nrows);
     int     added = 0, nmsg = 0;
     int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     while (out->nrows < out->capacity) {
         if (r->cur) {
+            int base = out->nrows, part = r->cur->partition;
             int k = take_rows(r, out);
             if (k < 0) return -1;
+            if (parts)
+                for (int j = 0; j < k; j++) parts[base + j] = (uint16_t)part;
             added += k;
             continue;
         }
@@ -1442,6 +1515,12 @@ int kx_read(KxReader *r, Batch *out, int64_t *watermark, int timeout_ms)
         if (r->failed) {   /* in the rebalance or error callback */
             if (m) rd_kafka_message_destroy(m);
             return -1;
+        }
+        if (r->rewind) {   /* a rebalance in that poll: everything owned starts over */
+            if (m) rd_kafka_message_destroy(m);
+            if (do_rewind(r)) return -1;
+            if (added > 0) break;   /* rows of before the rebalance: the caller sees the generation */
+            continue;
         }
         if (!m) {
             if (nmsg == 0 && mono_ms() < deadline) continue;
@@ -1507,6 +1586,11 @@ static int64_t commit_offset(const KxReader *r, int id)
 
 int kx_reader_commit(KxReader *r)
 {
+    return kx_reader_commit_meta(r, NULL);
+}
+
+int kx_reader_commit_meta(KxReader *r, const char *const *metas)
+{
     if (r->failed) return -1;
     int n = 0;
     for (int p = 0; p < r->nparts; p++) n += r->parts[p].owned && r->parts[p].next >= 0;
@@ -1515,7 +1599,15 @@ int kx_reader_commit(KxReader *r)
     if (!l) return errf(r->err, sizeof r->err, "out of memory");
     for (int p = 0; p < r->nparts; p++)
         if (r->parts[p].owned && r->parts[p].next >= 0)
-            rd_kafka_topic_partition_list_add(l, r->topic, p)->offset = commit_offset(r, p);
+        {
+            rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, r->topic, p);
+            tp->offset = commit_offset(r, p);
+            if (metas && metas[p] && *metas[p]) {
+                tp->metadata_size = strlen(metas[p]);
+                tp->metadata = strdup(metas[p]);   /* freed with the list */
+                if (!tp->metadata) tp->metadata_size = 0;
+            }
+        }
     rd_kafka_resp_err_t e = rd_kafka_commit(r->rk, l, 1);
     rd_kafka_topic_partition_list_destroy(l);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)   /* not sticky: the next commit tries again */
@@ -1527,6 +1619,21 @@ int kx_reader_commit(KxReader *r)
 int64_t kx_reader_pending(const KxReader *r)
 {
     return r->nheld;
+}
+
+int64_t kx_reader_generation(const KxReader *r)
+{
+    return r->generation;
+}
+
+int kx_reader_owned(const KxReader *r, int part)
+{
+    return part >= 0 && part < r->nparts && r->parts[part].owned;
+}
+
+const char *kx_reader_part_meta(const KxReader *r, int part)
+{
+    return part >= 0 && part < r->nparts ? r->parts[part].meta : "";
 }
 
 const char *kx_reader_error(const KxReader *r)

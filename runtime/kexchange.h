@@ -198,6 +198,7 @@
 #define KX_MAX_ROWS_PER_MSG 65536              /* rows in one message, at most   */
 #define KX_MAX_PARTITIONS   65536
 #define KX_MAX_ORIGINS      65536
+#define KX_META_MAX         128                /* offset metadata kept per partition */
 
 /* What both sides of one exchange agree on. The open functions copy what
  * they keep; the caller's arrays and strings may go after the call. */
@@ -215,6 +216,9 @@ typedef struct KxSpec {
                                       /* <= 0: 10000                                     */
     uint64_t            writer_id;    /* writer open: its id; 0 = a random one (the      */
                                       /* normal case: an id must never be reused)        */
+    int                 replay;       /* reader open: 1 = every assignment change starts */
+                                      /* every owned partition over from its beginning   */
+                                      /* (the runtime rebuilds its state; see Replay)    */
 } KxSpec;
 
 /* The partition of a row whose key hash is h (see Partitioning above). */
@@ -260,6 +264,12 @@ int kx_write_end(KxWriter *w, int origin);
 /* This writer's id, and the segment its messages go to now (1, 2, …). */
 uint64_t kx_writer_id(const KxWriter *w);
 uint64_t kx_writer_segment(const KxWriter *w);
+
+/* Take a new id (segments start again at 1); returns the old one, whose
+ * open segment is then abandoned: resolve it (kx_resolve) through its last
+ * committed segment. For an upstream task that lost partitions and starts
+ * its kept ones over from the group's offsets. */
+uint64_t kx_writer_renew(KxWriter *w);
 
 /* End the open segment: returns its number s; what follows goes to s + 1.
  * Local only (nothing is written). */
@@ -332,6 +342,26 @@ KxReader *kx_reader_open(const KxSpec *spec, const char *group, int norigins, ch
  * full), or -1 (kx_reader_error): a bad message, a partition id >= P
  * assigned, a fatal consumer error, out of the wrong shape. */
 int kx_read(KxReader *r, Batch *out, int64_t *watermark, int timeout_ms);
+
+/* kx_read, and parts[out->nrows before + i] = the Kafka partition of each
+ * row appended (parts has out->capacity entries; NULL: not wanted). After
+ * a rebalance (kx_reader_generation changed), rows of before it are not
+ * mixed with rows of after it in one call. */
+int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *watermark, int timeout_ms);
+
+/* Assignment changes so far (a rebalance that gave or took partitions);
+ * with spec->replay, each one starts every owned partition over. */
+int64_t kx_reader_generation(const KxReader *r);
+
+/* Whether partition part is assigned to this reader now, and the metadata
+ * the group's committed offset of it carried when it was assigned ("" if
+ * none; see kx_reader_commit_meta). */
+int         kx_reader_owned(const KxReader *r, int part);
+const char *kx_reader_part_meta(const KxReader *r, int part);
+
+/* kx_reader_commit, with metas[p] (may be NULL, or NULL/"" entries) as the
+ * offset metadata of partition p (at most KX_META_MAX - 1 bytes kept). */
+int kx_reader_commit_meta(KxReader *r, const char *const *metas);
 
 /* The reader's current watermark (as kx_read reports it). */
 int64_t kx_reader_watermark(const KxReader *r);

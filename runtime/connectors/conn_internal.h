@@ -51,6 +51,15 @@ struct Source {
      * NULL = nothing to do. */
     void           (*on_barrier)(Source *s, int64_t epoch);
     void           (*on_committed)(Source *s, int64_t epoch);
+    /* group mode with a Kafka exchange downstream (source.h, "group
+     * exchange"); NULL = not supported */
+    int            (*on_rewind)(Source *s, char *err, size_t cap);
+    int            (*on_topic_partitions)(Source *s, int timeout_ms, char *err, size_t cap);
+    char             commit_meta[SOURCE_META_MAX];  /* for the next barrier's commit       */
+    int64_t          group_committed; /* last epoch committed to the group, 0 none          */
+    int64_t          group_revokes;   /* revocations and losses of partitions so far        */
+    char             metas[SOURCE_METAS_MAX][SOURCE_META_MAX];  /* met at assignments       */
+    int              nmetas;
 };
 
 /* Record that row `row` of the batch being filled came from partition index

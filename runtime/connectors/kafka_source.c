@@ -128,6 +128,7 @@ typedef struct KPending {
     int       cap;
     int64_t  *pos;    /* next offset, or -1 = not owned / not known   */
     uint32_t *gen;
+    char      meta[SOURCE_META_MAX];  /* offset metadata to commit with, "" none */
 } KPending;
 
 typedef struct KafkaSource {
@@ -603,6 +604,17 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
     for (int i = 0; i < l->cnt; i++) l->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
     rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, GROUP_FETCH_MS);
     int nts = 0;
+    Source *s = ks->src;
+    for (int i = 0; !e && i < l->cnt; i++) {   /* the group exchange's decision records */
+        const rd_kafka_topic_partition_t *tp = &l->elems[i];
+        if (!tp->metadata || tp->metadata_size == 0 || tp->metadata_size >= SOURCE_META_MAX) continue;
+        char m[SOURCE_META_MAX];
+        memcpy(m, tp->metadata, tp->metadata_size);
+        m[tp->metadata_size] = 0;
+        int dup = 0;
+        for (int j = 0; j < s->nmetas && !dup; j++) dup = strcmp(s->metas[j], m) == 0;
+        if (!dup && s->nmetas < SOURCE_METAS_MAX) memcpy(s->metas[s->nmetas++], m, sizeof m);
+    }
     for (int i = 0; i < l->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &l->elems[i];
         KPart                      *kp = &ks->parts[tp->partition];
@@ -665,6 +677,7 @@ static void group_revoke(KafkaSource *ks, const rd_kafka_topic_partition_list_t 
     for (int i = 0; i < (l ? l->cnt : ks->nparts); i++) {
         int32_t id = l ? l->elems[i].partition : i;
         if (id < 0 || id >= ks->nparts) continue;
+        if (ks->parts[id].owned) ks->src->group_revokes++;
         ks->parts[id].owned = 0;
         ks->live[id] = 0;
     }
@@ -737,6 +750,7 @@ static void kafka_barrier(Source *s, int64_t epoch)
     }
     p->epoch = epoch;
     p->n = ks->nparts;
+    memcpy(p->meta, s->commit_meta, sizeof p->meta);
     for (int i = 0; i < ks->nparts; i++) {
         p->pos[i] = ks->parts[i].owned ? ks->parts[i].pos : -1;
         p->gen[i] = ks->parts[i].gen;
@@ -758,11 +772,23 @@ static void kafka_committed(Source *s, int64_t epoch)
         for (int i = 0; i < p->n; i++)
             if (p->pos[i] >= 0 && i < ks->nparts && ks->parts[i].owned && ks->parts[i].gen == p->gen[i])
                 rd_kafka_topic_partition_list_add(l, ks->topic, i)->offset = p->pos[i];
+        for (int i = 0; p->meta[0] && i < l->cnt; i++) {
+            l->elems[i].metadata = strdup(p->meta);   /* freed with the list */
+            l->elems[i].metadata_size = l->elems[i].metadata ? strlen(p->meta) : 0;
+        }
         if (l->cnt > 0) {
-            rd_kafka_resp_err_t e = rd_kafka_commit(ks->rk, l, 1);
+            /* with a decision record (metadata): synchronous, so the caller
+             * knows whether the group has it */
+            rd_kafka_resp_err_t e = rd_kafka_commit(ks->rk, l, p->meta[0] ? 0 : 1);
+            for (int i = 0; !e && p->meta[0] && i < l->cnt; i++)
+                if (l->elems[i].err) e = l->elems[i].err;
             if (e)
                 snprintf(ks->last_err, sizeof ks->last_err, "committing offsets to group '%s': %s",
                          ks->group_id, rd_kafka_err2str(e));
+            else if (p->meta[0])
+                s->group_committed = p->epoch;
+        } else {
+            s->group_committed = p->epoch;   /* nothing owned: nothing to record */
         }
         rd_kafka_topic_partition_list_destroy(l);
     } else {
@@ -774,6 +800,77 @@ static void kafka_committed(Source *s, int64_t epoch)
     memmove(&ks->pend[0], &ks->pend[k + 1], (size_t)(ks->npend - k - 1) * sizeof ks->pend[0]);
     ks->npend -= k + 1;
     memcpy(&ks->pend[ks->npend], done, (size_t)(k + 1) * sizeof done[0]);
+}
+
+/* source_group_rewind: every owned partition again from the group's
+ * committed offset (the start rule of group_assign when it has none); the
+ * pending epochs are forgotten. */
+static int kafka_rewind(Source *s, char *err, size_t cap)
+{
+    KafkaSource *ks = s->impl;
+    if (!ks->group) return conn_errf(err, cap, "kafka: rewind outside group mode");
+    ks->npend = 0;
+    int n = 0;
+    for (int i = 0; i < ks->nparts; i++) n += ks->parts[i].owned;
+    if (n == 0) return 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+    if (!l) return conn_errf(err, cap, "out of memory");
+    for (int i = 0; i < ks->nparts; i++)
+        if (ks->parts[i].owned) rd_kafka_topic_partition_list_add(l, ks->topic, i)->offset = RD_KAFKA_OFFSET_INVALID;
+    rd_kafka_resp_err_t e = rd_kafka_committed(ks->rk, l, GROUP_FETCH_MS);
+    if (e) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return conn_errf(err, cap, "kafka: committed offsets of group '%s': %s", ks->group_id,
+                         rd_kafka_err2str(e));
+    }
+    for (int i = 0; i < l->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &l->elems[i];
+        KPart                      *kp = &ks->parts[tp->partition];
+        if (tp->err || tp->offset < 0) {
+            tp->err = RD_KAFKA_RESP_ERR_NO_ERROR;
+            tp->offset = ks->start == START_LATEST ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+            kp->pos = -1;
+            kp->done = ks->bounded && kp->end == 0;
+        } else {
+            kp->pos = tp->offset;
+            kp->done = ks->bounded && kp->pos >= kp->end;
+        }
+        kp->gen++;   /* a barrier taken before the rewind never commits it */
+        if (tp->metadata) {   /* not wanted by the seek */
+            free(tp->metadata);
+            tp->metadata = NULL;
+            tp->metadata_size = 0;
+        }
+    }
+    rd_kafka_error_t *se = rd_kafka_seek_partitions(ks->rk, l, GROUP_FETCH_MS);
+    int               rc = 0;
+    if (se) {
+        rc = conn_errf(err, cap, "kafka: cannot seek topic '%s': %s", ks->topic, rd_kafka_error_string(se));
+        rd_kafka_error_destroy(se);
+    }
+    for (int i = 0; !rc && i < l->cnt; i++)
+        if (l->elems[i].err)
+            rc = conn_errf(err, cap, "kafka: cannot seek topic '%s' partition %d: %s", ks->topic,
+                           (int)l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+static int kafka_topic_partitions(Source *s, int timeout_ms, char *err, size_t cap)
+{
+    KafkaSource                    *ks = s->impl;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t               *rkt = rd_kafka_topic_new(ks->rk, ks->topic, NULL);
+    if (!rkt) return conn_errf(err, cap, "kafka: cannot make a handle for topic '%s'", ks->topic);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(ks->rk, 0, rkt, &md, timeout_ms);
+    rd_kafka_topic_destroy(rkt);
+    if (e) return conn_errf(err, cap, "kafka: metadata of topic '%s': %s", ks->topic, rd_kafka_err2str(e));
+    int n = -1;
+    if (md->topic_cnt == 1 && !md->topics[0].err) n = md->topics[0].partition_cnt;
+    else conn_errf(err, cap, "kafka: topic '%s': %s", ks->topic,
+                   md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "no metadata");
+    rd_kafka_metadata_destroy(md);
+    return n;
 }
 
 /* ---- reading ------------------------------------------------------------------------------- */
@@ -1206,6 +1303,8 @@ int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
     ks->src = s;
     s->on_barrier = kafka_barrier;
     s->on_committed = kafka_committed;
+    s->on_rewind = kafka_rewind;
+    s->on_topic_partitions = kafka_topic_partitions;
     s->ops = &kafka_ops;
     s->impl = ks;
     if (conn_check_task(spec, &ks->task, &ks->ntasks, err, cap) || parse_options(ks, spec, err, cap) ||

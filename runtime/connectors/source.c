@@ -4,6 +4,7 @@
  */
 #include "runtime/connectors/source.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -93,6 +94,42 @@ void source_barrier(Source *s, int64_t epoch)
 void source_committed(Source *s, int64_t epoch)
 {
     if (s && s->on_committed) s->on_committed(s, epoch);
+}
+
+void source_set_commit_meta(Source *s, const char *meta)
+{
+    if (s) snprintf(s->commit_meta, sizeof s->commit_meta, "%s", meta ? meta : "");
+}
+
+int64_t source_group_committed(const Source *s)
+{
+    return s ? s->group_committed : 0;
+}
+
+int64_t source_group_revokes(const Source *s)
+{
+    return s ? s->group_revokes : 0;
+}
+
+int source_group_rewind(Source *s, char *err, size_t cap)
+{
+    if (!s || !s->on_rewind) return conn_errf(err, cap, "this source cannot rewind to its group's offsets");
+    return s->on_rewind(s, err, cap);
+}
+
+int source_group_take_metas(Source *s, char (*out)[SOURCE_META_MAX], int cap)
+{
+    if (!s) return 0;
+    int n = s->nmetas < cap ? s->nmetas : cap;
+    for (int i = 0; i < n; i++) memcpy(out[i], s->metas[i], SOURCE_META_MAX);
+    s->nmetas = 0;
+    return n;
+}
+
+int source_topic_partitions(Source *s, int timeout_ms, char *err, size_t cap)
+{
+    if (!s || !s->on_topic_partitions) return conn_errf(err, cap, "this source has no topic");
+    return s->on_topic_partitions(s, timeout_ms, err, cap);
 }
 
 const char *source_error(const Source *s)

@@ -193,6 +193,43 @@ int  source_restore(Source *s, const void *buf, size_t len, char *err, size_t ca
 void source_barrier(Source *s, int64_t epoch);
 void source_committed(Source *s, int64_t epoch);
 
+/* ---- group exchange: a Kafka exchange downstream of a group-mode source ----------------
+ *
+ * In group mode (ConnSpec.group) a query with an exchange writes its rows
+ * into a repartition topic in segments (runtime/kexchange.h, "Exactly
+ * once"); the group's offset commit of the source is the decision record of
+ * a segment. What the runtime needs from the source for that, all kafka
+ * group mode only (elsewhere: no-ops, 0, -1 "not supported"):
+ *
+ *   source_set_commit_meta(s, meta)  the offset metadata to commit with the
+ *       offsets of the NEXT source_barrier (the segment it seals). With a
+ *       metadata set, source_committed commits synchronously (it returns
+ *       when the group has the offsets, or failed).
+ *   source_group_committed(s)        the newest epoch whose offsets the
+ *       group accepted (with their metadata); 0 none. An epoch with no
+ *       partition owned counts as accepted (nothing to commit).
+ *   source_group_revokes(s)          partitions revoked or lost so far (a
+ *       counter): the runtime's segment since the last commit may hold rows
+ *       of partitions another member now re-reads.
+ *   source_group_rewind(s, err, cap) start every owned partition over at
+ *       the group's committed offset, and forget the pending epochs: after
+ *       a revocation the runtime abandons its open segments and reads again
+ *       what they held. 0 or -1.
+ *   source_group_take_metas(s, out, cap)  the offset metadata strings the
+ *       group had for partitions assigned since the last call (deduplicated,
+ *       at most SOURCE_METAS_MAX kept): the runtime resolves the segments
+ *       of the members that held them. Returns how many were copied.
+ *   source_topic_partitions(s, timeout_ms, err, cap)  the topic's partition
+ *       count (a metadata request), or -1 with err. */
+#define SOURCE_META_MAX  128
+#define SOURCE_METAS_MAX 64
+void    source_set_commit_meta(Source *s, const char *meta);
+int64_t source_group_committed(const Source *s);
+int64_t source_group_revokes(const Source *s);
+int     source_group_rewind(Source *s, char *err, size_t cap);
+int     source_group_take_metas(Source *s, char (*out)[SOURCE_META_MAX], int cap);
+int     source_topic_partitions(Source *s, int timeout_ms, char *err, size_t cap);
+
 /* The message of the last SOURCE_ERROR ("" if none). Valid until close. */
 const char *source_error(const Source *s);
 
