@@ -7,6 +7,7 @@
 #   make demo       deps + build + run examples/crash_monitoring.sql
 #   make fuzz       libFuzzer targets (clang, ASan+UBSan), FUZZ_SECONDS each
 #   make kill-test  the checkpoint kill test, KILLS (100) SIGKILLs per case
+#   make group-kill-test  the seed query on three --group instances, one killed, RUNS (10) times
 #   make clean
 #
 # Sources are found by wildcard: a new .c/.re/.y file in a module folder or a
@@ -69,7 +70,7 @@ SQLTEST_BIN := $(BUILD)/sqltest
 BENCH_C     := $(wildcard bench/*.c)
 BENCH_BIN   := $(BENCH_C:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit sqltest demo bench clean help fuzz fuzz-bins kill-test
+.PHONY: group-kill-test all deps test unit sqltest demo bench clean help fuzz fuzz-bins kill-test
 all: $(BIN) $(UNIT_BIN) $(SQLTEST_BIN)
 
 help:
@@ -144,6 +145,14 @@ kill-test: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@CHECKPOINT_KILLS=$(KILLS) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/checkpoint.sh
 	@SPILL_KILLS=$$(( $(KILLS) / 5 )) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/spill.sh
+
+# Group mode (issue 13): the seed's crash query on three instances, one
+# killed mid-run, RUNS times; each run must give the single-process answer
+# exactly (docs/scaling.md says how often it does yet).
+RUNS ?= 10
+group-kill-test: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@GROUP_KILLS=$(RUNS) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/group_agg.sh
 
 DEMO_SECONDS ?= 45
 demo: deps

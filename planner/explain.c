@@ -559,7 +559,8 @@ static void put_input(Buf *b, const Plan *p, const PlanNode *n, const char *pref
         bprintf(b, " · %d → %d task%s", up->parallelism, tasks, tasks == 1 ? "" : "s");
         /* deployment.group: across instances this exchange is a Kafka topic,
          * named after the stage that writes it */
-        if (p->group) bprintf(b, " · topic %s-%d-repartition (group mode: not built yet)", p->group, up->id);
+        if (p->group)
+            bprintf(b, " · topic %s-%d-repartition (%d partitions)", p->group, up->id, p->group_partitions);
         bprintf(b, "\n");
         put_stage_head(b, p, up->id, cont);
         char inner[700];

@@ -769,7 +769,9 @@ static PlanNode *place_exchanges(Opt *o, PlanNode *n, unsigned rules, Part *out)
             for (int k = 0; k < n->u.agg.nkeys; k++)
                 if (n->u.agg.keys[k] == req[i]) after.keys[after.nkeys++] = k;
         *out = after;
-        if (o->p->parallelism <= 1 || !(rules & RULE_EXCHANGES)) return n;
+        /* group mode: the exchange is a repartition topic between instances,
+         * needed whatever the parallelism of one */
+        if ((o->p->parallelism <= 1 && !o->p->group) || !(rules & RULE_EXCHANGES)) return n;
         if (in.kind == PART_SINGLE || keys_subset(&in, req, nreq)) return n;   /* already there */
         /* with a late sink the aggregate sees raw rows, so it can hand the late ones on */
         if ((rules & RULE_TWO_PHASE_AGG) && !n->u.agg.late_sink) return split_aggregate(o, n, req, nreq);

@@ -209,6 +209,7 @@ typedef struct Plan {
     Stage      *stages;      /* stages[nstages-1] is the last (writes the output) */
     int         parallelism;
     const char *group;       /* deployment.group, NULL when single-instance       */
+    int         group_partitions; /* deployment.partitions: of each repartition topic */
 } Plan;
 
 /* Columns of partial state an aggregate passes from AGG_PARTIAL to AGG_FINAL

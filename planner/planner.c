@@ -90,13 +90,27 @@ static int changelog(PlanNode *n, SqlError *err)
     }
 }
 
-/* deployment.group (issue #13, first slice): instances of a group share
- * Kafka partitions through the consumer group, and nothing else yet — so a
- * grouped query reads only Kafka and keeps no state that spans instances. */
-static int group_check(const PlanNode *n, const char *group, SqlError *err)
+/* deployment.group (issue #13; docs/scaling.md): what a group of instances
+ * runs. Kafka sources only; stateless operators anywhere; and at most one
+ * exchange, into a final windowed aggregate (its partial half, if any, and
+ * window assignment upstream): the exchange becomes the repartition topic,
+ * and the aggregate's state is rebuilt per partition from it when
+ * partitions move. */
+static int group_refuse(SqlError *err, const char *group, const char *what)
 {
-    for (; n; n = n->input) {
-        const char *what = NULL;
+    err->loc = -1;
+    snprintf(err->msg, sizeof err->msg,
+             "deployment.group '%s': %s; a group runs filters, projections and one windowed "
+             "aggregation (TUMBLE or HOP, emit final) over Kafka streams for now (docs/scaling.md), "
+             "or unset deployment.group", group, what);
+    return -1;
+}
+
+static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlError *err)
+{
+    int exchanges = 0;
+    const PlanNode *above = NULL;   /* the node whose input n is */
+    for (; n; above = n, n = n->input) {
         switch (n->kind) {
         case PLAN_SCAN:
             if (strcmp(n->u.scan.connector, "kafka") != 0) {
@@ -108,29 +122,38 @@ static int group_check(const PlanNode *n, const char *group, SqlError *err)
                 return -1;
             }
             break;
-        case PLAN_AGGREGATE: what = "an aggregate"; break;
-        case PLAN_JOIN: what = "a join"; break;
-        case PLAN_EXCHANGE: what = "an exchange"; break;
-        case PLAN_LIMIT: what = "a LIMIT"; break;
+        case PLAN_JOIN: return group_refuse(err, group, "this query has a join");
+        case PLAN_LIMIT: return group_refuse(err, group, "this query has a LIMIT");
+        case PLAN_EXCHANGE:
+            if (++exchanges > 1) return group_refuse(err, group, "this query needs more than one exchange");
+            if (n->u.exchange.part != PART_HASH || n->u.exchange.nkeys == 0)
+                return group_refuse(err, group, "this query gathers every row in one place");
+            if (!above || above->kind != PLAN_AGGREGATE || above->u.agg.mode != AGG_FINAL)
+                return group_refuse(err, group, "this query sends rows across instances other than into an aggregation");
+            break;
+        case PLAN_AGGREGATE:
+            if (n->u.agg.mode == AGG_PARTIAL) break;
+            if (!n->u.agg.windowed || n->u.agg.wend_key < 0)
+                return group_refuse(err, group, "this query has an aggregation without a window");
+            if (n->u.agg.wkind == WINDOW_SESSION)
+                return group_refuse(err, group, "this query has session windows");
+            if (n->u.agg.emit == EMIT_MODE_CHANGES || n->u.agg.retract)
+                return group_refuse(err, group, "this query's aggregation emits or takes changes");
+            if (n->u.agg.late_sink) return group_refuse(err, group, "this query has a late sink");
+            if (n->u.agg.mode != AGG_FINAL)
+                return group_refuse(err, group, "this query's aggregation is not split at an exchange");
+            break;
         default: break;
         }
-        if (what) {
-            err->loc = -1;
-            snprintf(err->msg, sizeof err->msg,
-                     "deployment.group '%s': this query has %s, which needs the rows of every instance of the "
-                     "group (through repartition topics '%s-<stage>-repartition', not built yet); a group runs "
-                     "queries of filters and projections for now (docs/scaling.md), or unset deployment.group",
-                     group, what, group);
-            return -1;
-        }
-        if (n->right && group_check(n->right, group, err) < 0) return -1;
+        if (n->right) return group_refuse(err, group, "this query has two inputs");
     }
+    if (p->emit == EMIT_MODE_CHANGES) return group_refuse(err, group, "this query emits changes");
     return 0;
 }
 
 int planner_check_group(const Plan *p, SqlError *err)
 {
-    return p->group ? group_check(p->root, p->group, err) : 0;
+    return p->group ? group_check(p, p->root, p->group, err) : 0;
 }
 
 int planner_plan(const Catalog *cat, const Settings *settings, const AstNode *stmt,
@@ -138,6 +161,17 @@ int planner_plan(const Catalog *cat, const Settings *settings, const AstNode *st
 {
     Plan *p = NULL;
     if (bind_statement(cat, settings, stmt, &p, warn, warn_cap, err) != 0) return -1;
+    /* group mode places exchanges (repartition topics) whatever the local parallelism */
+    if (settings && settings->deployment_group[0]) {
+        p->group = arena_strndup(&p->arena, settings->deployment_group, strlen(settings->deployment_group));
+        p->group_partitions = (int)settings->deployment_partitions;
+        if (!p->group) {
+            plan_free(p);
+            err->loc = -1;
+            snprintf(err->msg, sizeof err->msg, "out of memory");
+            return -1;
+        }
+    }
     /* before optimizing: splitting an aggregate in two needs its flags */
     if (changelog(p->root, err) < 0) {
         plan_free(p);
@@ -153,8 +187,6 @@ int planner_plan(const Catalog *cat, const Settings *settings, const AstNode *st
         snprintf(err->msg, sizeof err->msg, "out of memory");
         return -1;
     }
-    if (settings && settings->deployment_group[0])
-        p->group = arena_strndup(&p->arena, settings->deployment_group, strlen(settings->deployment_group));
     *out = p;
     return 0;
 }

@@ -20,11 +20,11 @@ int planner_plan(const Catalog *cat, const Settings *settings, const AstNode *st
                  unsigned rules, Plan **out, char *warn, size_t warn_cap, SqlError *err);
 
 /* deployment.group (the plan's `group`, from the setting; docs/scaling.md):
- * can a group of instances run this plan yet? Only Kafka sources, and no
- * operator that needs the rows of every instance (an aggregate, a join, an
- * exchange, a LIMIT: they would go through repartition topics, which are
- * not built yet). 0, or -1 with the reason in err. Plain EXPLAIN skips it
- * (it shows which exchanges would become topics). */
+ * can a group of instances run this plan yet? Only Kafka sources, stateless
+ * operators, and at most one exchange — a repartition topic — into a final
+ * windowed aggregation (TUMBLE/HOP, emit final); no join, LIMIT, changelog
+ * or session window. 0, or -1 with the reason in err. Plain EXPLAIN skips
+ * it (it shows which exchanges become topics). */
 int planner_check_group(const Plan *p, SqlError *err);
 
 #endif

@@ -52,6 +52,8 @@ static const SettingDef defs[] = {
      "port of the web UI on 127.0.0.1 (0: off)"},
     {"deployment.group", SET_TEXT, F(deployment_group), "", 0,
      "Kafka consumer group that several sluice instances share (empty: one instance)"},
+    {"deployment.partitions", SET_COUNT, F(deployment_partitions), "12", 1,
+     "partitions of each repartition topic in group mode (every instance must agree)"},
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 

@@ -29,6 +29,7 @@ typedef struct Settings {
     int64_t state_memory_bytes;     /* in-memory state budget before spilling */
     int64_t ui_port;                /* web UI port; 0 = off                   */
     char    deployment_group[128];  /* scale-out group name; "" = single node */
+    int64_t deployment_partitions;  /* partitions of each repartition topic in group mode */
 } Settings;
 
 /* Defaults; parallelism defaults to ncores (at least 1). */

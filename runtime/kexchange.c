@@ -116,7 +116,8 @@ struct KxReader {
     int                 nassigned;
     KxHeld             *ready, *ready_tail;   /* committed messages, in the order to apply */
     int                 replay;     /* every assignment change rewinds to the beginning */
-    int                 rewind;     /* replay: owned partitions to seek back (after the callback) */
+    KxHandoffFn         handoff;    /* metadata committed for partitions given away   */
+    void               *handoff_ctx;
     int64_t             generation; /* assignment changes so far                   */
     int64_t             nheld;      /* messages held or ready (kx_reader_pending)  */
     rd_kafka_message_t *cur;        /* rows message being returned, or NULL       */
@@ -822,23 +823,41 @@ int kx_commit_meta(uint64_t writer, uint64_t seg, char *buf, size_t cap)
     return n > 0 && (size_t)n < cap ? n : -1;
 }
 
+int kx_parse_commit_meta_list(const char *s, size_t n, uint64_t *writers, uint64_t *segs, int cap)
+{
+    if (!s || n < 4 || memcmp(s, "kx1 ", 4) != 0) return -1;
+    size_t at = 4;
+    int    k = 0;
+    while (at < n) {
+        if (k > 0) {   /* pairs are separated by one space */
+            if (s[at] != ' ') return -1;
+            at++;
+        }
+        uint64_t w = 0, v = 0;
+        for (int i = 0; i < 16; i++, at++) {
+            if (at >= n || !isxdigit((unsigned char)s[at])) return -1;
+            int c = (unsigned char)s[at];
+            w = w << 4 | (uint64_t)(isdigit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+        }
+        if (at >= n || s[at++] != ' ' || at >= n || !isdigit((unsigned char)s[at])) return -1;
+        int digits = 0;
+        while (at < n && isdigit((unsigned char)s[at])) {
+            if (++digits > 19) return -1;
+            v = v * 10 + (uint64_t)(s[at++] - '0');
+        }
+        if (w == 0) return -1;
+        if (k < cap) writers[k] = w, segs[k] = v;
+        k++;
+    }
+    return k > 0 ? k : -1;
+}
+
 int kx_parse_commit_meta(const char *s, size_t n, uint64_t *writer, uint64_t *seg)
 {
-    char buf[64];
-    if (!s || n < 22 || n >= sizeof buf || memcmp(s, "kx1 ", 4) != 0) return -1;
-    memcpy(buf, s, n);
-    buf[n] = 0;
-    unsigned long long wv = 0, sv = 0;
-    int                used = 0;
-    for (size_t i = 4; i < 20; i++)   /* exactly 16 hex digits */
-        if (!isxdigit((unsigned char)buf[i])) return -1;
-    if (buf[20] != ' ' || sscanf(buf + 4, "%16llx %llu%n", &wv, &sv, &used) != 2 || 4 + (size_t)used != n)
-        return -1;
-    for (size_t i = 21; i < n; i++)
-        if (!isdigit((unsigned char)buf[i])) return -1;
-    if (wv == 0) return -1;
-    *writer = wv;
-    *seg = sv;
+    uint64_t w[1], v[1];
+    if (kx_parse_commit_meta_list(s, n, w, v, 1) != 1) return -1;
+    *writer = w[0];
+    *seg = v[0];
     return 0;
 }
 
@@ -969,6 +988,37 @@ static void part_revoke(KxReader *r, int id)
     part_clear(r, id);
 }
 
+static int64_t commit_offset(const KxReader *r, int id);
+
+/* Partitions about to be given away (revoked, not lost): commit them, now,
+ * with the metadata the handoff callback gives — the next owner reads it
+ * at its assignment. A failure is a warning. */
+static void handoff(KxReader *r, rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *l)
+{
+    rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_new(r->nparts);
+    if (!c) return;
+    for (int i = 0; i < (l ? l->cnt : r->nparts); i++) {
+        int id = l ? l->elems[i].partition : i;
+        if (id < 0 || id >= r->nparts || !r->parts[id].owned) continue;
+        char m[KX_META_MAX];
+        m[0] = 0;
+        r->handoff(r->handoff_ctx, id, m, sizeof m);
+        if (!m[0]) continue;
+        int64_t off = commit_offset(r, id);
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(c, r->topic, id);
+        tp->offset = off >= 0 ? off : 0;
+        tp->metadata = strdup(m);
+        tp->metadata_size = tp->metadata ? strlen(m) : 0;
+    }
+    rd_kafka_resp_err_t e = c->cnt ? rd_kafka_commit(rk, c, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; !e && i < c->cnt; i++)
+        if (c->elems[i].err) e = c->elems[i].err;
+    if (e)
+        snprintf(r->warn, sizeof r->warn, "kexchange: handing partitions of '%s' over: %s", r->topic,
+                 rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(c);
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *l,
                          void *opaque)
 {
@@ -977,7 +1027,6 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     rd_kafka_error_t   *e = NULL;
     rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
     r->generation++;
-    if (r->replay && r->nassigned > 0) r->rewind = 1;   /* the partitions kept start over too */
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         /* the metadata the group keeps with each partition's offset */
         rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(l);
@@ -1008,6 +1057,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         if (coop) e = rd_kafka_incremental_assign(rk, l);
         else re = rd_kafka_assign(rk, l);
     } else {   /* revoked (or lost), or an error: give up these (cooperative) / all (eager) */
+        /* lost too: the member may still be accepted (it is alive), and
+         * its emitted windows are then not emitted again */
+        if (r->handoff && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) handoff(r, rk, coop ? l : NULL);
         if (coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
             for (int i = 0; i < l->cnt; i++)
                 if (l->elems[i].partition >= 0 && l->elems[i].partition < r->nparts)
@@ -1444,14 +1496,13 @@ static int check_out(KxReader *r, Batch *out)
  * was read of it (outside the rebalance callback). 0 or -1. */
 static int do_rewind(KxReader *r)
 {
-    r->rewind = 0;
     int n = 0;
-    for (int p = 0; p < r->nparts; p++) n += r->parts[p].owned && r->parts[p].next >= 0;
+    for (int p = 0; p < r->nparts; p++) n += r->parts[p].owned;
     if (n == 0) return 0;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
     if (!l) return reader_fail(r, "out of memory");
     for (int p = 0; p < r->nparts; p++)
-        if (r->parts[p].owned && r->parts[p].next >= 0) {
+        if (r->parts[p].owned) {
             char meta[KX_META_MAX];
             memcpy(meta, r->parts[p].meta, sizeof meta);
             part_assign(r, p);
@@ -1480,7 +1531,7 @@ int kx_read(KxReader *r, Batch *out, int64_t *watermark, int timeout_ms)
 int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *watermark, int timeout_ms)
 {
     if (r->failed || check_out(r, out)) return -1;
-    if (r->rewind && do_rewind(r)) return -1;
+    int64_t gen0 = r->generation;
     for (int c = 0; c < r->ncols; c++)
         if (vector_is_constant(&out->cols[c])) vector_flatten(&out->cols[c], out->nrows);
     int     added = 0, nmsg = 0;
@@ -1516,11 +1567,13 @@ int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *watermark, 
             if (m) rd_kafka_message_destroy(m);
             return -1;
         }
-        if (r->rewind) {   /* a rebalance in that poll: everything owned starts over */
-            if (m) rd_kafka_message_destroy(m);
-            if (do_rewind(r)) return -1;
-            if (added > 0) break;   /* rows of before the rebalance: the caller sees the generation */
-            continue;
+        if (r->generation != gen0) {   /* a rebalance in that poll */
+            if (r->replay) {   /* everything owned starts over; the rows returned are of before */
+                if (m) rd_kafka_message_destroy(m);
+                if (do_rewind(r)) return -1;
+                break;
+            }
+            gen0 = r->generation;
         }
         if (!m) {
             if (nmsg == 0 && mono_ms() < deadline) continue;
@@ -1586,10 +1639,10 @@ static int64_t commit_offset(const KxReader *r, int id)
 
 int kx_reader_commit(KxReader *r)
 {
-    return kx_reader_commit_meta(r, NULL);
+    return kx_reader_commit_meta(r, NULL, 0);
 }
 
-int kx_reader_commit_meta(KxReader *r, const char *const *metas)
+int kx_reader_commit_meta(KxReader *r, const char *const *metas, int sync)
 {
     if (r->failed) return -1;
     int n = 0;
@@ -1608,7 +1661,7 @@ int kx_reader_commit_meta(KxReader *r, const char *const *metas)
                 if (!tp->metadata) tp->metadata_size = 0;
             }
         }
-    rd_kafka_resp_err_t e = rd_kafka_commit(r->rk, l, 1);
+    rd_kafka_resp_err_t e = rd_kafka_commit(r->rk, l, sync ? 0 : 1);
     rd_kafka_topic_partition_list_destroy(l);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)   /* not sticky: the next commit tries again */
         return errf(r->err, sizeof r->err, "kexchange: cannot commit offsets of topic '%s': %s",
@@ -1619,6 +1672,35 @@ int kx_reader_commit_meta(KxReader *r, const char *const *metas)
 int64_t kx_reader_pending(const KxReader *r)
 {
     return r->nheld;
+}
+
+void kx_reader_on_handoff(KxReader *r, KxHandoffFn fn, void *ctx)
+{
+    r->handoff = fn;
+    r->handoff_ctx = ctx;
+}
+
+int kx_reader_group_metas(KxReader *r, char (*metas)[KX_META_MAX], int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(r->nparts);
+    if (!l) return errf(r->warn, sizeof r->warn, "out of memory");
+    for (int p = 0; p < r->nparts; p++) rd_kafka_topic_partition_list_add(l, r->topic, p);
+    rd_kafka_resp_err_t e = rd_kafka_committed(r->rk, l, timeout_ms);
+    for (int p = 0; !e && p < r->nparts; p++) {
+        const rd_kafka_topic_partition_t *tp = &l->elems[p];
+        int i = tp->partition;
+        if (i < 0 || i >= r->nparts) continue;
+        metas[i][0] = 0;
+        if (!tp->err && tp->metadata && tp->metadata_size < KX_META_MAX) {
+            memcpy(metas[i], tp->metadata, tp->metadata_size);
+            metas[i][tp->metadata_size] = 0;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e)
+        return errf(r->warn, sizeof r->warn, "kexchange: committed offsets of topic '%s': %s", r->topic,
+                    rd_kafka_err2str(e));
+    return 0;
 }
 
 int64_t kx_reader_generation(const KxReader *r)

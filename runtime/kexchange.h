@@ -295,6 +295,14 @@ int kx_resolve(KxWriter *w, uint64_t writer, uint64_t seg);
 int kx_commit_meta(uint64_t writer, uint64_t seg, char *buf, size_t cap);
 int kx_parse_commit_meta(const char *s, size_t n, uint64_t *writer, uint64_t *seg);
 
+/* Metadata may carry more decisions: "kx1 w1 s1 w2 s2 …" (a claim at an
+ * assignment names the new owner first, then the decisions of earlier
+ * owners nobody has resolved yet; source.h, source_set_claim_meta). The
+ * pairs in order into writers/segs (at most cap kept); returns how many
+ * there are, or -1 when it is not such a string. kx_parse_commit_meta
+ * accepts exactly one pair. */
+int kx_parse_commit_meta_list(const char *s, size_t n, uint64_t *writers, uint64_t *segs, int cap);
+
 /* Wait up to timeout_ms until every queued message is delivered. 0 = all
  * delivered, 1 = some still waiting (brokers unreachable: retriable), -1 =
  * a delivery failed (kx_writer_error). */
@@ -344,9 +352,11 @@ KxReader *kx_reader_open(const KxSpec *spec, const char *group, int norigins, ch
 int kx_read(KxReader *r, Batch *out, int64_t *watermark, int timeout_ms);
 
 /* kx_read, and parts[out->nrows before + i] = the Kafka partition of each
- * row appended (parts has out->capacity entries; NULL: not wanted). After
- * a rebalance (kx_reader_generation changed), rows of before it are not
- * mixed with rows of after it in one call. */
+ * row appended (parts has out->capacity entries; NULL: not wanted). With
+ * spec->replay, a rebalance ends the call: the rows it returned are of
+ * before the rebalance (kx_reader_generation changed: the caller drops
+ * them and starts over), and every owned partition is read again from its
+ * beginning. */
 int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *watermark, int timeout_ms);
 
 /* Assignment changes so far (a rebalance that gave or took partitions);
@@ -359,9 +369,24 @@ int64_t kx_reader_generation(const KxReader *r);
 int         kx_reader_owned(const KxReader *r, int part);
 const char *kx_reader_part_meta(const KxReader *r, int part);
 
+/* Partitions revoked from a live reader (not lost: the member is still in
+ * the group) are committed, synchronously, inside the rebalance — before
+ * any other member can be given them — with the metadata fn writes into
+ * buf (cap bytes; "" = do not commit that partition). fn runs on the
+ * thread calling kx_read. NULL: nothing is committed at a revocation. */
+typedef void (*KxHandoffFn)(void *ctx, int partition, char *buf, size_t cap);
+void kx_reader_on_handoff(KxReader *r, KxHandoffFn fn, void *ctx);
+
+/* The offset metadata the group has now for every partition of the topic
+ * (metas has P entries; "" where there is none), whoever owns them: how
+ * far the other members got. Blocks up to timeout_ms. 0, or -1 (the
+ * reason in kx_reader_warning; not a reader failure). */
+int kx_reader_group_metas(KxReader *r, char (*metas)[KX_META_MAX], int timeout_ms);
+
 /* kx_reader_commit, with metas[p] (may be NULL, or NULL/"" entries) as the
- * offset metadata of partition p (at most KX_META_MAX - 1 bytes kept). */
-int kx_reader_commit_meta(KxReader *r, const char *const *metas);
+ * offset metadata of partition p (at most KX_META_MAX - 1 bytes kept);
+ * sync = 1 waits for the group's answer (a failure is then returned). */
+int kx_reader_commit_meta(KxReader *r, const char *const *metas, int sync);
 
 /* The reader's current watermark (as kx_read reports it). */
 int64_t kx_reader_watermark(const KxReader *r);

@@ -49,6 +49,7 @@
 #include "planner/explain.h"
 #include "runtime/connectors/sink.h"
 #include "runtime/connectors/source.h"
+#include "runtime/kexchange.h"
 #include "runtime/spill.h"
 #include "runtime/state.h"
 
@@ -64,6 +65,11 @@
 #define STATE_OP_SOURCE 0xFFF1           /* part = global task number: the source's position     */
 #define STATE_OP_SINK   0xFFF2           /* part 0: the output sink's prepared state             */
 #define TASK_META_VERSION 2
+#define KX_PEND           16             /* group exchange: barrier epochs waiting for their commit */
+#define KX_FLUSH_MS       60000          /* group exchange: how long a commit waits for deliveries   */
+#define KX_CHECK_US       200000         /* group exchange, bounded: how often a task that is done
+                                            looks whether the whole group is                        */
+
 
 /* ---- types ------------------------------------------------------------------- */
 
@@ -186,6 +192,23 @@ typedef struct Task {
         size_t   plen;
     }           *drops;
     int          ndrops, drops_cap;
+    /* group exchange (deployment.group; docs/scaling.md, runtime/kexchange.h):
+     * the exchange between stage 0 and stage 1 is a repartition topic */
+    KxWriter    *kxw;          /* stage 0: rows go into the topic, in segments          */
+    KxReader    *kxr;          /* stage 1: rows come from it (replayed on reassignment) */
+    int64_t      kx_pend_epoch[KX_PEND];  /* barrier epochs not yet committed to the group, */
+    int64_t      kx_pend_val[KX_PEND];    /* with the segment sealed (stage 0) or the       */
+    int          kx_npend;                /* watermark emitted (stage 1) at each            */
+    uint64_t     kx_committed; /* stage 0: the last segment committed ('C' written)     */
+    int64_t      kx_revokes;   /* stage 0: revocations handled                          */
+    int64_t      kx_gen;       /* stage 1: the reader's generation handled              */
+    int64_t     *kx_supp;      /* stage 1: per partition, windows ending at or before
+                                  this are emitted already (here or by an earlier owner) */
+    uint8_t     *kx_owned;     /* stage 1: per partition, owned in generation kx_gen    */
+    uint16_t    *kx_parts;     /* stage 1: the partition of each row read               */
+    int          kx_wend;      /* stage 1: input column of the aggregate's window_end   */
+    _Atomic int64_t kx_replayed; /* stage 1: rows of windows emitted already, skipped    */
+    int64_t      kx_next_check;/* stage 1, done with its partitions: next look at the group */
 } Task;
 
 typedef struct Worker {
@@ -256,6 +279,10 @@ struct Query {
                                      down): its changes go into the next one      */
     _Atomic int64_t ckpt_skipped; /* checkpoints carried over like that           */
     _Atomic int     stop_req;     /* query_stop: stop after a last checkpoint */
+    int             kx;           /* group exchange: stage 0 → topic → stage 1  */
+    int             kx_norigins;  /* the source topic's partitions (watermark origins) */
+    char            kx_topic[400];
+    char            kx_group[300];/* the readers' consumer group                 */
     uint8_t        *col_barrier;  /* per collector channel: its barrier arrived */
     HeldQueue      *col_held;
     HoldPool        col_pool;
@@ -408,6 +435,12 @@ static int append_to(Task *t, int d, const Batch *b, const uint32_t *rows, int n
 static int emit_rows(Task *t, const Batch *b)
 {
     if (b->count == 0) return 0;
+    if (t->kxw) {   /* into the repartition topic, by the exchange's key */
+        const PlanNode *x = t->exchange;
+        if (kx_write(t->kxw, b, x->u.exchange.keys, x->u.exchange.nkeys) == 0) return 0;
+        query_fail(t->q, "exchange topic '%s': %s", t->q->kx_topic, kx_writer_error(t->kxw));
+        return -1;
+    }
     if (!t->exchange || t->nout == 1) {
         /* to the collector, or to a single downstream task */
         if (b->sel) return append_to(t, 0, b, b->sel, b->count);
@@ -440,6 +473,26 @@ static int send_watermark(Task *t, int64_t wm)
     atomic_store_explicit(&t->wm_pub, wm, memory_order_relaxed);
     if (flush_all(t)) return -1;
     t->building_since = 0;
+    if (t->kxw && wm != WATERMARK_MAX) {
+        /* a watermark per source partition it reads (the end: send_end), each
+         * from that partition's own event time: a partition taken over from
+         * another instance is read again from the group's offset, and its
+         * rows must not fall behind the watermark of this task's others */
+        int64_t now = now_us(), idle = t->q->settings->idle_timeout_us;
+        for (int o = 0; o < t->q->kx_norigins; o++) {
+            if (!source_partition_owned(t->source, o)) continue;
+            int64_t w = WATERMARK_MIN;
+            if (o < t->nparts && t->part_max[o] != WATERMARK_MIN) w = t->part_max[o] - t->wm_delay;
+            if (t->nparts <= 1) w = wm;   /* one partition: the task's own */
+            if (o < t->nparts && now - t->part_last_us[o] > idle && wm > w) w = wm;   /* idle: released */
+            if (w == WATERMARK_MIN || w > wm) w = w == WATERMARK_MIN ? WATERMARK_MIN : wm;
+            if (w == WATERMARK_MIN) continue;
+            if (kx_write_watermark(t->kxw, o, w)) {
+                query_fail(t->q, "exchange topic '%s': %s", t->q->kx_topic, kx_writer_error(t->kxw));
+                return -1;
+            }
+        }
+    }
     for (int d = 0; d < t->nout; d++) {
         Msg m = {MSG_WATERMARK, NULL, wm, t->wm_at_us};
         if (send_msg(t, t->out[d], m)) return -1;
@@ -452,6 +505,20 @@ static void task_final_piece(Task *t, int ops_too);
 static int send_end(Task *t)
 {
     if (flush_all(t)) return -1;
+    if (t->kxw) {
+        /* the input is over — in group mode only once the group's offsets
+         * cover every partition's end, so every row is in a committed
+         * segment: the ends need no decision record of their own */
+        int rc = 0;
+        for (int o = 0; o < t->q->kx_norigins && !rc; o++) rc = kx_write_end(t->kxw, o);
+        if (!rc) rc = kx_commit_through(t->kxw, kx_seal(t->kxw));
+        if (!rc) rc = kx_flush(t->kxw, KX_FLUSH_MS) != 0;
+        if (rc) {
+            query_fail(t->q, "exchange topic '%s': %s", t->q->kx_topic,
+                       *kx_writer_error(t->kxw) ? kx_writer_error(t->kxw) : "brokers unreachable");
+            return -1;
+        }
+    }
     task_final_piece(t, !t->in_emit);
     for (int d = 0; d < t->nout; d++) {
         Msg m = {MSG_END, NULL, 0, 0};
@@ -1238,10 +1305,38 @@ fail:
 }
 
 /* The barrier of epoch has passed this task: snapshot, then send it on. */
+static void kx_pend_push(Task *t, int64_t epoch, int64_t val)
+{
+    if (t->kx_npend == KX_PEND) {   /* the oldest goes: a later commit covers it */
+        memmove(t->kx_pend_epoch, t->kx_pend_epoch + 1, (KX_PEND - 1) * sizeof *t->kx_pend_epoch);
+        memmove(t->kx_pend_val, t->kx_pend_val + 1, (KX_PEND - 1) * sizeof *t->kx_pend_val);
+        t->kx_npend--;
+    }
+    t->kx_pend_epoch[t->kx_npend] = epoch;
+    t->kx_pend_val[t->kx_npend++] = val;
+}
+
+/* The newest pending entry with an epoch <= epoch (and every older one)
+ * leaves the list: 1 with *val, or 0 when there is none. */
+static int kx_pend_take(Task *t, int64_t epoch, int64_t *val)
+{
+    int k = -1;
+    for (int i = 0; i < t->kx_npend; i++)
+        if (t->kx_pend_epoch[i] <= epoch) k = i;
+    if (k < 0) return 0;
+    *val = t->kx_pend_val[k];
+    memmove(t->kx_pend_epoch, t->kx_pend_epoch + k + 1, (size_t)(t->kx_npend - k - 1) * sizeof *t->kx_pend_epoch);
+    memmove(t->kx_pend_val, t->kx_pend_val + k + 1, (size_t)(t->kx_npend - k - 1) * sizeof *t->kx_pend_val);
+    t->kx_npend -= k + 1;
+    return 1;
+}
+
 static int task_barrier(Task *t, int64_t epoch)
 {
     Query    *q = t->q;
-    StateTxn *tx = task_snapshot(t, 1);
+    /* a reader of the repartition topic keeps no state in the local
+     * checkpoint: it rebuilds it from the topic (docs/scaling.md) */
+    StateTxn *tx = task_snapshot(t, !t->kxr);
     if (!tx) return -1;
     if (t->finished) {   /* the partial flush reached a LIMIT: the final piece stands */
         state_txn_abort(tx);
@@ -1253,6 +1348,14 @@ static int task_barrier(Task *t, int64_t epoch)
     t->piece_epoch = epoch;
     pthread_mutex_unlock(&q->ckpt_lock);
     t->barrier_epoch = epoch;
+    if (t->kxw) {   /* the segment ends here; the group's offset commit will record it */
+        uint64_t seg = kx_seal(t->kxw);
+        char     meta[SOURCE_META_MAX];
+        kx_commit_meta(kx_writer_id(t->kxw), seg, meta, sizeof meta);
+        source_set_commit_meta(t->source, meta);
+        kx_pend_push(t, epoch, (int64_t)seg);
+    }
+    if (t->kxr) kx_pend_push(t, epoch, t->wm == WATERMARK_MIN ? WATERMARK_MIN : t->wm);
     if (t->source) source_barrier(t->source, epoch);   /* the position just checkpointed is epoch's */
     if (t->ndrops) spill_drop_done(t);
     if (flush_all(t)) return -1;
@@ -1374,6 +1477,271 @@ static void publish_warning(Task *t)
     t->had_warning = has;
 }
 
+/* ---- the group exchange (stage 0 → repartition topic → stage 1) ------------------------ */
+
+static int  op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, size_t cap);
+static void op_destroy(OpState *s);
+
+
+/* Start the operators over, empty (their wiring kept). 0, or -1 after query_fail. */
+static int task_reset_ops(Task *t)
+{
+    const Stage *st = &t->q->plan->stages[t->stage];
+    int          first = st->ninputs == 0;
+    char         err[300];
+    for (int k = 0; k < t->nops; k++) {
+        OpState *s = &t->ops[k];
+        int      next = s->next, side = s->next_side, branch = s->branch;
+        size_t   share = s->spill_share;
+        op_destroy(s);
+        memset(s, 0, sizeof *s);
+        s->next = next, s->next_side = side, s->branch = branch, s->spill_share = share;
+        if (op_init(t->q, t, s, st->ops[k + first], err, sizeof err)) {
+            query_fail(t->q, "%s", err);
+            return -1;
+        }
+    }
+    publish_agg(t);
+    return 0;
+}
+
+/* What a partition assigned to this task is claimed with (source.h):
+ * this writer, and the segment it has committed through. */
+static void kx_claim_update(Task *t)
+{
+    char meta[SOURCE_META_MAX];
+    kx_commit_meta(kx_writer_id(t->kxw), t->kx_committed, meta, sizeof meta);
+    source_set_claim_meta(t->source, meta);
+}
+
+static int kx_writer_fail(Task *t)
+{
+    const char *e = kx_writer_error(t->kxw);
+    query_fail(t->q, "exchange topic '%s': %s", t->q->kx_topic, *e ? e : "brokers unreachable");
+    return -1;
+}
+
+/* Stage 0, checkpoint `committed` is durable: the segment's rows delivered,
+ * the source's offsets into the group with the segment as their metadata
+ * (the decision), then 'C'. 0, or -1 after query_fail. */
+static int kx_writer_committed(Task *t, int64_t committed)
+{
+    t->acked_epoch = committed;
+    if (kx_flush(t->kxw, KX_FLUSH_MS) != 0) return kx_writer_fail(t);
+    source_committed(t->source, committed);
+    int64_t seg, done = source_group_committed(t->source);
+    if (!kx_pend_take(t, done, &seg)) return 0;   /* the group did not take it: a later one will */
+    if ((uint64_t)seg <= t->kx_committed) return 0;
+    if (kx_commit_through(t->kxw, (uint64_t)seg)) return kx_writer_fail(t);
+    t->kx_committed = (uint64_t)seg;
+    kx_claim_update(t);
+    return 0;
+}
+
+/* Stage 0: the group took partitions from this task. Its open segments may
+ * hold rows of them, which their next owner reads again from the group's
+ * offsets: the segments are abandoned (a new writer id; the old one is
+ * resolved through its last committed segment), the operators start over
+ * empty, and the partitions kept are read again from the group's offsets
+ * too. 0, or -1 after query_fail. */
+static int kx_writer_rewind(Task *t)
+{
+    char err[300];
+    t->kx_revokes = source_group_revokes(t->source);
+    if (task_reset_ops(t)) return -1;
+    uint64_t old = kx_writer_renew(t->kxw), through = t->kx_committed;
+    if (kx_resolve(t->kxw, old, through)) return kx_writer_fail(t);
+    t->kx_committed = 0;
+    t->kx_npend = 0;
+    source_set_commit_meta(t->source, "");
+    kx_claim_update(t);   /* the kept partitions are claimed again, for the new id */
+    if (source_group_rewind(t->source, err, sizeof err)) {
+        query_fail(t->q, "stream '%s': %s", t->q->plan->stages[t->stage].ops[0]->u.scan.stream, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stage 0: partitions newly assigned carried the decision records of their
+ * previous owners: resolve those writers (they are gone, or renewed). */
+static int kx_writer_resolve(Task *t)
+{
+    char metas[16][SOURCE_META_MAX];
+    int  n;
+    while ((n = source_group_take_metas(t->source, metas, 16)) > 0)
+        for (int i = 0; i < n; i++) {
+            uint64_t w[8], seg[8];
+            int      k = kx_parse_commit_meta_list(metas[i], strlen(metas[i]), w, seg, 8);
+            for (int j = 0; j < k && j < 8; j++) {   /* (not ours: -1, nothing) */
+                if (w[j] == kx_writer_id(t->kxw)) continue;
+                if (kx_resolve(t->kxw, w[j], seg[j])) return kx_writer_fail(t);
+            }
+        }
+    return 0;
+}
+
+/* The watermark a stage-1 task recorded in a partition's offset metadata:
+ * "kxwm <n>". 1 with *wm, else 0. */
+static int kx_parse_wm(const char *m, int64_t *wm)
+{
+    long long v;
+    int       used = 0;
+    if (strncmp(m, "kxwm ", 5) != 0 || sscanf(m + 5, "%lld%n", &v, &used) != 1 || m[5 + used]) return 0;
+    *wm = (int64_t)v;
+    return 1;
+}
+
+/* Stage 1: the assignment changed. The reader starts every owned partition
+ * over; the operators start over empty; rows of windows that were emitted
+ * already — by this task before (its own watermark), or by the partition's
+ * previous owner (the watermark in the group's offset metadata) — are
+ * skipped, the rest rebuilds the state. 0, or -1 after query_fail. */
+static int kx_reader_reset(Task *t)
+{
+    int P = t->q->plan->group_partitions;
+    if (task_reset_ops(t)) return -1;
+    for (int p = 0; p < P; p++) {
+        /* what this task has emitted of p stays emitted, even after p went
+         * away and came back: it is in this instance's sink */
+        if (t->kx_owned[p] && t->wm > t->kx_supp[p]) t->kx_supp[p] = t->wm;
+        int     owned = kx_reader_owned(t->kxr, p);
+        int64_t m;
+        if (owned && kx_parse_wm(kx_reader_part_meta(t->kxr, p), &m) && m > t->kx_supp[p]) t->kx_supp[p] = m;
+        t->kx_owned[p] = (uint8_t)owned;
+    }
+    t->wm = WATERMARK_MIN;   /* the operators' watermark starts over (the collector ignores it) */
+    atomic_store_explicit(&t->wm_pub, WATERMARK_MIN, memory_order_relaxed);
+    t->kx_npend = 0;         /* a barrier of before the reset records nothing true now */
+    t->kx_gen = kx_reader_generation(t->kxr);
+    return 0;
+}
+
+/* Stage 1, checkpoint `committed` is durable (the sink has its output):
+ * record in the group, per owned partition, the watermark the task had
+ * emitted through at that barrier. sync: wait for the answer. */
+static void kx_reader_committed(Task *t, int64_t committed, int sync)
+{
+    int64_t wm;
+    t->acked_epoch = committed;
+    if (!kx_pend_take(t, committed, &wm)) return;
+    int          P = t->q->plan->group_partitions;
+    char       (*buf)[32] = calloc((size_t)P, sizeof *buf);
+    const char **metas = calloc((size_t)P, sizeof *metas);
+    if (buf && metas) {
+        for (int p = 0; p < P; p++) {
+            if (!t->kx_owned[p]) continue;
+            int64_t v = wm > t->kx_supp[p] ? wm : t->kx_supp[p];
+            if (v == WATERMARK_MIN) continue;
+            snprintf(buf[p], sizeof buf[p], "kxwm %lld", (long long)v);
+            metas[p] = buf[p];
+        }
+        kx_reader_commit_meta(t->kxr, metas, sync);   /* a failure: the next commit tries again */
+    }
+    free(buf);
+    free(metas);
+}
+
+/* Stage 1 gives partition p away (a rebalance, this instance alive): the
+ * next owner skips the windows this task has emitted for it — the ones
+ * its sink has committed, and those it will commit at its next checkpoint
+ * (should this instance die before that, they are lost: docs/scaling.md). */
+static void kx_handoff(void *ctx, int p, char *buf, size_t cap)
+{
+    Task   *t = ctx;
+    int64_t v = t->wm > t->kx_supp[p] ? t->wm : t->kx_supp[p];
+    if (v != WATERMARK_MIN) snprintf(buf, cap, "kxwm %lld", (long long)v);
+}
+
+/* Every partition of the repartition topic has "kxwm <max>" in the group:
+ * the whole bounded input has been emitted and committed, by its owners. */
+static int kx_group_done(Task *t)
+{
+    int P = t->q->plan->group_partitions, done = 1;
+    char (*metas)[KX_META_MAX] = calloc((size_t)P, sizeof *metas);
+    if (!metas || kx_reader_group_metas(t->kxr, metas, 1000) != 0) done = 0;
+    for (int p = 0; done && p < P; p++) {
+        int64_t wm;
+        done = kx_parse_wm(metas[p], &wm) && wm == WATERMARK_MAX;
+    }
+    free(metas);
+    return done;
+}
+
+static int kx_step(Task *t)
+{
+    Query  *q = t->q;
+    int64_t now = now_us();
+    int64_t req = atomic_load_explicit(&q->ckpt_request, memory_order_acquire);
+    if (req > t->barrier_epoch) {
+        task_barrier(t, req);
+        return 1;
+    }
+    int64_t committed = atomic_load_explicit(&q->ckpt_epoch, memory_order_acquire);
+    if (committed > t->acked_epoch) kx_reader_committed(t, committed, 0);
+    if (now < t->wait_until_us) {
+        if (t->building_since && now - t->building_since > LINGER_US) {
+            flush_all(t);
+            t->building_since = 0;
+            return 1;
+        }
+        return 0;
+    }
+    if (kx_reader_generation(t->kxr) != t->kx_gen) return kx_reader_reset(t), 1;
+    Batch  *b = &t->src_batch;
+    int64_t wm = WATERMARK_MIN, s0 = now_ns();
+    batch_reset(b);
+    int n = kx_read_parts(t->kxr, b, t->kx_parts, &wm, 0);
+    atomic_fetch_add_explicit(&t->source_ns, now_ns() - s0, memory_order_relaxed);
+    if (n < 0) {
+        query_fail(q, "exchange topic '%s': %s", q->kx_topic, kx_reader_error(t->kxr));
+        return 1;
+    }
+    if (kx_reader_generation(t->kxr) != t->kx_gen) return kx_reader_reset(t), 1;   /* rows of before: dropped */
+    if (n > 0) {
+        /* rows of windows emitted already are skipped */
+        const Vector *ve = &b->cols[t->kx_wend];
+        int           k = 0;
+        for (int i = 0; i < n; i++) {
+            int r = i;
+            if (!vector_is_null(ve, r) && vector_i64(ve)[vector_index(ve, r)] <= t->kx_supp[t->kx_parts[i]])
+                continue;
+            b->sel_buf[k++] = (uint32_t)r;
+        }
+        if (k < n) {
+            atomic_fetch_add_explicit(&t->kx_replayed, n - k, memory_order_relaxed);
+            batch_set_sel(b, b->sel_buf, k);
+        }
+        atomic_fetch_add_explicit(&t->rows_in, k, memory_order_relaxed);
+        t->last_data_us = now;
+        if (k > 0 && push(t, t->entry[0], t->entry_side[0], b)) return 1;
+    }
+    if (wm != WATERMARK_MAX && wm != WATERMARK_MIN && wm > t->wm) {
+        t->wm_at_us = now;
+        if (advance(t, wm)) return 1;
+    }
+    /* a bounded input: done with its own partitions (or given none), the
+     * task emits everything, and goes on serving the group — it may be given
+     * a partition whose owner died — until every partition of the topic is
+     * done, by whoever (each owner records it in the group at a checkpoint) */
+    int owns = kx_reader_assigned(t->kxr) > 0;
+    if (owns && kx_reader_ended(t->kxr) && t->wm != WATERMARK_MAX) {
+        t->wm_at_us = now;
+        if (advance(t, WATERMARK_MAX)) return 1;
+    }
+    if ((!owns || t->wm == WATERMARK_MAX) && now >= t->kx_next_check && q->kx_norigins > 0) {
+        t->kx_next_check = now + KX_CHECK_US;
+        if (kx_group_done(t)) {
+            finish_input(t);
+            return 1;
+        }
+    }
+    if (n == 0) {
+        t->wait_until_us = now + 2000;
+        return 0;
+    }
+    return 1;
+}
+
 static int source_step(Task *t)
 {
     int64_t now = now_us();
@@ -1384,8 +1752,12 @@ static int source_step(Task *t)
     }
     int64_t committed = atomic_load_explicit(&t->q->ckpt_epoch, memory_order_acquire);
     if (t->source && committed > t->acked_epoch) {   /* what became durable (Kafka group offsets) */
-        t->acked_epoch = committed;
-        source_committed(t->source, committed);
+        if (t->kxw) {
+            if (kx_writer_committed(t, committed)) return 1;
+        } else {
+            t->acked_epoch = committed;
+            source_committed(t->source, committed);
+        }
     }
     if (t->values) {
         batch_reset(&t->src_batch);
@@ -1408,6 +1780,15 @@ static int source_step(Task *t)
     int64_t      s0 = now_ns();
     SourceStatus st = source_next(t->source, &t->src_batch, now, &wait);
     atomic_fetch_add_explicit(&t->source_ns, now_ns() - s0, memory_order_relaxed);
+    if (t->kxw) {
+        /* partitions taken away: what was read since the last commit is read
+         * again (by their next owner, and here for the ones kept) */
+        if (source_group_revokes(t->source) != t->kx_revokes) {
+            kx_writer_rewind(t);
+            return 1;
+        }
+        if (kx_writer_resolve(t)) return 1;
+    }
     switch (st) {
     case SOURCE_BATCH: {
         Batch *b = &t->src_batch;
@@ -1623,7 +2004,7 @@ static int changes_step(Task *t)
 static int task_step(Task *t)
 {
     if (t->finished || stopping(t->q)) return 0;
-    int p = t->nin ? channel_step(t) : source_step(t);
+    int p = t->kxr ? kx_step(t) : t->nin ? channel_step(t) : source_step(t);
     if (t->has_changes && !t->finished) p |= changes_step(t);
     return p;
 }
@@ -2030,6 +2411,11 @@ static void task_free(Task *t)
     free(t->spill_buf);
     spill_batch_free(t->spill_batch);
     free(t->drops);
+    kx_writer_close(t->kxw);
+    kx_reader_close(t->kxr);   /* leaves the group: its partitions move on */
+    free(t->kx_parts);
+    free(t->kx_supp);
+    free(t->kx_owned);
     free(t);
 }
 
@@ -2139,6 +2525,9 @@ static int restore(Query *q, char *err, size_t cap)
     for (int k = 0; k < q->ntasks; k++) {
         Task *t = q->tasks[k];
         t->barrier_epoch = t->acked_epoch = epoch;
+        /* group exchange: positions are the group's, and stage 1 rebuilds its
+         * state from the repartition topic (docs/scaling.md) */
+        if (q->kx) continue;
         int rc = state_get(q->store, STATE_OP_TASK, t->gidx, "", 0, &v, &vlen, why, sizeof why);
         if (rc < 0) goto bad;
         if (rc == 0) {
@@ -2218,6 +2607,114 @@ bad:
     return -1;
 }
 
+/* Properties of the source that the exchange's Kafka clients take too (the
+ * cluster's security, the group timing); the rest are the source's own. */
+static int kx_prop_wanted(const char *name)
+{
+    return !strcmp(name, "session.timeout.ms") || !strcmp(name, "heartbeat.interval.ms") ||
+           !strncmp(name, "security.", 9) || !strncmp(name, "sasl.", 5) || !strncmp(name, "ssl.", 4) ||
+           !strcmp(name, "client.id") || !strcmp(name, "socket.timeout.ms");
+}
+
+/* Group mode with an exchange: stage 0's tasks write the exchange into the
+ * repartition topic, stage 1's read it through a consumer group of their
+ * own (docs/scaling.md). 0, or -1 with err. */
+static int kx_setup(Query *q, char *err, size_t cap)
+{
+    const Plan     *plan = q->plan;
+    const Stage    *st0 = &plan->stages[0], *st1 = &plan->stages[1];
+    const PlanNode *x = st0->out_exchange, *scan = st0->ops[0];
+    int             P = plan->group_partitions;
+    char            why[512];
+    if (P < 1 || P > KX_MAX_PARTITIONS) {
+        snprintf(err, cap, "deployment.partitions must be 1 … %d; got %d", KX_MAX_PARTITIONS, P);
+        return -1;
+    }
+    const char *bootstrap = NULL, *pk[32], *pv[32];
+    int         np = 0;
+    for (int i = 0; i < scan->u.scan.nopts; i++) {
+        const char *k = scan->u.scan.opt_keys[i], *v = scan->u.scan.opt_values[i];
+        if (strncmp(k, "properties.", 11) != 0) continue;
+        if (!strcmp(k + 11, "bootstrap.servers")) bootstrap = v;
+        else if (kx_prop_wanted(k + 11) && np < 32) pk[np] = k + 11, pv[np++] = v;
+    }
+    if (!bootstrap) {
+        snprintf(err, cap, "deployment.group: stream '%s' names no 'properties.bootstrap.servers' for the "
+                           "repartition topic", scan->u.scan.stream);
+        return -1;
+    }
+    snprintf(q->kx_topic, sizeof q->kx_topic, "%s-%d-repartition", plan->group, st0->id);
+    snprintf(q->kx_group, sizeof q->kx_group, "%s-%d", plan->group, st1->id);
+    SqlType types[512];
+    int     ncols = x->out.ncols;
+    if (ncols > 512) {
+        snprintf(err, cap, "too many columns for the repartition topic");
+        return -1;
+    }
+    /* the fingerprint every instance agrees on: the exchange's schema, keys and size */
+    uint64_t fp = 1469598103934665603ULL;
+#define FP_MIX(v) (fp = (fp ^ (uint64_t)(v)) * 1099511628211ULL)
+    FP_MIX(P);
+    FP_MIX(x->u.exchange.nkeys);
+    for (int k = 0; k < x->u.exchange.nkeys; k++) FP_MIX(x->u.exchange.keys[k]);
+    for (int c = 0; c < ncols; c++) {
+        types[c] = x->out.cols[c].type;
+        FP_MIX(types[c]);
+        for (const char *n = x->out.cols[c].name; n && *n; n++) FP_MIX((unsigned char)*n);
+    }
+#undef FP_MIX
+    Task *t0 = q->tasks[q->stage_first[0]];
+    int   norigins = source_topic_partitions(t0->source, 10000, why, sizeof why);
+    if (norigins < 1) {
+        snprintf(err, cap, "stream '%s': %s", scan->u.scan.stream, why);
+        return -1;
+    }
+    q->kx_norigins = norigins;
+    KxSpec spec = {0};
+    spec.bootstrap = bootstrap;
+    spec.topic = q->kx_topic;
+    spec.partitions = P;
+    spec.ncols = ncols;
+    spec.types = types;
+    spec.fingerprint = fp;
+    spec.nprops = np;
+    spec.prop_keys = pk;
+    spec.prop_values = pv;
+    for (int i = 0; i < st0->parallelism; i++) {
+        Task *t = q->tasks[q->stage_first[0] + i];
+        if (!(t->kxw = kx_writer_open(&spec, why, sizeof why))) {
+            snprintf(err, cap, "repartition topic '%s': %s", q->kx_topic, why);
+            return -1;
+        }
+        kx_claim_update(t);   /* before the source's first assignment */
+    }
+    spec.replay = 1;
+    for (int i = 0; i < st1->parallelism; i++) {
+        Task *t = q->tasks[q->stage_first[1] + i];
+        const PlanNode *a = t->entry[0] < t->nops ? t->ops[t->entry[0]].node : NULL;
+        if (!a || a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key < 0) {
+            snprintf(err, cap, "deployment.group: the repartition topic must feed a windowed aggregation");
+            return -1;
+        }
+        t->kx_wend = a->u.agg.keys[a->u.agg.wend_key];
+        t->kx_parts = calloc(SLUICE_VECTOR_SIZE, sizeof *t->kx_parts);
+        t->kx_supp = calloc((size_t)P, sizeof *t->kx_supp);
+        t->kx_owned = calloc((size_t)P, 1);
+        if (!t->kx_parts || !t->kx_supp || !t->kx_owned ||
+            batch_init(&t->src_batch, ncols, types, SLUICE_VECTOR_SIZE) != 0) {
+            snprintf(err, cap, "out of memory");
+            return -1;
+        }
+        for (int p = 0; p < P; p++) t->kx_supp[p] = WATERMARK_MIN;
+        if (!(t->kxr = kx_reader_open(&spec, q->kx_group, norigins, why, sizeof why))) {
+            snprintf(err, cap, "repartition topic '%s': %s", q->kx_topic, why);
+            return -1;
+        }
+        kx_reader_on_handoff(t->kxr, kx_handoff, t);
+    }
+    return 0;
+}
+
 Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t cap)
 {
     Query *q = calloc(1, sizeof *q);
@@ -2281,10 +2778,16 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
             if (task_wire(t, st, first, err, cap)) goto fail;
         }
     }
+    /* group mode with one exchange: it is a repartition topic, not channels */
+    q->kx = plan->group && plan->nstages == 2 && plan->stages[0].downstream == 1 &&
+            plan->stages[0].ninputs == 0 && plan->stages[1].ninputs == 1;
+    if (q->kx)
+        for (int i = 0; i < plan->stages[0].parallelism; i++)
+            q->tasks[q->stage_first[0] + i]->exchange = plan->stages[0].out_exchange;
     /* exchange channels */
     for (int s = 0; s < plan->nstages; s++) {
         const Stage *st = &plan->stages[s];
-        if (st->downstream < 0) continue;
+        if (st->downstream < 0 || q->kx) continue;
         const Stage    *down = &plan->stages[st->downstream];
         const PlanNode *x = st->out_exchange;
         SqlType         types[512];
@@ -2366,6 +2869,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     q->col_barrier = calloc((size_t)q->ncollect + 1, 1);
     q->col_held = calloc((size_t)q->ncollect + 1, sizeof *q->col_held);
     if (!q->col_barrier || !q->col_held) goto oom;
+    if (q->kx && kx_setup(q, err, cap)) goto fail;
     /* the state store: checkpoints on */
     if (settings->state_dir[0] && state_open_for(q, err, cap)) goto fail;
     /* the sink connector of an INSERT */
@@ -2638,6 +3142,16 @@ static void collector_aligned(Query *q, const char *ended)
 {
     for (int i = 0; i < q->ncollect; i++)
         if (!q->col_barrier[i] && !ended[i]) return;
+    if (q->kx) {   /* stage 0's barriers do not pass through stage 1: wait for its pieces */
+        int ready = 1;
+        pthread_mutex_lock(&q->ckpt_lock);
+        for (int k = 0; k < q->ntasks && ready; k++) {
+            Task *t = q->tasks[k];
+            ready = (t->piece && t->piece_epoch == q->ckpt_inflight) || t->final_piece;
+        }
+        pthread_mutex_unlock(&q->ckpt_lock);
+        if (!ready) return;
+    }
     checkpoint_commit(q, q->ckpt_inflight, 0);
     memset(q->col_barrier, 0, (size_t)q->ncollect);
 }
@@ -2717,6 +3231,7 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
                 break;
             }
         }
+        if (q->kx && q->ckpt_inflight && ended < q->ncollect) collector_aligned(q, ended_flags);
         int64_t now = now_us();
         if (q->store && !q->ckpt_inflight && !stop_deadline &&
             now - q->ckpt_last_us >= q->settings->checkpoint_interval_us)
@@ -2776,6 +3291,15 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
      * records that there is nothing left to read */
     if (completed && q->store && !atomic_load(&q->failed))
         checkpoint_commit(q, q->ckpt_inflight ? q->ckpt_inflight : atomic_load(&q->ckpt_epoch) + 1, 1);
+    /* group exchange: what the last checkpoint made durable goes to the
+     * group now (the tasks are stopped): offsets and 'C' of stage 0, the
+     * emitted watermarks of stage 1 */
+    for (int k = 0; q->kx && q->store && !atomic_load(&q->failed) && k < q->ntasks; k++) {
+        Task   *t = q->tasks[k];
+        int64_t e = atomic_load(&q->ckpt_epoch);
+        if (t->kxw && e > t->acked_epoch) kx_writer_committed(t, e);
+        if (t->kxr) kx_reader_committed(t, e, 1);
+    }
     if (q->sink && sink_flush(q->sink) != 0)
         query_fail(q, "sink '%s': %s", q->plan->root->u.output.sink, sink_error(q->sink));
     if (q->late_sink && sink_flush(q->late_sink) != 0) query_fail(q, "late sink: %s", sink_error(q->late_sink));

@@ -56,6 +56,7 @@ struct Source {
     int            (*on_rewind)(Source *s, char *err, size_t cap);
     int            (*on_topic_partitions)(Source *s, int timeout_ms, char *err, size_t cap);
     char             commit_meta[SOURCE_META_MAX];  /* for the next barrier's commit       */
+    char             claim_meta[SOURCE_META_MAX];   /* committed at each assignment       */
     int64_t          group_committed; /* last epoch committed to the group, 0 none          */
     int64_t          group_revokes;   /* revocations and losses of partitions so far        */
     char             metas[SOURCE_METAS_MAX][SOURCE_META_MAX];  /* met at assignments       */

@@ -118,6 +118,8 @@ typedef struct KPart {
     int     skip;    /* startup timestamp: drop messages before start_ms until the first at or after it */
     int     owned;   /* group mode: assigned to this member now                        */
     uint32_t gen;    /* group mode: incremented at every assignment of the partition   */
+    int64_t  claimed;/* group mode, claims: the offset the group has for it (claimed or
+                        committed by this member), -1 unknown                           */
 } KPart;
 
 /* Group mode: the offsets reported at a checkpoint barrier, until that
@@ -591,6 +593,9 @@ static int group_cover(KafkaSource *ks, int n)
 
 /* Newly assigned partitions (l, modified in place: the start offsets):
  * the group's committed offset, else the startup mode's (see the top). */
+static void group_claim(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partition_list_t *l,
+                        const rd_kafka_topic_partition_list_t *committed);
+
 static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partition_list_t *l)
 {
     int maxid = -1;
@@ -605,6 +610,8 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
     rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, GROUP_FETCH_MS);
     int nts = 0;
     Source *s = ks->src;
+    /* what the group had (metadata included), for the claim at the end */
+    rd_kafka_topic_partition_list_t *had = s->claim_meta[0] && !e ? rd_kafka_topic_partition_list_copy(l) : NULL;
     for (int i = 0; !e && i < l->cnt; i++) {   /* the group exchange's decision records */
         const rd_kafka_topic_partition_t *tp = &l->elems[i];
         if (!tp->metadata || tp->metadata_size == 0 || tp->metadata_size >= SOURCE_META_MAX) continue;
@@ -621,6 +628,7 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
         kp->owned = 1;
         kp->gen++;
         kp->done = 0;
+        kp->claimed = -1;
         kp->skip = 0;
         ks->live[tp->partition] = 1;
         if (ks->bounded)   /* a partition added since this member started is not part of the read */
@@ -646,10 +654,15 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
         default: tp->offset = RD_KAFKA_OFFSET_BEGINNING; break;   /* earliest, group-offsets */
         }
     }
-    if (nts == 0) return;
+    if (nts == 0) {
+        if (had) group_claim(rk, ks, l, had);
+        if (had) rd_kafka_topic_partition_list_destroy(had);
+        return;
+    }
     rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_new(nts);
     if (!q) {
         snprintf(ks->cb_err, sizeof ks->cb_err, "out of memory");
+        if (had) rd_kafka_topic_partition_list_destroy(had);
         return;
     }
     for (int i = 0; i < l->cnt; i++)
@@ -670,6 +683,78 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
         }
     }
     rd_kafka_topic_partition_list_destroy(q);
+    if (had) {
+        for (int i = 0; i < l->cnt; i++)   /* a start found while reading (skip): no claim */
+            if (ks->parts[l->elems[i].partition].skip) l->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+        group_claim(rk, ks, l, had);
+        for (int i = 0; i < l->cnt; i++)
+            if (ks->parts[l->elems[i].partition].skip) l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_topic_partition_list_destroy(had);
+    }
+}
+
+/* The claim metadata of a partition whose metadata was old[0..n): our own
+ * claim, then the "<writer> <seg>" pairs of old ("kx1 w s w s …") whose
+ * writer is not ours, as many as fit. */
+static void claim_meta(const char *own, const char *old, size_t n, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", own);
+    if (!old || n < 4 || memcmp(old, "kx1 ", 4) != 0) return;
+    const char *ow = own + 4;   /* our writer: the 16 hex digits after "kx1 " */
+    size_t      at = 4;
+    while (at < n) {
+        size_t a = at, b, c;
+        while (a < n && old[a] == ' ') a++;
+        b = a;
+        while (b < n && old[b] != ' ') b++;
+        c = b + 1;
+        while (c < n && old[c] != ' ') c++;
+        if (b >= n || b - a != 16 || c <= b + 1) return;   /* not a pair: stop */
+        size_t len = strlen(out);
+        if (strncmp(old + a, ow, 16) != 0 && len + 1 + (c - a) < cap) {
+            out[len] = ' ';
+            memcpy(out + len + 1, old + a, c - a);
+            out[len + 1 + (c - a)] = 0;
+        }
+        at = c;
+    }
+}
+
+/* Claim the partitions of l (just assigned; offsets as group_assign set
+ * them, committed ones already known) for this source's owner: commit them
+ * again with ks->src->claim_meta (source.h). */
+static void group_claim(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partition_list_t *l,
+                        const rd_kafka_topic_partition_list_t *committed)
+{
+    Source *s = ks->src;
+    rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
+    if (!c) return;
+    for (int i = 0; i < l->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &l->elems[i];
+        const rd_kafka_topic_partition_t *old = committed ? &committed->elems[i] : NULL;
+        int64_t off = tp->offset;
+        if (off == RD_KAFKA_OFFSET_BEGINNING || off == RD_KAFKA_OFFSET_END) {
+            int64_t lo, hi;
+            if (rd_kafka_query_watermark_offsets(rk, tp->topic, tp->partition, &lo, &hi, GROUP_FETCH_MS))
+                continue;   /* unknown: no claim (a warning below) */
+            off = off == RD_KAFKA_OFFSET_BEGINNING ? lo : hi;
+        }
+        if (off < 0) continue;   /* a start to be found by timestamp while reading: no claim */
+        char m[SOURCE_META_MAX];
+        claim_meta(s->claim_meta, old ? old->metadata : NULL, old ? old->metadata_size : 0, m, sizeof m);
+        rd_kafka_topic_partition_t *ct = rd_kafka_topic_partition_list_add(c, tp->topic, tp->partition);
+        ct->offset = off;
+        if (tp->partition >= 0 && tp->partition < ks->nparts) ks->parts[tp->partition].claimed = off;
+        ct->metadata = strdup(m);
+        ct->metadata_size = ct->metadata ? strlen(m) : 0;
+    }
+    rd_kafka_resp_err_t e = c->cnt ? rd_kafka_commit(rk, c, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; !e && i < c->cnt; i++)
+        if (c->elems[i].err) e = c->elems[i].err;
+    if (e || c->cnt < l->cnt)
+        snprintf(ks->last_err, sizeof ks->last_err, "claiming partitions in group '%s': %s", ks->group_id,
+                 e ? rd_kafka_err2str(e) : "a start offset is unknown");
+    rd_kafka_topic_partition_list_destroy(c);
 }
 
 static void group_revoke(KafkaSource *ks, const rd_kafka_topic_partition_list_t *l)
@@ -772,6 +857,14 @@ static void kafka_committed(Source *s, int64_t epoch)
         for (int i = 0; i < p->n; i++)
             if (p->pos[i] >= 0 && i < ks->nparts && ks->parts[i].owned && ks->parts[i].gen == p->gen[i])
                 rd_kafka_topic_partition_list_add(l, ks->topic, i)->offset = p->pos[i];
+        /* with a decision record, every owned partition carries it — one
+         * assigned since that barrier at the offset the group has for it —
+         * so that whoever gets any of them next resolves this writer at
+         * its newest decision, not an older one */
+        for (int i = 0; p->meta[0] && i < ks->nparts; i++)
+            if (ks->parts[i].owned && ks->parts[i].claimed >= 0 &&
+                !rd_kafka_topic_partition_list_find(l, ks->topic, i))
+                rd_kafka_topic_partition_list_add(l, ks->topic, i)->offset = ks->parts[i].claimed;
         for (int i = 0; p->meta[0] && i < l->cnt; i++) {
             l->elems[i].metadata = strdup(p->meta);   /* freed with the list */
             l->elems[i].metadata_size = l->elems[i].metadata ? strlen(p->meta) : 0;
@@ -785,8 +878,12 @@ static void kafka_committed(Source *s, int64_t epoch)
             if (e)
                 snprintf(ks->last_err, sizeof ks->last_err, "committing offsets to group '%s': %s",
                          ks->group_id, rd_kafka_err2str(e));
-            else if (p->meta[0])
+            else if (p->meta[0]) {
                 s->group_committed = p->epoch;
+                for (int i = 0; i < l->cnt; i++)
+                    if (l->elems[i].partition >= 0 && l->elems[i].partition < ks->nparts)
+                        ks->parts[l->elems[i].partition].claimed = l->elems[i].offset;
+            }
         } else {
             s->group_committed = p->epoch;   /* nothing owned: nothing to record */
         }
@@ -823,6 +920,7 @@ static int kafka_rewind(Source *s, char *err, size_t cap)
         return conn_errf(err, cap, "kafka: committed offsets of group '%s': %s", ks->group_id,
                          rd_kafka_err2str(e));
     }
+    rd_kafka_topic_partition_list_t *had = s->claim_meta[0] ? rd_kafka_topic_partition_list_copy(l) : NULL;
     for (int i = 0; i < l->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &l->elems[i];
         KPart                      *kp = &ks->parts[tp->partition];
@@ -841,6 +939,10 @@ static int kafka_rewind(Source *s, char *err, size_t cap)
             tp->metadata = NULL;
             tp->metadata_size = 0;
         }
+    }
+    if (had) {   /* claimed again, for the owner's new id (source.h) */
+        group_claim(ks->rk, ks, l, had);
+        rd_kafka_topic_partition_list_destroy(had);
     }
     rd_kafka_error_t *se = rd_kafka_seek_partitions(ks->rk, l, GROUP_FETCH_MS);
     int               rc = 0;

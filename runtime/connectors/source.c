@@ -101,6 +101,11 @@ void source_set_commit_meta(Source *s, const char *meta)
     if (s) snprintf(s->commit_meta, sizeof s->commit_meta, "%s", meta ? meta : "");
 }
 
+void source_set_claim_meta(Source *s, const char *meta)
+{
+    if (s) snprintf(s->claim_meta, sizeof s->claim_meta, "%s", meta ? meta : "");
+}
+
 int64_t source_group_committed(const Source *s)
 {
     return s ? s->group_committed : 0;
@@ -164,6 +169,12 @@ int source_partition_live(const Source *s, int idx)
 {
     if (!s || !s->part_live || idx < 0 || idx >= s->nparts) return 1;
     return s->part_live[idx] != 0;
+}
+
+int source_partition_owned(const Source *s, int idx)
+{
+    if (!s || idx < 0 || idx >= s->nparts) return 0;
+    return !s->part_live || s->part_live[idx] != 0;
 }
 
 int conn_row_partition(Source *s, int row, int part, int capacity)

@@ -205,6 +205,15 @@ void source_committed(Source *s, int64_t epoch);
  *       offsets of the NEXT source_barrier (the segment it seals). With a
  *       metadata set, source_committed commits synchronously (it returns
  *       when the group has the offsets, or failed).
+ *   source_set_claim_meta(s, meta)   "kx1 <writer> <seg>": at every
+ *       assignment, before a message of the new partitions is read, their
+ *       offsets are committed again (unchanged; a partition the group has
+ *       no offset for gets its start) with this metadata, followed by the
+ *       "<writer> <seg>" pairs of the metadata they had that name another
+ *       writer — so the group always names the partition's current owner,
+ *       and the decisions its previous owners left are carried until
+ *       someone resolves them (runtime/kexchange.h). A claim that fails is
+ *       a warning. "" (the default) claims nothing.
  *   source_group_committed(s)        the newest epoch whose offsets the
  *       group accepted (with their metadata); 0 none. An epoch with no
  *       partition owned counts as accepted (nothing to commit).
@@ -224,6 +233,7 @@ void source_committed(Source *s, int64_t epoch);
 #define SOURCE_META_MAX  128
 #define SOURCE_METAS_MAX 64
 void    source_set_commit_meta(Source *s, const char *meta);
+void    source_set_claim_meta(Source *s, const char *meta);
 int64_t source_group_committed(const Source *s);
 int64_t source_group_revokes(const Source *s);
 int     source_group_rewind(Source *s, char *err, size_t cap);
@@ -258,5 +268,10 @@ const uint16_t *source_row_partitions(const Source *s);
  * assigned partition has its own index (its Kafka partition id in group
  * mode), so it gets its own watermark. */
 int             source_partition_live(const Source *s, int idx);
+
+/* Whether partition idx is read by this source now, strictly: 0 for an
+ * index it has no partition for (kafka group mode: a partition id it was
+ * never assigned). */
+int             source_partition_owned(const Source *s, int idx);
 
 #endif
