@@ -1149,10 +1149,10 @@ TEST(kexchange_segments)
                          "kx1 123456789abcdef 42"};
     /* a claim carries earlier owners' decisions after its own */
     uint64_t ws[4], ss[4];
-    const char *claim = "kx1 0123456789abcdef 42 00000000000000ff 0 fedcba9876543210 18446744073709551615";
+    const char *claim = "kx1 0123456789abcdef 42 00000000000000ff 0 fedcba9876543210 9223372036854775807";
     CHECK_EQ_INT(kx_parse_commit_meta_list(claim, strlen(claim), ws, ss, 4), 3);
     CHECK(ws[0] == 0x0123456789abcdefULL && ss[0] == 42 && ws[1] == 0xff && ss[1] == 0);
-    CHECK(ws[2] == 0xfedcba9876543210ULL && ss[2] == UINT64_MAX);
+    CHECK(ws[2] == 0xfedcba9876543210ULL && ss[2] == 9223372036854775807ULL);
     CHECK_EQ_INT(kx_parse_commit_meta_list(claim, strlen(claim), ws, ss, 1), 3);   /* counted, one kept */
     CHECK_EQ_INT(kx_parse_commit_meta(claim, strlen(claim), &wv, &sv), -1);        /* not exactly one */
     const char *badl[] = {"kx1 0123456789abcdef 42 ", "kx1 0123456789abcdef 42  00000000000000ff 1",
