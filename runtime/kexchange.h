@@ -14,8 +14,8 @@
  * end) to EVERY partition. Every downstream task is a KxReader: a member of
  * a consumer group subscribed to the topic; Kafka assigns it partitions (and
  * moves them when instances join, leave or die), and it reads their rows and
- * keeps the watermark of what it reads. This module is the building block;
- * wiring it into query.c/the planner is not done here.
+ * keeps the watermark of what it reads. query.c wires it in group mode
+ * (kx_setup, kx_step; docs/scaling.md, "How it works").
  *
  *   KxWriter *w = kx_writer_open(&spec, err, sizeof err);     creates the topic
  *   kx_write(w, batch, keys, nkeys);                          rows → partitions
@@ -169,8 +169,7 @@
  * bucket and message buffers (librdkafka copies each message), the reader
  * decodes straight into the caller's batch.
  *
- * Not done: wiring into query.c and the planner, topic creation on brokers that do not serve
- * CreateTopics. librdkafka's mock cluster (`sluice broker`, the unit tests)
+ * Not done: topic creation on brokers that do not serve CreateTopics. librdkafka's mock cluster (`sluice broker`, the unit tests)
  * serves none, and it auto-creates any topic a client merely asks about —
  * consumers included — with its default of 4 partitions: there, create the
  * repartition topic beforehand (`sluice broker --topics … --partitions P`)
