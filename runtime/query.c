@@ -404,6 +404,16 @@ static int flush_all(Task *t)
     return 0;
 }
 
+/* Rows waiting in partly filled batches longer than LINGER_US go out. 1 when
+ * it flushed, 0 when there was nothing to flush yet. */
+static int linger_flush(Task *t, int64_t now)
+{
+    if (!t->building_since || now - t->building_since <= LINGER_US) return 0;
+    flush_all(t);
+    t->building_since = 0;
+    return 1;
+}
+
 /* Append rows[0..n) of b to destination d, sending full batches. */
 static int append_to(Task *t, int d, const Batch *b, const uint32_t *rows, int n)
 {
@@ -485,7 +495,7 @@ static int send_watermark(Task *t, int64_t wm)
             if (o < t->nparts && t->part_max[o] != WATERMARK_MIN) w = t->part_max[o] - t->wm_delay;
             if (t->nparts <= 1) w = wm;   /* one partition: the task's own */
             if (o < t->nparts && now - t->part_last_us[o] > idle && wm > w) w = wm;   /* idle: released */
-            if (w == WATERMARK_MIN || w > wm) w = w == WATERMARK_MIN ? WATERMARK_MIN : wm;
+            if (w > wm) w = wm;   /* never ahead of the task's own */
             if (w == WATERMARK_MIN) continue;
             if (kx_write_watermark(t->kxw, o, w)) {
                 query_fail(t->q, "exchange topic '%s': %s", t->q->kx_topic, kx_writer_error(t->kxw));
@@ -1678,14 +1688,7 @@ static int kx_step(Task *t)
     }
     int64_t committed = atomic_load_explicit(&q->ckpt_epoch, memory_order_acquire);
     if (committed > t->acked_epoch) kx_reader_committed(t, committed, 0);
-    if (now < t->wait_until_us) {
-        if (t->building_since && now - t->building_since > LINGER_US) {
-            flush_all(t);
-            t->building_since = 0;
-            return 1;
-        }
-        return 0;
-    }
+    if (now < t->wait_until_us) return linger_flush(t, now);
     if (kx_reader_generation(t->kxr) != t->kx_gen) return kx_reader_reset(t), 1;
     Batch  *b = &t->src_batch;
     int64_t wm = WATERMARK_MIN, s0 = now_ns();
@@ -1767,14 +1770,7 @@ static int source_step(Task *t)
         finish_input(t);
         return 1;
     }
-    if (now < t->wait_until_us) {
-        if (t->building_since && now - t->building_since > LINGER_US) {
-            flush_all(t);
-            t->building_since = 0;
-            return 1;
-        }
-        return 0;
-    }
+    if (now < t->wait_until_us) return linger_flush(t, now);
     batch_reset(&t->src_batch);
     int64_t      wait = 0;
     int64_t      s0 = now_ns();
@@ -1836,10 +1832,7 @@ static int source_step(Task *t)
             }
             t->idle_sent = 1;
         }
-        if (t->building_since && now - t->building_since > LINGER_US) {
-            flush_all(t);
-            t->building_since = 0;
-        }
+        linger_flush(t, now);
         /* forward a watermark held back by the rate limit of WM_INTERVAL_US,
          * or released by a partition that went idle */
         int64_t front = frontier(t, now);
@@ -1980,11 +1973,7 @@ static int channel_step(Task *t)
             if (rc || stopping(t->q)) return 1;
         }
     }
-    if (!progressed && t->building_since && now_us() - t->building_since > LINGER_US) {
-        flush_all(t);
-        t->building_since = 0;
-        progressed = 1;
-    }
+    if (!progressed) progressed = linger_flush(t, now_us());
     return progressed;
 }
 
