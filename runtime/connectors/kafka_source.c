@@ -607,6 +607,10 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
         return;
     }
     for (int i = 0; i < l->cnt; i++) l->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+    /* a partition this member read to its end before was paused (kafka_next),
+     * and librdkafka keeps an application's pause across assignments */
+    rd_kafka_resume_partitions(rk, l);
+    for (int i = 0; i < l->cnt; i++) l->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, GROUP_FETCH_MS);
     int nts = 0;
     Source *s = ks->src;
@@ -944,8 +948,11 @@ static int kafka_rewind(Source *s, char *err, size_t cap)
         group_claim(ks->rk, ks, l, had);
         rd_kafka_topic_partition_list_destroy(had);
     }
-    rd_kafka_error_t *se = rd_kafka_seek_partitions(ks->rk, l, GROUP_FETCH_MS);
-    int               rc = 0;
+    /* a partition read to its end was paused (kafka_next): it is read again */
+    rd_kafka_resp_err_t re = rd_kafka_resume_partitions(ks->rk, l);
+    rd_kafka_error_t   *se = re ? NULL : rd_kafka_seek_partitions(ks->rk, l, GROUP_FETCH_MS);
+    int                 rc = 0;
+    if (re) rc = conn_errf(err, cap, "kafka: cannot resume topic '%s': %s", ks->topic, rd_kafka_err2str(re));
     if (se) {
         rc = conn_errf(err, cap, "kafka: cannot seek topic '%s': %s", ks->topic, rd_kafka_error_string(se));
         rd_kafka_error_destroy(se);
