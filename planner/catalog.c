@@ -53,6 +53,7 @@ static const OptDef kafka_opts[] = {
     {"scan.startup.timestamp-millis", OPT_COUNT, NULL, 0},
     {"scan.topic-partition-discovery.interval", OPT_DURATION, NULL, 0},
     {"scan.bounded.mode", OPT_ENUM, "latest-offset|unbounded", 0},
+    {"scan.rate-limit", OPT_COUNT, NULL, 0},                        /* sources only */
     {"key", OPT_TEXT, NULL, 0},
     COMMON_FORMAT,
     COMMON_SOURCE,

@@ -171,6 +171,9 @@ typedef struct KafkaSource {
     int          ngend;        /* (the high watermark when this member started); a
                                   partition that was empty then (end <= low) has end 0 */
     int64_t      next_gcheck;  /* group + bounded: now_us of the next look at the group's offsets */
+    int64_t      rate;         /* scan.rate-limit: rows per second at most, 0 = no limit */
+    double       tokens;       /* rows that may be read now (a bucket of at most 0.1 s)  */
+    int64_t      rate_at;      /* now_us the bucket was filled last; 0 = not yet          */
 } KafkaSource;
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -1053,8 +1056,21 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         ks->next_discover = now_us + ks->discover_us;
         if (grow(s, ks) < 0) return SOURCE_ERROR;
     }
-    int before = b->nrows;
-    while (b->nrows < b->capacity) {
+    int before = b->nrows, room = b->capacity;
+    if (ks->rate > 0) {   /* scan.rate-limit: a token bucket holding 0.1 s of rows at most */
+        double burst = ks->rate / 10.0 > 1 ? ks->rate / 10.0 : 1;
+        if (ks->rate_at == 0) ks->rate_at = now_us;
+        ks->tokens += (double)(now_us - ks->rate_at) * (double)ks->rate / 1e6;
+        if (ks->tokens > burst) ks->tokens = burst;
+        ks->rate_at = now_us;
+        double need = burst < 64 ? burst : 64;   /* rows worth a poll */
+        if (ks->tokens < need) {
+            *wait_us = (int64_t)((need - ks->tokens) * 1e6 / (double)ks->rate) + 1;
+            return SOURCE_IDLE;
+        }
+        if (before + (int)ks->tokens < room) room = before + (int)ks->tokens;
+    }
+    while (b->nrows < room) {
         /* (group mode polls on: the poll serves the group — rebalances that may
          * bring a partition not done yet, commits — and drops messages past ends) */
         if (ks->bounded && !ks->group && ks->ndone == ks->nparts) break;
@@ -1121,6 +1137,7 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
             }
         }
     }
+    if (ks->rate > 0) ks->tokens -= b->nrows - before;
     if (b->nrows > before || b->nrows >= b->capacity) {
         s->warning[0] = 0;   /* data flows: whatever was wrong is over */
         ks->last_err[0] = 0;
@@ -1350,6 +1367,7 @@ static int parse_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_
     if (ks->discover_us < 0)
         return conn_errf(err, cap, "kafka: option 'scan.topic-partition-discovery.interval' must "
                                    "not be negative");
+    if (conn_opt_count(spec, "scan.rate-limit", &ks->rate, err, cap) < 0) return -1;
     char delim = ',';
     const char *d = conn_opt(spec, "csv.delimiter");
     if (d) {

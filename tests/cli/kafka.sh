@@ -41,6 +41,21 @@ for i in $(seq 0 199); do echo "$i,g$((i % 5))"; done | sort >"$T/want"
 if [ $rc -eq 0 ] && cmp -s "$T/got" "$T/want"; then _ok; else
   _bad "sluice reads every message from kcat once" "exit $rc: $(diff "$T/want" "$T/got" | head -c 300) $(head -c 300 "$T/err")"; fi
 
+# scan.rate-limit: every message still, never faster than the limit (a
+# lower bound on the time only: 200 rows at 100/s with a 0.1 s bucket take
+# at least 1.9 s however fast the machine; a slow one only takes longer)
+t0=$(date +%s%N)
+timeout 30 "$SLUICE" -q --format csv --set parallelism=1 -e "${SRC%);}, 'scan.rate-limit' = '100'); SELECT id, grp FROM s;" \
+  >"$T/out" 2>"$T/err" </dev/null
+rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+grep -v '^id,grp$' "$T/out" | sort >"$T/got"
+if [ $rc -eq 0 ] && cmp -s "$T/got" "$T/want" && [ "$ms" -ge 1900 ]; then _ok; else
+  _bad "scan.rate-limit = 100: every message, at 100 rows/s at most" "exit $rc, $ms ms: $(diff "$T/want" "$T/got" | head -c 200) $(head -c 300 "$T/err")"; fi
+timeout 30 "$SLUICE" -q -e "${SRC%);}, 'scan.rate-limit' = 'fast'); SELECT id FROM s;" >"$T/out" 2>"$T/err" </dev/null
+if grep -q "scan.rate-limit" "$T/err"; then _ok; else
+  _bad "scan.rate-limit = 'fast' is refused, naming the option" "$(head -c 300 "$T/err")"; fi
+
 # ... and filters
 timeout 30 "$SLUICE" -q --format csv -e "$SRC SELECT id FROM s WHERE grp = 'g3' AND id >= 100;" \
   >"$T/out" 2>"$T/err" </dev/null
