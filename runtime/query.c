@@ -173,6 +173,7 @@ typedef struct Task {
     _Atomic int64_t rows_in;
     _Atomic int64_t state_rows;
     _Atomic int64_t late_rows;
+    int64_t      late_base;    /* late rows of operators reset since (group exchange) */
     _Atomic int64_t state_bytes;
     _Atomic int64_t wm_pub;
     _Atomic int64_t max_ts_pub;
@@ -201,6 +202,7 @@ typedef struct Task {
     int          kx_npend;                /* watermark emitted (stage 1) at each            */
     uint64_t     kx_committed; /* stage 0: the last segment committed ('C' written)     */
     int64_t      kx_revokes;   /* stage 0: revocations handled                          */
+    uint8_t     *kx_src_owned; /* stage 0: per source partition, owned at the last step */
     int64_t      kx_gen;       /* stage 1: the reader's generation handled              */
     int64_t     *kx_supp;      /* stage 1: per partition, windows ending at or before
                                   this are emitted already (here or by an earlier owner) */
@@ -544,7 +546,7 @@ static int push(Task *t, int i, int side, Batch *b);
 
 static void publish_agg(Task *t)
 {
-    int64_t rows = 0, late = 0, bytes = 0, fixed = 0;
+    int64_t rows = 0, late = t->late_base, bytes = 0, fixed = 0;
     for (int i = 0; i < t->nops; i++) {
         if (t->ops[i].join) {
             rows += join_op_state_rows(t->ops[i].join);
@@ -1548,6 +1550,44 @@ static int kx_writer_committed(Task *t, int64_t committed)
     return 0;
 }
 
+/* Stage 0: source partition o (-1: every one, and the task's own event
+ * time) is read again from an earlier offset, or by this task anew: what it
+ * knew of its event time is of rows that come again (or of an ownership
+ * before another instance's): its watermarks in the topic start over from
+ * the rows read from here on, else the rows read again would be behind
+ * them — late for the aggregation downstream. */
+static void kx_time_reset(Task *t, int o)
+{
+    int64_t now = now_us();
+    for (int p = 0; p < t->nparts; p++)
+        if (o < 0 || p == o) {
+            t->part_max[p] = WATERMARK_MIN;
+            t->part_last_us[p] = now;   /* holds its watermark back until idle */
+        }
+    if (o >= 0) return;
+    t->max_ts = WATERMARK_MIN;
+    atomic_store_explicit(&t->max_ts_pub, WATERMARK_MIN, memory_order_relaxed);
+    t->frontier = WATERMARK_MIN;
+    t->wm = WATERMARK_MIN;   /* (stage 0 sends its watermarks to the topic only) */
+    atomic_store_explicit(&t->wm_pub, WATERMARK_MIN, memory_order_relaxed);
+}
+
+/* Stage 0: partitions newly assigned to this task since its last step. */
+static int kx_src_assigned(Task *t)
+{
+    int n = t->q->kx_norigins;
+    if (!t->kx_src_owned && !(t->kx_src_owned = calloc((size_t)n, 1))) {
+        query_fail(t->q, "out of memory");
+        return -1;
+    }
+    for (int o = 0; o < n; o++) {
+        uint8_t own = (uint8_t)(source_partition_owned(t->source, o) != 0);
+        if (own && !t->kx_src_owned[o]) kx_time_reset(t, o);
+        t->kx_src_owned[o] = own;
+    }
+    return 0;
+}
+
 /* Stage 0: the group took partitions from this task. Its open segments may
  * hold rows of them, which their next owner reads again from the group's
  * offsets: the segments are abandoned (a new writer id; the old one is
@@ -1563,6 +1603,7 @@ static int kx_writer_rewind(Task *t)
     if (kx_resolve(t->kxw, old, through)) return kx_writer_fail(t);
     t->kx_committed = 0;
     t->kx_npend = 0;
+    kx_time_reset(t, -1);   /* every owned partition is read again */
     source_set_commit_meta(t->source, "");
     kx_claim_update(t);   /* the kept partitions are claimed again, for the new id */
     if (source_group_rewind(t->source, err, sizeof err)) {
@@ -1609,6 +1650,8 @@ static int kx_parse_wm(const char *m, int64_t *wm)
 static int kx_reader_reset(Task *t)
 {
     int P = t->q->plan->group_partitions;
+    for (int i = 0; i < t->nops; i++)   /* late rows stay counted across the rebuild */
+        if (t->ops[i].agg) t->late_base += agg_op_late_rows(t->ops[i].agg);
     if (task_reset_ops(t)) return -1;
     for (int p = 0; p < P; p++) {
         /* what this task has emitted of p stays emitted, even after p went
@@ -1783,7 +1826,7 @@ static int source_step(Task *t)
             kx_writer_rewind(t);
             return 1;
         }
-        if (kx_writer_resolve(t)) return 1;
+        if (kx_writer_resolve(t) || kx_src_assigned(t)) return 1;
     }
     switch (st) {
     case SOURCE_BATCH: {
@@ -2389,6 +2432,7 @@ static void task_free(Task *t)
     free(t->rows);
     free(t->nrows);
     free(t->part_max);
+    free(t->kx_src_owned);
     free(t->part_last_us);
     for (int i = 0; t->held && i < t->nin; i++) held_free(&t->held[i], &t->pool);
     free(t->held);
