@@ -101,10 +101,13 @@ typedef struct KxPart {
     KxWState *ws;      /* the writers heard of in this partition                      */
     int       nws, capws;
     char      meta[KX_META_MAX]; /* the group's offset metadata when it was assigned, "" */
+    int       revoking;/* revoked by the group, held until kx_reader_release          */
 } KxPart;
 
 struct KxReader {
     rd_kafka_t         *rk;
+    rd_kafka_t         *led;        /* spec->ledger: a standalone consumer of that group;
+                                       NULL: metadata goes with rk's own offsets       */
     char               *topic;
     int                 nparts;     /* P                                          */
     int                 ncols;
@@ -118,6 +121,9 @@ struct KxReader {
     int                 replay;     /* every assignment change rewinds to the beginning */
     KxHandoffFn         handoff;    /* metadata committed for partitions given away   */
     void               *handoff_ctx;
+    int                 defer;      /* revocations wait for kx_reader_release          */
+    int                 closing;    /* in kx_reader_close: nothing waits               */
+    int                 nrevoking;  /* partitions revoked, not released yet            */
     int64_t             generation; /* assignment changes so far                   */
     int64_t             nheld;      /* messages held or ready (kx_reader_pending)  */
     rd_kafka_message_t *cur;        /* rows message being returned, or NULL       */
@@ -984,11 +990,14 @@ static void part_revoke(KxReader *r, int id)
 {
     KxPart *p = &r->parts[id];
     if (p->owned) r->nassigned--;
+    if (p->revoking) r->nrevoking--;
     p->owned = 0;
+    p->revoking = 0;
     part_clear(r, id);
 }
 
 static int64_t commit_offset(const KxReader *r, int id);
+static int     do_rewind(KxReader *r);
 
 /* Partitions about to be given away (revoked, not lost): commit them, now,
  * with the metadata the handoff callback gives — the next owner reads it
@@ -1000,6 +1009,7 @@ static void handoff(KxReader *r, rd_kafka_t *rk, const rd_kafka_topic_partition_
     for (int i = 0; i < (l ? l->cnt : r->nparts); i++) {
         int id = l ? l->elems[i].partition : i;
         if (id < 0 || id >= r->nparts || !r->parts[id].owned) continue;
+        if (!l && r->nrevoking && !r->parts[id].revoking) continue;   /* a release: only those */
         char m[KX_META_MAX];
         m[0] = 0;
         r->handoff(r->handoff_ctx, id, m, sizeof m);
@@ -1010,7 +1020,7 @@ static void handoff(KxReader *r, rd_kafka_t *rk, const rd_kafka_topic_partition_
         tp->metadata = strdup(m);
         tp->metadata_size = tp->metadata ? strlen(m) : 0;
     }
-    rd_kafka_resp_err_t e = c->cnt ? rd_kafka_commit(rk, c, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_resp_err_t e = c->cnt ? rd_kafka_commit(r->led ? r->led : rk, c, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
     for (int i = 0; !e && i < c->cnt; i++)
         if (c->elems[i].err) e = c->elems[i].err;
     if (e)
@@ -1026,11 +1036,24 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     int                 coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     rd_kafka_error_t   *e = NULL;
     rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (r->defer && !r->closing && coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS &&
+        !rd_kafka_assignment_lost(rk)) {
+        /* a live member gives these away: they stay read-only here until
+         * the owner has made what it emitted of them durable and calls
+         * kx_reader_release (the group waits for the unassign) */
+        for (int i = 0; i < l->cnt; i++) {
+            int32_t id = l->elems[i].partition;
+            if (id < 0 || id >= r->nparts || !r->parts[id].owned || r->parts[id].revoking) continue;
+            r->parts[id].revoking = 1;
+            r->nrevoking++;
+        }
+        return;
+    }
     r->generation++;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         /* the metadata the group keeps with each partition's offset */
         rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(l);
-        if (c && rd_kafka_committed(rk, c, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (c && rd_kafka_committed(r->led ? r->led : rk, c, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
             snprintf(r->warn, sizeof r->warn, "kexchange: committed offsets of topic '%s' unknown", r->topic);
             rd_kafka_topic_partition_list_destroy(c);
             c = NULL;
@@ -1057,6 +1080,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         if (coop) e = rd_kafka_incremental_assign(rk, l);
         else re = rd_kafka_assign(rk, l);
     } else {   /* revoked (or lost), or an error: give up these (cooperative) / all (eager) */
+        if (r->nrevoking)   /* lost, or closing, while a release was awaited: all go now */
+            for (int id = 0; id < r->nparts; id++) {
+                if (!r->parts[id].revoking) continue;
+                r->parts[id].revoking = 0;
+                r->nrevoking--;
+                if (coop && rd_kafka_topic_partition_list_find(l, r->topic, id) == NULL)
+                    rd_kafka_topic_partition_list_add(l, r->topic, id);
+            }
         /* lost too: the member may still be accepted (it is alive), and
          * its emitted windows are then not emitted again */
         if (r->handoff && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) handoff(r, rk, coop ? l : NULL);
@@ -1159,6 +1190,19 @@ KxReader *kx_reader_open(const KxSpec *spec, const char *group, int norigins, ch
         goto fail;
     }
     rd_kafka_poll_set_consumer(r->rk);
+    if (spec->ledger && *spec->ledger) {   /* standalone: it never joins its group */
+        const char *lnames[] = {"group.id", "enable.auto.commit", "enable.auto.offset.store"};
+        const char *lvalues[] = {spec->ledger, "false", "false"};
+        rd_kafka_conf_t *lconf = make_conf(spec, r, lnames, lvalues, 3, err, cap);
+        if (!lconf) goto fail;
+        rd_kafka_conf_set_error_cb(lconf, on_reader_error);
+        r->led = rd_kafka_new(RD_KAFKA_CONSUMER, lconf, errstr, sizeof errstr);
+        if (!r->led) {
+            rd_kafka_conf_destroy(lconf);
+            errf(err, cap, "kexchange: %s", errstr);
+            goto fail;
+        }
+    }
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     if (!l) {
         errf(err, cap, "out of memory");
@@ -1642,26 +1686,35 @@ int kx_reader_commit(KxReader *r)
     return kx_reader_commit_meta(r, NULL, 0);
 }
 
+/* Whether kx_reader_commit_meta commits partition p: owned, and read from
+ * (its position is known) — or, with a ledger, given metadata: a record
+ * needs no position (committed at 0; the ledger's offsets mean nothing). */
+static int commits(const KxReader *r, const char *const *metas, int p)
+{
+    if (!r->parts[p].owned) return 0;
+    return r->parts[p].next >= 0 || (r->led && metas && metas[p] && *metas[p]);
+}
+
 int kx_reader_commit_meta(KxReader *r, const char *const *metas, int sync)
 {
     if (r->failed) return -1;
     int n = 0;
-    for (int p = 0; p < r->nparts; p++) n += r->parts[p].owned && r->parts[p].next >= 0;
+    for (int p = 0; p < r->nparts; p++) n += commits(r, metas, p);
     if (n == 0) return 0;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
     if (!l) return errf(r->err, sizeof r->err, "out of memory");
     for (int p = 0; p < r->nparts; p++)
-        if (r->parts[p].owned && r->parts[p].next >= 0)
-        {
+        if (commits(r, metas, p)) {
             rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, r->topic, p);
-            tp->offset = commit_offset(r, p);
+            int64_t                     off = commit_offset(r, p);
+            tp->offset = off >= 0 ? off : 0;
             if (metas && metas[p] && *metas[p]) {
                 tp->metadata_size = strlen(metas[p]);
                 tp->metadata = strdup(metas[p]);   /* freed with the list */
                 if (!tp->metadata) tp->metadata_size = 0;
             }
         }
-    rd_kafka_resp_err_t e = rd_kafka_commit(r->rk, l, sync ? 0 : 1);
+    rd_kafka_resp_err_t e = rd_kafka_commit(r->led ? r->led : r->rk, l, sync ? 0 : 1);
     rd_kafka_topic_partition_list_destroy(l);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)   /* not sticky: the next commit tries again */
         return errf(r->err, sizeof r->err, "kexchange: cannot commit offsets of topic '%s': %s",
@@ -1672,6 +1725,39 @@ int kx_reader_commit_meta(KxReader *r, const char *const *metas, int sync)
 int64_t kx_reader_pending(const KxReader *r)
 {
     return r->nheld;
+}
+
+int kx_reader_revoking(const KxReader *r)
+{
+    return r->nrevoking;
+}
+
+int kx_reader_release(KxReader *r)
+{
+    if (r->failed) return -1;
+    if (!r->nrevoking) return 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(r->nrevoking);
+    if (!l) return reader_fail(r, "out of memory");
+    if (r->handoff) handoff(r, r->rk, NULL);   /* the revoking ones (see handoff) */
+    for (int id = 0; id < r->nparts; id++)
+        if (r->parts[id].revoking) {
+            rd_kafka_topic_partition_list_add(l, r->topic, id);
+            part_revoke(r, id);
+        }
+    r->generation++;
+    rd_kafka_error_t *e = rd_kafka_incremental_unassign(r->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        reader_fail(r, "kexchange: rebalance of topic '%s': %s", r->topic, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return -1;
+    }
+    return r->replay ? do_rewind(r) : 0;   /* as after a rebalance in kx_read */
+}
+
+void kx_reader_defer_revokes(KxReader *r, int on)
+{
+    r->defer = on;
 }
 
 void kx_reader_on_handoff(KxReader *r, KxHandoffFn fn, void *ctx)
@@ -1685,7 +1771,7 @@ int kx_reader_group_metas(KxReader *r, char (*metas)[KX_META_MAX], int timeout_m
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(r->nparts);
     if (!l) return errf(r->warn, sizeof r->warn, "out of memory");
     for (int p = 0; p < r->nparts; p++) rd_kafka_topic_partition_list_add(l, r->topic, p);
-    rd_kafka_resp_err_t e = rd_kafka_committed(r->rk, l, timeout_ms);
+    rd_kafka_resp_err_t e = rd_kafka_committed(r->led ? r->led : r->rk, l, timeout_ms);
     for (int p = 0; !e && p < r->nparts; p++) {
         const rd_kafka_topic_partition_t *tp = &l->elems[p];
         int i = tp->partition;
@@ -1739,9 +1825,11 @@ void kx_reader_close(KxReader *r)
     if (r->cur) rd_kafka_message_destroy(r->cur);
     r->cur = NULL;
     if (r->rk) {
+        r->closing = 1;
         rd_kafka_consumer_close(r->rk);   /* leaves the group: on_rebalance revokes */
         rd_kafka_destroy(r->rk);
     }
+    if (r->led) rd_kafka_destroy(r->led);   /* (after the close: its handoffs use it) */
     free(r->col_bm);
     free(r->col_pos);
     free(r->wms);

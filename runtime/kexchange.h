@@ -152,6 +152,22 @@
  * that moves, so the runtime must keep (or rebuild) the downstream state
  * of each partition to be exactly-once end to end (issue 13).
  *
+ * ---- Ledger ----------------------------------------------------------------
+ *
+ * An offset commit of a group member carries the member's generation; one
+ * that races a rebalance is refused, and librdkafka (2.0) answers an
+ * ILLEGAL_GENERATION by dropping the member's whole assignment as lost —
+ * so a reader that recorded, at every checkpoint, how far it had emitted
+ * (offset metadata "kxwm …", query.c) in its own group lost its partitions
+ * at nearly every rebalance, and with them the record of windows its sink
+ * had committed. With spec->ledger the metadata goes instead to a second
+ * group that nobody joins, through a standalone consumer (generation -1,
+ * which a group without members accepts): commits there never fail for a
+ * rebalance and never touch the assignment. kx_reader_commit_meta, the
+ * handoff at a revocation, kx_reader_part_meta (read at assignment) and
+ * kx_reader_group_metas all use it; offsets in the reader's own group are
+ * then not committed at all (a replaying reader does not need them).
+ *
  * ---- Threads, errors, memory -----------------------------------------------
  *
  * A KxWriter or KxReader is used by one thread at a time (librdkafka runs
@@ -218,6 +234,11 @@ typedef struct KxSpec {
     int                 replay;       /* reader open: 1 = every assignment change starts */
                                       /* every owned partition over from its beginning   */
                                       /* (the runtime rebuilds its state; see Replay)    */
+    const char         *ledger;       /* reader open: a consumer group nobody joins that */
+                                      /* keeps the offset metadata (kx_reader_commit_meta,*/
+                                      /* handoffs, kx_reader_part_meta, _group_metas)   */
+                                      /* instead of the reader's own group; NULL: that  */
+                                      /* group. See Ledger.                             */
 } KxSpec;
 
 /* The partition of a row whose key hash is h (see Partitioning above). */
@@ -375,6 +396,19 @@ const char *kx_reader_part_meta(const KxReader *r, int part);
  * thread calling kx_read. NULL: nothing is committed at a revocation. */
 typedef void (*KxHandoffFn)(void *ctx, int partition, char *buf, size_t cap);
 void kx_reader_on_handoff(KxReader *r, KxHandoffFn fn, void *ctx);
+
+/* on = 1: a revocation from a live member (cooperative rebalance, not a
+ * lost assignment, not while closing) is not carried out in the rebalance:
+ * the partitions stay assigned and kx_reader_revoking counts them, and the
+ * group waits (their next owner does not get them) until the caller has
+ * made durable what it emitted of them and calls kx_reader_release — which
+ * commits them with the handoff metadata, gives them up and starts a new
+ * generation. The caller must not read meanwhile (what it reads of the
+ * partitions kept would be emitted after the handoff record). A lost
+ * assignment, or closing, releases them at once. */
+void kx_reader_defer_revokes(KxReader *r, int on);
+int  kx_reader_revoking(const KxReader *r);
+int  kx_reader_release(KxReader *r);
 
 /* The offset metadata the group has now for every partition of the topic
  * (metas has P entries; "" where there is none), whoever owns them: how

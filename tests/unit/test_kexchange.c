@@ -1171,3 +1171,95 @@ TEST(kexchange_segments)
     for (int i = 0; i < 6; i++) kx_writer_close(W[i]);
     kafka_broker_stop(kb);
 }
+
+/* ---- 8. deferred revocations and the ledger ---------------------------------------------- */
+
+/* what a reader hands a partition over with: "kxwm <ctx>" */
+static void t8_handoff(void *ctx, int partition, char *buf, size_t cap)
+{
+    (void)partition;
+    snprintf(buf, cap, "kxwm %d", *(int *)ctx);
+}
+
+/* A owns the topic; B joins. A's revocation is held (defer): B gets nothing
+ * until A releases; then B gets them with A's handoff metadata, which is in
+ * the ledger group and not in the readers' own group. */
+TEST(kexchange_deferred_handoff)
+{
+    char         err[512];
+    KafkaBroker *kb = kafka_broker_start(1, "kx-t8", 4, err, sizeof err);
+    REQUIRE(kb != NULL);
+    const char *bs = kafka_broker_bootstrap(kb);
+    KxSpec      spec;
+    kx_spec(&spec, bs, "kx-t8", 4, 2, T3_TYPES, 0x8888);
+    spec.ledger = "kx-g8-emitted";
+    int       mark = 42;
+    KxReader *A = kx_reader_open(&spec, "kx-g8", 1, err, sizeof err);
+    if (!A) printf("    open: %s\n", err);
+    REQUIRE(A != NULL);
+    kx_reader_on_handoff(A, t8_handoff, &mark);
+    kx_reader_defer_revokes(A, 1);
+    Batch out[2];
+    REQUIRE(batch_init(&out[0], 2, T3_TYPES, 0) == 0 && batch_init(&out[1], 2, T3_TYPES, 0) == 0);
+    int64_t t0;
+    for (t0 = kx_ms(); kx_reader_assigned(A) < 4 && kx_ms() - t0 < 20000;) {
+        batch_reset(&out[0]);
+        REQUIRE(kx_read(A, &out[0], NULL, 50) >= 0);
+    }
+    CHECK_EQ_INT(kx_reader_assigned(A), 4);
+
+    /* a record through the ledger: visible to the group's members, not an offset of kx-g8 */
+    const char *metas[4] = {"kxwm 7", "kxwm 7", "kxwm 7", "kxwm 7"};
+    CHECK_EQ_INT(kx_reader_commit_meta(A, metas, 1), 0);
+    char (*gm)[KX_META_MAX] = calloc(4, sizeof *gm);
+    REQUIRE(gm != NULL);
+    CHECK_EQ_INT(kx_reader_group_metas(A, gm, 5000), 0);
+    for (int p = 0; p < 4; p++) CHECK_EQ_STR(gm[p], "kxwm 7");
+
+    KxReader *B = kx_reader_open(&spec, "kx-g8", 1, err, sizeof err);
+    REQUIRE(B != NULL);
+    /* A reads until the group asks it for partitions, then stops reading */
+    for (t0 = kx_ms(); !kx_reader_revoking(A) && kx_ms() - t0 < 20000;)
+        for (int i = 0; i < 2; i++) {
+            batch_reset(&out[i]);
+            REQUIRE(kx_read(i ? B : A, &out[i], NULL, 50) >= 0);
+        }
+    int held = kx_reader_revoking(A);
+    CHECK(held > 0);
+    int64_t gen = kx_reader_generation(A);
+    /* held: B gets nothing for 1.5 s, A still owns everything */
+    for (t0 = kx_ms(); kx_ms() - t0 < 1500;) {
+        batch_reset(&out[1]);
+        REQUIRE(kx_read(B, &out[1], NULL, 50) >= 0);
+    }
+    CHECK_EQ_INT(kx_reader_assigned(B), 0);
+    CHECK_EQ_INT(kx_reader_assigned(A), 4);
+    CHECK_EQ_INT(kx_reader_generation(A), gen);
+    /* released: handed over with "kxwm 42"; B gets them */
+    CHECK_EQ_INT(kx_reader_release(A), 0);
+    CHECK_EQ_INT(kx_reader_revoking(A), 0);
+    CHECK_EQ_INT(kx_reader_assigned(A), 4 - held);
+    CHECK(kx_reader_generation(A) != gen);
+    for (t0 = kx_ms(); kx_reader_assigned(B) < held && kx_ms() - t0 < 20000;)
+        for (int i = 0; i < 2; i++) {
+            batch_reset(&out[i]);
+            REQUIRE(kx_read(i ? B : A, &out[i], NULL, 50) >= 0);
+        }
+    CHECK_EQ_INT(kx_reader_assigned(B), held);
+    CHECK_EQ_INT(kx_reader_assigned(A) + kx_reader_assigned(B), 4);
+    for (int p = 0; p < 4; p++) {
+        if (kx_reader_owned(B, p)) CHECK_EQ_STR(kx_reader_part_meta(B, p), "kxwm 42");
+        if (kx_reader_owned(A, p)) CHECK(!kx_reader_owned(B, p));
+    }
+    /* the readers' own group has no offsets: only the ledger was written */
+    int64_t committed[4], high[4];
+    CHECK_EQ_INT(t3_offsets(bs, "kx-g8", "kx-t8", 4, committed, high), 0);
+    for (int p = 0; p < 4; p++) CHECK(committed[p] < 0);
+
+    free(gm);
+    batch_destroy(&out[0]);
+    batch_destroy(&out[1]);
+    kx_reader_close(A);
+    kx_reader_close(B);
+    kafka_broker_stop(kb);
+}
