@@ -66,6 +66,7 @@
 #define STATE_OP_SINK   0xFFF2           /* part 0: the output sink's prepared state             */
 #define TASK_META_VERSION 2
 #define KX_PEND           16             /* group exchange: barrier epochs waiting for their commit */
+#define KX_RECORD_RETRY_US 300000      /* group exchange: retry of a refused watermark record */
 #define KX_FLUSH_MS       60000          /* group exchange: how long a commit waits for deliveries   */
 #define KX_CHECK_US       200000         /* group exchange, bounded: how often a task that is done
                                             looks whether the whole group is                        */
@@ -211,6 +212,10 @@ typedef struct Task {
     int          kx_wend;      /* stage 1: input column of the aggregate's window_end   */
     _Atomic int64_t kx_replayed; /* stage 1: rows of windows emitted already, skipped    */
     int64_t      kx_next_check;/* stage 1, done with its partitions: next look at the group */
+    int64_t      kx_rec;       /* stage 1: a watermark to record in the group (kx_record) */
+    int64_t      kx_rec_retry_us;
+    int64_t      kx_release_at;/* stage 1, partitions revoked: the checkpoint after which
+                                  they are released (0 = none awaited)                  */
 } Task;
 
 typedef struct Worker {
@@ -266,6 +271,7 @@ struct Query {
     pthread_mutex_t spill_lock;
     int             nspillable;   /* aggregates that may spill (state.memory shares) */
     _Atomic int64_t ckpt_request; /* sources inject this epoch's barrier */
+    _Atomic int     ckpt_soon;    /* a task waits for a checkpoint: request it now */
     int64_t         ckpt_inflight;/* requested, not committed yet   */
     int64_t         ckpt_started_us;
     int64_t         ckpt_last_us; /* when the last one was requested */
@@ -285,6 +291,7 @@ struct Query {
     int             kx_norigins;  /* the source topic's partitions (watermark origins) */
     char            kx_topic[400];
     char            kx_group[300];/* the readers' consumer group                 */
+    char            kx_ledger[320];/* their records: a group nobody joins          */
     uint8_t        *col_barrier;  /* per collector channel: its barrier arrived */
     HeldQueue      *col_held;
     HoldPool        col_pool;
@@ -1665,39 +1672,59 @@ static int kx_reader_reset(Task *t)
     t->wm = WATERMARK_MIN;   /* the operators' watermark starts over (the collector ignores it) */
     atomic_store_explicit(&t->wm_pub, WATERMARK_MIN, memory_order_relaxed);
     t->kx_npend = 0;         /* a barrier of before the reset records nothing true now */
+    t->kx_rec = WATERMARK_MIN; /* (kept partitions: in kx_supp, recorded at the next one) */
     t->kx_gen = kx_reader_generation(t->kxr);
     return 0;
 }
 
-/* Stage 1, checkpoint `committed` is durable (the sink has its output):
- * record in the group, per owned partition, the watermark the task had
- * emitted through at that barrier. sync: wait for the answer. */
-static void kx_reader_committed(Task *t, int64_t committed, int sync)
+/* Stage 1: record in the ledger group (<group>-1-emitted; kexchange.h,
+ * Ledger), per owned partition, the watermark the task had emitted through
+ * at the barrier of a checkpoint that is durable (t->kx_rec; WATERMARK_MIN
+ * = nothing to record), synchronously. A failure (brokers unreachable)
+ * leaves it for a retry every KX_RECORD_RETRY_US: until it is recorded,
+ * windows this instance's sink has committed would be emitted again by a
+ * partition's next owner. 0 recorded (or nothing to), -1 not. */
+static int kx_record(Task *t)
 {
-    int64_t wm;
-    t->acked_epoch = committed;
-    if (!kx_pend_take(t, committed, &wm)) return;
-    int          P = t->q->plan->group_partitions;
+    if (t->kx_rec == WATERMARK_MIN) return 0;
+    int          P = t->q->plan->group_partitions, rc = -1;
     char       (*buf)[32] = calloc((size_t)P, sizeof *buf);
     const char **metas = calloc((size_t)P, sizeof *metas);
     if (buf && metas) {
         for (int p = 0; p < P; p++) {
             if (!t->kx_owned[p]) continue;
-            int64_t v = wm > t->kx_supp[p] ? wm : t->kx_supp[p];
+            int64_t v = t->kx_rec > t->kx_supp[p] ? t->kx_rec : t->kx_supp[p];
             if (v == WATERMARK_MIN) continue;
             snprintf(buf[p], sizeof buf[p], "kxwm %lld", (long long)v);
             metas[p] = buf[p];
         }
-        kx_reader_commit_meta(t->kxr, metas, sync);   /* a failure: the next commit tries again */
+        rc = kx_reader_commit_meta(t->kxr, metas, 1);
     }
     free(buf);
     free(metas);
+    if (rc == 0) t->kx_rec = WATERMARK_MIN;
+    else t->kx_rec_retry_us = now_us() + KX_RECORD_RETRY_US;
+    return rc;
 }
 
-/* Stage 1 gives partition p away (a rebalance, this instance alive): the
- * next owner skips the windows this task has emitted for it — the ones
- * its sink has committed, and those it will commit at its next checkpoint
- * (should this instance die before that, they are lost: docs/scaling.md). */
+/* Stage 1, checkpoint `committed` is durable (the sink has its output):
+ * the watermark at its barrier goes to the group (kx_record). */
+static void kx_reader_committed(Task *t, int64_t committed)
+{
+    int64_t wm;
+    t->acked_epoch = committed;
+    if (!kx_pend_take(t, committed, &wm)) return;
+    if (wm > t->kx_rec || t->kx_rec == WATERMARK_MIN) t->kx_rec = wm;
+    kx_record(t);
+}
+
+/* Stage 1 gives partition p away: the next owner skips the windows this
+ * task has emitted for it. A revocation (a rebalance, this instance alive)
+ * is released only after a checkpoint taken once reading had stopped has
+ * committed (kx_step), so these are exactly the windows its sink holds. A
+ * lost assignment comes at once: the windows emitted since the last
+ * checkpoint are committed at the next one — should this instance die
+ * before that, they are missing (docs/scaling.md, Guarantees). */
 static void kx_handoff(void *ctx, int p, char *buf, size_t cap)
 {
     Task   *t = ctx;
@@ -1730,7 +1757,27 @@ static int kx_step(Task *t)
         return 1;
     }
     int64_t committed = atomic_load_explicit(&q->ckpt_epoch, memory_order_acquire);
-    if (committed > t->acked_epoch) kx_reader_committed(t, committed, 0);
+    if (committed > t->acked_epoch) kx_reader_committed(t, committed);
+    else if (t->kx_rec != WATERMARK_MIN && now >= t->kx_rec_retry_us) kx_record(t);
+    if (kx_reader_revoking(t->kxr)) {
+        /* partitions given away: nothing more is read until a checkpoint
+         * taken from here on has committed what was emitted of them; the
+         * handoff then records exactly that (kx_handoff) */
+        if (q->store && !t->kx_release_at) {
+            t->kx_release_at = t->barrier_epoch + 1;
+            atomic_store(&q->ckpt_soon, 1);
+        }
+        if (!q->store || committed >= t->kx_release_at) {
+            t->kx_release_at = 0;
+            if (kx_reader_release(t->kxr)) {
+                query_fail(q, "exchange topic '%s': %s", q->kx_topic, kx_reader_error(t->kxr));
+                return 1;
+            }
+            return 1;
+        }
+        return linger_flush(t, now);
+    }
+    t->kx_release_at = 0;   /* (released by a lost assignment meanwhile) */
     if (now < t->wait_until_us) return linger_flush(t, now);
     if (kx_reader_generation(t->kxr) != t->kx_gen) return kx_reader_reset(t), 1;
     Batch  *b = &t->src_batch;
@@ -2678,6 +2725,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
     }
     snprintf(q->kx_topic, sizeof q->kx_topic, "%s-%d-repartition", plan->group, st0->id);
     snprintf(q->kx_group, sizeof q->kx_group, "%s-%d", plan->group, st1->id);
+    snprintf(q->kx_ledger, sizeof q->kx_ledger, "%s-%d-emitted", plan->group, st1->id);
     SqlType types[512];
     int     ncols = x->out.ncols;
     if (ncols > 512) {
@@ -2722,6 +2770,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
         kx_claim_update(t);   /* before the source's first assignment */
     }
     spec.replay = 1;
+    spec.ledger = q->kx_ledger;   /* records that never make a member lose its partitions */
     for (int i = 0; i < st1->parallelism; i++) {
         Task *t = q->tasks[q->stage_first[1] + i];
         const PlanNode *a = t->entry[0] < t->nops ? t->ops[t->entry[0]].node : NULL;
@@ -2739,11 +2788,13 @@ static int kx_setup(Query *q, char *err, size_t cap)
             return -1;
         }
         for (int p = 0; p < P; p++) t->kx_supp[p] = WATERMARK_MIN;
+        t->kx_rec = WATERMARK_MIN;
         if (!(t->kxr = kx_reader_open(&spec, q->kx_group, norigins, why, sizeof why))) {
             snprintf(err, cap, "repartition topic '%s': %s", q->kx_topic, why);
             return -1;
         }
         kx_reader_on_handoff(t->kxr, kx_handoff, t);
+        kx_reader_defer_revokes(t->kxr, 1);
     }
     return 0;
 }
@@ -3267,7 +3318,8 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
         if (q->kx && q->ckpt_inflight && ended < q->ncollect) collector_aligned(q, ended_flags);
         int64_t now = now_us();
         if (q->store && !q->ckpt_inflight && !stop_deadline &&
-            now - q->ckpt_last_us >= q->settings->checkpoint_interval_us)
+            (now - q->ckpt_last_us >= q->settings->checkpoint_interval_us ||
+             atomic_exchange(&q->ckpt_soon, 0)))
             checkpoint_request(q, now);
         if ((stop && *stop) || atomic_load(&q->stop_req)) {
             /* stop after one last checkpoint, so that a restart resumes
@@ -3331,7 +3383,11 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
         Task   *t = q->tasks[k];
         int64_t e = atomic_load(&q->ckpt_epoch);
         if (t->kxw && e > t->acked_epoch) kx_writer_committed(t, e);
-        if (t->kxr) kx_reader_committed(t, e, 1);
+        if (t->kxr) {   /* bounded: "kxwm max" tells the others it is all done */
+            kx_reader_committed(t, e);
+            for (int i = 0; i < 40 && t->kx_rec != WATERMARK_MIN && kx_record(t) != 0; i++)
+                nanosleep(&(struct timespec){0, KX_RECORD_RETRY_US * 1000L}, NULL);
+        }
     }
     if (q->sink && sink_flush(q->sink) != 0)
         query_fail(q, "sink '%s': %s", q->plan->root->u.output.sink, sink_error(q->sink));

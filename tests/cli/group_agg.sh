@@ -7,18 +7,23 @@
 # its own exactly-once file sink. Checked against the single-process answer
 # of the same query over the same topic (itself checked against sqlite3 by
 # oracle.sh for this kind of query):
+# Each instance reads at most GROUP_RATE (10000) rows/s ('scan.rate-limit'),
+# so a run lasts a few seconds and rebalances happen while data flows.
 #   1. three instances, all alive: the union of their outputs equals the
-#      single-process answer exactly, and every instance did a share;
-#   2. GROUP_KILLS runs (default 0: `make group-kill-test` runs 10; they
-#      do not pass every time yet, see docs/scaling.md) where one of the three is killed with
-#      SIGKILL mid-run: the survivors take over its source partitions and its
-#      repartition partitions (rebuilding the windows from the topic, and
-#      skipping those already emitted), and end by themselves. Every window
-#      of the single-process answer is there with its count, nothing else;
-#      a run whose union is not exactly the answer (a window twice) fails
-#      unless GROUP_KILL_DUPS_OK=1 (docs/scaling.md: with the bundled
-#      broker a live member is sometimes dropped from the group, and the
-#      windows it emitted since its last checkpoint may then come twice).
+#      single-process answer exactly, every instance did a share, and no
+#      instance dropped a row as late (numRowsDroppedByWatermark in its last
+#      --progress report: the watermarks crossing the topic never pass its
+#      rows);
+#   2. A and B start, C joins mid-run: A and B hand partitions over to C
+#      (each at a checkpoint) — the same exact answer, C did a share;
+#   3. GROUP_KILLS runs (default 2; `make group-kill-test` runs RUNS, 10)
+#      where one of the three is killed with SIGKILL mid-run (0 … 2.5 s
+#      after it emitted its first windows): the survivors take over its
+#      source partitions and its repartition partitions (rebuilding the
+#      windows from the topic, and skipping those already emitted), and end
+#      by themselves. Every window of the single-process answer is there once
+#      with its count, nothing else, and nothing was late.
+#      GROUP_LOGS=DIR keeps the logs and outputs of a failed run in DIR/runK.
 # Skipped like kafka.sh when the broker or kcat is missing.
 source "$(dirname "$0")/lib.sh"
 
@@ -27,8 +32,9 @@ if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&
   finish
   exit
 fi
-KILLS=${GROUP_KILLS:-0}   # make test: 0 (see make group-kill-test and docs/scaling.md)
+KILLS=${GROUP_KILLS:-2}   # make test: 2; make group-kill-test: RUNS (10)
 N=${GROUP_EVENTS:-120000}
+RATE=${GROUP_RATE:-10000}   # rows/s each instance reads at most: the run lasts a few seconds
 PIDS=()
 BROKER=
 cleanup() {
@@ -62,7 +68,7 @@ broker() {   # a fresh broker with the source topic and the group's repartition 
   SRC="CREATE STREAM events (ts TIMESTAMP(3), user_id BIGINT, level VARCHAR, event VARCHAR,
     WATERMARK FOR ts AS ts - INTERVAL '10' SECOND) WITH (connector = 'kafka', topic = 'events',
     format = 'json', 'properties.bootstrap.servers' = '$BS', 'scan.bounded.mode' = 'latest-offset',
-    'properties.session.timeout.ms' = '3000', 'properties.heartbeat.interval.ms' = '500');"
+    'properties.session.timeout.ms' = '3000', 'properties.heartbeat.interval.ms' = '500'"   # (closed by the caller: rate limit or not)
 }
 QUERY="INSERT INTO out SELECT window_start, window_end, user_id, COUNT(*) AS crashes
   FROM TUMBLE(events, ts, INTERVAL '10' SECOND) WHERE level = 'CRITICAL' AND event = 'crash'
@@ -71,8 +77,17 @@ sink() { echo "CREATE SINK out WITH (connector = 'file', path = '$1', format = '
 
 start() {   # NAME RUN: one instance of group g
   "$SLUICE" -q --group g --state-dir "$T/state.$2.$1" --set checkpoint.interval=300ms --set parallelism=1 \
-    --set deployment.partitions=6 -e "$SRC $(sink "$T/out.$2.$1.csv") $QUERY" >"$T/log.$2.$1" 2>&1 </dev/null &
+    --progress "$T/prog.$2.$1" \
+    --set deployment.partitions=6 -e "$SRC, 'scan.rate-limit' = '$RATE'); $(sink "$T/out.$2.$1.csv") $QUERY" >"$T/log.$2.$1" 2>&1 </dev/null &
   PIDS+=($!)
+}
+late() {   # RUN NAME...: rows the instances dropped as late (their last progress reports)
+  local run=$1 sum=0 n v; shift
+  for n in "$@"; do
+    v=$(tail -n 1 "$T/prog.$run.$n" 2>/dev/null | grep -o '"numRowsDroppedByWatermark": *[0-9]*' | grep -o '[0-9]*$')
+    sum=$((sum + ${v:-0}))
+  done
+  echo $sum
 }
 rows() { local run=$1; shift; for n in "$@"; do tail -n +2 "$T/out.$run.$n.csv" 2>/dev/null; done; }
 wait_ended() {   # SECONDS PID...: 0 when all ended in time (exit codes in $T/rc.PID)
@@ -93,7 +108,7 @@ wait_ended() {   # SECONDS PID...: 0 when all ended in time (exit codes in $T/rc
 
 # the single-process answer
 broker
-"$SLUICE" -q --set parallelism=1 -e "$SRC $(sink "$T/single.csv") $QUERY" >"$T/log.single" 2>&1 </dev/null
+"$SLUICE" -q --set parallelism=1 -e "$SRC); $(sink "$T/single.csv") $QUERY" >"$T/log.single" 2>&1 </dev/null
 tail -n +2 "$T/single.csv" | sort >"$T/want"
 if [ "$(wc -l <"$T/want")" -gt 1000 ]; then _ok; else
   _bad "the single-process answer" "$(wc -l <"$T/want") rows: $(tail -c 300 "$T/log.single")"; fi
@@ -107,20 +122,50 @@ if [ "$codes" = "0 0 0 " ]; then _ok; else
 PIDS=()
 rows 0 A B C | sort >"$T/got"
 if cmp -s "$T/want" "$T/got"; then _ok; else
+  [ -n "${GROUP_LOGS:-}" ] && mkdir -p "$GROUP_LOGS/run0" && cp "$T"/log.0.* "$T"/out.0.*.csv "$T/want" "$T/got" "$GROUP_LOGS/run0/"
   _bad "three instances give the single-process answer" "$(wc -l <"$T/got") rows for $(wc -l <"$T/want"): missing $(comm -23 "$T/want" "$T/got" | wc -l), extra $(comm -13 "$T/want" "$T/got" | wc -l)"; fi
+# the watermarks that cross the topic never pass its rows: nothing is late
+if [ "$(late 0 A B C)" = 0 ]; then _ok; else _bad "three instances drop no row as late" "$(late 0 A B C) late rows"; fi
 spread=1
 for n in A B C; do [ "$(rows 0 $n | wc -l)" -gt 0 ] || spread=0; done
 if [ $spread = 1 ]; then _ok; else
   _bad "every instance computes a share" "rows: A $(rows 0 A | wc -l), B $(rows 0 B | wc -l), C $(rows 0 C | wc -l)"; fi
 echo "group_agg.sh: 3 instances: A $(rows 0 A | wc -l), B $(rows 0 B | wc -l), C $(rows 0 C | wc -l) windows of $(wc -l <"$T/want")"
 
-# 2. kill one of the three, mid-run
+# 2. scale out mid-run: A and B start, C joins once A has emitted windows;
+# A and B give partitions up to C only after a checkpoint has committed what
+# they emitted of them (docs/scaling.md), and C starts right after that
+broker
+start A J; start B J
+for _ in $(seq 300); do [ -s "$T/.out.J.A.csv.pending" ] || [ "$(rows J A | wc -l)" -gt 0 ] && break; sleep 0.1; done
+sleep 0.5
+start C J
+if wait_ended 120 "${PIDS[@]}"; then _ok; else _bad "a third instance joins: all end by themselves" "still running after 120 s"; fi
+codes=$(for p in "${PIDS[@]}"; do cat "$T/rc.$p"; done | tr '\n' ' ')
+if [ "$codes" = "0 0 0 " ]; then _ok; else _bad "a third instance joins: all exit cleanly" "exit codes $codes"; fi
+PIDS=()
+rows J A B C | sort >"$T/got"
+if cmp -s "$T/want" "$T/got"; then _ok; else
+  [ -n "${GROUP_LOGS:-}" ] && mkdir -p "$GROUP_LOGS/runJ" && cp "$T"/log.J.* "$T"/out.J.*.csv "$T/want" "$T/got" "$GROUP_LOGS/runJ/"
+  _bad "a third instance joins mid-run: the single-process answer" "missing $(comm -23 "$T/want" "$T/got" | wc -l), extra $(comm -13 "$T/want" "$T/got" | wc -l)"; fi
+if [ "$(late J A B C)" = 0 ]; then _ok; else _bad "a third instance joins: no row late" "$(late J A B C) late rows"; fi
+if [ "$(rows J C | wc -l)" -gt 0 ]; then _ok; else _bad "the instance that joined computes a share" "C wrote no window"; fi
+echo "group_agg.sh: C joined: A $(rows J A | wc -l), B $(rows J B | wc -l), C $(rows J C | wc -l) windows"
+
+# 3. kill one of the three, mid-run
 exact=0
 for k in $(seq "$KILLS"); do
   broker
   start A "$k"; start B "$k"; start C "$k"
   C=${PIDS[2]}
-  sleep "$(awk -v k="$k" 'BEGIN { srand(k); printf "%.1f", 2.5 + rand() * 3.5 }')"   # the group forms in ~3 s
+  # mid-run: once C has emitted windows (its sink's pending file has rows),
+  # then 0 … 2.5 s later (each instance reads for ~4 s at RATE rows/s)
+  for _ in $(seq 300); do
+    [ -s "$T/.out.$k.C.csv.pending" ] || [ "$(rows "$k" C | wc -l)" -gt 0 ] && break
+    sleep 0.1
+  done
+  sleep "$(awk -v k="$k" 'BEGIN { srand(k); printf "%.1f", rand() * 2.5 }')"
+  kill -0 "$C" 2>/dev/null || echo "group_agg.sh: kill run $k: C ended before the kill"
   kill -9 "$C"
   wait "$C" 2>/dev/null
   if wait_ended 120 "${PIDS[0]}" "${PIDS[1]}"; then _ok; else
@@ -135,10 +180,14 @@ for k in $(seq "$KILLS"); do
   cmp -s "$T/want" "$T/got.u" && same=1
   if [ $same = 1 ]; then _ok; else
     _bad "run $k: every window once killed, with its count, nothing else" "missing $(comm -23 "$T/want" "$T/got.u" | wc -l): $(comm -23 "$T/want" "$T/got.u" | head -2 | tr '\n' ' '); extra $(comm -13 "$T/want" "$T/got.u" | wc -l): $(comm -13 "$T/want" "$T/got.u" | head -2 | tr '\n' ' ')"; fi
+  if [ "$(late "$k" A B)" = 0 ]; then _ok; else _bad "run $k: the survivors drop no row as late" "$(late "$k" A B) late rows"; fi
   dups=$(uniq -d "$T/got" | wc -l)
-  if [ "$dups" = 0 ] || [ -n "${GROUP_KILL_DUPS_OK:-}" ]; then _ok; else
+  if [ "$dups" = 0 ]; then _ok; else
     _bad "run $k: no window twice" "$dups windows twice"; fi
   [ "$dups" = 0 ] && [ $same = 1 ] && exact=$((exact + 1))
+  if [ -n "${GROUP_LOGS:-}" ] && { [ "$dups" != 0 ] || [ $same = 0 ] || [ "$codes" != "0 0" ]; }; then
+    mkdir -p "$GROUP_LOGS/run$k" && cp "$T"/log."$k".* "$T"/out."$k".*.csv "$T/want" "$T/got" "$GROUP_LOGS/run$k/" 2>/dev/null
+  fi
   echo "group_agg.sh: kill run $k: A $(rows "$k" A | wc -l), B $(rows "$k" B | wc -l), killed C $(rows "$k" C | wc -l) windows; $dups twice"
 done
 echo "group_agg.sh: $exact of $KILLS kill runs gave the single-process answer exactly"
