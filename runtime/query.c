@@ -1621,20 +1621,41 @@ static int kx_writer_rewind(Task *t)
 }
 
 /* Stage 0: partitions newly assigned carried the decision records of their
- * previous owners: resolve those writers (they are gone, or renewed). */
+ * previous owners: resolve those writers (they are gone, or renewed). And
+ * at the end of a bounded read the source hands on the decision records of
+ * every partition: their writers may not have marked their last segments
+ * committed yet, and this task's end markers, written next, must not reach
+ * a reader before those segments' rows do — so it resolves them first
+ * (they have nothing more to write: every row is decided). */
 static int kx_writer_resolve(Task *t)
 {
-    char metas[16][SOURCE_META_MAX];
-    int  n;
-    while ((n = source_group_take_metas(t->source, metas, 16)) > 0)
+    char     metas[16][SOURCE_META_MAX];
+    uint64_t ws[128], segs[128];   /* each writer once, through the latest segment named */
+    int      n, nw = 0;
+    while ((n = source_group_take_metas(t->source, metas, 16)) > 0) {
         for (int i = 0; i < n; i++) {
             uint64_t w[8], seg[8];
             int      k = kx_parse_commit_meta_list(metas[i], strlen(metas[i]), w, seg, 8);
             for (int j = 0; j < k && j < 8; j++) {   /* (not ours: -1, nothing) */
                 if (w[j] == kx_writer_id(t->kxw)) continue;
-                if (kx_resolve(t->kxw, w[j], seg[j])) return kx_writer_fail(t);
+                int at = 0;
+                while (at < nw && ws[at] != w[j]) at++;
+                if (at == nw) {
+                    if (nw == 128) {   /* full: resolve what is gathered, start over */
+                        for (int x = 0; x < nw; x++)
+                            if (kx_resolve(t->kxw, ws[x], segs[x])) return kx_writer_fail(t);
+                        nw = at = 0;
+                    }
+                    ws[nw] = w[j];
+                    segs[nw++] = seg[j];
+                } else if (seg[j] > segs[at]) {
+                    segs[at] = seg[j];
+                }
             }
         }
+    }
+    for (int x = 0; x < nw; x++)
+        if (kx_resolve(t->kxw, ws[x], segs[x])) return kx_writer_fail(t);
     return 0;
 }
 

@@ -429,9 +429,30 @@ static int group_bounds(Source *s, KafkaSource *ks)
     return 1;
 }
 
+/* The offset metadata of l's partitions (the group exchange's decision
+ * records) for source_group_take_metas, each once. */
+static void take_decisions(Source *s, const rd_kafka_topic_partition_list_t *l)
+{
+    for (int i = 0; i < l->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &l->elems[i];
+        if (tp->err || !tp->metadata || tp->metadata_size == 0 || tp->metadata_size >= SOURCE_META_MAX)
+            continue;
+        char m[SOURCE_META_MAX];
+        memcpy(m, tp->metadata, tp->metadata_size);
+        m[tp->metadata_size] = 0;
+        int dup = 0;
+        for (int j = 0; j < s->nmetas && !dup; j++) dup = strcmp(s->metas[j], m) == 0;
+        if (!dup && s->nmetas < SOURCE_METAS_MAX) memcpy(s->metas[s->nmetas++], m, sizeof m);
+    }
+}
+
 /* Group mode, bounded: every partition of the bounded read is done — the
  * group has committed (at a checkpoint of whichever member read it) an
- * offset at or past its end. 1 yes, 0 not yet. */
+ * offset at or past its end. 1 yes, 0 not yet. When it is, the decision
+ * records of every partition are handed on (source_group_take_metas): the
+ * members that decided the last segments may not have marked them
+ * committed in the exchange yet, and the one that ends resolves them
+ * before its end markers. */
 static int group_read_over(KafkaSource *ks)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(ks->ngend > 0 ? ks->ngend : 1);
@@ -448,6 +469,7 @@ static int group_read_over(KafkaSource *ks)
         }
         for (int i = 0; over && i < l->cnt; i++)
             if (l->elems[i].err || l->elems[i].offset < ks->gend[l->elems[i].partition]) over = 0;
+        if (over && ks->src->claim_meta[0]) take_decisions(ks->src, l);
     }
     rd_kafka_topic_partition_list_destroy(l);
     return over;
@@ -619,16 +641,7 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
     Source *s = ks->src;
     /* what the group had (metadata included), for the claim at the end */
     rd_kafka_topic_partition_list_t *had = s->claim_meta[0] && !e ? rd_kafka_topic_partition_list_copy(l) : NULL;
-    for (int i = 0; !e && i < l->cnt; i++) {   /* the group exchange's decision records */
-        const rd_kafka_topic_partition_t *tp = &l->elems[i];
-        if (!tp->metadata || tp->metadata_size == 0 || tp->metadata_size >= SOURCE_META_MAX) continue;
-        char m[SOURCE_META_MAX];
-        memcpy(m, tp->metadata, tp->metadata_size);
-        m[tp->metadata_size] = 0;
-        int dup = 0;
-        for (int j = 0; j < s->nmetas && !dup; j++) dup = strcmp(s->metas[j], m) == 0;
-        if (!dup && s->nmetas < SOURCE_METAS_MAX) memcpy(s->metas[s->nmetas++], m, sizeof m);
-    }
+    if (!e) take_decisions(s, l);
     for (int i = 0; i < l->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &l->elems[i];
         KPart                      *kp = &ks->parts[tp->partition];
