@@ -102,6 +102,8 @@ typedef struct KxPart {
     int       nws, capws;
     char      meta[KX_META_MAX]; /* the group's offset metadata when it was assigned, "" */
     int       revoking;/* revoked by the group, held until kx_reader_release          */
+    int64_t  *ctl;     /* norigins: offset of the last 'W'/'E' applied per origin, -1 */
+    int64_t   from;    /* replay: where a replay of it starts (-1: the beginning)      */
 } KxPart;
 
 struct KxReader {
@@ -116,6 +118,7 @@ struct KxReader {
     uint64_t            fp;
     KxPart             *parts;      /* P, by Kafka partition id                   */
     int64_t            *wms;        /* P * norigins                               */
+    int64_t            *ctls;       /* P * norigins (KxPart.ctl)                  */
     int                 nassigned;
     KxHeld             *ready, *ready_tail;   /* committed messages, in the order to apply */
     int                 replay;     /* every assignment change rewinds to the beginning */
@@ -982,7 +985,7 @@ static void part_assign(KxReader *r, int id)
     if (!p->owned) r->nassigned++;
     p->owned = 1;
     p->next = -1;
-    for (int o = 0; o < r->norigins; o++) p->wm[o] = INT64_MIN;
+    for (int o = 0; o < r->norigins; o++) p->wm[o] = INT64_MIN, p->ctl[o] = -1;
     p->min = INT64_MIN;
 }
 
@@ -998,6 +1001,44 @@ static void part_revoke(KxReader *r, int id)
 
 static int64_t commit_offset(const KxReader *r, int id);
 static int     do_rewind(KxReader *r);
+
+/* The offset a metadata string names with a " from <offset>" word (see
+ * kx_reader_replay_floor), or -1. */
+static int64_t meta_from(const char *m)
+{
+    const char *f = strstr(m, " from ");
+    if (!f) return -1;
+    char     *end;
+    long long v = strtoll(f + 6, &end, 10);
+    return end != f + 6 && (*end == 0 || *end == ' ') && v >= 0 ? (int64_t)v : -1;
+}
+
+#define LEDGER_COMMIT_MS 5000   /* a ledger commit waits this long for its answer at most */
+
+/* Commit l (offsets, metadata) through the ledger consumer and wait for
+ * the answer, at most LEDGER_COMMIT_MS: a synchronous rd_kafka_commit has
+ * no timeout, and a standalone consumer's commit waits for its group
+ * coordinator — once seen (bundled broker) to wait forever in a member's
+ * close, holding the process at exit. */
+static rd_kafka_resp_err_t ledger_commit(KxReader *r, const rd_kafka_topic_partition_list_t *l)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(r->led);
+    if (!q) return RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE;
+    rd_kafka_resp_err_t e = rd_kafka_commit_queue(r->led, l, q, NULL, NULL);
+    if (!e) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, LEDGER_COMMIT_MS);
+        if (!ev) {
+            e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+        } else {
+            e = rd_kafka_event_error(ev);
+            const rd_kafka_topic_partition_list_t *res = rd_kafka_event_topic_partition_list(ev);
+            for (int i = 0; !e && res && i < res->cnt; i++) e = res->elems[i].err;
+            rd_kafka_event_destroy(ev);
+        }
+    }
+    rd_kafka_queue_destroy(q);
+    return e;
+}
 
 /* Partitions about to be given away (revoked, not lost): commit them, now,
  * with the metadata the handoff callback gives — the next owner reads it
@@ -1020,7 +1061,8 @@ static void handoff(KxReader *r, rd_kafka_t *rk, const rd_kafka_topic_partition_
         tp->metadata = strdup(m);
         tp->metadata_size = tp->metadata ? strlen(m) : 0;
     }
-    rd_kafka_resp_err_t e = c->cnt ? rd_kafka_commit(r->led ? r->led : rk, c, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_resp_err_t e = !c->cnt ? RD_KAFKA_RESP_ERR_NO_ERROR
+                            : r->led ? ledger_commit(r, c) : rd_kafka_commit(rk, c, 0);
     for (int i = 0; !e && i < c->cnt; i++)
         if (c->elems[i].err) e = c->elems[i].err;
     if (e)
@@ -1074,7 +1116,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                 memcpy(p->meta, c->elems[i].metadata, c->elems[i].metadata_size);
                 p->meta[c->elems[i].metadata_size] = 0;
             }
-            if (r->replay) l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+            if (r->replay) {   /* from where the metadata says a replay may start */
+                p->from = meta_from(p->meta);
+                l->elems[i].offset = p->from >= 0 ? p->from : RD_KAFKA_OFFSET_BEGINNING;
+            }
         }
         if (c) rd_kafka_topic_partition_list_destroy(c);
         if (coop) e = rd_kafka_incremental_assign(rk, l);
@@ -1162,14 +1207,18 @@ KxReader *kx_reader_open(const KxSpec *spec, const char *group, int norigins, ch
     r->types = copy_types(spec);
     r->parts = calloc((size_t)r->nparts, sizeof *r->parts);
     r->wms = malloc((size_t)r->nparts * (size_t)norigins * sizeof *r->wms);
+    r->ctls = malloc((size_t)r->nparts * (size_t)norigins * sizeof *r->ctls);
     r->col_bm = calloc((size_t)r->ncols, sizeof *r->col_bm);
     r->col_pos = calloc((size_t)r->ncols, sizeof *r->col_pos);
-    if (!r->topic || !r->types || !r->parts || !r->wms || !r->col_bm || !r->col_pos) {
+    if (!r->topic || !r->types || !r->parts || !r->wms || !r->ctls || !r->col_bm || !r->col_pos) {
         errf(err, cap, "out of memory");
         goto fail;
     }
     for (int p = 0; p < r->nparts; p++) {
         r->parts[p].wm = r->wms + (size_t)p * (size_t)norigins;
+        r->parts[p].ctl = r->ctls + (size_t)p * (size_t)norigins;
+        for (int o = 0; o < norigins; o++) r->parts[p].ctl[o] = -1;
+        r->parts[p].from = -1;
         r->parts[p].next = -1;
         r->parts[p].min = INT64_MIN;
     }
@@ -1380,6 +1429,7 @@ static int apply_message(KxReader *r, rd_kafka_message_t *m)
         get_varint(p, len, &at, &zwm);
         int64_t *slot = &part->wm[origin];
         int64_t  old = *slot;
+        part->ctl[origin] = m->offset;
         if (p[1] == KX_KIND_END) *slot = INT64_MAX;
         else if (unzigzag(zwm) > old) *slot = unzigzag(zwm);
         if (*slot != old && old == part->min) part_recompute(r, part);
@@ -1551,7 +1601,9 @@ static int do_rewind(KxReader *r)
             memcpy(meta, r->parts[p].meta, sizeof meta);
             part_assign(r, p);
             memcpy(r->parts[p].meta, meta, sizeof meta);
-            rd_kafka_topic_partition_list_add(l, r->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+            int64_t from = r->parts[p].from;
+            rd_kafka_topic_partition_list_add(l, r->topic, p)->offset =
+                from >= 0 ? from : RD_KAFKA_OFFSET_BEGINNING;
         }
     rd_kafka_error_t *e = rd_kafka_seek_partitions(r->rk, l, 10000);
     int               bad = 0;
@@ -1569,10 +1621,11 @@ static int do_rewind(KxReader *r)
 
 int kx_read(KxReader *r, Batch *out, int64_t *watermark, int timeout_ms)
 {
-    return kx_read_parts(r, out, NULL, watermark, timeout_ms);
+    return kx_read_parts(r, out, NULL, NULL, watermark, timeout_ms);
 }
 
-int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *watermark, int timeout_ms)
+int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *offs, int64_t *watermark,
+                  int timeout_ms)
 {
     if (r->failed || check_out(r, out)) return -1;
     int64_t gen0 = r->generation;
@@ -1582,11 +1635,14 @@ int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *watermark, 
     int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     while (out->nrows < out->capacity) {
         if (r->cur) {
-            int base = out->nrows, part = r->cur->partition;
-            int k = take_rows(r, out);
+            int     base = out->nrows, part = r->cur->partition;
+            int64_t off = r->cur->offset;
+            int     k = take_rows(r, out);
             if (k < 0) return -1;
             if (parts)
                 for (int j = 0; j < k; j++) parts[base + j] = (uint16_t)part;
+            if (offs)
+                for (int j = 0; j < k; j++) offs[base + j] = off;
             added += k;
             continue;
         }
@@ -1714,7 +1770,7 @@ int kx_reader_commit_meta(KxReader *r, const char *const *metas, int sync)
                 if (!tp->metadata) tp->metadata_size = 0;
             }
         }
-    rd_kafka_resp_err_t e = rd_kafka_commit(r->led ? r->led : r->rk, l, sync ? 0 : 1);
+    rd_kafka_resp_err_t e = r->led && sync ? ledger_commit(r, l) : rd_kafka_commit(r->led ? r->led : r->rk, l, sync ? 0 : 1);
     rd_kafka_topic_partition_list_destroy(l);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)   /* not sticky: the next commit tries again */
         return errf(r->err, sizeof r->err, "kexchange: cannot commit offsets of topic '%s': %s",
@@ -1725,6 +1781,24 @@ int kx_reader_commit_meta(KxReader *r, const char *const *metas, int sync)
 int64_t kx_reader_pending(const KxReader *r)
 {
     return r->nheld;
+}
+
+int64_t kx_reader_replay_floor(const KxReader *r, int part)
+{
+    if (part < 0 || part >= r->nparts || !r->parts[part].owned) return -1;
+    const KxPart *p = &r->parts[part];
+    int64_t       x = commit_offset(r, part);   /* the first message not applied yet */
+    if (x < 0) return -1;
+    for (int o = 0; o < r->norigins; o++) {   /* every origin's last watermark is read again */
+        if (p->ctl[o] < 0) return -1;
+        if (p->ctl[o] < x) x = p->ctl[o];
+    }
+    return x;
+}
+
+void kx_reader_set_replay_from(KxReader *r, int part, int64_t from)
+{
+    if (part >= 0 && part < r->nparts && r->parts[part].owned) r->parts[part].from = from;
 }
 
 int kx_reader_revoking(const KxReader *r)
@@ -1833,6 +1907,7 @@ void kx_reader_close(KxReader *r)
     free(r->col_bm);
     free(r->col_pos);
     free(r->wms);
+    free(r->ctls);
     free(r->parts);
     free(r->types);
     free(r->topic);

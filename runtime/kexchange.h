@@ -372,12 +372,27 @@ KxReader *kx_reader_open(const KxSpec *spec, const char *group, int norigins, ch
 int kx_read(KxReader *r, Batch *out, int64_t *watermark, int timeout_ms);
 
 /* kx_read, and parts[out->nrows before + i] = the Kafka partition of each
- * row appended (parts has out->capacity entries; NULL: not wanted). With
- * spec->replay, a rebalance ends the call: the rows it returned are of
- * before the rebalance (kx_reader_generation changed: the caller drops
- * them and starts over), and every owned partition is read again from its
- * beginning. */
-int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *watermark, int timeout_ms);
+ * row appended, offs[…] = the offset of the message it came in (each has
+ * out->capacity entries; NULL: not wanted). With spec->replay, a rebalance
+ * ends the call: the rows it returned are of before the rebalance
+ * (kx_reader_generation changed: the caller drops them and starts over),
+ * and every owned partition is read again from its replay start (below). */
+int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *offs, int64_t *watermark,
+                  int timeout_ms);
+
+/* Bounded replay (spec->replay). A replay of partition part need not start
+ * at the beginning: the reader starts it at the offset its metadata names
+ * with a " from <offset>" word when it is assigned (the previous owner's
+ * record), and at kx_reader_set_replay_from's offset when it rewinds a
+ * partition it keeps. The caller computes that offset as the minimum of
+ * kx_reader_replay_floor — the first message not applied yet, and the last
+ * watermark or end applied of every origin (so a replay from there sees
+ * every origin's watermark again; -1 = not known yet: the beginning) — and
+ * the offsets (kx_read_parts' offs: the message each row came in) of the
+ * rows of every window it has not emitted yet. Rows before it are of
+ * windows already emitted, which a replay skips anyway. */
+int64_t kx_reader_replay_floor(const KxReader *r, int part);
+void    kx_reader_set_replay_from(KxReader *r, int part, int64_t from);
 
 /* Assignment changes so far (a rebalance that gave or took partitions);
  * with spec->replay, each one starts every owned partition over. */

@@ -67,6 +67,7 @@
 #define TASK_META_VERSION 2
 #define KX_PEND           16             /* group exchange: barrier epochs waiting for their commit */
 #define KX_RECORD_RETRY_US 300000      /* group exchange: retry of a refused watermark record */
+#define KX_RECORD_FINAL_US 15000000    /* …and how long the last one is retried at the end    */
 #define KX_FLUSH_MS       60000          /* group exchange: how long a commit waits for deliveries   */
 #define KX_CHECK_US       200000         /* group exchange, bounded: how often a task that is done
                                             looks whether the whole group is                        */
@@ -109,6 +110,14 @@ typedef struct HoldPool {       /* spare batches for held copies */
     Batch **b;
     int     n, cap;
 } HoldPool;
+
+/* Stage 1 of a group exchange: a window of a partition not emitted yet, and
+ * the smallest topic offset its rows came at (a replay must start there). */
+typedef struct KxOpen {
+    int64_t wend;   /* window_end; WATERMARK_MIN = free slot */
+    int64_t off;
+} KxOpen;
+#define KX_OPEN 8   /* windows tracked per partition; more fold into kx_open_lo */
 
 typedef struct Task {
     Query       *q;
@@ -209,6 +218,11 @@ typedef struct Task {
                                   this are emitted already (here or by an earlier owner) */
     uint8_t     *kx_owned;     /* stage 1: per partition, owned in generation kx_gen    */
     uint16_t    *kx_parts;     /* stage 1: the partition of each row read               */
+    int64_t     *kx_offs;      /* stage 1: the topic offset of each row read            */
+    KxOpen      *kx_open;      /* stage 1: P × KX_OPEN windows not emitted yet, with the
+                                  first offset of their rows (bounded replay)           */
+    int64_t     *kx_open_lo;   /* stage 1: per partition, the first offset of rows of
+                                  windows that did not fit in kx_open (INT64_MAX none)  */
     int          kx_wend;      /* stage 1: input column of the aggregate's window_end   */
     _Atomic int64_t kx_replayed; /* stage 1: rows of windows emitted already, skipped    */
     int64_t      kx_next_check;/* stage 1, done with its partitions: next look at the group */
@@ -1665,9 +1679,69 @@ static int kx_parse_wm(const char *m, int64_t *wm)
 {
     long long v;
     int       used = 0;
-    if (strncmp(m, "kxwm ", 5) != 0 || sscanf(m + 5, "%lld%n", &v, &used) != 1 || m[5 + used]) return 0;
+    if (strncmp(m, "kxwm ", 5) != 0 || sscanf(m + 5, "%lld%n", &v, &used) != 1 ||
+        (m[5 + used] && m[5 + used] != ' '))   /* (" from <offset>": kexchange's) */
+        return 0;
     *wm = (int64_t)v;
     return 1;
+}
+
+/* Stage 1: rows[0..n) of b (selected) were read; remember, per partition,
+ * the first offset of every window's rows (bounded replay). */
+static void kx_track(Task *t, const Batch *b, int n)
+{
+    const Vector *ve = &b->cols[t->kx_wend];
+    for (int i = 0; i < n; i++) {
+        int r = b->sel ? (int)b->sel[i] : i;
+        if (vector_is_null(ve, r)) continue;
+        int64_t we = vector_i64(ve)[vector_index(ve, r)], off = t->kx_offs[r];
+        int     p = t->kx_parts[r];
+        KxOpen *o = t->kx_open + (size_t)p * KX_OPEN, *free_slot = NULL;
+        int     k = 0;
+        for (; k < KX_OPEN && o[k].wend != we; k++)
+            if (!free_slot && o[k].wend == WATERMARK_MIN) free_slot = &o[k];
+        if (k < KX_OPEN) {
+            if (off < o[k].off) o[k].off = off;
+        } else if (free_slot) {
+            free_slot->wend = we;
+            free_slot->off = off;
+        } else if (off < t->kx_open_lo[p]) {
+            t->kx_open_lo[p] = off;
+        }
+    }
+}
+
+/* Stage 1: where a replay of partition p must start for the windows after
+ * v to be rebuilt whole (kexchange.h, bounded replay), or -1 (from the
+ * beginning); forgets the windows emitted (at or before t->wm). */
+static int64_t kx_replay_from(Task *t, int p, int64_t v)
+{
+    int64_t from = kx_reader_replay_floor(t->kxr, p);
+    if (from < 0) return -1;
+    KxOpen *o = t->kx_open + (size_t)p * KX_OPEN;
+    for (int k = 0; k < KX_OPEN; k++) {
+        if (o[k].wend == WATERMARK_MIN) continue;
+        if (o[k].wend <= t->wm && o[k].wend <= v) {
+            o[k].wend = WATERMARK_MIN;
+            continue;
+        }
+        if (o[k].wend > v && o[k].off < from) from = o[k].off;
+    }
+    if (t->kx_open_lo[p] < from) from = t->kx_open_lo[p];
+    return from;
+}
+
+/* Stage 1: the record of partition p, "kxwm <v> from <offset>", into buf;
+ * the reader rewinds p (when it keeps it) from there too. */
+static void kx_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
+{
+    int64_t from = kx_replay_from(t, p, v);
+    if (from >= 0) {
+        snprintf(buf, cap, "kxwm %lld from %lld", (long long)v, (long long)from);
+        kx_reader_set_replay_from(t->kxr, p, from);
+    } else {
+        snprintf(buf, cap, "kxwm %lld", (long long)v);
+    }
 }
 
 /* Stage 1: the assignment changed. The reader starts every owned partition
@@ -1694,6 +1768,8 @@ static int kx_reader_reset(Task *t)
     atomic_store_explicit(&t->wm_pub, WATERMARK_MIN, memory_order_relaxed);
     t->kx_npend = 0;         /* a barrier of before the reset records nothing true now */
     t->kx_rec = WATERMARK_MIN; /* (kept partitions: in kx_supp, recorded at the next one) */
+    for (size_t k = 0; k < (size_t)P * KX_OPEN; k++) t->kx_open[k].wend = WATERMARK_MIN;
+    for (int p = 0; p < P; p++) t->kx_open_lo[p] = INT64_MAX;   /* (the rows come again) */
     t->kx_gen = kx_reader_generation(t->kxr);
     return 0;
 }
@@ -1709,14 +1785,14 @@ static int kx_record(Task *t)
 {
     if (t->kx_rec == WATERMARK_MIN) return 0;
     int          P = t->q->plan->group_partitions, rc = -1;
-    char       (*buf)[32] = calloc((size_t)P, sizeof *buf);
+    char       (*buf)[64] = calloc((size_t)P, sizeof *buf);
     const char **metas = calloc((size_t)P, sizeof *metas);
     if (buf && metas) {
         for (int p = 0; p < P; p++) {
             if (!t->kx_owned[p]) continue;
             int64_t v = t->kx_rec > t->kx_supp[p] ? t->kx_rec : t->kx_supp[p];
             if (v == WATERMARK_MIN) continue;
-            snprintf(buf[p], sizeof buf[p], "kxwm %lld", (long long)v);
+            kx_meta(t, p, v, buf[p], sizeof buf[p]);
             metas[p] = buf[p];
         }
         rc = kx_reader_commit_meta(t->kxr, metas, 1);
@@ -1750,7 +1826,7 @@ static void kx_handoff(void *ctx, int p, char *buf, size_t cap)
 {
     Task   *t = ctx;
     int64_t v = t->wm > t->kx_supp[p] ? t->wm : t->kx_supp[p];
-    if (v != WATERMARK_MIN) snprintf(buf, cap, "kxwm %lld", (long long)v);
+    if (v != WATERMARK_MIN) kx_meta(t, p, v, buf, cap);
 }
 
 /* Every partition of the repartition topic has "kxwm <max>" in the group:
@@ -1804,7 +1880,7 @@ static int kx_step(Task *t)
     Batch  *b = &t->src_batch;
     int64_t wm = WATERMARK_MIN, s0 = now_ns();
     batch_reset(b);
-    int n = kx_read_parts(t->kxr, b, t->kx_parts, &wm, 0);
+    int n = kx_read_parts(t->kxr, b, t->kx_parts, t->kx_offs, &wm, 0);
     atomic_fetch_add_explicit(&t->source_ns, now_ns() - s0, memory_order_relaxed);
     if (n < 0) {
         query_fail(q, "exchange topic '%s': %s", q->kx_topic, kx_reader_error(t->kxr));
@@ -1827,6 +1903,7 @@ static int kx_step(Task *t)
         }
         atomic_fetch_add_explicit(&t->rows_in, k, memory_order_relaxed);
         t->last_data_us = now;
+        kx_track(t, b, k);
         if (k > 0 && push(t, t->entry[0], t->entry_side[0], b)) return 1;
     }
     if (wm != WATERMARK_MAX && wm != WATERMARK_MIN && wm > t->wm) {
@@ -2515,6 +2592,9 @@ static void task_free(Task *t)
     kx_writer_close(t->kxw);
     kx_reader_close(t->kxr);   /* leaves the group: its partitions move on */
     free(t->kx_parts);
+    free(t->kx_offs);
+    free(t->kx_open);
+    free(t->kx_open_lo);
     free(t->kx_supp);
     free(t->kx_owned);
     free(t);
@@ -2801,14 +2881,18 @@ static int kx_setup(Query *q, char *err, size_t cap)
         }
         t->kx_wend = a->u.agg.keys[a->u.agg.wend_key];
         t->kx_parts = calloc(SLUICE_VECTOR_SIZE, sizeof *t->kx_parts);
+        t->kx_offs = calloc(SLUICE_VECTOR_SIZE, sizeof *t->kx_offs);
+        t->kx_open = malloc((size_t)P * KX_OPEN * sizeof *t->kx_open);
+        t->kx_open_lo = malloc((size_t)P * sizeof *t->kx_open_lo);
         t->kx_supp = calloc((size_t)P, sizeof *t->kx_supp);
         t->kx_owned = calloc((size_t)P, 1);
-        if (!t->kx_parts || !t->kx_supp || !t->kx_owned ||
+        if (!t->kx_parts || !t->kx_offs || !t->kx_open || !t->kx_open_lo || !t->kx_supp || !t->kx_owned ||
             batch_init(&t->src_batch, ncols, types, SLUICE_VECTOR_SIZE) != 0) {
             snprintf(err, cap, "out of memory");
             return -1;
         }
-        for (int p = 0; p < P; p++) t->kx_supp[p] = WATERMARK_MIN;
+        for (int p = 0; p < P; p++) t->kx_supp[p] = WATERMARK_MIN, t->kx_open_lo[p] = INT64_MAX;
+        for (size_t k = 0; k < (size_t)P * KX_OPEN; k++) t->kx_open[k].wend = WATERMARK_MIN;
         t->kx_rec = WATERMARK_MIN;
         if (!(t->kxr = kx_reader_open(&spec, q->kx_group, norigins, why, sizeof why))) {
             snprintf(err, cap, "repartition topic '%s': %s", q->kx_topic, why);
@@ -3406,7 +3490,8 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
         if (t->kxw && e > t->acked_epoch) kx_writer_committed(t, e);
         if (t->kxr) {   /* bounded: "kxwm max" tells the others it is all done */
             kx_reader_committed(t, e);
-            for (int i = 0; i < 40 && t->kx_rec != WATERMARK_MIN && kx_record(t) != 0; i++)
+            int64_t until = now_us() + KX_RECORD_FINAL_US;
+            while (t->kx_rec != WATERMARK_MIN && now_us() < until && kx_record(t) != 0)
                 nanosleep(&(struct timespec){0, KX_RECORD_RETRY_US * 1000L}, NULL);
         }
     }
@@ -3454,6 +3539,7 @@ void query_progress(Query *q, QueryProgress *p)
         if (t->source || t->values)   /* every source stage (a join has two) */
             p->input_rows += atomic_load_explicit(&t->rows_in, memory_order_relaxed);
         p->late_rows += atomic_load_explicit(&t->late_rows, memory_order_relaxed);
+        p->replayed_rows += atomic_load_explicit(&t->kx_replayed, memory_order_relaxed);
         p->state_rows += atomic_load_explicit(&t->state_rows, memory_order_relaxed);
         p->state_bytes += atomic_load_explicit(&t->state_bytes, memory_order_relaxed);
         p->state_spilled_rows += atomic_load_explicit(&t->spilled, memory_order_relaxed);

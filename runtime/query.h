@@ -59,6 +59,9 @@ typedef struct QueryProgress {
     int64_t max_event_time;      /* largest event time read                */
     int64_t shuffle_rows;        /* rows that crossed exchanges            */
     int64_t shuffle_bytes;
+    int64_t replayed_rows;       /* group mode: rows read again from the repartition
+                                    topic after an assignment change (skipped: their
+                                    windows were emitted already)                  */
     int64_t bad_records;
     int64_t cpu_us;              /* CPU time of the worker threads so far  */
     int     nstages;

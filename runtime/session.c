@@ -658,10 +658,11 @@ static json_t *progress_json(const char *id, const char *source, const char *sin
         skew = med > 0 ? (double)max / (double)med : (max > 0 ? (double)max : 1.0);
     }
     json_object_set_new(o, "sluice",
-                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:I, s:o}", "totalInputRows", (json_int_t)p->input_rows,
+                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:I, s:o}", "totalInputRows", (json_int_t)p->input_rows,
                                   "totalOutputRows", (json_int_t)p->output_rows, "shuffleRows",
                                   (json_int_t)p->shuffle_rows, "shuffleBytes", (json_int_t)p->shuffle_bytes,
-                                  "lateRowsTotal", (json_int_t)p->late_rows, "stages", stages, "skew", skew,
+                                  "lateRowsTotal", (json_int_t)p->late_rows, "replayedRows",
+                                  (json_int_t)p->replayed_rows, "stages", stages, "skew", skew,
                                   "watermarkDelayMs",
                                   (json_int_t)(p->watermark > WATERMARK_MIN && p->watermark < WATERMARK_MAX &&
                                                        p->max_event_time > WATERMARK_MIN

@@ -89,6 +89,14 @@ late() {   # RUN NAME...: rows the instances dropped as late (their last progres
   done
   echo $sum
 }
+replayed() {   # RUN NAME...: rows the instances read again after partitions moved
+  local run=$1 sum=0 n v; shift
+  for n in "$@"; do
+    v=$(tail -n 1 "$T/prog.$run.$n" 2>/dev/null | grep -o '"replayedRows": *[0-9]*' | grep -o '[0-9]*$')
+    sum=$((sum + ${v:-0}))
+  done
+  echo $sum
+}
 rows() { local run=$1; shift; for n in "$@"; do tail -n +2 "$T/out.$run.$n.csv" 2>/dev/null; done; }
 wait_ended() {   # SECONDS PID...: 0 when all ended in time (exit codes in $T/rc.PID)
   local secs=$1; shift
@@ -188,7 +196,7 @@ for k in $(seq "$KILLS"); do
   if [ -n "${GROUP_LOGS:-}" ] && { [ "$dups" != 0 ] || [ $same = 0 ] || [ "$codes" != "0 0" ]; }; then
     mkdir -p "$GROUP_LOGS/run$k" && cp "$T"/log."$k".* "$T"/out."$k".*.csv "$T/want" "$T/got" "$GROUP_LOGS/run$k/" 2>/dev/null
   fi
-  echo "group_agg.sh: kill run $k: A $(rows "$k" A | wc -l), B $(rows "$k" B | wc -l), killed C $(rows "$k" C | wc -l) windows; $dups twice"
+  echo "group_agg.sh: kill run $k: A $(rows "$k" A | wc -l), B $(rows "$k" B | wc -l), killed C $(rows "$k" C | wc -l) windows; $dups twice; $(replayed "$k" A B) rows replayed"
 done
 echo "group_agg.sh: $exact of $KILLS kill runs gave the single-process answer exactly"
 finish
