@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Group mode with a repartition topic (issue 13; docs/scaling.md): the
+# seed's crash query — critical crash events per user per 10-second window,
+# 10-second watermark — run by k = 1, 2 and 3 `sluice --group` instances
+# over a bounded topic of the bundled broker.
+#
+#   1. `sluice broker --topics events,small,<each run's repartition topic>
+#      --partitions P`, P = 12 × ceil(N_GROUP_AGG / 250000) (divisible by 1,
+#      2 and 3; ~85 bytes × N / P per partition stays under the mock's ~5 MB
+#      retention; the repartition topics must exist before the instances
+#      start, as docs/scaling.md says, and have P partitions too:
+#      deployment.partitions = P).
+#   2. Produce N_GROUP_AGG `logs` generator events (seed 1, 1000 users) as
+#      JSON keyed by user_id into `events`, and N/50 into `small`, through
+#      sluice's kafka sink. The expected answer: the query read once by a
+#      plain (not group) bounded sluice.
+#   3. For k = 1, 2, 3, best of REPEAT: start k instances at once, each
+#        sluice --group aK.R --state-dir DIR.i --set parallelism=1 \
+#               --set deployment.partitions=P --set checkpoint.interval=500ms \
+#               --format csv --progress P.i -f q.sql
+#      with 'scan.bounded.mode' = 'latest-offset': every instance reads its
+#      share of the source partitions, pre-aggregates, writes the partials
+#      into the repartition topic, reads its share of it back, finishes its
+#      windows and prints them; they end by themselves once every partition
+#      of the topic is done (the end is recorded at checkpoints, hence the
+#      short interval). "total s": start → every instance exited. The same
+#      k over `small` gives the fixed part — the mock coordinator's ~3 s
+#      first assignment and the end's bookkeeping — and "work s" = total −
+#      that is the time for the other 49/50 of the events: events/s over
+#      it. Also CPU s and peak RSS of the instances (wait4), windows per
+#      instance, rows read twice (Σ totalInputRows − N) and rows replayed
+#      (Σ replayedRows): both 0 unless partitions moved mid-run.
+#   4. Check: the union of the instances' windows equals the single read's,
+#      row for row.
+# On 2 cores the k instances and the broker share the cores: k = 3 cannot
+# be faster than k = 2 in CPU terms, and a group run pays the repartition
+# topic (every partial row written to and read back from the broker) and
+# the group's coordination. The point here is the mechanism and its cost;
+# docs/scaling.md says how it scales on a real cluster.
+# A benchmark, not a test: it never fails on speed. Appends one record per k
+# to BENCH_RECORDS. Skipped with a message when the broker does not start.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib/common.sh
+if [ "$BENCH_QUICK" = 1 ]; then N=${N_GROUP_AGG:-200000}; else N=${N_GROUP_AGG:-1000000}; fi
+P=$(( 12 * ((N + 249999) / 250000) ))
+NS=$(( N / 50 ))
+KS=${GROUP_KS:-1 2 3}
+WL="crash query, Kafka group $(human "$N")"
+T=$(mktemp -d)
+topics=events,small
+for k in $KS; do for r in $(seq 0 $((REPEAT - 1))); do topics="$topics,a$k.$r-0-repartition,s$k.$r-0-repartition"; done; done
+"$SLUICE" broker --topics "$topics" --partitions "$P" > "$T/addr" 2> "$T/broker.err" &
+bpid=$!
+trap 'kill -TERM $bpid 2>/dev/null; wait $bpid 2>/dev/null; [ -n "${GROUP_KEEP:-}" ] || rm -rf "$T"' EXIT
+for _ in $(seq 50); do [ -s "$T/addr" ] && break; sleep 0.1; done
+B=$(head -1 "$T/addr")
+if [ -z "$B" ]; then
+  echo "skipping group_agg: sluice broker did not start: $(head -c 300 "$T/broker.err")"
+  exit 0
+fi
+echo "== group mode, crash query through the repartition topic: broker $B, $P partitions, $N events, k = $KS (best of $REPEAT; $(nproc) cores)"
+
+for t in events:$N small:$NS; do
+  "$SLUICE" -q --set parallelism=1 -e "
+    CREATE STREAM gen ($COLS) WITH (connector = 'logs', count = '${t#*:}', users = '1000', seed = '1', 'out-of-orderness' = '5s');
+    CREATE SINK t WITH (connector = 'kafka', topic = '${t%:*}', format = 'json', key = 'user_id',
+                        'properties.bootstrap.servers' = '$B');
+    INSERT INTO t SELECT ts, user_id, level, event FROM gen;" 2> "$T/produce.err" \
+    || { echo "skipping group_agg: producing failed: $(head -c 300 "$T/produce.err")"; exit 0; }
+done
+
+src() {   # TOPIC: the stream over it
+  echo "CREATE STREAM logs (ts TIMESTAMP(3), user_id BIGINT, level VARCHAR, event VARCHAR,
+    WATERMARK FOR ts AS ts - INTERVAL '10' SECOND)
+  WITH (connector = 'kafka', topic = '$1', format = 'json', 'properties.bootstrap.servers' = '$B',
+        'scan.bounded.mode' = 'latest-offset',
+        'properties.session.timeout.ms' = '3000', 'properties.heartbeat.interval.ms' = '500');"
+}
+echo "$(src events) $QUERY" > "$T/q.sql"
+echo "$(src small) $QUERY" > "$T/qs.sql"
+"$SLUICE" -q --format csv --set parallelism=1 -f "$T/q.sql" 2> "$T/want.err" | tail -n +2 | LC_ALL=C sort > "$T/want.csv"
+C=$(wc -l < "$T/want.csv")
+if [ "$C" -eq 0 ]; then echo "skipping group_agg: the single read found no window: $(head -c 300 "$T/want.err")"; exit 0; fi
+echo "expected: $C windows, from one plain bounded read"
+
+python3 - "$SLUICE" "$T" "$N" "$C" "$REPEAT" "$WL" "$BENCH_RECORDS" "$KS" "$P" "$NS" <<'EOF'
+import json, os, subprocess, sys, time
+
+sluice, T, N, C, repeat, wl, records, ks, P, NS = sys.argv[1:]
+N, C, repeat, P, NS = int(N), int(C), max(1, int(repeat)), int(P), int(NS)
+ks = [int(k) for k in ks.split()]
+TIMEOUT = 120 + N / 20_000          # seconds per run before giving up
+
+def progress(path):                 # the last report's sluice totals
+    last = {}
+    try:
+        for line in open(path):
+            if line.strip():
+                last = json.loads(line).get("sluice", {})
+    except (OSError, ValueError):
+        pass
+    return last
+
+def run(k, r, pre="a", q="q.sql", n=N):
+    procs, t0 = [], time.monotonic()
+    for i in range(k):
+        d = f"{T}/{pre}{k}.{r}.{i}"
+        procs.append(subprocess.Popen(
+            [sluice, "-q", "--group", f"{pre}{k}.{r}", "--state-dir", d + ".state", "--set", "parallelism=1",
+             "--set", f"deployment.partitions={P}", "--set", "checkpoint.interval=500ms",
+             "--format", "csv", "--progress", d + ".progress",
+             "-f", f"{T}/{q}"],
+            stdin=subprocess.DEVNULL, stdout=open(d + ".csv", "wb"), stderr=open(d + ".err", "wb")))
+    cpu, rss, exits, late = 0.0, 0, {}, False
+    t_end = None
+    while len(exits) < k:   # wait4 (not Popen.wait): each one's CPU time and peak RSS
+        for p in procs:
+            if p.pid in exits:
+                continue
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid == 0:
+                continue
+            exits[p.pid] = os.waitstatus_to_exitcode(status)
+            cpu += ru.ru_utime + ru.ru_stime
+            rss = max(rss, ru.ru_maxrss * 1024)
+        if len(exits) == k:
+            t_end = time.monotonic()
+            break
+        if time.monotonic() - t0 > TIMEOUT:
+            late = True
+            for p in procs:
+                if p.pid not in exits:
+                    os.kill(p.pid, 9)
+            continue
+        time.sleep(0.02)
+    exits = [exits[p.pid] for p in procs]
+    if late:
+        print(f"k={k} run {r} ({q}): not done within {TIMEOUT:.0f} s: "
+              f"{open(f'{T}/{pre}{k}.{r}.0.err').read()[-300:]}")
+        return None
+    lasts = [progress(f"{T}/{pre}{k}.{r}.{i}.progress") for i in range(k)]
+    rows = [max(0, sum(1 for _ in open(f"{T}/{pre}{k}.{r}.{i}.csv", "rb")) - 1) for i in range(k)]
+    return dict(k=k, r=r, total=t_end - t0, cpu=cpu, rss=rss, rows=rows, exits=exits,
+                reread=sum(l.get("totalInputRows", 0) for l in lasts) - n,
+                replayed=sum(l.get("replayedRows", 0) for l in lasts))
+
+best, base = {}, {}
+for k in ks:
+    for r in range(repeat):
+        x = run(k, r)
+        if x is not None and (k not in best or x["total"] < best[k]["total"]):
+            best[k] = x
+        y = run(k, r, "s", "qs.sql", NS)
+        if y is not None and (k not in base or y["total"] < base[k]["total"]):
+            base[k] = y
+
+print(f"{'k':>2} {'total s':>8} {'fixed s':>7} {'work s':>7} {'events/s':>9} {'speed-up':>8} {'CPU s':>6} "
+      f"{'RSS MB':>6} {'reread':>6} {'replayed':>8}  windows per instance (exit status)")
+rate1 = None
+for k, x in sorted(best.items()):
+    fixed = base[k]["total"] if k in base else 0.0
+    work = max(x["total"] - fixed, 1e-3)
+    rate = (N - NS) / work
+    if k == 1:
+        rate1 = rate
+    up = f"{rate / rate1:.2f}x" if rate1 else "-"
+    print(f"{k:>2} {x['total']:8.2f} {fixed:7.2f} {work:7.2f} {rate / 1e6:8.2f}M {up:>8} {x['cpu']:6.2f} "
+          f"{x['rss'] / 2**20:6.0f} {x['reread']:6d} {x['replayed']:8d}  "
+          f"{' '.join(map(str, x['rows']))} ({' '.join(map(str, x['exits']))})")
+    with open(records, "a") as f:
+        f.write(json.dumps(dict(workload=wl, engine="sluice", threads=k, rows=N - NS, wall_s=work,
+                                cpu_s=x["cpu"], peak_rss_bytes=x["rss"], runs=repeat, total_s=x["total"],
+                                fixed_s=fixed,
+                                note=f"{k} --group instances (parallelism 1 each), the repartition topic "
+                                     f"between them; wall = (start to every instance exited) minus the "
+                                     f"same over a topic of N/50 events (the group's join and end); "
+                                     f"best of runs")) + "\n")
+print("total s: start → every instance exited (a bounded read in group mode ends once every partition of the "
+      "repartition topic is done); fixed s: the same k over a topic of N/50 events (the mock coordinator's "
+      "~3 s first assignment, the end's bookkeeping); work s = total − fixed, for the other 49/50 of the "
+      "events; CPU s, RSS: the instances over their lives (N run)")
+
+want = sorted(open(f"{T}/want.csv", "rb").read().splitlines())
+bad = []
+for k, x in sorted(best.items()):
+    got = []
+    for i in range(k):
+        got += open(f"{T}/a{k}.{x['r']}.{i}.csv", "rb").read().splitlines()[1:]
+    if sorted(got) != want:
+        bad.append(f"k={k}: {len(got)} windows, {len(set(got) - set(want))} unexpected, "
+                   f"{len(set(want) - set(got))} missing")
+msg = (f"{wl}: the group's windows equal one plain read's ({C}) at k = {', '.join(map(str, sorted(best)))}"
+       if not bad and best else
+       f"{wl}: the group's windows DIFFER from one plain read's: {'; '.join(bad) or 'no run finished'}")
+print(msg)
+with open(records, "a") as f:
+    f.write(json.dumps({"check": msg}) + "\n")
+EOF
