@@ -517,7 +517,9 @@ static int send_watermark(Task *t, int64_t wm)
             int64_t w = WATERMARK_MIN;
             if (o < t->nparts && t->part_max[o] != WATERMARK_MIN) w = t->part_max[o] - t->wm_delay;
             if (t->nparts <= 1) w = wm;   /* one partition: the task's own */
-            if (o < t->nparts && now - t->part_last_us[o] > idle && wm > w) w = wm;   /* idle: released */
+            if (o < t->nparts && now - t->part_last_us[o] > idle && wm > w &&
+                !source_partition_behind(t->source, o))
+                w = wm;   /* idle (and caught up): released */
             if (w > wm) w = wm;   /* never ahead of the task's own */
             if (w == WATERMARK_MIN) continue;
             if (kx_write_watermark(t->kxw, o, w)) {
@@ -1481,7 +1483,7 @@ static int64_t frontier(Task *t, int64_t now)
     for (int p = 0; p < t->nparts; p++) {
         if (!source_partition_live(t->source, p)) continue;   /* revoked (group mode) */
         if (t->part_max[p] > hi) hi = t->part_max[p];
-        if (now - t->part_last_us[p] > idle) continue;
+        if (now - t->part_last_us[p] > idle && !source_partition_behind(t->source, p)) continue;
         active++;
         if (t->part_max[p] < lo) lo = t->part_max[p];
     }

@@ -55,6 +55,7 @@ struct Source {
      * exchange"); NULL = not supported */
     int            (*on_rewind)(Source *s, char *err, size_t cap);
     int            (*on_topic_partitions)(Source *s, int timeout_ms, char *err, size_t cap);
+    int            (*on_behind)(const Source *s, int idx);   /* source_partition_behind; NULL: 0 */
     char             commit_meta[SOURCE_META_MAX];  /* for the next barrier's commit       */
     char             claim_meta[SOURCE_META_MAX];   /* committed at each assignment       */
     int64_t          group_committed; /* last epoch committed to the group, 0 none          */

@@ -1435,6 +1435,25 @@ static int group_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_
     return 0;
 }
 
+/* source_partition_behind: partition index idx (an index into parts: its
+ * Kafka id in group mode) has messages past the position read, by the high
+ * watermark librdkafka last saw in a fetch (a cached value: no request). */
+static int kafka_behind(const Source *s, int idx)
+{
+    const KafkaSource *ks = s->impl;
+    if (!ks->ready || idx < 0 || idx >= ks->nparts) return 0;
+    const KPart *kp = &ks->parts[idx];
+    if ((ks->group && !kp->owned) || kp->done) return 0;
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_get_watermark_offsets(ks->rk, ks->topic, kp->id, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        hi < 0)
+        return 1;   /* not fetched yet: what it holds is not known */
+    if (ks->bounded && kp->end < hi) hi = kp->end;
+    int64_t pos = kp->pos;
+    if (pos < 0) pos = ks->start == START_LATEST ? hi : lo;
+    return pos < hi;
+}
+
 int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
 {
     KafkaSource *ks = calloc(1, sizeof *ks);
@@ -1445,6 +1464,7 @@ int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
     s->on_committed = kafka_committed;
     s->on_rewind = kafka_rewind;
     s->on_topic_partitions = kafka_topic_partitions;
+    s->on_behind = kafka_behind;
     s->ops = &kafka_ops;
     s->impl = ks;
     if (conn_check_task(spec, &ks->task, &ks->ntasks, err, cap) || parse_options(ks, spec, err, cap) ||

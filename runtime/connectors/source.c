@@ -177,6 +177,12 @@ int source_partition_owned(const Source *s, int idx)
     return !s->part_live || s->part_live[idx] != 0;
 }
 
+int source_partition_behind(const Source *s, int idx)
+{
+    if (!s || !s->on_behind || idx < 0 || idx >= s->nparts) return 0;
+    return s->on_behind(s, idx);
+}
+
 int conn_row_partition(Source *s, int row, int part, int capacity)
 {
     if (s->row_part_cap < capacity) {

@@ -274,4 +274,13 @@ int             source_partition_live(const Source *s, int idx);
  * never assigned). */
 int             source_partition_owned(const Source *s, int idx);
 
+/* Whether partition idx has rows the source knows of and has not read yet
+ * (Kafka: its position is below the partition's high watermark, as last
+ * fetched; not known yet counts as behind). A partition that is behind is
+ * not idle however long it has given no row — the rows may only be queued
+ * behind other partitions' (a rate limit, a backlog after a takeover) —
+ * so its watermark keeps holding the task's back. 0 for sources that
+ * cannot tell. */
+int             source_partition_behind(const Source *s, int idx);
+
 #endif
