@@ -16,7 +16,9 @@
 #      rows);
 #   2. A and B start, C joins mid-run: A and B hand partitions over to C
 #      (each at a checkpoint) — the same exact answer, C did a share;
-#   3. GROUP_KILLS runs (default 2; `make group-kill-test` runs RUNS, 10)
+#   3. C is stopped with SIGTERM mid-run (it leaves the group after a last
+#      checkpoint): the same exact answer, every instance exits 0;
+#   4. GROUP_KILLS runs (default 2; `make group-kill-test` runs RUNS, 10)
 #      where one of the three is killed with SIGKILL mid-run (0 … 2.5 s
 #      after it emitted its first windows): the survivors take over its
 #      source partitions and its repartition partitions (rebuilding the
@@ -160,7 +162,26 @@ if [ "$(late J A B C)" = 0 ]; then _ok; else _bad "a third instance joins: no ro
 if [ "$(rows J C | wc -l)" -gt 0 ]; then _ok; else _bad "the instance that joined computes a share" "C wrote no window"; fi
 echo "group_agg.sh: C joined: A $(rows J A | wc -l), B $(rows J B | wc -l), C $(rows J C | wc -l) windows"
 
-# 3. kill one of the three, mid-run
+# 3. scale in mid-run: C is stopped with SIGTERM once it has emitted windows;
+# it takes a last checkpoint, records how far its sink got, leaves the group
+# and exits 0; A and B take its partitions over
+broker
+start A L; start B L; start C L
+for _ in $(seq 300); do [ -s "$T/.out.L.C.csv.pending" ] || [ "$(rows L C | wc -l)" -gt 0 ] && break; sleep 0.1; done
+sleep 0.5
+kill -TERM "${PIDS[2]}"
+if wait_ended 120 "${PIDS[@]}"; then _ok; else _bad "an instance leaves: all end by themselves" "still running after 120 s"; fi
+codes=$(for p in "${PIDS[@]}"; do cat "$T/rc.$p"; done | tr '\n' ' ')
+if [ "$codes" = "0 0 0 " ]; then _ok; else _bad "an instance leaves: all exit cleanly" "exit codes $codes"; fi
+PIDS=()
+rows L A B C | sort >"$T/got"
+if cmp -s "$T/want" "$T/got"; then _ok; else
+  [ -n "${GROUP_LOGS:-}" ] && mkdir -p "$GROUP_LOGS/runL" && cp "$T"/log.L.* "$T"/out.L.*.csv "$T/want" "$T/got" "$GROUP_LOGS/runL/"
+  _bad "an instance leaves mid-run: the single-process answer" "missing $(comm -23 "$T/want" "$T/got" | wc -l), extra $(comm -13 "$T/want" "$T/got" | wc -l)"; fi
+if [ "$(late L A B C)" = 0 ]; then _ok; else _bad "an instance leaves: no row late" "$(late L A B C) late rows"; fi
+echo "group_agg.sh: C left: A $(rows L A | wc -l), B $(rows L B | wc -l), C $(rows L C | wc -l) windows"
+
+# 4. kill one of the three, mid-run
 exact=0
 for k in $(seq "$KILLS"); do
   broker
