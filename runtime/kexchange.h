@@ -433,7 +433,11 @@ int kx_reader_group_metas(KxReader *r, char (*metas)[KX_META_MAX], int timeout_m
 
 /* kx_reader_commit, with metas[p] (may be NULL, or NULL/"" entries) as the
  * offset metadata of partition p (at most KX_META_MAX - 1 bytes kept);
- * sync = 1 waits for the group's answer (a failure is then returned). */
+ * sync = 1 waits for the group's answer (a failure is then returned;
+ * with spec->ledger it waits 5 s at most, and a timeout is a failure).
+ * With a ledger, a partition given metadata is committed even before
+ * anything was read from it (at offset 0: the ledger's offsets mean
+ * nothing). */
 int kx_reader_commit_meta(KxReader *r, const char *const *metas, int sync);
 
 /* The reader's current watermark (as kx_read reports it). */
