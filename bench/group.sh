@@ -56,15 +56,7 @@ N=$N_GROUP
 P=$(( 6 * ((N + 124999) / 125000) )); [ "$P" -lt 6 ] && P=6
 WL="stateless filter, Kafka group $(human "$N")"
 T=$(mktemp -d)
-"$SLUICE" broker --topics events --partitions "$P" > "$T/addr" 2> "$T/broker.err" &
-bpid=$!
-trap 'kill -TERM $bpid 2>/dev/null; wait $bpid 2>/dev/null; [ -n "${GROUP_KEEP:-}" ] || rm -rf "$T"' EXIT
-for _ in $(seq 50); do [ -s "$T/addr" ] && break; sleep 0.1; done
-B=$(head -1 "$T/addr")
-if [ -z "$B" ]; then
-  echo "skipping group: sluice broker did not start: $(head -c 300 "$T/broker.err")"
-  exit 0
-fi
+start_broker group events "$P"
 echo "== group mode: broker $B, topic events, $P partitions, $N events, k = 1, 2, 3 instances (best of $REPEAT; $(nproc) cores)"
 
 t0=$(date +%s.%N)

@@ -50,15 +50,7 @@ WL="crash query, Kafka group $(human "$N")"
 T=$(mktemp -d)
 topics=events,small
 for k in $KS; do for r in $(seq 0 $((REPEAT - 1))); do topics="$topics,a$k.$r-0-repartition,s$k.$r-0-repartition"; done; done
-"$SLUICE" broker --topics "$topics" --partitions "$P" > "$T/addr" 2> "$T/broker.err" &
-bpid=$!
-trap 'kill -TERM $bpid 2>/dev/null; wait $bpid 2>/dev/null; [ -n "${GROUP_KEEP:-}" ] || rm -rf "$T"' EXIT
-for _ in $(seq 50); do [ -s "$T/addr" ] && break; sleep 0.1; done
-B=$(head -1 "$T/addr")
-if [ -z "$B" ]; then
-  echo "skipping group_agg: sluice broker did not start: $(head -c 300 "$T/broker.err")"
-  exit 0
-fi
+start_broker group_agg "$topics" "$P"
 echo "== group mode, crash query through the repartition topic: broker $B, $P partitions, $N events, k = $KS (best of $REPEAT; $(nproc) cores)"
 
 for t in events:$N small:$NS; do

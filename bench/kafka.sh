@@ -32,15 +32,7 @@ N=$N_KAFKA
 P=$(( (N + 15624) / 15625 )); [ "$P" -lt 4 ] && P=4
 WL="crash query, Kafka $(human "$N")"
 T=$(mktemp -d)
-"$SLUICE" broker --topics logs --partitions "$P" > "$T/addr" 2> "$T/broker.err" &
-bpid=$!
-trap 'kill -TERM $bpid 2>/dev/null; wait $bpid 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 50); do [ -s "$T/addr" ] && break; sleep 0.1; done
-B=$(head -1 "$T/addr")
-if [ -z "$B" ]; then
-  echo "skipping Kafka: sluice broker did not start: $(head -c 300 "$T/broker.err")"
-  exit 0
-fi
+start_broker Kafka logs "$P"
 echo "== Kafka: broker $B, topic logs, $P partitions, $N events (best of $REPEAT)"
 GEN_COLS="ts TIMESTAMP(3), user_id BIGINT, ip VARCHAR, level VARCHAR, event VARCHAR, msg VARCHAR"
 GEN_N="CREATE STREAM gen ($GEN_COLS) WITH (connector = 'logs', count = '$N', users = '1000', seed = '1', 'out-of-orderness' = '5s');"

@@ -61,3 +61,19 @@ prepare_json() {
     mv "$JSON_FILE.tmp" "$JSON_FILE"
   fi
 }
+
+# start_broker WHAT TOPICS PARTITIONS: `sluice broker` with those topics in
+# the background (pid in bpid), its bootstrap address in B; at exit it is
+# stopped and $T removed (kept with GROUP_KEEP=1). When it does not start,
+# the workload is skipped: a message naming WHAT, exit 0. Needs T.
+start_broker() {
+  "$SLUICE" broker --topics "$2" --partitions "$3" > "$T/addr" 2> "$T/broker.err" &
+  bpid=$!
+  trap 'kill -TERM $bpid 2>/dev/null; wait $bpid 2>/dev/null; [ -n "${GROUP_KEEP:-}" ] || rm -rf "$T"' EXIT
+  for _ in $(seq 50); do [ -s "$T/addr" ] && break; sleep 0.1; done
+  B=$(head -1 "$T/addr")
+  if [ -z "$B" ]; then
+    echo "skipping $1: sluice broker did not start: $(head -c 300 "$T/broker.err")"
+    exit 0
+  fi
+}
