@@ -83,22 +83,16 @@ start() {   # NAME RUN: one instance of group g
     --set deployment.partitions=6 -e "$SRC, 'scan.rate-limit' = '$RATE'); $(sink "$T/out.$2.$1.csv") $QUERY" >"$T/log.$2.$1" 2>&1 </dev/null &
   PIDS+=($!)
 }
-late() {   # RUN NAME...: rows the instances dropped as late (their last progress reports)
-  local run=$1 sum=0 n v; shift
+progress_sum() {   # KEY RUN NAME...: KEY summed over the instances' last progress reports
+  local key=$1 run=$2 sum=0 n v; shift 2
   for n in "$@"; do
-    v=$(tail -n 1 "$T/prog.$run.$n" 2>/dev/null | grep -o '"numRowsDroppedByWatermark": *[0-9]*' | grep -o '[0-9]*$')
+    v=$(tail -n 1 "$T/prog.$run.$n" 2>/dev/null | grep -o "\"$key\": *[0-9]*" | grep -o '[0-9]*$')
     sum=$((sum + ${v:-0}))
   done
   echo $sum
 }
-replayed() {   # RUN NAME...: rows the instances read again after partitions moved
-  local run=$1 sum=0 n v; shift
-  for n in "$@"; do
-    v=$(tail -n 1 "$T/prog.$run.$n" 2>/dev/null | grep -o '"replayedRows": *[0-9]*' | grep -o '[0-9]*$')
-    sum=$((sum + ${v:-0}))
-  done
-  echo $sum
-}
+late() { progress_sum numRowsDroppedByWatermark "$@"; }   # RUN NAME...: rows dropped as late
+replayed() { progress_sum replayedRows "$@"; }            # RUN NAME...: rows read again after moves
 rows() { local run=$1; shift; for n in "$@"; do tail -n +2 "$T/out.$run.$n.csv" 2>/dev/null; done; }
 wait_ended() {   # SECONDS PID...: 0 when all ended in time (exit codes in $T/rc.PID)
   local secs=$1; shift
@@ -116,6 +110,31 @@ wait_ended() {   # SECONDS PID...: 0 when all ended in time (exit codes in $T/rc
   return $late
 }
 
+emitted() {   # RUN NAME: wait (30 s at most) until the instance has emitted windows
+  for _ in $(seq 300); do
+    [ -s "$T/.out.$1.$2.csv.pending" ] || [ "$(rows "$1" "$2" | wc -l)" -gt 0 ] && return
+    sleep 0.1
+  done
+}
+keep_logs() {   # RUN: GROUP_LOGS=DIR keeps the run's logs and outputs in DIR/runRUN
+  [ -n "${GROUP_LOGS:-}" ] || return 0
+  mkdir -p "$GROUP_LOGS/run$1" && cp "$T"/log."$1".* "$T"/out."$1".*.csv "$T/want" "$T/got" "$GROUP_LOGS/run$1/" 2>/dev/null
+}
+all_exact() {   # WHAT RUN SECS: A, B and C of RUN end in SECS, exit 0, give the answer, nothing late
+  local what=$1 run=$2 codes
+  if wait_ended "$3" "${PIDS[@]}"; then _ok; else _bad "$what: all end by themselves" "still running after $3 s"; fi
+  codes=$(for p in "${PIDS[@]}"; do cat "$T/rc.$p"; done | tr '\n' ' ')
+  if [ "$codes" = "0 0 0 " ]; then _ok; else
+    _bad "$what: all exit cleanly" "exit codes $codes: $(tail -c 300 "$T/log.$run.A")"; fi
+  PIDS=()
+  rows "$run" A B C | sort >"$T/got"
+  if cmp -s "$T/want" "$T/got"; then _ok; else
+    keep_logs "$run"
+    _bad "$what: the single-process answer" "$(wc -l <"$T/got") rows for $(wc -l <"$T/want"): missing $(comm -23 "$T/want" "$T/got" | wc -l), extra $(comm -13 "$T/want" "$T/got" | wc -l)"; fi
+  # the watermarks that cross the topic never pass its rows: nothing is late
+  if [ "$(late "$run" A B C)" = 0 ]; then _ok; else _bad "$what: no row late" "$(late "$run" A B C) late rows"; fi
+}
+
 # the single-process answer
 broker
 "$SLUICE" -q --set parallelism=1 -e "$SRC); $(sink "$T/single.csv") $QUERY" >"$T/log.single" 2>&1 </dev/null
@@ -125,17 +144,7 @@ if [ "$(wc -l <"$T/want")" -gt 1000 ]; then _ok; else
 
 # 1. three instances, all alive
 start A 0; start B 0; start C 0
-if wait_ended 90 "${PIDS[@]}"; then _ok; else _bad "three instances end by themselves" "still running after 90 s"; fi
-codes=$(for p in "${PIDS[@]}"; do cat "$T/rc.$p"; done | tr '\n' ' ')
-if [ "$codes" = "0 0 0 " ]; then _ok; else
-  _bad "three instances exit cleanly" "exit codes $codes: $(tail -c 300 "$T/log.0.A")"; fi
-PIDS=()
-rows 0 A B C | sort >"$T/got"
-if cmp -s "$T/want" "$T/got"; then _ok; else
-  [ -n "${GROUP_LOGS:-}" ] && mkdir -p "$GROUP_LOGS/run0" && cp "$T"/log.0.* "$T"/out.0.*.csv "$T/want" "$T/got" "$GROUP_LOGS/run0/"
-  _bad "three instances give the single-process answer" "$(wc -l <"$T/got") rows for $(wc -l <"$T/want"): missing $(comm -23 "$T/want" "$T/got" | wc -l), extra $(comm -13 "$T/want" "$T/got" | wc -l)"; fi
-# the watermarks that cross the topic never pass its rows: nothing is late
-if [ "$(late 0 A B C)" = 0 ]; then _ok; else _bad "three instances drop no row as late" "$(late 0 A B C) late rows"; fi
+all_exact "three instances" 0 90
 spread=1
 for n in A B C; do [ "$(rows 0 $n | wc -l)" -gt 0 ] || spread=0; done
 if [ $spread = 1 ]; then _ok; else
@@ -147,18 +156,10 @@ echo "group_agg.sh: 3 instances: A $(rows 0 A | wc -l), B $(rows 0 B | wc -l), C
 # they emitted of them (docs/scaling.md), and C starts right after that
 broker
 start A J; start B J
-for _ in $(seq 300); do [ -s "$T/.out.J.A.csv.pending" ] || [ "$(rows J A | wc -l)" -gt 0 ] && break; sleep 0.1; done
+emitted J A
 sleep 0.5
 start C J
-if wait_ended 120 "${PIDS[@]}"; then _ok; else _bad "a third instance joins: all end by themselves" "still running after 120 s"; fi
-codes=$(for p in "${PIDS[@]}"; do cat "$T/rc.$p"; done | tr '\n' ' ')
-if [ "$codes" = "0 0 0 " ]; then _ok; else _bad "a third instance joins: all exit cleanly" "exit codes $codes"; fi
-PIDS=()
-rows J A B C | sort >"$T/got"
-if cmp -s "$T/want" "$T/got"; then _ok; else
-  [ -n "${GROUP_LOGS:-}" ] && mkdir -p "$GROUP_LOGS/runJ" && cp "$T"/log.J.* "$T"/out.J.*.csv "$T/want" "$T/got" "$GROUP_LOGS/runJ/"
-  _bad "a third instance joins mid-run: the single-process answer" "missing $(comm -23 "$T/want" "$T/got" | wc -l), extra $(comm -13 "$T/want" "$T/got" | wc -l)"; fi
-if [ "$(late J A B C)" = 0 ]; then _ok; else _bad "a third instance joins: no row late" "$(late J A B C) late rows"; fi
+all_exact "a third instance joins mid-run" J 120
 if [ "$(rows J C | wc -l)" -gt 0 ]; then _ok; else _bad "the instance that joined computes a share" "C wrote no window"; fi
 echo "group_agg.sh: C joined: A $(rows J A | wc -l), B $(rows J B | wc -l), C $(rows J C | wc -l) windows"
 
@@ -167,18 +168,10 @@ echo "group_agg.sh: C joined: A $(rows J A | wc -l), B $(rows J B | wc -l), C $(
 # and exits 0; A and B take its partitions over
 broker
 start A L; start B L; start C L
-for _ in $(seq 300); do [ -s "$T/.out.L.C.csv.pending" ] || [ "$(rows L C | wc -l)" -gt 0 ] && break; sleep 0.1; done
+emitted L C
 sleep 0.5
 kill -TERM "${PIDS[2]}"
-if wait_ended 120 "${PIDS[@]}"; then _ok; else _bad "an instance leaves: all end by themselves" "still running after 120 s"; fi
-codes=$(for p in "${PIDS[@]}"; do cat "$T/rc.$p"; done | tr '\n' ' ')
-if [ "$codes" = "0 0 0 " ]; then _ok; else _bad "an instance leaves: all exit cleanly" "exit codes $codes"; fi
-PIDS=()
-rows L A B C | sort >"$T/got"
-if cmp -s "$T/want" "$T/got"; then _ok; else
-  [ -n "${GROUP_LOGS:-}" ] && mkdir -p "$GROUP_LOGS/runL" && cp "$T"/log.L.* "$T"/out.L.*.csv "$T/want" "$T/got" "$GROUP_LOGS/runL/"
-  _bad "an instance leaves mid-run: the single-process answer" "missing $(comm -23 "$T/want" "$T/got" | wc -l), extra $(comm -13 "$T/want" "$T/got" | wc -l)"; fi
-if [ "$(late L A B C)" = 0 ]; then _ok; else _bad "an instance leaves: no row late" "$(late L A B C) late rows"; fi
+all_exact "an instance leaves mid-run" L 120
 echo "group_agg.sh: C left: A $(rows L A | wc -l), B $(rows L B | wc -l), C $(rows L C | wc -l) windows"
 
 # 4. kill one of the three, mid-run
@@ -189,10 +182,7 @@ for k in $(seq "$KILLS"); do
   C=${PIDS[2]}
   # mid-run: once C has emitted windows (its sink's pending file has rows),
   # then 0 … 2.5 s later (each instance reads for ~4 s at RATE rows/s)
-  for _ in $(seq 300); do
-    [ -s "$T/.out.$k.C.csv.pending" ] || [ "$(rows "$k" C | wc -l)" -gt 0 ] && break
-    sleep 0.1
-  done
+  emitted "$k" C
   sleep "$(awk -v k="$k" 'BEGIN { srand(k); printf "%.1f", rand() * 2.5 }')"
   kill -0 "$C" 2>/dev/null || echo "group_agg.sh: kill run $k: C ended before the kill"
   kill -9 "$C"
@@ -214,9 +204,7 @@ for k in $(seq "$KILLS"); do
   if [ "$dups" = 0 ]; then _ok; else
     _bad "run $k: no window twice" "$dups windows twice"; fi
   [ "$dups" = 0 ] && [ $same = 1 ] && exact=$((exact + 1))
-  if [ -n "${GROUP_LOGS:-}" ] && { [ "$dups" != 0 ] || [ $same = 0 ] || [ "$codes" != "0 0" ]; }; then
-    mkdir -p "$GROUP_LOGS/run$k" && cp "$T"/log."$k".* "$T"/out."$k".*.csv "$T/want" "$T/got" "$GROUP_LOGS/run$k/" 2>/dev/null
-  fi
+  if [ "$dups" != 0 ] || [ $same = 0 ] || [ "$codes" != "0 0" ]; then keep_logs "$k"; fi
   echo "group_agg.sh: kill run $k: A $(rows "$k" A | wc -l), B $(rows "$k" B | wc -l), killed C $(rows "$k" C | wc -l) windows; $dups twice; $(replayed "$k" A B) rows replayed"
 done
 echo "group_agg.sh: $exact of $KILLS kill runs gave the single-process answer exactly"
