@@ -212,6 +212,7 @@ typedef struct Task {
     int          kx_npend;                /* watermark emitted (stage 1) at each            */
     uint64_t     kx_committed; /* stage 0: the last segment committed ('C' written)     */
     int64_t      kx_revokes;   /* stage 0: revocations handled                          */
+    int          src_held;     /* group source partitions held for a checkpoint: asked it */
     uint8_t     *kx_src_owned; /* stage 0: per source partition, owned at the last step */
     int64_t      kx_gen;       /* stage 1: the reader's generation handled              */
     int64_t     *kx_supp;      /* stage 1: per partition, windows ending at or before
@@ -1966,6 +1967,13 @@ static int source_step(Task *t)
     int64_t      s0 = now_ns();
     SourceStatus st = source_next(t->source, &t->src_batch, now, &wait);
     atomic_fetch_add_explicit(&t->source_ns, now_ns() - s0, memory_order_relaxed);
+    /* partitions moving away wait for a checkpoint (source.h): take one now */
+    if (source_group_revoking(t->source)) {
+        if (!t->src_held) atomic_store(&t->q->ckpt_soon, 1);
+        t->src_held = 1;
+    } else {
+        t->src_held = 0;
+    }
     if (t->kxw) {
         /* partitions taken away: what was read since the last commit is read
          * again (by their next owner, and here for the ones kept) */
@@ -2478,6 +2486,13 @@ static int task_init_source(Query *q, Task *t, const Stage *st, char *err, size_
      * partitions at the offsets of the last checkpoint (docs/scaling.md) */
     cs.group = q->settings->deployment_group[0] ? q->settings->deployment_group : NULL;
     cs.checkpoints = q->settings->state_dir[0] != 0;
+    /* its offsets in `<group>-offsets`, and a partition a rebalance moves
+     * away goes at the commit of the next checkpoint (source_step); not
+     * with a Kafka exchange, whose decisions are the group's own offsets
+     * and whose stage 0 rewinds instead (kx_writer_rewind) */
+    char offsets_group[sizeof q->settings->deployment_group + 16];
+    snprintf(offsets_group, sizeof offsets_group, "%s-offsets", q->settings->deployment_group);
+    cs.offsets_group = cs.group && !q->kx ? offsets_group : NULL;
     t->source = source_open(&cs, why, sizeof why);
     if (!t->source) {
         snprintf(err, cap, "stream '%s': %s", first->u.scan.stream, why);
@@ -2940,6 +2955,10 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     q->workers = calloc((size_t)q->nworkers, sizeof *q->workers);
     if (!q->stage_first || !q->tasks || !q->channels || !q->collect || !q->workers) goto oom;
 
+    /* group mode with one exchange: it is a repartition topic, not channels */
+    q->kx = plan->group && plan->nstages == 2 && plan->stages[0].downstream == 1 &&
+            plan->stages[0].ninputs == 0 && plan->stages[1].ninputs == 1;
+
     /* tasks and their operators */
     for (int s = 0; s < plan->nstages; s++) {
         const Stage *st = &plan->stages[s];
@@ -2969,9 +2988,6 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
             if (task_wire(t, st, first, err, cap)) goto fail;
         }
     }
-    /* group mode with one exchange: it is a repartition topic, not channels */
-    q->kx = plan->group && plan->nstages == 2 && plan->stages[0].downstream == 1 &&
-            plan->stages[0].ninputs == 0 && plan->stages[1].ninputs == 1;
     if (q->kx)
         for (int i = 0; i < plan->stages[0].parallelism; i++)
             q->tasks[q->stage_first[0] + i]->exchange = plan->stages[0].out_exchange;

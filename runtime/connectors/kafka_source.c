@@ -53,7 +53,8 @@
  *           high watermark now (group_bounds).
  *   ASSIGN  the rebalance callback (served inside rd_kafka_consumer_poll, so
  *           on the task's thread) gets partitions: their start is the
- *           GROUP's committed offset (rd_kafka_committed), else the startup
+ *           GROUP's committed offset (rd_kafka_committed; of the offsets
+ *           group when there is one), else the startup
  *           mode's (earliest; latest = the end at assignment; timestamp =
  *           offsets_for_times, or from the beginning skipping older
  *           messages; group-offsets = earliest). parts[] is indexed by the
@@ -64,18 +65,32 @@
  *           assignment bumps the partition's incarnation `gen`.
  *   REVOKE  owned = 0 (and not live: a partition read elsewhere must not
  *           hold this task's watermark back); messages of it still in
- *           flight are dropped.
+ *           flight are dropped. HELD (with an offsets group, cooperative,
+ *           the member alive and not closing): the partitions stay owned
+ *           but `revoking`, paused, their fetched messages dropped — their
+ *           positions are final; the runtime takes a checkpoint at once
+ *           (source_group_revoking) and the commit of the first barrier
+ *           after the revocation writes their offsets, waiting for the
+ *           answer, before incremental_unassign gives them up
+ *           (group_release). The group waits meanwhile.
  *   COMMIT  Offsets move with checkpoints, never on their own: at
  *           source_barrier(epoch) the positions just reported by
  *           source_checkpoint (and each partition's gen) go into a FIFO
  *           of pending epochs; at source_committed(epoch) the newest
- *           pending one <= epoch is committed to the group (async) for the
- *           partitions still owned with the same gen — a partition that
- *           left (and maybe came back, re-read from the group's offset)
- *           since that barrier is not committed by this member. Kafka
- *           itself fences a member whose generation is stale. What a task
- *           read after its last committed checkpoint is read again by the
- *           partition's next owner: at-least-once.
+ *           pending one <= epoch is committed (async) for the partitions
+ *           still owned with the same gen — a partition that left (and
+ *           maybe came back, re-read from the group's offset) since that
+ *           barrier is not committed by this member. Where: with
+ *           ConnSpec.offsets_group, to that group through a standalone
+ *           consumer `led` (a group nobody joins takes a commit whatever
+ *           the rebalances of the member group — a member's commit that
+ *           races one fails with ILLEGAL_GENERATION, and librdkafka then
+ *           drops the member's whole assignment); else to the member group
+ *           itself (Kafka fences a member whose generation is stale). What
+ *           a task read after its last committed checkpoint is read again
+ *           by the partition's next owner when it dies or loses its
+ *           assignment: at-least-once; a held revocation hands over
+ *           exactly.
  *   RESTORE The local checkpoint keeps nothing positional: the group's
  *           committed offsets are the truth (the assignment after a
  *           restart may differ). Its blob (tag "kafka-group") says which
@@ -117,6 +132,8 @@ typedef struct KPart {
     int     done;
     int     skip;    /* startup timestamp: drop messages before start_ms until the first at or after it */
     int     owned;   /* group mode: assigned to this member now                        */
+    int     revoking;/* group mode: revoked, held until a checkpoint has committed it
+                        (ConnSpec.offsets_group); owned still, not read                */
     uint32_t gen;    /* group mode: incremented at every assignment of the partition   */
     int64_t  claimed;/* group mode, claims: the offset the group has for it (claimed or
                         committed by this member), -1 unknown                           */
@@ -174,7 +191,18 @@ typedef struct KafkaSource {
     int64_t      rate;         /* scan.rate-limit: rows per second at most, 0 = no limit */
     double       tokens;       /* rows that may be read now (a bucket of at most 0.1 s)  */
     int64_t      rate_at;      /* now_us the bucket was filled last; 0 = not yet          */
+    int64_t      last_barrier; /* group: the epoch of the last source_barrier, 0 none     */
+    int64_t      release_after;/* group, held revocations: released by the commit of a
+                                  barrier epoch > this                                    */
+    int          closing;      /* kafka_close: revocations are not held                   */
+    rd_kafka_t  *led;          /* ConnSpec.offsets_group: a standalone consumer of that
+                                  group, where the offsets go (NULL: the group's own)     */
+    rd_kafka_queue_t *ledq;    /* the answers to its asynchronous commits                 */
+    int          led_inflight; /* commits sent through it, not answered yet               */
+    char         led_id[160];  /* its group                                               */
 } KafkaSource;
+
+#define LEDGER_WAIT_MS 5000    /* a commit to the offsets group waits this long at most */
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
@@ -429,6 +457,62 @@ static int group_bounds(Source *s, KafkaSource *ks)
     return 1;
 }
 
+/* Where the group's offsets are read and written: the offsets group's
+ * standalone consumer, or the member itself. */
+static rd_kafka_t *offsets_rk(const KafkaSource *ks)
+{
+    return ks->led ? ks->led : ks->rk;
+}
+
+/* The answers to the offsets group's asynchronous commits that have come
+ * (waiting up to wait_ms for the outstanding ones): a failure is a
+ * warning, a later commit covers it. */
+static void ledger_serve(KafkaSource *ks, int wait_ms)
+{
+    while (ks->ledq && ks->led_inflight > 0) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(ks->ledq, wait_ms);
+        if (!ev) return;
+        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
+            ks->led_inflight--;
+            rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
+            const rd_kafka_topic_partition_list_t *res = rd_kafka_event_topic_partition_list(ev);
+            for (int i = 0; !e && res && i < res->cnt; i++) e = res->elems[i].err;
+            if (e)
+                snprintf(ks->last_err, sizeof ks->last_err, "committing offsets to group '%s': %s",
+                         ks->led_id, rd_kafka_err2str(e));
+        }
+        rd_kafka_event_destroy(ev);
+    }
+}
+
+/* Commit l to the offsets group: sync waits for the answer (at most
+ * LEDGER_WAIT_MS: a synchronous rd_kafka_commit has no timeout); else the
+ * answer is served by ledger_serve. */
+static rd_kafka_resp_err_t ledger_commit(KafkaSource *ks, const rd_kafka_topic_partition_list_t *l, int sync)
+{
+    if (!sync) {
+        rd_kafka_resp_err_t e = rd_kafka_commit_queue(ks->led, l, ks->ledq, NULL, NULL);
+        if (!e) ks->led_inflight++;
+        return e;
+    }
+    rd_kafka_queue_t *q = rd_kafka_queue_new(ks->led);
+    if (!q) return RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE;
+    rd_kafka_resp_err_t e = rd_kafka_commit_queue(ks->led, l, q, NULL, NULL);
+    if (!e) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, LEDGER_WAIT_MS);
+        if (!ev) {
+            e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+        } else {
+            e = rd_kafka_event_error(ev);
+            const rd_kafka_topic_partition_list_t *res = rd_kafka_event_topic_partition_list(ev);
+            for (int i = 0; !e && res && i < res->cnt; i++) e = res->elems[i].err;
+            rd_kafka_event_destroy(ev);
+        }
+    }
+    rd_kafka_queue_destroy(q);
+    return e;
+}
+
 /* The offset metadata of l's partitions (the group exchange's decision
  * records) for source_group_take_metas, each once. */
 static void take_decisions(Source *s, const rd_kafka_topic_partition_list_t *l)
@@ -461,9 +545,10 @@ static int group_read_over(KafkaSource *ks)
         if (ks->gend[id] > 0) rd_kafka_topic_partition_list_add(l, ks->topic, id)->offset = RD_KAFKA_OFFSET_INVALID;
     int over = 1;
     if (l->cnt > 0) {
-        rd_kafka_resp_err_t e = rd_kafka_committed(ks->rk, l, SETUP_TIMEOUT_MS * 5);
+        rd_kafka_resp_err_t e = rd_kafka_committed(offsets_rk(ks), l, SETUP_TIMEOUT_MS * 5);
         if (e) {
-            snprintf(ks->last_err, sizeof ks->last_err, "committed offsets of group '%s': %s", ks->group_id,
+            snprintf(ks->last_err, sizeof ks->last_err, "committed offsets of group '%s': %s",
+                     ks->led ? ks->led_id : ks->group_id,
                      rd_kafka_err2str(e));
             over = 0;
         }
@@ -636,7 +721,7 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
      * and librdkafka keeps an application's pause across assignments */
     rd_kafka_resume_partitions(rk, l);
     for (int i = 0; i < l->cnt; i++) l->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    rd_kafka_resp_err_t e = rd_kafka_committed(rk, l, GROUP_FETCH_MS);
+    rd_kafka_resp_err_t e = rd_kafka_committed(ks->led ? ks->led : rk, l, GROUP_FETCH_MS);
     int nts = 0;
     Source *s = ks->src;
     /* what the group had (metadata included), for the claim at the end */
@@ -653,9 +738,10 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
         ks->live[tp->partition] = 1;
         if (ks->bounded)   /* a partition added since this member started is not part of the read */
             kp->end = tp->partition < ks->ngend ? ks->gend[tp->partition] : 0;
-        if (e) {   /* the group's offsets are unknown: librdkafka fetches them itself */
+        if (e) {   /* the group's offsets are unknown: librdkafka fetches them itself (with an
+                    * offsets group, from the group's own: none, so auto.offset.reset) */
             snprintf(ks->last_err, sizeof ks->last_err, "committed offsets of group '%s': %s",
-                     ks->group_id, rd_kafka_err2str(e));
+                     ks->led ? ks->led_id : ks->group_id, rd_kafka_err2str(e));
             tp->offset = RD_KAFKA_OFFSET_STORED;   /* else auto.offset.reset (set per startup mode) */
             kp->pos = -1;
             continue;
@@ -783,9 +869,47 @@ static void group_revoke(KafkaSource *ks, const rd_kafka_topic_partition_list_t 
         int32_t id = l ? l->elems[i].partition : i;
         if (id < 0 || id >= ks->nparts) continue;
         if (ks->parts[id].owned) ks->src->group_revokes++;
+        if (ks->parts[id].revoking) ks->src->group_revoking--;
         ks->parts[id].owned = 0;
+        ks->parts[id].revoking = 0;
         ks->live[id] = 0;
     }
+}
+
+/* A cooperative revocation of a live member, held (ConnSpec.offsets_group):
+ * the partitions of l stay assigned but are paused, and what was fetched of
+ * them is dropped (kafka_next), so their positions are final; they go at the
+ * commit of the next checkpoint (group_release). */
+static void group_hold(rd_kafka_t *rk, KafkaSource *ks, const rd_kafka_topic_partition_list_t *l)
+{
+    for (int i = 0; i < l->cnt; i++) {
+        int32_t id = l->elems[i].partition;
+        if (id < 0 || id >= ks->nparts || !ks->parts[id].owned || ks->parts[id].revoking) continue;
+        ks->parts[id].revoking = 1;
+        ks->src->group_revoking++;
+    }
+    ks->release_after = ks->last_barrier;   /* a barrier from now on has their final offsets */
+    rd_kafka_pause_partitions(rk, (rd_kafka_topic_partition_list_t *)l);
+}
+
+/* Give up the held partitions (their offsets, if committed, are in the
+ * group): unassign them; the group's rebalance goes on. */
+static void group_release(KafkaSource *ks)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(ks->src->group_revoking);
+    if (!l) {
+        snprintf(ks->cb_err, sizeof ks->cb_err, "out of memory");
+        return;
+    }
+    for (int id = 0; id < ks->nparts; id++)
+        if (ks->parts[id].revoking) rd_kafka_topic_partition_list_add(l, ks->topic, id);
+    group_revoke(ks, l);
+    rd_kafka_error_t *e = rd_kafka_incremental_unassign(ks->rk, l);
+    if (e) {
+        snprintf(ks->cb_err, sizeof ks->cb_err, "rebalance: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* librdkafka's rebalance callback (served by rd_kafka_consumer_poll and by
@@ -797,6 +921,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     int               coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     rd_kafka_error_t *e = NULL;
     rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (ks->led && !ks->closing && coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS &&
+        !rd_kafka_assignment_lost(rk)) {
+        group_hold(rk, ks, l);   /* the group waits for the unassign (group_release) */
+        return;
+    }
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         group_assign(rk, ks, l);
         if (coop) e = rd_kafka_incremental_assign(rk, l);
@@ -804,6 +933,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else {   /* revoked, or an error: give everything up (eager) / these (cooperative) */
         if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
             snprintf(ks->last_err, sizeof ks->last_err, "rebalance: %s", rd_kafka_err2str(err));
+        if (coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)   /* lost, or closing: held ones go too */
+            for (int id = 0; id < ks->nparts && ks->src->group_revoking; id++)
+                if (ks->parts[id].revoking && !rd_kafka_topic_partition_list_find(l, ks->topic, id))
+                    rd_kafka_topic_partition_list_add(l, ks->topic, id);
         group_revoke(ks, coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? l : NULL);
         if (coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) e = rd_kafka_incremental_unassign(rk, l);
         else re = rd_kafka_assign(rk, NULL);
@@ -835,6 +968,7 @@ static void kafka_barrier(Source *s, int64_t epoch)
 {
     KafkaSource *ks = s->impl;
     if (!ks->group) return;
+    ks->last_barrier = epoch;
     if (ks->npend == PEND_MAX) {   /* drop the oldest: a later commit covers it */
         KPending old = ks->pend[0];
         memmove(&ks->pend[0], &ks->pend[1], (PEND_MAX - 1) * sizeof ks->pend[0]);
@@ -872,6 +1006,9 @@ static void kafka_committed(Source *s, int64_t epoch)
         if (ks->pend[i].epoch <= epoch) k = i;
     if (k < 0) return;
     KPending *p = &ks->pend[k];
+    /* held partitions go now if this barrier came after their revocation:
+     * their offsets first, synchronously, so the next owner starts there */
+    int release = s->group_revoking > 0 && p->epoch > ks->release_after;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(p->n > 0 ? p->n : 1);
     if (l) {
         for (int i = 0; i < p->n; i++)
@@ -892,8 +1029,9 @@ static void kafka_committed(Source *s, int64_t epoch)
         if (l->cnt > 0) {
             /* with a decision record (metadata): synchronous, so the caller
              * knows whether the group has it */
-            rd_kafka_resp_err_t e = rd_kafka_commit(ks->rk, l, p->meta[0] ? 0 : 1);
-            for (int i = 0; !e && p->meta[0] && i < l->cnt; i++)
+            int                 sync = p->meta[0] || release;
+            rd_kafka_resp_err_t e = ks->led ? ledger_commit(ks, l, sync) : rd_kafka_commit(ks->rk, l, !sync);
+            for (int i = 0; !e && sync && i < l->cnt; i++)
                 if (l->elems[i].err) e = l->elems[i].err;
             if (e)
                 snprintf(ks->last_err, sizeof ks->last_err, "committing offsets to group '%s': %s",
@@ -917,6 +1055,7 @@ static void kafka_committed(Source *s, int64_t epoch)
     memmove(&ks->pend[0], &ks->pend[k + 1], (size_t)(ks->npend - k - 1) * sizeof ks->pend[0]);
     ks->npend -= k + 1;
     memcpy(&ks->pend[ks->npend], done, (size_t)(k + 1) * sizeof done[0]);
+    if (release) group_release(ks);   /* (a failed commit: at least once, as on a loss) */
 }
 
 /* source_group_rewind: every owned partition again from the group's
@@ -1069,6 +1208,7 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         ks->next_discover = now_us + ks->discover_us;
         if (grow(s, ks) < 0) return SOURCE_ERROR;
     }
+    if (ks->led_inflight) ledger_serve(ks, 0);
     int before = b->nrows, room = b->capacity;
     if (ks->rate > 0) {   /* scan.rate-limit: a token bucket holding 0.1 s of rows at most */
         double burst = ks->rate / 10.0 > 1 ? ks->rate / 10.0 : 1;
@@ -1108,7 +1248,7 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         int32_t pid = m->partition;
         KPart  *kp = pid >= 0 && pid < ks->nslot && ks->slot[pid] >= 0 ? &ks->parts[ks->slot[pid]]
                                                                       : NULL;
-        if (kp && ks->group && !kp->owned) kp = NULL;   /* revoked meanwhile */
+        if (kp && ks->group && (!kp->owned || kp->revoking)) kp = NULL;   /* revoked meanwhile */
         if (!kp || (ks->bounded && (kp->done || m->offset >= kp->end))) {
             rd_kafka_message_destroy(m);   /* beyond the bound (or not ours): ignore */
             continue;
@@ -1311,9 +1451,13 @@ static void kafka_close(Source *s)
     if (!ks) return;
     free(ks->rst);
     if (ks->rk) {
+        ks->closing = 1;
         rd_kafka_consumer_close(ks->rk);   /* group mode: leaves the group (on_rebalance revokes) */
         rd_kafka_destroy(ks->rk);
     }
+    ledger_serve(ks, LEDGER_WAIT_MS);   /* the last checkpoint's offsets land before the exit */
+    if (ks->ledq) rd_kafka_queue_destroy(ks->ledq);
+    if (ks->led) rd_kafka_destroy(ks->led);
     reset_parts(ks);
     free(ks->live);
     free(ks->gend);
@@ -1454,6 +1598,33 @@ static int kafka_behind(const Source *s, int idx)
     return pos < hi;
 }
 
+/* ConnSpec.offsets_group: the standalone consumer that reads and writes
+ * the offsets there (it never subscribes, so it never joins that group). */
+static int ledger_open(KafkaSource *ks, const ConnSpec *spec, char *err, size_t cap)
+{
+    if (strlen(spec->offsets_group) >= sizeof ks->led_id)
+        return conn_errf(err, cap, "kafka: offsets group name '%s' is too long", spec->offsets_group);
+    snprintf(ks->led_id, sizeof ks->led_id, "%s", spec->offsets_group);
+    rd_kafka_conf_t *conf = kafka_conf_from_spec(spec, "kafka", ks, err, cap);
+    if (!conf) return -1;
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    char errstr[512];
+    if (rd_kafka_conf_set(conf, "group.id", ks->led_id, errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return conn_errf(err, cap, "kafka: offsets group '%s': %s", ks->led_id, errstr);
+    }
+    ks->led = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!ks->led) {
+        rd_kafka_conf_destroy(conf);
+        return conn_errf(err, cap, "kafka: %s", errstr);
+    }
+    ks->ledq = rd_kafka_queue_new(ks->led);
+    if (!ks->ledq) return conn_errf(err, cap, "out of memory");
+    return 0;
+}
+
 int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
 {
     KafkaSource *ks = calloc(1, sizeof *ks);
@@ -1505,6 +1676,7 @@ int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
         goto fail;
     }
     rd_kafka_poll_set_consumer(ks->rk);
+    if (ks->group && spec->offsets_group && spec->offsets_group[0] && ledger_open(ks, spec, err, cap)) goto fail;
     return 0;
 fail:
     kafka_close(s);

@@ -82,6 +82,12 @@ typedef struct ConnSpec {
     int                 checkpoints; /* sources: 1 = the runtime takes checkpoints (state.dir set)
                                         and calls source_barrier / source_committed; group mode
                                         needs it                                                   */
+    const char         *offsets_group; /* sources, group mode: keep the offsets read in this
+                                        consumer group — one nobody joins, written by a standalone
+                                        consumer, so a commit never races the group's rebalances —
+                                        and hold revocations until a checkpoint (source_group_
+                                        revoking). NULL: offsets in the group itself, revocations
+                                        at once (a Kafka exchange's stage 0, which rewinds)       */
 } ConnSpec;
 
 typedef enum SourceStatus {
@@ -187,9 +193,11 @@ int  source_restore(Source *s, const void *buf, size_t len, char *err, size_t ca
  * it remembers the offsets it reported at each barrier (a FIFO of at most
  * 8 pending epochs; when more are pending the oldest is dropped, a later
  * commit covers it) and, when the epoch is committed, commits them to the
- * consumer group (rd_kafka_commit, asynchronous) for the partitions it still
- * owns since that barrier — so a partition that moves to another instance
- * continues at the offsets of the last checkpoint. Cheap: no blocking I/O. */
+ * consumer group — or to ConnSpec.offsets_group — (asynchronous) for the
+ * partitions it still owns since that barrier — so a partition that moves
+ * to another instance continues at the offsets of the last checkpoint.
+ * Cheap: no blocking I/O, except the commit that releases held partitions
+ * (source_group_revoking), which waits for the group's answer. */
 void source_barrier(Source *s, int64_t epoch);
 void source_committed(Source *s, int64_t epoch);
 
@@ -237,6 +245,19 @@ void    source_set_claim_meta(Source *s, const char *meta);
 int64_t source_group_committed(const Source *s);
 int64_t source_group_revokes(const Source *s);
 int     source_group_rewind(Source *s, char *err, size_t cap);
+
+/* Held revocations (kafka group mode with ConnSpec.offsets_group and the
+ * cooperative assignment; elsewhere 0). A partition a rebalance takes from
+ * this live member is not given up at once: it stays assigned, no further
+ * row of it is read, and source_group_revoking(s) counts it. The runtime
+ * then takes a checkpoint; when a checkpoint whose barrier came after the
+ * revocation is committed, source_committed writes the partition's offset
+ * to the offsets group, waiting for the answer, and only then gives the
+ * partition up — so its next owner starts exactly after the rows this
+ * member made durable (no row twice, none lost) while the group waits. A
+ * lost assignment, an eager rebalance and the consumer's close give
+ * partitions up at once. */
+int     source_group_revoking(const Source *s);
 int     source_group_take_metas(Source *s, char (*out)[SOURCE_META_MAX], int cap);
 int     source_topic_partitions(Source *s, int timeout_ms, char *err, size_t cap);
 

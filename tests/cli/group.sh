@@ -8,8 +8,12 @@
 # committed checkpoint. At the end every expected row is present (set
 # equality over the three outputs); a row may appear twice only if the
 # killed instance had committed it to its file after the group's last
-# offset commit (the at-least-once window; counted and printed). Also:
-# --group without --state-dir is refused. Skipped like kafka.sh.
+# offset commit (the at-least-once window; counted and printed). Then a
+# bounded read by two instances of a new group (every row once), and a
+# bounded read that a second instance joins mid-way: the partitions it takes
+# are handed over at a committed checkpoint (held revocation), so again
+# every row once. Also: --group without --state-dir is refused. Skipped like
+# kafka.sh. KEEP=1 keeps the logs and outputs in /tmp/group.keep.PID.
 source "$(dirname "$0")/lib.sh"
 
 if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&1; then
@@ -25,6 +29,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   kill -TERM $BROKER 2>/dev/null; wait $BROKER 2>/dev/null
+  [ -n "${KEEP:-}" ] && cp -r "$T" "/tmp/group.keep.$$"   # KEEP=1: logs and outputs kept
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -36,7 +41,7 @@ produce() {   # FROM TO: log events FROM..TO, keyed by id (spread over the parti
     case $((i % 3)) in 0) l=CRITICAL ;; 1) l=INFO ;; *) l=WARN ;; esac
     printf '%d\t{"id":%d,"level":"%s","msg":"m%d"}\n' "$i" "$i" "$l" "$i"
   done >"$T/batch.jsonl"
-  kcat -b "$BS" -t events -P -K '\t' -l "$T/batch.jsonl" 2>>"$T/kcat.err"
+  kcat -b "$BS" -t events -P -X batch.num.messages=20 -K '\t' -l "$T/batch.jsonl" 2>>"$T/kcat.err"
 }
 
 SRC="CREATE STREAM events (id BIGINT, level VARCHAR, msg VARCHAR) WITH (connector = 'kafka',
@@ -144,4 +149,39 @@ want 0 5999 | sort >"$T/want"
 rows D E | sort >"$T/all"
 if cmp -s "$T/want" "$T/all"; then _ok; else
   _bad "the bounded group read holds the topic as it was at the start, once" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
+
+# a live join mid-read: F reads the topic (events 0..6299, bounded) alone,
+# slowly (scan.rate-limit); once F has written rows, G joins the group. The
+# rebalance takes half of F's partitions, but F gives them up only when a
+# checkpoint has committed its output and their offsets (held revocation,
+# docs/scaling.md): every row once over F and G, none twice
+# (small fetches, so that every partition is being read when G comes; a
+# checkpoint every second, so that much is not committed yet then)
+JSRC=${BSRC/"'scan.bounded.mode'"/"'scan.rate-limit' = '1000', 'properties.max.partition.fetch.bytes' = '600', 'scan.bounded.mode'"}
+jstart() {   # NAME
+  "$SLUICE" -q --group gj --state-dir "$T/state.$1" --set checkpoint.interval=1s --set parallelism=1 \
+    -e "$JSRC CREATE SINK out WITH (connector = 'file', path = '$T/out.$1.csv', format = 'csv'); $QUERY" \
+    >"$T/log.$1" 2>&1 </dev/null &
+  PIDS+=($!)
+}
+jstart F; F=${PIDS[0]}
+for _ in $(seq 200); do [ "$(rows F | wc -l)" -gt 0 ] && break; sleep 0.1; done
+jstart G; G=${PIDS[1]}
+rcF=0; rcG=0; rm -f "$T/guard"
+for _ in $(seq 600); do
+  kill -0 "$F" 2>/dev/null || kill -0 "$G" 2>/dev/null || break
+  sleep 0.1
+done
+if kill -0 "$F" 2>/dev/null || kill -0 "$G" 2>/dev/null; then touch "$T/guard"; kill -TERM "$F" "$G" 2>/dev/null; fi
+wait "$F" || rcF=$?; wait "$G" || rcG=$?
+PIDS=()
+echo "group.sh: join mid-read: F $(rows F | wc -l), G $(rows G | wc -l) rows"
+if [ $rcF -eq 0 ] && [ $rcG -eq 0 ] && [ ! -e "$T/guard" ]; then _ok; else
+  _bad "a read joined mid-way ends by itself on every instance" "exit $rcF / $rcG$([ -e "$T/guard" ] && echo ', stopped after 60 s'): $(tail -c 300 "$T/log.F") $(tail -c 300 "$T/log.G")"; fi
+want 0 6299 | sort >"$T/want"
+rows F G | sort >"$T/all"
+if cmp -s "$T/want" "$T/all"; then _ok; else
+  _bad "a member joining mid-read takes over partitions with no row twice or lost" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
+if [ "$(rows G | wc -l)" -gt 0 ]; then _ok; else
+  _bad "the member that joined mid-read got partitions" "F $(rows F | wc -l), G 0 rows"; fi
 finish
