@@ -214,6 +214,7 @@ typedef struct Task {
     int64_t      kx_revokes;   /* stage 0: revocations handled                          */
     int          src_held;     /* group source partitions held for a checkpoint: asked it */
     uint8_t     *kx_src_owned; /* stage 0: per source partition, owned at the last step */
+    int64_t      kx_src_moves; /* stage 0: the source's assignments + revocations then    */
     int64_t      kx_gen;       /* stage 1: the reader's generation handled              */
     int64_t     *kx_supp;      /* stage 1: per partition, windows ending at or before
                                   this are emitted already (here or by an earlier owner) */
@@ -1599,7 +1600,11 @@ static void kx_time_reset(Task *t, int o)
 /* Stage 0: partitions newly assigned to this task since its last step. */
 static int kx_src_assigned(Task *t)
 {
-    int n = t->q->kx_norigins;
+    int     n = t->q->kx_norigins;
+    /* (ownership changes only at assignments and revocations) */
+    int64_t moves = source_group_assigns(t->source) + source_group_revokes(t->source);
+    if (t->kx_src_owned && moves == t->kx_src_moves) return 0;
+    t->kx_src_moves = moves;
     if (!t->kx_src_owned && !(t->kx_src_owned = calloc((size_t)n, 1))) {
         query_fail(t->q, "out of memory");
         return -1;
@@ -1690,15 +1695,22 @@ static int kx_parse_wm(const char *m, int64_t *wm)
 }
 
 /* Stage 1: rows[0..n) of b (selected) were read; remember, per partition,
- * the first offset of every window's rows (bounded replay). */
+ * the first offset of every window's rows (bounded replay). A run of rows
+ * of one partition and one window — the common case: a partition's rows
+ * come in order, a window's together — costs a compare per row: a later
+ * offset of the same window cannot lower its first one. */
 static void kx_track(Task *t, const Batch *b, int n)
 {
     const Vector *ve = &b->cols[t->kx_wend];
+    int           lp = -1;
+    int64_t       lwe = 0, loff = 0;
     for (int i = 0; i < n; i++) {
         int r = b->sel ? (int)b->sel[i] : i;
         if (vector_is_null(ve, r)) continue;
         int64_t we = vector_i64(ve)[vector_index(ve, r)], off = t->kx_offs[r];
         int     p = t->kx_parts[r];
+        if (p == lp && we == lwe && off >= loff) continue;
+        lp = p, lwe = we, loff = off;
         KxOpen *o = t->kx_open + (size_t)p * KX_OPEN, *free_slot = NULL;
         int     k = 0;
         for (; k < KX_OPEN && o[k].wend != we; k++)

@@ -60,6 +60,7 @@ struct Source {
     char             claim_meta[SOURCE_META_MAX];   /* committed at each assignment       */
     int64_t          group_committed; /* last epoch committed to the group, 0 none          */
     int64_t          group_revokes;   /* revocations and losses of partitions so far        */
+    int64_t          group_assigns;   /* assignments so far (source_group_assigns)          */
     int              group_revoking;  /* partitions held for a checkpoint now (source_group_revoking) */
     char             metas[SOURCE_METAS_MAX][SOURCE_META_MAX];  /* met at assignments       */
     int              nmetas;

@@ -116,6 +116,11 @@ int64_t source_group_revokes(const Source *s)
     return s ? s->group_revokes : 0;
 }
 
+int64_t source_group_assigns(const Source *s)
+{
+    return s ? s->group_assigns : 0;
+}
+
 int source_group_revoking(const Source *s)
 {
     return s ? s->group_revoking : 0;

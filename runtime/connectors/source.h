@@ -228,6 +228,9 @@ void source_committed(Source *s, int64_t epoch);
  *   source_group_revokes(s)          partitions revoked or lost so far (a
  *       counter): the runtime's segment since the last commit may hold rows
  *       of partitions another member now re-reads.
+ *   source_group_assigns(s)          assignments so far (a counter): while
+ *       it and source_group_revokes stay, source_partition_owned does not
+ *       change.
  *   source_group_rewind(s, err, cap) start every owned partition over at
  *       the group's committed offset, and forget the pending epochs: after
  *       a revocation the runtime abandons its open segments and reads again
@@ -244,6 +247,7 @@ void    source_set_commit_meta(Source *s, const char *meta);
 void    source_set_claim_meta(Source *s, const char *meta);
 int64_t source_group_committed(const Source *s);
 int64_t source_group_revokes(const Source *s);
+int64_t source_group_assigns(const Source *s);
 int     source_group_rewind(Source *s, char *err, size_t cap);
 
 /* Held revocations (kafka group mode with ConnSpec.offsets_group and the
