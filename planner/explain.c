@@ -367,7 +367,7 @@ static const char *agg_mode_name(AggMode m)
 }
 
 /* One operator: its first line after the name, then continuation lines. */
-static void put_op(Buf *b, const PlanNode *n, const char *prefix)
+static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
 {
     char cont[600];
     snprintf(cont, sizeof cont, "%.500s│            ", prefix);
@@ -388,6 +388,16 @@ static void put_op(Buf *b, const PlanNode *n, const char *prefix)
             }
         }
         if (n->u.scan.format) bprintf(b, " · %s", n->u.scan.format);
+        if (p->group) {
+            /* deployment.group: Kafka spreads the partitions over the
+             * instances; a plan without a repartition topic keeps its
+             * offsets in a group of their own (docs/scaling.md) */
+            int exchange = 0;
+            for (int s = 0; s < p->nstages; s++) exchange |= p->stages[s].ninputs > 0;
+            NEWLINE();
+            bprintf(b, "consumer group %s", p->group);
+            if (!exchange) bprintf(b, " · offsets in group %s-offsets", p->group);
+        }
         NEWLINE();
         bputs(b, "reads ");
         put_cols(b, &n->out, NULL, n->out.ncols);
@@ -579,7 +589,7 @@ static void put_chain(Buf *b, const Plan *p, const PlanNode *n, const char *pref
             put_input(b, p, n, prefix, 1, tasks, "");
             return;
         }
-        put_op(b, n, prefix);
+        put_op(b, p, n, prefix);
         if (n->right) {
             put_input(b, p, n->input, prefix, 0, tasks, "left input");
             put_input(b, p, n->right, prefix, 1, tasks, "right input");
