@@ -215,6 +215,12 @@ typedef struct Task {
     int          src_held;     /* group source partitions held for a checkpoint: asked it */
     uint8_t     *kx_src_owned; /* stage 0: per source partition, owned at the last step */
     int64_t      kx_src_moves; /* stage 0: the source's assignments + revocations then    */
+    /* group mode, for progress: published by the task's own thread */
+    int64_t         grp_moves;     /* assignments + revocations at the last count      */
+    _Atomic int     grp_parts;     /* source (stage 0) or exchange (stage 1) partitions owned */
+    _Atomic int     grp_held;      /* source partitions held for a checkpoint              */
+    _Atomic int64_t grp_assigns;
+    _Atomic int64_t grp_revokes;
     int64_t      kx_gen;       /* stage 1: the reader's generation handled              */
     int64_t     *kx_supp;      /* stage 1: per partition, windows ending at or before
                                   this are emitted already (here or by an earlier owner) */
@@ -1770,6 +1776,7 @@ static int kx_reader_reset(Task *t)
     for (int i = 0; i < t->nops; i++)   /* late rows stay counted across the rebuild */
         if (t->ops[i].agg) t->late_base += agg_op_late_rows(t->ops[i].agg);
     if (task_reset_ops(t)) return -1;
+    int nowned = 0;
     for (int p = 0; p < P; p++) {
         /* what this task has emitted of p stays emitted, even after p went
          * away and came back: it is in this instance's sink */
@@ -1778,7 +1785,9 @@ static int kx_reader_reset(Task *t)
         int64_t m;
         if (owned && kx_parse_wm(kx_reader_part_meta(t->kxr, p), &m) && m > t->kx_supp[p]) t->kx_supp[p] = m;
         t->kx_owned[p] = (uint8_t)owned;
+        nowned += owned != 0;
     }
+    atomic_store_explicit(&t->grp_parts, nowned, memory_order_relaxed);
     t->wm = WATERMARK_MIN;   /* the operators' watermark starts over (the collector ignores it) */
     atomic_store_explicit(&t->wm_pub, WATERMARK_MIN, memory_order_relaxed);
     t->kx_npend = 0;         /* a barrier of before the reset records nothing true now */
@@ -1948,6 +1957,21 @@ static int kx_step(Task *t)
     return 1;
 }
 
+/* Group mode: this source task's share of the group, for progress
+ * (counted again only after an assignment or revocation). */
+static void group_publish(Task *t)
+{
+    int64_t a = source_group_assigns(t->source), r = source_group_revokes(t->source);
+    atomic_store_explicit(&t->grp_held, source_group_revoking(t->source), memory_order_relaxed);
+    if (a + r == t->grp_moves) return;
+    t->grp_moves = a + r;
+    int n = 0, np = source_partition_count(t->source);
+    for (int i = 0; i < np; i++) n += source_partition_owned(t->source, i) != 0;
+    atomic_store_explicit(&t->grp_parts, n, memory_order_relaxed);
+    atomic_store_explicit(&t->grp_assigns, a, memory_order_relaxed);
+    atomic_store_explicit(&t->grp_revokes, r, memory_order_relaxed);
+}
+
 static int source_step(Task *t)
 {
     int64_t now = now_us();
@@ -1979,6 +2003,7 @@ static int source_step(Task *t)
     int64_t      s0 = now_ns();
     SourceStatus st = source_next(t->source, &t->src_batch, now, &wait);
     atomic_fetch_add_explicit(&t->source_ns, now_ns() - s0, memory_order_relaxed);
+    if (t->q->plan->group) group_publish(t);
     /* partitions moving away wait for a checkpoint (source.h): take one now */
     if (source_group_revoking(t->source)) {
         if (!t->src_held) atomic_store(&t->q->ckpt_soon, 1);
@@ -3570,6 +3595,15 @@ void query_progress(Query *q, QueryProgress *p)
             p->input_rows += atomic_load_explicit(&t->rows_in, memory_order_relaxed);
         p->late_rows += atomic_load_explicit(&t->late_rows, memory_order_relaxed);
         p->replayed_rows += atomic_load_explicit(&t->kx_replayed, memory_order_relaxed);
+        if (q->plan->group) {
+            snprintf(p->group, sizeof p->group, "%s", q->plan->group);
+            int parts = atomic_load_explicit(&t->grp_parts, memory_order_relaxed);
+            if (t->kxr) p->group_exchange_parts += parts;
+            else if (t->source) p->group_source_parts += parts;
+            p->group_held += atomic_load_explicit(&t->grp_held, memory_order_relaxed);
+            p->group_assignments += atomic_load_explicit(&t->grp_assigns, memory_order_relaxed);
+            p->group_revocations += atomic_load_explicit(&t->grp_revokes, memory_order_relaxed);
+        }
         p->state_rows += atomic_load_explicit(&t->state_rows, memory_order_relaxed);
         p->state_bytes += atomic_load_explicit(&t->state_bytes, memory_order_relaxed);
         p->state_spilled_rows += atomic_load_explicit(&t->spilled, memory_order_relaxed);

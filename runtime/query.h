@@ -63,6 +63,14 @@ typedef struct QueryProgress {
                                     topic after an assignment change (skipped: their
                                     windows were emitted already)                  */
     int64_t bad_records;
+    /* group mode (deployment.group; "" and 0 otherwise): what Kafka gave this instance */
+    char    group[128];          /* the group's name                          */
+    int     group_source_parts;  /* source partitions read now, over its tasks  */
+    int     group_exchange_parts;/* repartition topic partitions read now       */
+    int64_t group_assignments;   /* source assignments so far (rebalances that
+                                    gave partitions)                           */
+    int64_t group_revocations;   /* source partitions revoked or lost so far   */
+    int     group_held;          /* partitions held for a checkpoint now       */
     int64_t cpu_us;              /* CPU time of the worker threads so far  */
     int     nstages;
     int     ntasks;

@@ -657,22 +657,29 @@ static json_t *progress_json(const char *id, const char *source, const char *sin
         int64_t med = sorted[p->ntask_rows / 2], max = sorted[p->ntask_rows - 1];
         skew = med > 0 ? (double)max / (double)med : (max > 0 ? (double)max : 1.0);
     }
-    json_object_set_new(o, "sluice",
-                        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:I, s:o}", "totalInputRows", (json_int_t)p->input_rows,
-                                  "totalOutputRows", (json_int_t)p->output_rows, "shuffleRows",
-                                  (json_int_t)p->shuffle_rows, "shuffleBytes", (json_int_t)p->shuffle_bytes,
-                                  "lateRowsTotal", (json_int_t)p->late_rows, "replayedRows",
-                                  (json_int_t)p->replayed_rows, "stages", stages, "skew", skew,
-                                  "watermarkDelayMs",
-                                  (json_int_t)(p->watermark > WATERMARK_MIN && p->watermark < WATERMARK_MAX &&
-                                                       p->max_event_time > WATERMARK_MIN
-                                                   ? (p->max_event_time - p->watermark) / 1000
-                                                   : 0),
-                                  "latencyMs",
-                                  p->latency_p50_us < 0
-                                      ? json_null()
-                                      : json_pack("{s:f, s:f, s:i}", "p50", p->latency_p50_us / 1000.0, "p99",
-                                                  p->latency_p99_us / 1000.0, "samples", p->latency_samples)));
+    json_t *sl = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:I, s:o}",
+                           "totalInputRows", (json_int_t)p->input_rows,
+                           "totalOutputRows", (json_int_t)p->output_rows, "shuffleRows",
+                           (json_int_t)p->shuffle_rows, "shuffleBytes", (json_int_t)p->shuffle_bytes,
+                           "lateRowsTotal", (json_int_t)p->late_rows, "replayedRows",
+                           (json_int_t)p->replayed_rows, "stages", stages, "skew", skew,
+                           "watermarkDelayMs",
+                           (json_int_t)(p->watermark > WATERMARK_MIN && p->watermark < WATERMARK_MAX &&
+                                                p->max_event_time > WATERMARK_MIN
+                                            ? (p->max_event_time - p->watermark) / 1000
+                                            : 0),
+                           "latencyMs",
+                           p->latency_p50_us < 0
+                               ? json_null()
+                               : json_pack("{s:f, s:f, s:i}", "p50", p->latency_p50_us / 1000.0, "p99",
+                                           p->latency_p99_us / 1000.0, "samples", p->latency_samples));
+    if (sl && p->group[0])   /* deployment.group: this instance's share (docs/running.md) */
+        json_object_set_new(sl, "group",
+                            json_pack("{s:s, s:i, s:i, s:I, s:I, s:i}", "name", p->group, "sourcePartitions",
+                                      p->group_source_parts, "exchangePartitions", p->group_exchange_parts,
+                                      "assignments", (json_int_t)p->group_assignments, "revocations",
+                                      (json_int_t)p->group_revocations, "heldPartitions", p->group_held));
+    json_object_set_new(o, "sluice", sl);
     return o;
 }
 

@@ -716,7 +716,7 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
                  : "out of memory (partition %d)", maxid);
         return;
     }
-    ks->src->group_assigns++;
+    if (l->cnt > 0) ks->src->group_assigns++;   /* (an empty one changes nothing) */
     for (int i = 0; i < l->cnt; i++) l->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
     /* a partition this member read to its end before was paused (kafka_next),
      * and librdkafka keeps an application's pause across assignments */

@@ -53,13 +53,27 @@ QUERY="INSERT INTO out SELECT id, msg FROM events WHERE level = 'CRITICAL';"
 expect_out "--group needs --state-dir" "deployment.group needs checkpoints (--state-dir DIR)" \
   "$SLUICE" -q --group g -e "$SRC CREATE SINK out WITH (connector = 'file', path = '$T/x.csv', format = 'csv'); $QUERY"
 
-start() {   # NAME: one instance of the group, its own state dir and output file
+start() {   # NAME: one instance of the group, its own state dir, output file and progress
   "$SLUICE" -q --group g --state-dir "$T/state.$1" --set checkpoint.interval=200ms --set parallelism=1 \
+    --progress "$T/prog.$1" \
     -e "$SRC CREATE SINK out WITH (connector = 'file', path = '$T/out.$1.csv', format = 'csv'); $QUERY" \
     >"$T/log.$1" 2>&1 </dev/null &
   PIDS+=($!)
 }
 rows() { for f in "$@"; do tail -n +2 "$T/out.$f.csv" 2>/dev/null; done; }
+parts() {   # NAME...: source partitions the instances' last progress reports say they read
+  local sum=0 n v
+  for n in "$@"; do
+    v=$(tail -n 1 "$T/prog.$n" 2>/dev/null | grep -o '"sourcePartitions": *[0-9]*' | grep -o '[0-9]*$')
+    sum=$((sum + ${v:-0}))
+  done
+  echo $sum
+}
+wait_parts() {   # WANT SECONDS NAME...: until the progress reports add up to WANT partitions
+  local want=$1 secs=$2; shift 2
+  for _ in $(seq $((secs * 10))); do [ "$(parts "$@")" = "$want" ] && return 0; sleep 0.1; done
+  return 1
+}
 want() { for i in $(seq "$1" 3 "$2"); do echo "$i,m$i"; done; }
 wait_all() {   # FROM TO SECONDS NAMES...: until the outputs hold every expected row FROM..TO
   local from=$1 to=$2 secs=$3; shift 3
@@ -84,6 +98,9 @@ for n in A B C; do [ "$(rows $n | wc -l)" -gt 0 ] || spread=0; done
 if [ $spread = 1 ]; then _ok; else
   _bad "the partitions are spread over the instances" "rows: A $(rows A | wc -l), B $(rows B | wc -l), C $(rows C | wc -l)"; fi
 echo "group.sh: before the kill: A $(rows A | wc -l), B $(rows B | wc -l), C $(rows C | wc -l) rows"
+# each instance's progress says how many of the topic's partitions it reads
+if wait_parts 6 5 A B C && [ "$(parts A)" -gt 0 ] && [ "$(parts B)" -gt 0 ] && [ "$(parts C)" -gt 0 ]; then _ok; else
+  _bad "the progress reports show the 6 partitions spread over the instances" "A $(parts A), B $(parts B), C $(parts C): $(tail -n 1 "$T/prog.A" | grep -o '"group":{[^}]*}')"; fi
 
 produce 3000 4499
 sleep 0.3                    # C is busy with its share of these
@@ -95,6 +112,8 @@ if wait_all 3000 5999 40 A B C; then _ok; else
   _bad "the survivors take over the killed instance's partitions" "missing $(comm -23 "$T/want" "$T/got" | wc -l) rows: $(comm -23 "$T/want" "$T/got" | head -3 | tr '\n' ' '); $(tail -c 300 "$T/log.A")"; fi
 if wait_all 4500 5999 1 A B; then _ok; else
   _bad "rows produced after the kill come from the survivors" "missing $(comm -23 "$T/want" "$T/got" | wc -l) rows"; fi
+if wait_parts 6 5 A B; then _ok; else
+  _bad "the survivors' progress reports show they read all 6 partitions" "A $(parts A), B $(parts B)"; fi
 
 sleep 0.5                    # let the survivors commit what they wrote
 kill -TERM "$A" "$B"

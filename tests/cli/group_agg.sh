@@ -118,7 +118,7 @@ emitted() {   # RUN NAME: wait (30 s at most) until the instance has emitted win
 }
 keep_logs() {   # RUN: GROUP_LOGS=DIR keeps the run's logs and outputs in DIR/runRUN
   [ -n "${GROUP_LOGS:-}" ] || return 0
-  mkdir -p "$GROUP_LOGS/run$1" && cp "$T"/log."$1".* "$T"/out."$1".*.csv "$T/want" "$T/got" "$GROUP_LOGS/run$1/" 2>/dev/null
+  mkdir -p "$GROUP_LOGS/run$1" && cp "$T"/log."$1".* "$T"/out."$1".*.csv "$T"/prog."$1".* "$T/want" "$T/got" "$GROUP_LOGS/run$1/" 2>/dev/null
 }
 all_exact() {   # WHAT RUN SECS: A, B and C of RUN end in SECS, exit 0, give the answer, nothing late
   local what=$1 run=$2 codes

@@ -14,7 +14,10 @@
  *     group's committed offsets (what the leaver read after its last
  *     committed checkpoint is read again: at-least-once, counted exactly);
  *   - a fresh member of the group with a restored local checkpoint still
- *     starts at the group's offsets (restore keeps nothing positional).
+ *     starts at the group's offsets (restore keeps nothing positional);
+ *   - with an offsets group (ConnSpec.offsets_group) the offsets go there,
+ *     and a partition moved to a member that joins is held by the old one
+ *     until a checkpoint has committed its offset: every row once.
  * The mock's group coordinator waits ~3 s before a group's first
  * assignment and about as long per rebalance: these tests take ~10-15 s.
  */
@@ -344,6 +347,94 @@ TEST(kafka_group_bounded)
     }
     CHECK(ended[0] && ended[1]);
     CHECK_EQ_INT(rows, 120);   /* the 40 written after the start were not read */
+    source_close(s[0]);
+    source_close(s[1]);
+    kafka_broker_stop(kb);
+}
+
+/* ConnSpec.offsets_group: the offsets go to that group (the member group
+ * gets none), and a partition a rebalance takes from a live member is held
+ * — not read further, still assigned — until the commit of a checkpoint
+ * taken after the revocation has written its offset; the member that joined
+ * starts there, so no row is read twice or lost. */
+TEST(kafka_group_held_handoff)
+{
+    char         err[512];
+    KafkaBroker *kb = kafka_broker_start(1, "hev", GN, err, sizeof err);
+    REQUIRE(kb != NULL);
+    const char *bs = kafka_broker_bootstrap(kb);
+    REQUIRE(kt_fill(bs, "hev", 0, 200, GN) == 0);   /* 50 per partition */
+    TSpec t;
+    gspec(&t, bs, "hev", "gh");
+    t.spec.offsets_group = "gh-offsets";
+    enum { N = 400 };
+    int     seen[N] = {0}, who[N], got[2] = {0, 0}, bad = 0;
+    Source *s[2] = {source_open(&t.spec, err, sizeof err), NULL};
+    REQUIRE(s[0] != NULL);
+    CHECK(gpull(s, 1, &t.spec, seen, who, N, 200, 20000, got, &bad) == 200);
+    source_checkpoint(s[0], NULL, 0);
+    source_barrier(s[0], 1);
+    source_committed(s[0], 1);
+    int64_t off[GN], t0 = gmono_ms();
+    do {   /* (asynchronous: the answers are served by the polls) */
+        CHECK(gpull(s, 1, &t.spec, seen, who, N, 1, 100, got, &bad) == 0);
+        REQUIRE(gcommitted(bs, "gh-offsets", "hev", off) == 0);
+    } while ((off[0] != 50 || off[1] != 50 || off[2] != 50 || off[3] != 50) && gmono_ms() - t0 < 5000);
+    for (int p = 0; p < GN; p++) CHECK(off[p] == 50);
+    REQUIRE(gcommitted(bs, "gh", "hev", off) == 0);
+    for (int p = 0; p < GN; p++) CHECK(off[p] == -1);   /* the member group has none */
+
+    /* 10 more per partition, read but not committed; then a second member */
+    REQUIRE(kt_fill(bs, "hev", 200, 240, GN) == 0);
+    CHECK(gpull(s, 1, &t.spec, seen, who, N, 40, 10000, got, &bad) == 40);
+    s[1] = source_open(&t.spec, err, sizeof err);
+    REQUIRE(s[1] != NULL);
+    t0 = gmono_ms();
+    while (source_group_revoking(s[0]) == 0 && gmono_ms() - t0 < 20000)
+        CHECK(gpull(s, 2, &t.spec, seen, who, N, 1, 100, got, &bad) == 0);
+    int held = source_group_revoking(s[0]);
+    CHECK(held > 0 && held < GN);
+    /* held: more rows come, but no row of a held partition is read (while
+     * the revocation waits, librdkafka fetches nothing for the member), and
+     * the new member has no partition yet */
+    REQUIRE(kt_fill(bs, "hev", 240, 280, GN) == 0);
+    CHECK(gpull(s, 2, &t.spec, seen, who, N, 40, 1000, got, &bad) >= 0);
+    CHECK_EQ_INT(got[1], 0);
+    CHECK_EQ_INT(source_group_revoking(s[0]), held);
+    int moved[GN] = {0}, nmoved = 0;
+    for (int p = 0; p < GN; p++) {
+        CHECK(source_partition_owned(s[1], p) == 0);
+        CHECK(source_partition_owned(s[0], p) == 1);   /* held ones too */
+    }
+
+    /* a checkpoint after the revocation commits: the held partitions go,
+     * their offsets written first */
+    source_checkpoint(s[0], NULL, 0);
+    source_barrier(s[0], 2);
+    source_committed(s[0], 2);
+    CHECK_EQ_INT(source_group_revoking(s[0]), 0);
+    REQUIRE(gcommitted(bs, "gh-offsets", "hev", off) == 0);
+    for (int p = 0; p < GN; p++) {
+        moved[p] = !source_partition_owned(s[0], p);
+        nmoved += moved[p];
+        for (int i = 240 + p; i < 280; i += GN) CHECK(!moved[p] || seen[i] == 0);   /* not read while held */
+        CHECK(off[p] >= (moved[p] ? 60 : 50));
+        if (moved[p]) CHECK(off[p] == 60);
+    }
+    CHECK_EQ_INT(nmoved, held);
+    /* the new member gets them and reads on from 60: every row once */
+    int64_t t1 = gmono_ms();
+    int     left = 0;
+    do {
+        CHECK(gpull(s, 2, &t.spec, seen, who, N, 1, 100, got, &bad) >= 0);
+        left = 0;
+        for (int i = 240; i < 280; i++) left += seen[i] == 0;
+    } while (left > 0 && gmono_ms() - t1 < 20000);
+    CHECK(gpull(s, 2, &t.spec, seen, who, N, 1, 300, got, &bad) == 0);
+    for (int i = 0; i < 280; i++) CHECK(seen[i] == 1);
+    for (int i = 240; i < 280; i++) CHECK(who[i] == (moved[i % GN] ? 1 : 0));
+    for (int p = 0; p < GN; p++) CHECK(source_partition_owned(s[1], p) == moved[p]);
+    CHECK_EQ_INT(bad, 0);
     source_close(s[0]);
     source_close(s[1]);
     kafka_broker_stop(kb);
