@@ -17,7 +17,8 @@
  *     starts at the group's offsets (restore keeps nothing positional);
  *   - with an offsets group (ConnSpec.offsets_group) the offsets go there,
  *     and a partition moved to a member that joins is held by the old one
- *     until a checkpoint has committed its offset: every row once.
+ *     until a checkpoint has committed its offset: every row once; closed
+ *     while holding, it gives them up at once (no hang at exit).
  * The mock's group coordinator waits ~3 s before a group's first
  * assignment and about as long per rebalance: these tests take ~10-15 s.
  */
@@ -436,6 +437,47 @@ TEST(kafka_group_held_handoff)
     for (int p = 0; p < GN; p++) CHECK(source_partition_owned(s[1], p) == moved[p]);
     CHECK_EQ_INT(bad, 0);
     source_close(s[0]);
+    source_close(s[1]);
+    kafka_broker_stop(kb);
+}
+
+/* A member closed while it holds partitions (a stop with no checkpoint
+ * after the revocation) gives them up at once: the close does not wait for
+ * a checkpoint, and the other member gets every partition, at the offsets
+ * last committed (what the closed one read after them is read again). */
+TEST(kafka_group_held_close)
+{
+    char         err[512];
+    KafkaBroker *kb = kafka_broker_start(1, "hcv", GN, err, sizeof err);
+    REQUIRE(kb != NULL);
+    const char *bs = kafka_broker_bootstrap(kb);
+    REQUIRE(kt_fill(bs, "hcv", 0, 200, GN) == 0);
+    TSpec t;
+    gspec(&t, bs, "hcv", "gc");
+    t.spec.offsets_group = "gc-offsets";
+    enum { N = 400 };
+    int     seen[N] = {0}, who[N], got[2] = {0, 0}, bad = 0;
+    Source *s[2] = {source_open(&t.spec, err, sizeof err), NULL};
+    REQUIRE(s[0] != NULL);
+    CHECK(gpull(s, 1, &t.spec, seen, who, N, 200, 20000, got, &bad) == 200);
+    source_checkpoint(s[0], NULL, 0);
+    source_barrier(s[0], 1);
+    source_committed(s[0], 1);   /* 50 per partition (served by the polls below) */
+    s[1] = source_open(&t.spec, err, sizeof err);
+    REQUIRE(s[1] != NULL);
+    int64_t t0 = gmono_ms();
+    while (source_group_revoking(s[0]) == 0 && gmono_ms() - t0 < 20000)
+        CHECK(gpull(s, 2, &t.spec, seen, who, N, 1, 100, got, &bad) == 0);
+    REQUIRE(source_group_revoking(s[0]) > 0);
+    t0 = gmono_ms();
+    source_close(s[0]);
+    CHECK(gmono_ms() - t0 < 10000);
+    /* the other member reads on from 50 in every partition */
+    REQUIRE(kt_fill(bs, "hcv", 200, 240, GN) == 0);
+    CHECK(gpull(s + 1, 1, &t.spec, seen, who, N, 40, 20000, got + 1, &bad) == 40);
+    for (int p = 0; p < GN; p++) CHECK(source_partition_owned(s[1], p) == 1);
+    for (int i = 0; i < 240; i++) CHECK(seen[i] == 1);
+    CHECK_EQ_INT(bad, 0);
     source_close(s[1]);
     kafka_broker_stop(kb);
 }
