@@ -504,16 +504,27 @@ static const Metric metrics[] = {
     {"sluice_checkpoint_epoch", "gauge", "Epoch of the query's last committed checkpoint."},
     {"sluice_checkpoint_duration_seconds", "gauge", "Time the last checkpoint took, barriers asked to committed."},
     {"sluice_checkpoint_bytes", "gauge", "Bytes the last checkpoint wrote."},
+    {"sluice_group_source_partitions", "gauge", "Group mode: source partitions this instance reads now."},
+    {"sluice_group_exchange_partitions", "gauge", "Group mode: repartition topic partitions this instance reads now."},
+    {"sluice_group_assignments_total", "counter", "Group mode: assignments of source partitions to this instance."},
+    {"sluice_group_revocations_total", "counter", "Group mode: source partitions revoked from or lost by this instance."},
+    {"sluice_group_held_partitions", "gauge", "Group mode: partitions moving away, held until a checkpoint commits them."},
+    {"sluice_group_replayed_rows_total", "counter", "Group mode: rows read again from the repartition topic after partitions moved."},
 };
 
-enum { METRIC_WATERMARK = 7, METRIC_FIRST_CHECKPOINT = 12 };
+enum { METRIC_WATERMARK = 7, METRIC_FIRST_CHECKPOINT = 12, METRIC_FIRST_GROUP = 16 };
 
 static double metric_value(int m, const SessionQueryInfo *q, int *has)
 {
     const QueryProgress *p = q->last;
     *has = 1;
     if (m == 0) return strcmp(q->status, "running") == 0;
-    if (m >= METRIC_FIRST_CHECKPOINT && (!p || !p->checkpoints_on)) {   /* checkpoints off: no series */
+    if (m >= METRIC_FIRST_GROUP) {   /* single instance: no series */
+        if (!p || !p->group[0]) {
+            *has = 0;
+            return 0;
+        }
+    } else if (m >= METRIC_FIRST_CHECKPOINT && (!p || !p->checkpoints_on)) {   /* checkpoints off: no series */
         *has = 0;
         return 0;
     }
@@ -543,6 +554,12 @@ static double metric_value(int m, const SessionQueryInfo *q, int *has)
     case 13: return (double)p->ckpt_epoch;
     case 14: return p->ckpt_duration_us / 1e6;
     case 15: return (double)p->ckpt_bytes;
+    case 16: return (double)p->group_source_parts;
+    case 17: return (double)p->group_exchange_parts;
+    case 18: return (double)p->group_assignments;
+    case 19: return (double)p->group_revocations;
+    case 20: return (double)p->group_held;
+    case 21: return (double)p->replayed_rows;
     }
     return 0;
 }

@@ -53,9 +53,10 @@ QUERY="INSERT INTO out SELECT id, msg FROM events WHERE level = 'CRITICAL';"
 expect_out "--group needs --state-dir" "deployment.group needs checkpoints (--state-dir DIR)" \
   "$SLUICE" -q --group g -e "$SRC CREATE SINK out WITH (connector = 'file', path = '$T/x.csv', format = 'csv'); $QUERY"
 
-start() {   # NAME: one instance of the group, its own state dir, output file and progress
+UIPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+start() {   # NAME: one instance of the group, its own state dir, output file and progress (A: web UI too)
   "$SLUICE" -q --group g --state-dir "$T/state.$1" --set checkpoint.interval=200ms --set parallelism=1 \
-    --progress "$T/prog.$1" \
+    --progress "$T/prog.$1" $([ "$1" = A ] && echo "--ui $UIPORT") \
     -e "$SRC CREATE SINK out WITH (connector = 'file', path = '$T/out.$1.csv', format = 'csv'); $QUERY" \
     >"$T/log.$1" 2>&1 </dev/null &
   PIDS+=($!)
@@ -114,6 +115,12 @@ if wait_all 4500 5999 1 A B; then _ok; else
   _bad "rows produced after the kill come from the survivors" "missing $(comm -23 "$T/want" "$T/got" | wc -l) rows"; fi
 if wait_parts 6 5 A B; then _ok; else
   _bad "the survivors' progress reports show they read all 6 partitions" "A $(parts A), B $(parts B)"; fi
+# and A's /metrics say the same as its progress
+curl -s "http://127.0.0.1:$UIPORT/metrics" >"$T/metrics"
+mp=$(grep -o '^sluice_group_source_partitions{query="q1"} [0-9]*' "$T/metrics" | grep -o '[0-9]*$')
+ma=$(grep -o '^sluice_group_assignments_total{query="q1"} [0-9]*' "$T/metrics" | grep -o '[0-9]*$')
+if [ -n "$mp" ] && [ "$mp" = "$(parts A)" ] && [ "${ma:-0}" -ge 1 ]; then _ok; else
+  _bad "/metrics of an instance has its group figures" "partitions '$mp' (progress: $(parts A)), assignments '$ma': $(grep sluice_group "$T/metrics" | head -4 | tr '\n' ' ')"; fi
 
 sleep 0.5                    # let the survivors commit what they wrote
 kill -TERM "$A" "$B"
@@ -176,7 +183,7 @@ if cmp -s "$T/want" "$T/all"; then _ok; else
 # docs/scaling.md): every row once over F and G, none twice
 # (small fetches, so that every partition is being read when G comes; a
 # checkpoint every second, so that much is not committed yet then)
-JSRC=${BSRC/"'scan.bounded.mode'"/"'scan.rate-limit' = '1000', 'properties.max.partition.fetch.bytes' = '600', 'scan.bounded.mode'"}
+JSRC=${BSRC/"'scan.bounded.mode'"/"'scan.rate-limit' = '700', 'properties.max.partition.fetch.bytes' = '600', 'scan.bounded.mode'"}
 jstart() {   # NAME
   "$SLUICE" -q --group gj --state-dir "$T/state.$1" --set checkpoint.interval=1s --set parallelism=1 \
     -e "$JSRC CREATE SINK out WITH (connector = 'file', path = '$T/out.$1.csv', format = 'csv'); $QUERY" \
