@@ -3536,6 +3536,18 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
      * records that there is nothing left to read */
     if (completed && q->store && !atomic_load(&q->failed))
         checkpoint_commit(q, q->ckpt_inflight ? q->ckpt_inflight : atomic_load(&q->ckpt_epoch) + 1, 1);
+    /* group mode without an exchange: the offsets of the last checkpoint go
+     * to the group now (the tasks are stopped), before the sources leave it
+     * — else the next owner of their partitions would read again what that
+     * checkpoint wrote */
+    for (int k = 0; !q->kx && q->plan->group && q->store && !atomic_load(&q->failed) && k < q->ntasks; k++) {
+        Task   *t = q->tasks[k];
+        int64_t e = atomic_load(&q->ckpt_epoch);
+        if (t->source && e > t->acked_epoch) {
+            t->acked_epoch = e;
+            source_committed(t->source, e);
+        }
+    }
     /* group exchange: what the last checkpoint made durable goes to the
      * group now (the tasks are stopped): offsets and 'C' of stage 0, the
      * emitted watermarks of stage 1 */

@@ -1451,12 +1451,13 @@ static void kafka_close(Source *s)
     KafkaSource *ks = s->impl;
     if (!ks) return;
     free(ks->rst);
+    /* the last checkpoint's offsets land before the partitions go to others */
+    ledger_serve(ks, LEDGER_WAIT_MS);
     if (ks->rk) {
         ks->closing = 1;
         rd_kafka_consumer_close(ks->rk);   /* group mode: leaves the group (on_rebalance revokes) */
         rd_kafka_destroy(ks->rk);
     }
-    ledger_serve(ks, LEDGER_WAIT_MS);   /* the last checkpoint's offsets land before the exit */
     if (ks->ledq) rd_kafka_queue_destroy(ks->ledq);
     if (ks->led) rd_kafka_destroy(ks->led);
     reset_parts(ks);

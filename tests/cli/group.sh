@@ -12,7 +12,9 @@
 # bounded read by two instances of a new group (every row once), and a
 # bounded read that a second instance joins mid-way: the partitions it takes
 # are handed over at a committed checkpoint (held revocation), so again
-# every row once. Also: --group without --state-dir is refused. Skipped like
+# every row once; and one of two leaving a read mid-way (SIGTERM): its last
+# checkpoint's offsets go to the group before it leaves, so again every row
+# once. Also: --group without --state-dir is refused. Skipped like
 # kafka.sh. KEEP=1 keeps the logs and outputs in /tmp/group.keep.PID.
 source "$(dirname "$0")/lib.sh"
 
@@ -210,4 +212,30 @@ if cmp -s "$T/want" "$T/all"; then _ok; else
   _bad "a member joining mid-read takes over partitions with no row twice or lost" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
 if [ "$(rows G | wc -l)" -gt 0 ]; then _ok; else
   _bad "the member that joined mid-read got partitions" "F $(rows F | wc -l), G 0 rows"; fi
+
+# a member leaving mid-read (SIGTERM): H and I read the topic together,
+# slowly; once both have written rows, I stops — a last checkpoint, its
+# offsets, then it leaves the group — and H reads I's partitions on from
+# there: every row once
+lstart() {   # NAME
+  "$SLUICE" -q --group gl --state-dir "$T/state.$1" --set checkpoint.interval=1s --set parallelism=1 \
+    -e "$JSRC CREATE SINK out WITH (connector = 'file', path = '$T/out.$1.csv', format = 'csv'); $QUERY" \
+    >"$T/log.$1" 2>&1 </dev/null &
+  PIDS+=($!)
+}
+lstart H; H=${PIDS[0]}
+lstart I; I=${PIDS[1]}
+for _ in $(seq 300); do [ "$(rows H | wc -l)" -gt 0 ] && [ "$(rows I | wc -l)" -gt 0 ] && break; sleep 0.1; done
+rcH=0; rcI=0; rm -f "$T/guard"
+kill -TERM "$I"; wait "$I" || rcI=$?
+for _ in $(seq 600); do kill -0 "$H" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$H" 2>/dev/null; then touch "$T/guard"; kill -TERM "$H" 2>/dev/null; fi
+wait "$H" || rcH=$?
+PIDS=()
+echo "group.sh: leave mid-read: H $(rows H | wc -l), I $(rows I | wc -l) rows"
+if [ $rcH -eq 0 ] && [ $rcI -eq 0 ] && [ ! -e "$T/guard" ]; then _ok; else
+  _bad "a read one member left mid-way ends by itself" "exit $rcH / $rcI$([ -e "$T/guard" ] && echo ', stopped after 60 s'): $(tail -c 300 "$T/log.H") $(tail -c 300 "$T/log.I")"; fi
+rows H I | sort >"$T/all"
+if cmp -s "$T/want" "$T/all"; then _ok; else
+  _bad "a member leaving mid-read hands its partitions over with no row twice or lost" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
 finish
