@@ -706,6 +706,27 @@ static int group_cover(KafkaSource *ks, int n)
 static void group_claim(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partition_list_t *l,
                         const rd_kafka_topic_partition_list_t *committed);
 
+/* With an offsets group: partitions of l it has no offset for take the
+ * member group's own, if any — where a job started before the offsets
+ * moved to the offsets group left them. */
+static void legacy_offsets(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l)
+{
+    rd_kafka_topic_partition_list_t *m = rd_kafka_topic_partition_list_new(l->cnt > 0 ? l->cnt : 1);
+    if (!m) return;
+    for (int i = 0; i < l->cnt; i++)
+        if (l->elems[i].err || l->elems[i].offset < 0)
+            rd_kafka_topic_partition_list_add(m, l->elems[i].topic, l->elems[i].partition);
+    if (m->cnt > 0 && rd_kafka_committed(rk, m, GROUP_FETCH_MS) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        for (int j = 0; j < m->cnt; j++) {
+            if (m->elems[j].err || m->elems[j].offset < 0) continue;
+            rd_kafka_topic_partition_t *tp =
+                rd_kafka_topic_partition_list_find(l, m->elems[j].topic, m->elems[j].partition);
+            tp->offset = m->elems[j].offset;
+            tp->err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        }
+    rd_kafka_topic_partition_list_destroy(m);
+}
+
 static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partition_list_t *l)
 {
     int maxid = -1;
@@ -723,6 +744,7 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
     rd_kafka_resume_partitions(rk, l);
     for (int i = 0; i < l->cnt; i++) l->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_resp_err_t e = rd_kafka_committed(ks->led ? ks->led : rk, l, GROUP_FETCH_MS);
+    if (!e && ks->led) legacy_offsets(rk, l);
     int nts = 0;
     Source *s = ks->src;
     /* what the group had (metadata included), for the claim at the end */

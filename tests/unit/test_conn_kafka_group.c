@@ -279,6 +279,16 @@ TEST(kafka_group_share_commit_takeover)
     CHECK(gpull(s, 1, &t.spec, seen, who, N, 1, 300, got, &bad) == 0);
     for (int i = 280; i < 320; i++) CHECK(seen[i] == 2);
     source_close(s[0]);
+
+    /* with an offsets group that has none yet (a job of before the offsets
+     * group): the member group's offsets (70) are where it starts */
+    t.spec.offsets_group = "g1-offsets";
+    s[0] = source_open(&t.spec, err, sizeof err);
+    REQUIRE(s[0] != NULL);
+    CHECK(gpull(s, 1, &t.spec, seen, who, N, 40, 20000, got, &bad) == 40);
+    CHECK(gpull(s, 1, &t.spec, seen, who, N, 1, 300, got, &bad) == 0);
+    for (int i = 280; i < 320; i++) CHECK(seen[i] == 3);
+    source_close(s[0]);
     kafka_broker_stop(kb);
 }
 
