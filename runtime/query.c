@@ -215,12 +215,12 @@ typedef struct Task {
     int          src_held;     /* group source partitions held for a checkpoint: asked it */
     uint8_t     *kx_src_owned; /* stage 0: per source partition, owned at the last step */
     int64_t      kx_src_moves; /* stage 0: the source's assignments + revocations then    */
-    /* group mode, for progress: published by the task's own thread */
-    int64_t         grp_moves;     /* assignments + revocations at the last count      */
-    _Atomic int     grp_parts;     /* source (stage 0) or exchange (stage 1) partitions owned */
-    _Atomic int     grp_held;      /* source partitions held for a checkpoint              */
-    _Atomic int64_t grp_assigns;
-    _Atomic int64_t grp_revokes;
+    /* group mode, for progress (published by the task's own thread) */
+    int64_t      grp_moves;    /* the source's assignments + revocations at the last count */
+    _Atomic int  grp_parts;    /* source (stage 0) or exchange (stage 1) partitions owned */
+    _Atomic int  grp_held;     /* source partitions held for a checkpoint               */
+    _Atomic int64_t grp_assigns; /* the source's assignments so far                     */
+    _Atomic int64_t grp_revokes; /* and revocations                                     */
     int64_t      kx_gen;       /* stage 1: the reader's generation handled              */
     int64_t     *kx_supp;      /* stage 1: per partition, windows ending at or before
                                   this are emitted already (here or by an earlier owner) */
