@@ -65,14 +65,14 @@
  *           assignment bumps the partition's incarnation `gen`.
  *   REVOKE  owned = 0 (and not live: a partition read elsewhere must not
  *           hold this task's watermark back); messages of it still in
- *           flight are dropped. HELD (with an offsets group, cooperative,
- *           the member alive and not closing): the partitions stay owned
+ *           flight are dropped. HELD (with an offsets group, the member
+ *           alive and not closing; eager: every partition): they stay owned
  *           but `revoking`, paused, their fetched messages dropped — their
  *           positions are final; the runtime takes a checkpoint at once
  *           (source_group_revoking) and the commit of the first barrier
  *           after the revocation writes their offsets, waiting for the
- *           answer, before incremental_unassign gives them up
- *           (group_release). The group waits meanwhile.
+ *           answer, before incremental_unassign (eager: assign(NULL))
+ *           gives them up (group_release). The group waits meanwhile.
  *   COMMIT  Offsets move with checkpoints, never on their own: at
  *           source_barrier(epoch) the positions just reported by
  *           source_checkpoint (and each partition's gen) go into a FIFO
@@ -195,6 +195,7 @@ typedef struct KafkaSource {
     int64_t      release_after;/* group, held revocations: released by the commit of a
                                   barrier epoch > this                                    */
     int          closing;      /* kafka_close: revocations are not held                   */
+    int          hold_eager;   /* the revocation held is an eager one (range, roundrobin) */
     rd_kafka_t  *led;          /* ConnSpec.offsets_group: a standalone consumer of that
                                   group, where the offsets go (NULL: the group's own)     */
     rd_kafka_queue_t *ledq;    /* the answers to its asynchronous commits                 */
@@ -899,7 +900,7 @@ static void group_revoke(KafkaSource *ks, const rd_kafka_topic_partition_list_t 
     }
 }
 
-/* A cooperative revocation of a live member, held (ConnSpec.offsets_group):
+/* A revocation of a live member, held (ConnSpec.offsets_group):
  * the partitions of l stay assigned but are paused, and what was fetched of
  * them is dropped (kafka_next), so their positions are final; they go at the
  * commit of the next checkpoint (group_release). */
@@ -927,12 +928,27 @@ static void group_release(KafkaSource *ks)
     for (int id = 0; id < ks->nparts; id++)
         if (ks->parts[id].revoking) rd_kafka_topic_partition_list_add(l, ks->topic, id);
     group_revoke(ks, l);
-    rd_kafka_error_t *e = rd_kafka_incremental_unassign(ks->rk, l);
-    if (e) {
-        snprintf(ks->cb_err, sizeof ks->cb_err, "rebalance: %s", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
+    if (ks->hold_eager) {   /* an eager rebalance: the whole assignment goes */
+        rd_kafka_resp_err_t re = rd_kafka_assign(ks->rk, NULL);
+        if (re) snprintf(ks->cb_err, sizeof ks->cb_err, "rebalance: %s", rd_kafka_err2str(re));
+    } else {
+        rd_kafka_error_t *e = rd_kafka_incremental_unassign(ks->rk, l);
+        if (e) {
+            snprintf(ks->cb_err, sizeof ks->cb_err, "rebalance: %s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
     }
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Whether this member owns a partition of l (and holds none yet). */
+static int owns_any(const KafkaSource *ks, const rd_kafka_topic_partition_list_t *l)
+{
+    for (int i = 0; i < l->cnt; i++) {
+        int32_t id = l->elems[i].partition;
+        if (id >= 0 && id < ks->nparts && ks->parts[id].owned && !ks->parts[id].revoking) return 1;
+    }
+    return 0;
 }
 
 /* librdkafka's rebalance callback (served by rd_kafka_consumer_poll and by
@@ -944,8 +960,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     int               coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     rd_kafka_error_t *e = NULL;
     rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
-    if (ks->led && !ks->closing && coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS &&
-        !rd_kafka_assignment_lost(rk)) {
+    if (ks->led && !ks->closing && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk) &&
+        owns_any(ks, l)) {
+        ks->hold_eager = !coop;  /* (eager: l is the whole assignment) */
         group_hold(rk, ks, l);   /* the group waits for the unassign (group_release) */
         return;
     }

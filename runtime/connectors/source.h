@@ -250,16 +250,17 @@ int64_t source_group_revokes(const Source *s);
 int64_t source_group_assigns(const Source *s);
 int     source_group_rewind(Source *s, char *err, size_t cap);
 
-/* Held revocations (kafka group mode with ConnSpec.offsets_group and the
- * cooperative assignment; elsewhere 0). A partition a rebalance takes from
+/* Held revocations (kafka group mode with ConnSpec.offsets_group; elsewhere
+ * 0). A partition a rebalance takes from
  * this live member is not given up at once: it stays assigned, no further
  * row of it is read, and source_group_revoking(s) counts it. The runtime
  * then takes a checkpoint; when a checkpoint whose barrier came after the
  * revocation is committed, source_committed writes the partition's offset
  * to the offsets group, waiting for the answer, and only then gives the
  * partition up — so its next owner starts exactly after the rows this
- * member made durable (no row twice, none lost) while the group waits. A
- * lost assignment, an eager rebalance and the consumer's close give
+ * member made durable (no row twice, none lost) while the group waits. So
+ * with an eager assignor (range, roundrobin), where every rebalance takes
+ * the whole assignment. A lost assignment and the consumer's close give
  * partitions up at once. */
 int     source_group_revoking(const Source *s);
 int     source_group_take_metas(Source *s, char (*out)[SOURCE_META_MAX], int cap);

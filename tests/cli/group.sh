@@ -178,64 +178,63 @@ rows D E | sort >"$T/all"
 if cmp -s "$T/want" "$T/all"; then _ok; else
   _bad "the bounded group read holds the topic as it was at the start, once" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
 
-# a live join mid-read: F reads the topic (events 0..6299, bounded) alone,
-# slowly (scan.rate-limit); once F has written rows, G joins the group. The
-# rebalance takes half of F's partitions, but F gives them up only when a
-# checkpoint has committed its output and their offsets (held revocation,
-# docs/scaling.md): every row once over F and G, none twice
-# (small fetches, so that every partition is being read when G comes; a
-# checkpoint every second, so that much is not committed yet then)
-JSRC=${BSRC/"'scan.bounded.mode'"/"'scan.rate-limit' = '700', 'properties.max.partition.fetch.bytes' = '600', 'scan.bounded.mode'"}
-jstart() {   # NAME
-  "$SLUICE" -q --group gj --state-dir "$T/state.$1" --set checkpoint.interval=1s --set parallelism=1 \
-    -e "$JSRC CREATE SINK out WITH (connector = 'file', path = '$T/out.$1.csv', format = 'csv'); $QUERY" \
-    >"$T/log.$1" 2>&1 </dev/null &
-  PIDS+=($!)
-}
-jstart F; F=${PIDS[0]}
-for _ in $(seq 200); do [ "$(rows F | wc -l)" -gt 0 ] && break; sleep 0.1; done
-jstart G; G=${PIDS[1]}
-rcF=0; rcG=0; rm -f "$T/guard"
-for _ in $(seq 600); do
-  kill -0 "$F" 2>/dev/null || kill -0 "$G" 2>/dev/null || break
-  sleep 0.1
-done
-if kill -0 "$F" 2>/dev/null || kill -0 "$G" 2>/dev/null; then touch "$T/guard"; kill -TERM "$F" "$G" 2>/dev/null; fi
-wait "$F" || rcF=$?; wait "$G" || rcG=$?
-PIDS=()
-echo "group.sh: join mid-read: F $(rows F | wc -l), G $(rows G | wc -l) rows"
-if [ $rcF -eq 0 ] && [ $rcG -eq 0 ] && [ ! -e "$T/guard" ]; then _ok; else
-  _bad "a read joined mid-way ends by itself on every instance" "exit $rcF / $rcG$([ -e "$T/guard" ] && echo ', stopped after 60 s'): $(tail -c 300 "$T/log.F") $(tail -c 300 "$T/log.G")"; fi
+# Moves mid-read, with the default (cooperative) assignor and with an eager
+# one (range: every rebalance takes every partition from every member):
+#  - a join: F reads the topic (events 0..6299, bounded) alone, slowly
+#    (scan.rate-limit); once F has written rows, G joins. The rebalance
+#    takes partitions from F, but F gives them up only when a checkpoint
+#    has committed its output and their offsets (held revocation,
+#    docs/scaling.md): every row once over F and G;
+#  - a leave: H and I read together; once both have written rows, I stops
+#    on SIGTERM — a last checkpoint, its offsets, then it leaves the group
+#    — and H reads I's partitions on from there: every row once.
+# (small fetches, so that every partition is being read when the group
+# changes; a checkpoint every second, so that much is not committed then)
 want 0 6299 | sort >"$T/want"
-rows F G | sort >"$T/all"
-if cmp -s "$T/want" "$T/all"; then _ok; else
-  _bad "a member joining mid-read takes over partitions with no row twice or lost" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
-if [ "$(rows G | wc -l)" -gt 0 ]; then _ok; else
-  _bad "the member that joined mid-read got partitions" "F $(rows F | wc -l), G 0 rows"; fi
-
-# a member leaving mid-read (SIGTERM): H and I read the topic together,
-# slowly; once both have written rows, I stops — a last checkpoint, its
-# offsets, then it leaves the group — and H reads I's partitions on from
-# there: every row once
-lstart() {   # NAME
-  "$SLUICE" -q --group gl --state-dir "$T/state.$1" --set checkpoint.interval=1s --set parallelism=1 \
-    -e "$JSRC CREATE SINK out WITH (connector = 'file', path = '$T/out.$1.csv', format = 'csv'); $QUERY" \
+mstart() {   # NAME GROUP SOURCE
+  "$SLUICE" -q --group "$2" --state-dir "$T/state.$2.$1" --set checkpoint.interval=1s --set parallelism=1 \
+    -e "$3 CREATE SINK out WITH (connector = 'file', path = '$T/out.$1.csv', format = 'csv'); $QUERY" \
     >"$T/log.$1" 2>&1 </dev/null &
   PIDS+=($!)
 }
-lstart H; H=${PIDS[0]}
-lstart I; I=${PIDS[1]}
-for _ in $(seq 300); do [ "$(rows H | wc -l)" -gt 0 ] && [ "$(rows I | wc -l)" -gt 0 ] && break; sleep 0.1; done
-rcH=0; rcI=0; rm -f "$T/guard"
-kill -TERM "$I"; wait "$I" || rcI=$?
-for _ in $(seq 600); do kill -0 "$H" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$H" 2>/dev/null; then touch "$T/guard"; kill -TERM "$H" 2>/dev/null; fi
-wait "$H" || rcH=$?
-PIDS=()
-echo "group.sh: leave mid-read: H $(rows H | wc -l), I $(rows I | wc -l) rows"
-if [ $rcH -eq 0 ] && [ $rcI -eq 0 ] && [ ! -e "$T/guard" ]; then _ok; else
-  _bad "a read one member left mid-way ends by itself" "exit $rcH / $rcI$([ -e "$T/guard" ] && echo ', stopped after 60 s'): $(tail -c 300 "$T/log.H") $(tail -c 300 "$T/log.I")"; fi
-rows H I | sort >"$T/all"
-if cmp -s "$T/want" "$T/all"; then _ok; else
-  _bad "a member leaving mid-read hands its partitions over with no row twice or lost" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
+ended() {   # WHAT A B: both exit 0 by themselves within 60 s of the first check
+  local a=$1 b=$2 ra=0 rb=0 what=$3
+  rm -f "$T/guard"
+  for _ in $(seq 600); do
+    kill -0 "${!a}" 2>/dev/null || kill -0 "${!b}" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "${!a}" 2>/dev/null || kill -0 "${!b}" 2>/dev/null; then touch "$T/guard"; kill -TERM "${!a}" "${!b}" 2>/dev/null; fi
+  wait "${!a}" || ra=$?; wait "${!b}" || rb=$?
+  PIDS=()
+  if [ $ra -eq 0 ] && [ $rb -eq 0 ] && [ ! -e "$T/guard" ]; then _ok; else
+    _bad "$what ends by itself on every instance" "exit $ra / $rb$([ -e "$T/guard" ] && echo ', stopped after 60 s'): $(tail -c 300 "$T/log.$a") $(tail -c 300 "$T/log.$b")"; fi
+}
+once() {   # WHAT A B: the rows of A and B are the topic's, each once
+  rows "$2" "$3" | sort >"$T/all"
+  if cmp -s "$T/want" "$T/all"; then _ok; else
+    _bad "$1: no row twice or lost" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
+}
+midread() {   # ASSIGNOR ("" = the default) TAG
+  local src=${BSRC/"'scan.bounded.mode'"/"'scan.rate-limit' = '700', 'properties.max.partition.fetch.bytes' = '600', 'scan.bounded.mode'"}
+  [ -n "$1" ] && src=${src/"'scan.bounded.mode'"/"'properties.partition.assignment.strategy' = '$1', 'scan.bounded.mode'"}
+  rm -f "$T"/out.[FGHI].csv
+  mstart F "gj$2" "$src"; F=${PIDS[0]}
+  for _ in $(seq 200); do [ "$(rows F | wc -l)" -gt 0 ] && break; sleep 0.1; done
+  mstart G "gj$2" "$src"; G=${PIDS[1]}
+  ended F G "a read joined mid-way${1:+ ($1)}"
+  echo "group.sh: join mid-read${1:+ ($1)}: F $(rows F | wc -l), G $(rows G | wc -l) rows"
+  once "a member joining mid-read${1:+ ($1)} takes over partitions" F G
+  if [ "$(rows G | wc -l)" -gt 0 ]; then _ok; else
+    _bad "the member that joined mid-read${1:+ ($1)} got partitions" "F $(rows F | wc -l), G 0 rows"; fi
+  mstart H "gl$2" "$src"; H=${PIDS[0]}
+  mstart I "gl$2" "$src"; I=${PIDS[1]}
+  for _ in $(seq 300); do [ "$(rows H | wc -l)" -gt 0 ] && [ "$(rows I | wc -l)" -gt 0 ] && break; sleep 0.1; done
+  kill -TERM "$I"
+  ended H I "a read one member left mid-way${1:+ ($1)}"
+  echo "group.sh: leave mid-read${1:+ ($1)}: H $(rows H | wc -l), I $(rows I | wc -l) rows"
+  once "a member leaving mid-read${1:+ ($1)} hands its partitions over" H I
+}
+midread "" ""
+midread range r
 finish
