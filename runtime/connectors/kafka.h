@@ -68,6 +68,9 @@ int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap);
  * partitions by lifting the cap while the source runs. Not for production
  * use; s must be a kafka source. */
 void kafka_source_test_cap_partitions(Source *s, int cap);
+/* Test seam (group mode with an offsets group): the next n fetches of the
+ * offsets group's committed offsets fail as if it did not answer. */
+void kafka_source_test_fail_offsets(Source *s, int n);
 
 /* ---- sink (kafka_sink.c) ---------------------------------------------------------------- */
 

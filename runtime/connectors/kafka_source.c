@@ -54,7 +54,10 @@
  *   ASSIGN  the rebalance callback (served inside rd_kafka_consumer_poll, so
  *           on the task's thread) gets partitions: their start is the
  *           GROUP's committed offset (rd_kafka_committed; of the offsets
- *           group when there is one), else the startup
+ *           group when there is one — if it does not answer, the
+ *           partitions stay paused (`pending`) and it is asked again every
+ *           second (start_pending): a start from the beginning would read
+ *           again what earlier checkpoints made durable), else the startup
  *           mode's (earliest; latest = the end at assignment; timestamp =
  *           offsets_for_times, or from the beginning skipping older
  *           messages; group-offsets = earliest). parts[] is indexed by the
@@ -132,6 +135,8 @@ typedef struct KPart {
     int     done;
     int     skip;    /* startup timestamp: drop messages before start_ms until the first at or after it */
     int     owned;   /* group mode: assigned to this member now                        */
+    int     pending; /* group mode, offsets group: its start is not known yet (the
+                        offsets group did not answer): paused, asked again      */
     int     revoking;/* group mode: revoked, held until a checkpoint has committed it
                         (ConnSpec.offsets_group); owned still, not read                */
     uint32_t gen;    /* group mode: incremented at every assignment of the partition   */
@@ -196,6 +201,9 @@ typedef struct KafkaSource {
                                   barrier epoch > this                                    */
     int          closing;      /* kafka_close: revocations are not held                   */
     int          hold_eager;   /* the revocation held is an eager one (range, roundrobin) */
+    int          npending;     /* partitions whose start the offsets group has not told yet */
+    int64_t      pending_at;   /* now_us of the next ask; 0 = at once                     */
+    int          test_fail_offsets; /* test seam: the next N offset fetches fail           */
     rd_kafka_t  *led;          /* ConnSpec.offsets_group: a standalone consumer of that
                                   group, where the offsets go (NULL: the group's own)     */
     rd_kafka_queue_t *ledq;    /* the answers to its asynchronous commits                 */
@@ -745,6 +753,10 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
     rd_kafka_resume_partitions(rk, l);
     for (int i = 0; i < l->cnt; i++) l->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_resp_err_t e = rd_kafka_committed(ks->led ? ks->led : rk, l, GROUP_FETCH_MS);
+    if (ks->test_fail_offsets > 0 && ks->led) {
+        ks->test_fail_offsets--;
+        e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    }
     if (!e && ks->led) legacy_offsets(rk, l);
     int nts = 0;
     Source *s = ks->src;
@@ -762,12 +774,18 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
         ks->live[tp->partition] = 1;
         if (ks->bounded)   /* a partition added since this member started is not part of the read */
             kp->end = tp->partition < ks->ngend ? ks->gend[tp->partition] : 0;
-        if (e) {   /* the group's offsets are unknown: librdkafka fetches them itself (with an
-                    * offsets group, from the group's own: none, so auto.offset.reset) */
+        if (e) {   /* the group's offsets are unknown */
             snprintf(ks->last_err, sizeof ks->last_err, "committed offsets of group '%s': %s",
                      ks->led ? ks->led_id : ks->group_id, rd_kafka_err2str(e));
-            tp->offset = RD_KAFKA_OFFSET_STORED;   /* else auto.offset.reset (set per startup mode) */
             kp->pos = -1;
+            if (ks->led) {   /* paused (on_rebalance) until the offsets group answers (kafka_next) */
+                tp->offset = RD_KAFKA_OFFSET_END;
+                if (!kp->pending) ks->npending++;
+                kp->pending = 1;
+                ks->pending_at = 0;
+            } else {         /* librdkafka fetches them itself, else auto.offset.reset */
+                tp->offset = RD_KAFKA_OFFSET_STORED;
+            }
             continue;
         }
         if (!tp->err && tp->offset >= 0) {   /* where the group's last checkpoint left it */
@@ -894,6 +912,8 @@ static void group_revoke(KafkaSource *ks, const rd_kafka_topic_partition_list_t 
         if (id < 0 || id >= ks->nparts) continue;
         if (ks->parts[id].owned) ks->src->group_revokes++;
         if (ks->parts[id].revoking) ks->src->group_revoking--;
+        if (ks->parts[id].pending) ks->npending--;
+        ks->parts[id].pending = 0;
         ks->parts[id].owned = 0;
         ks->parts[id].revoking = 0;
         ks->live[id] = 0;
@@ -941,6 +961,17 @@ static void group_release(KafkaSource *ks)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Stop fetching the partitions whose start is not known yet. */
+static void pause_pending(rd_kafka_t *rk, KafkaSource *ks)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(ks->npending);
+    if (!l) return;
+    for (int id = 0; id < ks->nparts; id++)
+        if (ks->parts[id].pending) rd_kafka_topic_partition_list_add(l, ks->topic, id);
+    rd_kafka_pause_partitions(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
 /* Whether this member owns a partition of l (and holds none yet). */
 static int owns_any(const KafkaSource *ks, const rd_kafka_topic_partition_list_t *l)
 {
@@ -970,6 +1001,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         group_assign(rk, ks, l);
         if (coop) e = rd_kafka_incremental_assign(rk, l);
         else re = rd_kafka_assign(rk, l);
+        if (ks->npending) pause_pending(rk, ks);
     } else {   /* revoked, or an error: give everything up (eager) / these (cooperative) */
         if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
             snprintf(ks->last_err, sizeof ks->last_err, "rebalance: %s", rd_kafka_err2str(err));
@@ -1228,6 +1260,70 @@ static int take(Source *s, KafkaSource *ks, const rd_kafka_message_t *m, Batch *
     return 0;
 }
 
+#define PENDING_RETRY_US (1000 * 1000)   /* how often the offsets group is asked again */
+
+/* Group mode with an offsets group: ask it again for the start of the
+ * partitions it did not answer for at their assignment; those it answers
+ * for now start there (or per the startup mode when it has none: earliest,
+ * latest, a timestamp by skipping) and are resumed; when it does not
+ * answer, again in PENDING_RETRY_US. 0, or -1 with the source's error. */
+static int start_pending(Source *s, KafkaSource *ks, int64_t now_us)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(ks->npending);
+    if (!l) {
+        conn_set_error(s, "out of memory");
+        return -1;
+    }
+    for (int id = 0; id < ks->nparts; id++)
+        if (ks->parts[id].pending) rd_kafka_topic_partition_list_add(l, ks->topic, id)->offset = RD_KAFKA_OFFSET_INVALID;
+    rd_kafka_resp_err_t e = rd_kafka_committed(ks->led, l, SETUP_TIMEOUT_MS * 5);
+    if (ks->test_fail_offsets > 0) {
+        ks->test_fail_offsets--;
+        e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    }
+    if (e) {
+        snprintf(ks->last_err, sizeof ks->last_err, "committed offsets of group '%s': %s (%d partition%s waiting)",
+                 ks->led_id, rd_kafka_err2str(e), ks->npending, ks->npending == 1 ? "" : "s");
+        ks->pending_at = now_us + PENDING_RETRY_US;
+        rd_kafka_topic_partition_list_destroy(l);
+        return 0;
+    }
+    legacy_offsets(ks->rk, l);
+    for (int i = 0; i < l->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &l->elems[i];
+        KPart                      *kp = &ks->parts[tp->partition];
+        if (tp->metadata) {   /* not wanted by the seek */
+            free(tp->metadata);
+            tp->metadata = NULL;
+            tp->metadata_size = 0;
+        }
+        if (!tp->err && tp->offset >= 0) {
+            kp->pos = tp->offset;
+            kp->done = ks->bounded && kp->pos >= kp->end;
+        } else {
+            tp->err = RD_KAFKA_RESP_ERR_NO_ERROR;
+            tp->offset = ks->start == START_LATEST ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+            kp->skip = ks->start == START_TIMESTAMP;
+            kp->done = ks->bounded && kp->end == 0;
+        }
+        kp->pending = 0;
+        ks->npending--;
+    }
+    rd_kafka_error_t *se = rd_kafka_seek_partitions(ks->rk, l, GROUP_FETCH_MS);
+    rd_kafka_resp_err_t re = rd_kafka_resume_partitions(ks->rk, l);
+    int rc = 0;
+    if (se) {
+        conn_set_error(s, "kafka: cannot seek topic '%s': %s", ks->topic, rd_kafka_error_string(se));
+        rd_kafka_error_destroy(se);
+        rc = -1;
+    } else if (re) {
+        conn_set_error(s, "kafka: cannot resume topic '%s': %s", ks->topic, rd_kafka_err2str(re));
+        rc = -1;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
 static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wait_us)
 {
     KafkaSource *ks = s->impl;
@@ -1249,6 +1345,7 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         if (grow(s, ks) < 0) return SOURCE_ERROR;
     }
     if (ks->led_inflight) ledger_serve(ks, 0);
+    if (ks->npending && now_us >= ks->pending_at && start_pending(s, ks, now_us) < 0) return SOURCE_ERROR;
     int before = b->nrows, room = b->capacity;
     if (ks->rate > 0) {   /* scan.rate-limit: a token bucket holding 0.1 s of rows at most */
         double burst = ks->rate / 10.0 > 1 ? ks->rate / 10.0 : 1;
@@ -1288,7 +1385,7 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         int32_t pid = m->partition;
         KPart  *kp = pid >= 0 && pid < ks->nslot && ks->slot[pid] >= 0 ? &ks->parts[ks->slot[pid]]
                                                                       : NULL;
-        if (kp && ks->group && (!kp->owned || kp->revoking)) kp = NULL;   /* revoked meanwhile */
+        if (kp && ks->group && (!kp->owned || kp->revoking || kp->pending)) kp = NULL;   /* revoked meanwhile */
         if (!kp || (ks->bounded && (kp->done || m->offset >= kp->end))) {
             rd_kafka_message_destroy(m);   /* beyond the bound (or not ours): ignore */
             continue;
@@ -1723,6 +1820,12 @@ fail:
     kafka_close(s);
     s->ops = NULL;
     return -1;
+}
+
+void kafka_source_test_fail_offsets(Source *s, int n)
+{
+    KafkaSource *ks = s->impl;
+    ks->test_fail_offsets = n;
 }
 
 void kafka_source_test_cap_partitions(Source *s, int cap)

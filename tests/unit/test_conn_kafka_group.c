@@ -491,3 +491,50 @@ TEST(kafka_group_held_close)
     source_close(s[1]);
     kafka_broker_stop(kb);
 }
+
+/* Commit offset off of every partition to group (a standalone consumer, as
+ * the offsets group is written). 0 or -1. */
+static int gcommit(const char *bs, const char *group, const char *topic, int64_t off)
+{
+    char             errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
+    rd_kafka_conf_set_log_cb(conf, kt_quiet);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!rk) return -1;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(GN);
+    for (int p = 0; p < GN; p++) rd_kafka_topic_partition_list_add(l, topic, p)->offset = off;
+    int rc = rd_kafka_commit(rk, l, 0) ? -1 : 0;
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+/* The offsets group does not answer at an assignment: the partitions wait
+ * (paused) and are asked for again, and start at its offsets once it
+ * answers — not from the beginning (which would read again what the
+ * group's earlier checkpoints made durable). */
+TEST(kafka_group_offsets_unanswered)
+{
+    char         err[512];
+    KafkaBroker *kb = kafka_broker_start(1, "uev", GN, err, sizeof err);
+    REQUIRE(kb != NULL);
+    const char *bs = kafka_broker_bootstrap(kb);
+    REQUIRE(kt_fill(bs, "uev", 0, 200, GN) == 0);   /* 50 per partition */
+    REQUIRE(gcommit(bs, "gu-offsets", "uev", 20) == 0);
+    TSpec t;
+    gspec(&t, bs, "uev", "gu");
+    t.spec.offsets_group = "gu-offsets";
+    enum { N = 200 };
+    int     seen[N] = {0}, who[N], got[1] = {0}, bad = 0;
+    Source *s[1] = {source_open(&t.spec, err, sizeof err)};
+    REQUIRE(s[0] != NULL);
+    kafka_source_test_fail_offsets(s[0], 3);   /* at the assignment, then twice more */
+    CHECK(gpull(s, 1, &t.spec, seen, who, N, 120, 20000, got, &bad) == 120);
+    CHECK(gpull(s, 1, &t.spec, seen, who, N, 1, 300, got, &bad) == 0);
+    for (int i = 0; i < N; i++) CHECK(seen[i] == (i / GN >= 20 ? 1 : 0));
+    CHECK_EQ_INT(bad, 0);
+    source_close(s[0]);
+    kafka_broker_stop(kb);
+}
