@@ -125,6 +125,7 @@ struct KxReader {
     KxHandoffFn         handoff;    /* metadata committed for partitions given away   */
     void               *handoff_ctx;
     int                 defer;      /* revocations wait for kx_reader_release          */
+    int                 test_fail_offsets; /* test seam: the next N offset fetches fail */
     int                 closing;    /* in kx_reader_close: nothing waits               */
     int                 nrevoking;  /* partitions revoked, not released yet            */
     int64_t             generation; /* assignment changes so far                   */
@@ -1014,6 +1015,8 @@ static int64_t meta_from(const char *m)
 }
 
 #define LEDGER_COMMIT_MS 5000   /* a ledger commit waits this long for its answer at most */
+#define KX_ASSIGN_TRIES  6      /* an assignment asks the group for its metadata this many
+                                   times (5 s each at most) before going on without it   */
 
 /* Commit l (offsets, metadata) through the ledger consumer and wait for
  * the answer, at most LEDGER_COMMIT_MS: a synchronous rd_kafka_commit has
@@ -1093,9 +1096,19 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     }
     r->generation++;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        /* the metadata the group keeps with each partition's offset */
+        /* the metadata the group keeps with each partition's offset — asked
+         * again while it does not answer (KX_ASSIGN_TRIES): without it the
+         * windows the previous owner emitted would be emitted again */
         rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(l);
-        if (c && rd_kafka_committed(r->led ? r->led : rk, c, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_resp_err_t ce = RD_KAFKA_RESP_ERR__TIMED_OUT;
+        for (int try = 0; c && ce && try < KX_ASSIGN_TRIES; try++) {
+            ce = rd_kafka_committed(r->led ? r->led : rk, c, 5000);
+            if (r->test_fail_offsets > 0) {
+                r->test_fail_offsets--;
+                ce = RD_KAFKA_RESP_ERR__TIMED_OUT;
+            }
+        }
+        if (c && ce != RD_KAFKA_RESP_ERR_NO_ERROR) {
             snprintf(r->warn, sizeof r->warn, "kexchange: committed offsets of topic '%s' unknown", r->topic);
             rd_kafka_topic_partition_list_destroy(c);
             c = NULL;
@@ -1827,6 +1840,11 @@ int kx_reader_release(KxReader *r)
         return -1;
     }
     return r->replay ? do_rewind(r) : 0;   /* as after a rebalance in kx_read */
+}
+
+void kx_reader_test_fail_offsets(KxReader *r, int n)
+{
+    r->test_fail_offsets = n;
 }
 
 void kx_reader_defer_revokes(KxReader *r, int on)

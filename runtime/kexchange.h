@@ -422,6 +422,10 @@ void kx_reader_on_handoff(KxReader *r, KxHandoffFn fn, void *ctx);
  * partitions kept would be emitted after the handoff record). A lost
  * assignment, or closing, releases them at once. */
 void kx_reader_defer_revokes(KxReader *r, int on);
+/* Test seam: the next n fetches of the group's offset metadata (at an
+ * assignment) fail as if the group did not answer; an assignment asks up
+ * to 6 times before it goes on without the metadata (with a warning). */
+void kx_reader_test_fail_offsets(KxReader *r, int n);
 int  kx_reader_revoking(const KxReader *r);
 int  kx_reader_release(KxReader *r);
 

@@ -1218,6 +1218,7 @@ TEST(kexchange_deferred_handoff)
 
     KxReader *B = kx_reader_open(&spec, "kx-g8", 1, err, sizeof err);
     REQUIRE(B != NULL);
+    kx_reader_test_fail_offsets(B, 2);   /* its assignments' first asks go unanswered */
     /* A reads until the group asks it for partitions, then stops reading */
     for (t0 = kx_ms(); !kx_reader_revoking(A) && kx_ms() - t0 < 20000;)
         for (int i = 0; i < 2; i++) {
