@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "exec/hash.h"
+#include "runtime/connectors/kafka.h"
 #include "exec/vector.h"
 #include "runtime/query.h"
 
@@ -1019,28 +1020,11 @@ static int64_t meta_from(const char *m)
                                    times (5 s each at most) before going on without it   */
 
 /* Commit l (offsets, metadata) through the ledger consumer and wait for
- * the answer, at most LEDGER_COMMIT_MS: a synchronous rd_kafka_commit has
- * no timeout, and a standalone consumer's commit waits for its group
- * coordinator — once seen (bundled broker) to wait forever in a member's
- * close, holding the process at exit. */
+ * the answer, at most LEDGER_COMMIT_MS (a hang at exit otherwise: see
+ * kafka_commit_wait). */
 static rd_kafka_resp_err_t ledger_commit(KxReader *r, const rd_kafka_topic_partition_list_t *l)
 {
-    rd_kafka_queue_t *q = rd_kafka_queue_new(r->led);
-    if (!q) return RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE;
-    rd_kafka_resp_err_t e = rd_kafka_commit_queue(r->led, l, q, NULL, NULL);
-    if (!e) {
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, LEDGER_COMMIT_MS);
-        if (!ev) {
-            e = RD_KAFKA_RESP_ERR__TIMED_OUT;
-        } else {
-            e = rd_kafka_event_error(ev);
-            const rd_kafka_topic_partition_list_t *res = rd_kafka_event_topic_partition_list(ev);
-            for (int i = 0; !e && res && i < res->cnt; i++) e = res->elems[i].err;
-            rd_kafka_event_destroy(ev);
-        }
-    }
-    rd_kafka_queue_destroy(q);
-    return e;
+    return kafka_commit_wait(r->led, l, LEDGER_COMMIT_MS);
 }
 
 /* Partitions about to be given away (revoked, not lost): commit them, now,

@@ -49,6 +49,14 @@ void kafka_broker_stop(KafkaBroker *kb);
  * becomes librdkafka property X = V verbatim; bootstrap.servers defaults to
  * localhost:9092; log lines are dropped. opaque is set as the handle's
  * opaque. NULL with err (naming the property) on a bad property. */
+/* Commit l (offsets, metadata) through consumer rk and wait for the
+ * answer, at most timeout_ms: a synchronous rd_kafka_commit has no timeout,
+ * and a standalone consumer's commit waits for its group coordinator (once
+ * seen, on the bundled broker, to wait forever in a member's close). The
+ * first error, a partition's included; RD_KAFKA_RESP_ERR__TIMED_OUT when
+ * no answer came. */
+rd_kafka_resp_err_t kafka_commit_wait(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *l, int timeout_ms);
+
 rd_kafka_conf_t *kafka_conf_from_spec(const ConnSpec *spec, const char *who, void *opaque,
                                       char *err, size_t cap);
 

@@ -496,30 +496,12 @@ static void ledger_serve(KafkaSource *ks, int wait_ms)
 }
 
 /* Commit l to the offsets group: sync waits for the answer (at most
- * LEDGER_WAIT_MS: a synchronous rd_kafka_commit has no timeout); else the
- * answer is served by ledger_serve. */
+ * LEDGER_WAIT_MS); else the answer is served by ledger_serve. */
 static rd_kafka_resp_err_t ledger_commit(KafkaSource *ks, const rd_kafka_topic_partition_list_t *l, int sync)
 {
-    if (!sync) {
-        rd_kafka_resp_err_t e = rd_kafka_commit_queue(ks->led, l, ks->ledq, NULL, NULL);
-        if (!e) ks->led_inflight++;
-        return e;
-    }
-    rd_kafka_queue_t *q = rd_kafka_queue_new(ks->led);
-    if (!q) return RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE;
-    rd_kafka_resp_err_t e = rd_kafka_commit_queue(ks->led, l, q, NULL, NULL);
-    if (!e) {
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, LEDGER_WAIT_MS);
-        if (!ev) {
-            e = RD_KAFKA_RESP_ERR__TIMED_OUT;
-        } else {
-            e = rd_kafka_event_error(ev);
-            const rd_kafka_topic_partition_list_t *res = rd_kafka_event_topic_partition_list(ev);
-            for (int i = 0; !e && res && i < res->cnt; i++) e = res->elems[i].err;
-            rd_kafka_event_destroy(ev);
-        }
-    }
-    rd_kafka_queue_destroy(q);
+    if (sync) return kafka_commit_wait(ks->led, l, LEDGER_WAIT_MS);
+    rd_kafka_resp_err_t e = rd_kafka_commit_queue(ks->led, l, ks->ledq, NULL, NULL);
+    if (!e) ks->led_inflight++;
     return e;
 }
 

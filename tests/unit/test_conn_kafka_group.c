@@ -363,6 +363,29 @@ TEST(kafka_group_bounded)
     kafka_broker_stop(kb);
 }
 
+/* The start of the held-revocation tests: topic `topic` with 200 rows (50
+ * per partition), one member of `group` with offsets group `offs` that has
+ * read them all and committed checkpoint 1 (50 per partition; the commit
+ * is served by later polls). The member, or NULL. */
+static Source *gheld_first(const char *bs, const char *topic, const char *group, const char *offs, TSpec *t,
+                           int *seen, int *who, int nseen, int *got, int *bad)
+{
+    char err[512];
+    if (kt_fill(bs, topic, 0, 200, GN) != 0) return NULL;
+    gspec(t, bs, topic, group);
+    t->spec.offsets_group = offs;
+    Source *s = source_open(&t->spec, err, sizeof err);
+    if (!s) return NULL;
+    if (gpull(&s, 1, &t->spec, seen, who, nseen, 200, 20000, got, bad) != 200) {
+        source_close(s);
+        return NULL;
+    }
+    source_checkpoint(s, NULL, 0);
+    source_barrier(s, 1);
+    source_committed(s, 1);
+    return s;
+}
+
 /* ConnSpec.offsets_group: the offsets go to that group (the member group
  * gets none), and a partition a rebalance takes from a live member is held
  * — not read further, still assigned — until the commit of a checkpoint
@@ -374,18 +397,11 @@ TEST(kafka_group_held_handoff)
     KafkaBroker *kb = kafka_broker_start(1, "hev", GN, err, sizeof err);
     REQUIRE(kb != NULL);
     const char *bs = kafka_broker_bootstrap(kb);
-    REQUIRE(kt_fill(bs, "hev", 0, 200, GN) == 0);   /* 50 per partition */
-    TSpec t;
-    gspec(&t, bs, "hev", "gh");
-    t.spec.offsets_group = "gh-offsets";
+    TSpec       t;
     enum { N = 400 };
     int     seen[N] = {0}, who[N], got[2] = {0, 0}, bad = 0;
-    Source *s[2] = {source_open(&t.spec, err, sizeof err), NULL};
+    Source *s[2] = {gheld_first(bs, "hev", "gh", "gh-offsets", &t, seen, who, N, got, &bad), NULL};
     REQUIRE(s[0] != NULL);
-    CHECK(gpull(s, 1, &t.spec, seen, who, N, 200, 20000, got, &bad) == 200);
-    source_checkpoint(s[0], NULL, 0);
-    source_barrier(s[0], 1);
-    source_committed(s[0], 1);
     int64_t off[GN], t0 = gmono_ms();
     do {   /* (asynchronous: the answers are served by the polls) */
         CHECK(gpull(s, 1, &t.spec, seen, who, N, 1, 100, got, &bad) == 0);
@@ -461,18 +477,11 @@ TEST(kafka_group_held_close)
     KafkaBroker *kb = kafka_broker_start(1, "hcv", GN, err, sizeof err);
     REQUIRE(kb != NULL);
     const char *bs = kafka_broker_bootstrap(kb);
-    REQUIRE(kt_fill(bs, "hcv", 0, 200, GN) == 0);
-    TSpec t;
-    gspec(&t, bs, "hcv", "gc");
-    t.spec.offsets_group = "gc-offsets";
+    TSpec       t;
     enum { N = 400 };
     int     seen[N] = {0}, who[N], got[2] = {0, 0}, bad = 0;
-    Source *s[2] = {source_open(&t.spec, err, sizeof err), NULL};
+    Source *s[2] = {gheld_first(bs, "hcv", "gc", "gc-offsets", &t, seen, who, N, got, &bad), NULL};
     REQUIRE(s[0] != NULL);
-    CHECK(gpull(s, 1, &t.spec, seen, who, N, 200, 20000, got, &bad) == 200);
-    source_checkpoint(s[0], NULL, 0);
-    source_barrier(s[0], 1);
-    source_committed(s[0], 1);   /* 50 per partition (served by the polls below) */
     s[1] = source_open(&t.spec, err, sizeof err);
     REQUIRE(s[1] != NULL);
     int64_t t0 = gmono_ms();
