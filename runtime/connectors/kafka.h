@@ -57,6 +57,10 @@ void kafka_broker_stop(KafkaBroker *kb);
  * no answer came. */
 rd_kafka_resp_err_t kafka_commit_wait(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *l, int timeout_ms);
 
+/* The outcome of a commit's answer (an RD_KAFKA_EVENT_OFFSET_COMMIT): its
+ * error, else the first partition's error, else none. */
+rd_kafka_resp_err_t kafka_commit_result(rd_kafka_event_t *ev);
+
 rd_kafka_conf_t *kafka_conf_from_spec(const ConnSpec *spec, const char *who, void *opaque,
                                       char *err, size_t cap);
 

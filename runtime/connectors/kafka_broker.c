@@ -146,6 +146,14 @@ int kafka_conf_default(rd_kafka_conf_t *conf, const ConnSpec *spec, const char *
     return conf_set(conf, "kafka", name, value, err, cap);
 }
 
+rd_kafka_resp_err_t kafka_commit_result(rd_kafka_event_t *ev)
+{
+    rd_kafka_resp_err_t                    e = rd_kafka_event_error(ev);
+    const rd_kafka_topic_partition_list_t *res = rd_kafka_event_topic_partition_list(ev);
+    for (int i = 0; !e && res && i < res->cnt; i++) e = res->elems[i].err;
+    return e;
+}
+
 rd_kafka_resp_err_t kafka_commit_wait(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *l, int timeout_ms)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -156,9 +164,7 @@ rd_kafka_resp_err_t kafka_commit_wait(rd_kafka_t *rk, const rd_kafka_topic_parti
         if (!ev) {
             e = RD_KAFKA_RESP_ERR__TIMED_OUT;
         } else {
-            e = rd_kafka_event_error(ev);
-            const rd_kafka_topic_partition_list_t *res = rd_kafka_event_topic_partition_list(ev);
-            for (int i = 0; !e && res && i < res->cnt; i++) e = res->elems[i].err;
+            e = kafka_commit_result(ev);
             rd_kafka_event_destroy(ev);
         }
     }

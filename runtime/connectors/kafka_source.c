@@ -474,6 +474,24 @@ static rd_kafka_t *offsets_rk(const KafkaSource *ks)
     return ks->led ? ks->led : ks->rk;
 }
 
+/* …and that group's name. */
+static const char *offsets_group_id(const KafkaSource *ks)
+{
+    return ks->led ? ks->led_id : ks->group_id;
+}
+
+/* The partitions this task owns that are held (revoking) or wait for their
+ * start (pending), as a list to unassign, pause or look up; NULL when out
+ * of memory. */
+static rd_kafka_topic_partition_list_t *flagged_parts(const KafkaSource *ks, int pending)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(ks->nparts > 0 ? ks->nparts : 1);
+    for (int id = 0; l && id < ks->nparts; id++)
+        if (pending ? ks->parts[id].pending : ks->parts[id].revoking)
+            rd_kafka_topic_partition_list_add(l, ks->topic, id);
+    return l;
+}
+
 /* The answers to the offsets group's asynchronous commits that have come
  * (waiting up to wait_ms for the outstanding ones): a failure is a
  * warning, a later commit covers it. */
@@ -484,9 +502,7 @@ static void ledger_serve(KafkaSource *ks, int wait_ms)
         if (!ev) return;
         if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
             ks->led_inflight--;
-            rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
-            const rd_kafka_topic_partition_list_t *res = rd_kafka_event_topic_partition_list(ev);
-            for (int i = 0; !e && res && i < res->cnt; i++) e = res->elems[i].err;
+            rd_kafka_resp_err_t e = kafka_commit_result(ev);
             if (e)
                 snprintf(ks->last_err, sizeof ks->last_err, "committing offsets to group '%s': %s",
                          ks->led_id, rd_kafka_err2str(e));
@@ -540,8 +556,7 @@ static int group_read_over(KafkaSource *ks)
         rd_kafka_resp_err_t e = rd_kafka_committed(offsets_rk(ks), l, SETUP_TIMEOUT_MS * 5);
         if (e) {
             snprintf(ks->last_err, sizeof ks->last_err, "committed offsets of group '%s': %s",
-                     ks->led ? ks->led_id : ks->group_id,
-                     rd_kafka_err2str(e));
+                     offsets_group_id(ks), rd_kafka_err2str(e));
             over = 0;
         }
         for (int i = 0; over && i < l->cnt; i++)
@@ -735,7 +750,7 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
      * and librdkafka keeps an application's pause across assignments */
     rd_kafka_resume_partitions(rk, l);
     for (int i = 0; i < l->cnt; i++) l->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    rd_kafka_resp_err_t e = rd_kafka_committed(ks->led ? ks->led : rk, l, GROUP_FETCH_MS);
+    rd_kafka_resp_err_t e = rd_kafka_committed(offsets_rk(ks), l, GROUP_FETCH_MS);
     /* without an offsets group (a Kafka exchange's stage 0) the offsets carry
      * the decision records: asked again while the group does not answer */
     for (int try = 1; e && !ks->led && try < GROUP_FETCH_TRIES; try++) {
@@ -765,7 +780,7 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
             kp->end = tp->partition < ks->ngend ? ks->gend[tp->partition] : 0;
         if (e) {   /* the group's offsets are unknown */
             snprintf(ks->last_err, sizeof ks->last_err, "committed offsets of group '%s': %s",
-                     ks->led ? ks->led_id : ks->group_id, rd_kafka_err2str(e));
+                     offsets_group_id(ks), rd_kafka_err2str(e));
             kp->pos = -1;
             if (ks->led) {   /* paused (on_rebalance) until the offsets group answers (kafka_next) */
                 tp->offset = RD_KAFKA_OFFSET_END;
@@ -929,13 +944,11 @@ static void group_hold(rd_kafka_t *rk, KafkaSource *ks, const rd_kafka_topic_par
  * group): unassign them; the group's rebalance goes on. */
 static void group_release(KafkaSource *ks)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(ks->src->group_revoking);
+    rd_kafka_topic_partition_list_t *l = flagged_parts(ks, 0);
     if (!l) {
         snprintf(ks->cb_err, sizeof ks->cb_err, "out of memory");
         return;
     }
-    for (int id = 0; id < ks->nparts; id++)
-        if (ks->parts[id].revoking) rd_kafka_topic_partition_list_add(l, ks->topic, id);
     group_revoke(ks, l);
     if (ks->hold_eager) {   /* an eager rebalance: the whole assignment goes */
         rd_kafka_resp_err_t re = rd_kafka_assign(ks->rk, NULL);
@@ -953,10 +966,8 @@ static void group_release(KafkaSource *ks)
 /* Stop fetching the partitions whose start is not known yet. */
 static void pause_pending(rd_kafka_t *rk, KafkaSource *ks)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(ks->npending);
+    rd_kafka_topic_partition_list_t *l = flagged_parts(ks, 1);
     if (!l) return;
-    for (int id = 0; id < ks->nparts; id++)
-        if (ks->parts[id].pending) rd_kafka_topic_partition_list_add(l, ks->topic, id);
     rd_kafka_pause_partitions(rk, l);
     rd_kafka_topic_partition_list_destroy(l);
 }
@@ -1258,13 +1269,11 @@ static int take(Source *s, KafkaSource *ks, const rd_kafka_message_t *m, Batch *
  * answer, again in PENDING_RETRY_US. 0, or -1 with the source's error. */
 static int start_pending(Source *s, KafkaSource *ks, int64_t now_us)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(ks->npending);
+    rd_kafka_topic_partition_list_t *l = flagged_parts(ks, 1);
     if (!l) {
         conn_set_error(s, "out of memory");
         return -1;
     }
-    for (int id = 0; id < ks->nparts; id++)
-        if (ks->parts[id].pending) rd_kafka_topic_partition_list_add(l, ks->topic, id)->offset = RD_KAFKA_OFFSET_INVALID;
     rd_kafka_resp_err_t e = rd_kafka_committed(ks->led, l, SETUP_TIMEOUT_MS * 5);
     if (ks->test_fail_offsets > 0) {
         ks->test_fail_offsets--;
