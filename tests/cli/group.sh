@@ -148,6 +148,25 @@ if [ -z "$(rows A B | sort | uniq -d | head -n 1)" ]; then _ok; else
   _bad "no duplicates between the survivors" "$(rows A B | sort | uniq -d | head -3 | tr '\n' ' ')"; fi
 echo "group.sh: $(wc -l <"$T/want") expected rows; killed instance committed $(wc -l <"$T/c"); duplicates after the takeover: $(wc -l <"$T/dups")"
 
+ended() {   # WHAT A B: both exit 0 by themselves within 60 s of the first check
+  local a=$1 b=$2 ra=0 rb=0 what=$3
+  rm -f "$T/guard"
+  for _ in $(seq 600); do
+    kill -0 "${!a}" 2>/dev/null || kill -0 "${!b}" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "${!a}" 2>/dev/null || kill -0 "${!b}" 2>/dev/null; then touch "$T/guard"; kill -TERM "${!a}" "${!b}" 2>/dev/null; fi
+  wait "${!a}" || ra=$?; wait "${!b}" || rb=$?
+  PIDS=()
+  if [ $ra -eq 0 ] && [ $rb -eq 0 ] && [ ! -e "$T/guard" ]; then _ok; else
+    _bad "$what ends by itself on every instance" "exit $ra / $rb$([ -e "$T/guard" ] && echo ', stopped after 60 s'): $(tail -c 300 "$T/log.$a") $(tail -c 300 "$T/log.$b")"; fi
+}
+once() {   # WHAT A B: the rows of A and B are the topic's, each once
+  rows "$2" "$3" | sort >"$T/all"
+  if cmp -s "$T/want" "$T/all"; then _ok; else
+    _bad "$1: no row twice or lost" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
+}
+
 # a bounded group read (scan.bounded.mode = latest-offset): two instances of
 # a new group read the topic as it is when they start (events 0..5999) and
 # both stop by themselves once the group's committed offsets cover it
@@ -162,21 +181,11 @@ bstart D; D=${PIDS[0]}
 bstart E; E=${PIDS[1]}
 sleep 1
 produce 6000 6299            # after the start: not part of the read
-rcD=0; rcE=0 t0=$SECONDS
-for _ in $(seq 600); do   # at most 60 s, then they are stopped
-  kill -0 "$D" 2>/dev/null || kill -0 "$E" 2>/dev/null || break
-  sleep 0.1
-done
-if kill -0 "$D" 2>/dev/null || kill -0 "$E" 2>/dev/null; then touch "$T/guard"; kill -TERM "$D" "$E" 2>/dev/null; fi
-wait "$D" || rcD=$?; wait "$E" || rcE=$?
-PIDS=()
+t0=$SECONDS
+ended D E "a bounded group read"
 echo "group.sh: the bounded read ended after $((SECONDS - t0)) s"
-if [ $rcD -eq 0 ] && [ $rcE -eq 0 ] && [ ! -e "$T/guard" ]; then _ok; else
-  _bad "a bounded group read ends by itself on every instance" "exit $rcD / $rcE$([ -e "$T/guard" ] && echo ', stopped after 60 s'): $(tail -c 300 "$T/log.D") $(tail -c 300 "$T/log.E")"; fi
 want 0 5999 | sort >"$T/want"
-rows D E | sort >"$T/all"
-if cmp -s "$T/want" "$T/all"; then _ok; else
-  _bad "the bounded group read holds the topic as it was at the start, once" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
+once "the bounded group read holds the topic as it was at the start" D E
 
 # Moves mid-read, with the default (cooperative) assignor and with an eager
 # one (range: every rebalance takes every partition from every member):
@@ -196,24 +205,6 @@ mstart() {   # NAME GROUP SOURCE
     -e "$3 CREATE SINK out WITH (connector = 'file', path = '$T/out.$1.csv', format = 'csv'); $QUERY" \
     >"$T/log.$1" 2>&1 </dev/null &
   PIDS+=($!)
-}
-ended() {   # WHAT A B: both exit 0 by themselves within 60 s of the first check
-  local a=$1 b=$2 ra=0 rb=0 what=$3
-  rm -f "$T/guard"
-  for _ in $(seq 600); do
-    kill -0 "${!a}" 2>/dev/null || kill -0 "${!b}" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "${!a}" 2>/dev/null || kill -0 "${!b}" 2>/dev/null; then touch "$T/guard"; kill -TERM "${!a}" "${!b}" 2>/dev/null; fi
-  wait "${!a}" || ra=$?; wait "${!b}" || rb=$?
-  PIDS=()
-  if [ $ra -eq 0 ] && [ $rb -eq 0 ] && [ ! -e "$T/guard" ]; then _ok; else
-    _bad "$what ends by itself on every instance" "exit $ra / $rb$([ -e "$T/guard" ] && echo ', stopped after 60 s'): $(tail -c 300 "$T/log.$a") $(tail -c 300 "$T/log.$b")"; fi
-}
-once() {   # WHAT A B: the rows of A and B are the topic's, each once
-  rows "$2" "$3" | sort >"$T/all"
-  if cmp -s "$T/want" "$T/all"; then _ok; else
-    _bad "$1: no row twice or lost" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
 }
 midread() {   # ASSIGNOR ("" = the default) TAG
   local src=${BSRC/"'scan.bounded.mode'"/"'scan.rate-limit' = '700', 'properties.max.partition.fetch.bytes' = '600', 'scan.bounded.mode'"}

@@ -45,12 +45,7 @@ static int64_t gmono_ms(void)
  * client sees it. 0 or -1. */
 static int gcommitted(const char *bs, const char *group, const char *topic, int64_t *off)
 {
-    char             errstr[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
-    rd_kafka_conf_set_log_cb(conf, kt_quiet);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    rd_kafka_t *rk = kt_group_client(bs, group);
     if (!rk) return -1;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(GN);
     for (int p = 0; p < GN; p++) rd_kafka_topic_partition_list_add(l, topic, p);
@@ -505,12 +500,7 @@ TEST(kafka_group_held_close)
  * the offsets group is written). 0 or -1. */
 static int gcommit(const char *bs, const char *group, const char *topic, int64_t off)
 {
-    char             errstr[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
-    rd_kafka_conf_set_log_cb(conf, kt_quiet);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    rd_kafka_t *rk = kt_group_client(bs, group);
     if (!rk) return -1;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(GN);
     for (int p = 0; p < GN; p++) rd_kafka_topic_partition_list_add(l, topic, p)->offset = off;

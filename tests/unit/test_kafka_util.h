@@ -16,6 +16,20 @@ static inline void kt_quiet(const rd_kafka_t *rk, int level, const char *fac, co
     (void)rk, (void)level, (void)fac, (void)buf;
 }
 
+/* A consumer handle of group `group` that never subscribes (it reads and
+ * commits the group's offsets, as another client would), or NULL. */
+static inline rd_kafka_t *kt_group_client(const char *bs, const char *group)
+{
+    char             errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
+    rd_kafka_conf_set_log_cb(conf, kt_quiet);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!rk) rd_kafka_conf_destroy(conf);
+    return rk;
+}
+
 /* Messages {"id":i,"name":"n<i>"} for i in [from, to), i to partition i % nparts. 0 or -1. */
 static inline int kt_fill(const char *bs, const char *topic, int from, int to, int nparts)
 {

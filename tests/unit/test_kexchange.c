@@ -437,12 +437,7 @@ TEST(kexchange_watermarks)
 static int t3_offsets(const char *bs, const char *group, const char *topic, int P, int64_t *committed,
                       int64_t *high)
 {
-    char             errstr[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
-    rd_kafka_conf_set_log_cb(conf, kt_quiet);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    rd_kafka_t *rk = kt_group_client(bs, group);
     if (!rk) return -1;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(P);
     for (int p = 0; p < P; p++) rd_kafka_topic_partition_list_add(l, topic, p);
