@@ -127,6 +127,7 @@ struct JoinOp {
     JoinType     type;
     JoinOpFlavor flavor;
     int          emit_changes;
+    int          table_side;    /* spec->table as a side: 0, 1, or -1 none     */
     int          nkeys;
     size_t       kimg;          /* key image bytes: 8 * nkeys                  */
     SqlType      ktype[MAX_KEYS];  /* physical class of each key (left's type) */
@@ -668,6 +669,7 @@ JoinOp *join_op_new(const JoinOpSpec *spec, char *why, size_t cap)
     op->type = spec->type;
     op->flavor = spec->flavor;
     op->emit_changes = spec->emit_changes != 0;
+    op->table_side = spec->table == 1 ? 1 : spec->table == 2 ? 0 : -1;
     op->nkeys = spec->nkeys;
     op->kimg = (size_t)spec->nkeys * 8;
     op->timed = spec->flavor != JOIN_OP_REGULAR || spec->ttl_us > 0;
@@ -1058,6 +1060,8 @@ int join_op_push(JoinOp *op, int side, const Batch *in)
     if (op->broken) return fail(op, "a restore failed: the join is unusable");
     if (side != 0 && side != 1) return fail(op, "join: side must be 0 (left) or 1 (right)");
     if (check_input(op, side, in) != 0) return -1;
+    if (op->table_side == 1 - side && op->side[op->table_side].wm != INT64_MAX && in->count > 0)
+        return fail(op, "join: a row of the stream side came before the table side ended");
     op->pushed = 1;
     int n = in->count;
     if (n == 0) return 0;

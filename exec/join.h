@@ -194,6 +194,10 @@ typedef struct JoinOpSpec {
     const Expr    *residual;      /* BOOLEAN over left ++ right columns, or NULL    */
     int64_t        ttl_us;        /* REGULAR: event-time TTL (above), 0 = forever   */
     int            emit_changes;  /* leading op column; required by REGULAR outer   */
+    int            table;         /* 1 the right side, 2 the left, is a table: it
+                                     ends (advance to INT64_MAX) before any row of
+                                     the other side is pushed, which is an error
+                                     until then; 0 none (a group's broadcast join) */
 } JoinOpSpec;
 
 typedef struct JoinOp JoinOp;

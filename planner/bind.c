@@ -1192,7 +1192,11 @@ static PlanNode *bind_join(Binder *B, const AstJoin *j)
             n->u.join.ltime = wl2;
             n->u.join.rtime = wr2;
         }
-        if (B->settings->state_ttl_us == 0)
+        /* deployment.group: a stream joined with a bounded table keeps only
+         * the table (planner.c's mark_tables) */
+        int table = B->settings->deployment_group[0] && n->u.join.kind == PJOIN_INNER &&
+                    plan_bounded_table(l) != plan_bounded_table(r);
+        if (B->settings->state_ttl_us == 0 && !table)
             warn(B, "the join has no time bound: its state keeps every row of both sides; SET state.ttl = '1 hour' "
                     "(or join on windows or a time interval) to bound it");
     }
@@ -1830,7 +1834,7 @@ static PlanNode *bind_select(Binder *B, const AstSelect *sel, EmitMode *emit)
 /* How the query's output changes: the aggregate closest to the output decides
  * (EMIT FINAL or CHANGES), but any aggregate below that emits changes makes
  * everything above it a changelog too; no aggregate at all: append. */
-static EmitMode plan_emit(const PlanNode *n)
+EmitMode plan_emit(const PlanNode *n)
 {
     if (!n) return EMIT_MODE_APPEND;
     EmitMode below = plan_emit(n->input);
@@ -1842,6 +1846,7 @@ static EmitMode plan_emit(const PlanNode *n)
     if (below == EMIT_MODE_CHANGES) return EMIT_MODE_CHANGES;
     if (n->kind == PLAN_AGGREGATE) return n->u.agg.emit;
     if (n->kind == PLAN_JOIN) {
+        if (n->u.join.table) return below;   /* inner, the table whole first: append */
         if (n->u.join.flavor == JOIN_REGULAR) return EMIT_MODE_CHANGES;
         if (n->u.join.flavor == JOIN_WINDOW) return EMIT_MODE_FINAL;
         return n->u.join.kind == PJOIN_INNER ? below : EMIT_MODE_FINAL;

@@ -22,6 +22,9 @@
  * PLAN_OUTPUT). Returns 0 and *out (caller frees with plan_free), or -1 with
  * *err. Warnings (e.g. unbounded state) are appended to warn (may be NULL),
  * one per line. */
+/* How a plan's output changes (the Plan's emit), from its nodes. */
+EmitMode plan_emit(const PlanNode *n);
+
 int bind_statement(const Catalog *cat, const Settings *settings, const AstNode *stmt,
                    Plan **out, char *warn, size_t warn_cap, SqlError *err);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -328,7 +329,7 @@ static void put_cols(Buf *b, const Schema *s, const int *idx, int n)
 
 static const char *part_name(Partitioning p)
 {
-    return p == PART_HASH ? "hash" : p == PART_SINGLE ? "single" : "forward";
+    return p == PART_HASH ? "hash" : p == PART_SINGLE ? "single" : p == PART_BROADCAST ? "broadcast" : "forward";
 }
 
 static void put_exchange(Buf *b, const PlanNode *x)
@@ -392,11 +393,13 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
             /* deployment.group: Kafka spreads the partitions over the
              * instances; a plan without a repartition topic keeps its
              * offsets in a group of their own (docs/scaling.md) */
-            int exchange = 0;
-            for (int s = 0; s < p->nstages; s++) exchange |= p->stages[s].ninputs > 0;
             NEWLINE();
-            bprintf(b, "consumer group %s", p->group);
-            if (!exchange) bprintf(b, " · offsets in group %s-offsets", p->group);
+            if (strcasecmp(n->u.scan.connector, "kafka") != 0) {
+                bputs(b, "read whole by every instance of the group");
+            } else {
+                bprintf(b, "consumer group %s", p->group);
+                if (!plan_group_topic(p)) bprintf(b, " · offsets in group %s-offsets", p->group);
+            }
         }
         NEWLINE();
         bputs(b, "reads ");
@@ -506,6 +509,11 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
         } else if (n->u.join.flavor == JOIN_WINDOW) {
             NEWLINE();
             bputs(b, "state per window, freed when the watermark passes window_end");
+        } else if (n->u.join.table) {
+            NEWLINE();
+            bprintf(b, "the %s input is a table: read whole by every instance, before the first row of the "
+                       "other · state: the table",
+                    n->u.join.table == 1 ? "right" : "left");
         } else {
             NEWLINE();
             bputs(b, "no time bound · emits changes · ");
@@ -569,8 +577,10 @@ static void put_input(Buf *b, const Plan *p, const PlanNode *n, const char *pref
         bprintf(b, " · %d → %d task%s", up->parallelism, tasks, tasks == 1 ? "" : "s");
         /* deployment.group: across instances this exchange is a Kafka topic,
          * named after the stage that writes it */
-        if (p->group)
+        if (plan_group_topic(p))
             bprintf(b, " · topic %s-%d-repartition (%d partitions)", p->group, up->id, p->group_partitions);
+        else if (p->group)
+            bputs(b, " · within each instance");
         bprintf(b, "\n");
         put_stage_head(b, p, up->id, cont);
         char inner[700];

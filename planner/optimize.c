@@ -742,6 +742,18 @@ static PlanNode *place_exchanges(Opt *o, PlanNode *n, unsigned rules, Part *out)
         out->nkeys = nreq;
         for (int k = 0; k < nreq; k++) out->keys[k] = lreq[k];
         if (!(rules & RULE_EXCHANGES)) return n;
+        if (n->u.join.table) {
+            /* deployment.group: the table side goes whole to every join task
+             * of the instance, the stream side by its keys (plan.h) */
+            int tl = n->u.join.table == 2;
+            if (!(n->input = exchange_over(o, n->input, tl ? PART_BROADCAST : PART_HASH, lreq, tl ? 0 : nreq)))
+                return NULL;
+            if (!(n->right = exchange_over(o, n->right, tl ? PART_HASH : PART_BROADCAST, rreq, tl ? nreq : 0)))
+                return NULL;
+            if (tl)
+                for (int k = 0; k < nreq; k++) out->keys[k] = n->input->out.ncols + rreq[k];
+            return n;
+        }
         /* a side already hash-partitioned on exactly these keys, in this order,
          * is co-partitioned with the other side's exchange: no exchange. At
          * parallelism 1 both sides still get one (a forward channel): a task

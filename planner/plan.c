@@ -4,6 +4,8 @@
 #include "planner/plan.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 const char *plan_kind_name(PlanKind k)
 {
@@ -46,6 +48,34 @@ const char *window_kind_name(WindowKind k)
     case WINDOW_CUMULATE: return "CUMULATE";
     }
     return "?";
+}
+
+int plan_bounded_table(const PlanNode *n)
+{
+    for (; n; n = n->input) {
+        switch (n->kind) {
+        case PLAN_FILTER:
+        case PLAN_PROJECT:
+            break;
+        case PLAN_VALUES:
+            return 1;
+        case PLAN_SCAN:
+            if (strcasecmp(n->u.scan.connector, "file") != 0) return 0;
+            for (int i = 0; i < n->u.scan.nopts; i++)
+                if (!strcasecmp(n->u.scan.opt_keys[i], "follow") && strcasecmp(n->u.scan.opt_values[i], "false"))
+                    return 0;
+            return 1;
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
+int plan_group_topic(const Plan *p)
+{
+    return p->group && p->nstages == 2 && p->stages[0].downstream == 1 && p->stages[0].ninputs == 0 &&
+           p->stages[1].ninputs == 1;
 }
 
 void plan_free(Plan *p)

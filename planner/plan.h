@@ -82,7 +82,8 @@ typedef enum JoinFlavor { JOIN_WINDOW, JOIN_INTERVAL, JOIN_REGULAR } JoinFlavor;
 typedef enum Partitioning {
     PART_HASH,      /* by the hash of key columns                         */
     PART_SINGLE,    /* everything to one task                             */
-    PART_FORWARD    /* task i to task i (no shuffle; not shown as a stage cut) */
+    PART_FORWARD,   /* task i to task i (no shuffle; not shown as a stage cut) */
+    PART_BROADCAST  /* every row to every task (a group's table side of a join) */
 } Partitioning;
 
 typedef struct AggCall {
@@ -165,6 +166,11 @@ struct PlanNode {
             int        ltime, rtime;    /* INTERVAL: time columns; WINDOW: the
                                            window_end columns; else -1            */
             int64_t    lower_us, upper_us;  /* l.t BETWEEN r.t + lower AND r.t + upper */
+            int        table;           /* deployment.group: 1 the right side, 2 the left
+                                           one, is a bounded table that every instance
+                                           reads whole (a broadcast exchange), and every
+                                           join task has it all before the other side's
+                                           first row (plan_join_table); 0 none        */
         } join;
         struct {              /* PLAN_LIMIT */
             int64_t n;
@@ -219,6 +225,17 @@ int agg_partial_width(AggKind k);
 const char *plan_kind_name(PlanKind k);
 const char *agg_kind_name(AggKind k);      /* "COUNT", …          */
 const char *window_kind_name(WindowKind k);/* "TUMBLE", …         */
+
+/* 1 when n is a bounded table: stateless operators (filters, projections)
+ * over 'file' scans without follow or VALUES — input that ends, which every
+ * instance of a group can read whole. */
+int plan_bounded_table(const PlanNode *n);
+
+/* deployment.group: 1 when the plan's exchange becomes a repartition topic
+ * between instances (stage 0 → topic → stage 1, into a windowed
+ * aggregation; docs/scaling.md), 0 when every exchange stays within an
+ * instance (a join with a table side) or there is none. */
+int plan_group_topic(const Plan *p);
 
 void plan_free(Plan *p);
 

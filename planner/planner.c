@@ -91,64 +91,126 @@ static int changelog(PlanNode *n, SqlError *err)
 }
 
 /* deployment.group (issue #13; docs/scaling.md): what a group of instances
- * runs. Kafka sources only; stateless operators anywhere; and at most one
- * exchange, into a final windowed aggregate (its partial half, if any, and
- * window assignment upstream): the exchange becomes the repartition topic,
- * and the aggregate's state is rebuilt per partition from it when
- * partitions move. */
+ * runs. Kafka sources only, but for the table side of a join (below);
+ * stateless operators anywhere; and either
+ *  - at most one exchange, into a final windowed aggregate (its partial half,
+ *    if any, and window assignment upstream): the exchange becomes the
+ *    repartition topic, and the aggregate's state is rebuilt per partition
+ *    from it when partitions move; or
+ *  - inner joins of the Kafka stream with bounded tables ('file' streams,
+ *    VALUES), each table read whole by every instance and broadcast to its
+ *    join tasks (mark_tables): the exchanges stay within an instance, and
+ *    the join keeps only the table as state, so partitions move as freely
+ *    as a stateless query's. */
 static int group_refuse(SqlError *err, const char *group, const char *what)
 {
     err->loc = -1;
     snprintf(err->msg, sizeof err->msg,
-             "deployment.group '%s': %s; a group runs filters, projections and one windowed "
-             "aggregation (TUMBLE or HOP, emit final) over Kafka streams for now (docs/scaling.md), "
-             "or unset deployment.group", group, what);
+             "deployment.group '%s': %s; a group runs filters, projections, joins with bounded tables "
+             "and one windowed aggregation (TUMBLE or HOP, emit final) over Kafka streams for now "
+             "(docs/scaling.md), or unset deployment.group", group, what);
     return -1;
 }
 
-static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlError *err)
+typedef struct GroupWalk {
+    const char *group;
+    int         topics;   /* exchanges across instances (repartition topics) */
+    int         tables;   /* joins with a table side                         */
+    SqlError   *err;
+} GroupWalk;
+
+static const PlanNode *unexchanged(const PlanNode *n)
 {
-    int exchanges = 0;
-    const PlanNode *above = NULL;   /* the node whose input n is */
+    return n->kind == PLAN_EXCHANGE ? n->input : n;
+}
+
+/* n is the input of `above` (NULL at the root); table: n is on a join's table side */
+static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, int table)
+{
     for (; n; above = n, n = n->input) {
         switch (n->kind) {
         case PLAN_SCAN:
+            if (table) break;   /* plan_bounded_table said so */
             if (strcmp(n->u.scan.connector, "kafka") != 0) {
-                err->loc = -1;
-                snprintf(err->msg, sizeof err->msg,
+                g->err->loc = -1;
+                snprintf(g->err->msg, sizeof g->err->msg,
                          "deployment.group '%s': stream '%s' (connector '%s') cannot be shared by a group of "
-                         "instances (each would read all of it); only Kafka streams can",
-                         group, n->u.scan.stream, n->u.scan.connector);
+                         "instances (each would read all of it); only Kafka streams can, or a bounded "
+                         "'file' stream as the table side of a join",
+                         g->group, n->u.scan.stream, n->u.scan.connector);
                 return -1;
             }
             break;
-        case PLAN_JOIN: return group_refuse(err, group, "this query has a join");
-        case PLAN_LIMIT: return group_refuse(err, group, "this query has a LIMIT");
+        case PLAN_JOIN:
+            if (!n->u.join.table) {
+                if (n->u.join.flavor != JOIN_REGULAR)
+                    return group_refuse(g->err, g->group, "this query has a window or interval join (a join "
+                                                          "across instances of two streams is not built yet)");
+                if (plan_bounded_table(unexchanged(n->input)) || plan_bounded_table(unexchanged(n->right)))
+                    return group_refuse(g->err, g->group, "this query has an outer join with a table (only "
+                                                          "inner joins with a table are built)");
+                return group_refuse(g->err, g->group, "this query joins two streams (a join across "
+                                                      "instances needs one side a bounded table: a 'file' "
+                                                      "stream that every instance reads whole)");
+            }
+            g->tables++;
+            /* the two exchanges under it stay within an instance */
+            if (group_walk(g, unexchanged(n->right), NULL, n->u.join.table == 1) ||
+                group_walk(g, unexchanged(n->input), NULL, n->u.join.table == 2))
+                return -1;
+            return 0;
+        case PLAN_LIMIT: return group_refuse(g->err, g->group, "this query has a LIMIT");
         case PLAN_EXCHANGE:
-            if (++exchanges > 1) return group_refuse(err, group, "this query needs more than one exchange");
+            if (table) return group_refuse(g->err, g->group, "this query's table side of a join needs an exchange");
+            if (++g->topics > 1) return group_refuse(g->err, g->group, "this query needs more than one exchange");
             if (n->u.exchange.part != PART_HASH || n->u.exchange.nkeys == 0)
-                return group_refuse(err, group, "this query gathers every row in one place");
+                return group_refuse(g->err, g->group, "this query gathers every row in one place");
             if (!above || above->kind != PLAN_AGGREGATE || above->u.agg.mode != AGG_FINAL)
-                return group_refuse(err, group, "this query sends rows across instances other than into an aggregation");
+                return group_refuse(g->err, g->group,
+                                    "this query sends rows across instances other than into an aggregation");
             break;
         case PLAN_AGGREGATE:
             if (n->u.agg.mode == AGG_PARTIAL) break;
             if (!n->u.agg.windowed || n->u.agg.wend_key < 0)
-                return group_refuse(err, group, "this query has an aggregation without a window");
+                return group_refuse(g->err, g->group, "this query has an aggregation without a window");
             if (n->u.agg.wkind == WINDOW_SESSION)
-                return group_refuse(err, group, "this query has session windows");
+                return group_refuse(g->err, g->group, "this query has session windows");
             if (n->u.agg.emit == EMIT_MODE_CHANGES || n->u.agg.retract)
-                return group_refuse(err, group, "this query's aggregation emits or takes changes");
-            if (n->u.agg.late_sink) return group_refuse(err, group, "this query has a late sink");
+                return group_refuse(g->err, g->group, "this query's aggregation emits or takes changes");
+            if (n->u.agg.late_sink) return group_refuse(g->err, g->group, "this query has a late sink");
             if (n->u.agg.mode != AGG_FINAL)
-                return group_refuse(err, group, "this query's aggregation is not split at an exchange");
+                return group_refuse(g->err, g->group, "this query's aggregation is not split at an exchange");
             break;
         default: break;
         }
-        if (n->right) return group_refuse(err, group, "this query has two inputs");
+        if (n->right) return group_refuse(g->err, g->group, "this query has two inputs");
     }
+    return 0;
+}
+
+static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlError *err)
+{
+    GroupWalk g = {group, 0, 0, err};
+    if (group_walk(&g, n, NULL, 0)) return -1;
+    /* a repartition topic is written by the tasks that read the Kafka source
+     * (their offsets record what they wrote): not by a join's tasks */
+    if (g.topics && g.tables)
+        return group_refuse(err, group, "this query has both a join and an aggregation");
     if (p->emit == EMIT_MODE_CHANGES) return group_refuse(err, group, "this query emits changes");
     return 0;
+}
+
+/* deployment.group: a regular inner join of a stream with a bounded table
+ * reads the table whole on every instance (plan.h's join.table). */
+static void mark_tables(PlanNode *n)
+{
+    for (; n; n = n->input) {
+        if (n->kind == PLAN_JOIN && n->u.join.flavor == JOIN_REGULAR && n->u.join.kind == PJOIN_INNER) {
+            int rt = plan_bounded_table(n->right), lt = plan_bounded_table(n->input);
+            n->u.join.table = rt && !lt ? 1 : lt && !rt ? 2 : 0;
+        }
+        if (n->right) mark_tables(n->right);
+    }
 }
 
 int planner_check_group(const Plan *p, SqlError *err)
@@ -171,6 +233,10 @@ int planner_plan(const Catalog *cat, const Settings *settings, const AstNode *st
             snprintf(err->msg, sizeof err->msg, "out of memory");
             return -1;
         }
+    }
+    if (p->group) {
+        mark_tables(p->root);
+        p->emit = plan_emit(p->root);
     }
     /* before optimizing: splitting an aggregate in two needs its flags */
     if (changelog(p->root, err) < 0) {

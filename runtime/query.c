@@ -168,6 +168,11 @@ typedef struct Task {
     uint8_t     *in_side;      /* per input channel: which stage input it is     */
     int          join_i;       /* the JOIN operator, -1 none                     */
     int64_t      side_wm[2];   /* the watermark of each side of the JOIN         */
+    int          table_side;   /* group mode: the JOIN side that is a bounded table
+                                  (plan.h's join.table), -1 none                 */
+    int          table_ready;  /* that side has ended here (q->tables_open)      */
+    int          wait_tables;  /* a source of a join's stream side: reads nothing
+                                  while a join task lacks its table              */
     /* checkpoints */
     int          gidx;         /* global task number (state keys)               */
     int64_t      barrier_epoch;/* the last checkpoint this task took part in    */
@@ -310,6 +315,8 @@ struct Query {
     _Atomic int64_t ckpt_skipped; /* checkpoints carried over like that           */
     _Atomic int     stop_req;     /* query_stop: stop after a last checkpoint */
     int             kx;           /* group exchange: stage 0 → topic → stage 1  */
+    _Atomic int     tables_open;  /* join tasks whose table side has not ended:
+                                     the stream side's sources wait (source_step) */
     int             kx_norigins;  /* the source topic's partitions (watermark origins) */
     char            kx_topic[400];
     char            kx_group[300];/* the readers' consumer group                 */
@@ -489,6 +496,11 @@ static int emit_rows(Task *t, const Batch *b)
     }
     const PlanNode *x = t->exchange;
     int             n = b->count;
+    if (x->u.exchange.part == PART_BROADCAST) {   /* a table: every row to every task */
+        for (int d = 0; d < t->nout; d++)
+            if (b->sel ? append_to(t, d, b, b->sel, n) : append_to(t, d, b, NULL, n)) return -1;
+        return 0;
+    }
     if (x->u.exchange.part != PART_HASH || x->u.exchange.nkeys == 0) {
         return b->sel ? append_to(t, 0, b, b->sel, n) : append_to(t, 0, b, NULL, n);
     }
@@ -1989,6 +2001,12 @@ static int source_step(Task *t)
             source_committed(t->source, committed);
         }
     }
+    if (t->wait_tables) {
+        /* a row now could reach a join task before its whole table, and
+         * wait there in its state past the checkpoint that commits its offset */
+        if (atomic_load_explicit(&t->q->tables_open, memory_order_acquire) > 0) return 0;
+        t->wait_tables = 0;
+    }
     if (t->values) {
         batch_reset(&t->src_batch);
         t->src_batch.nrows = t->src_batch.count = 1;
@@ -2170,8 +2188,16 @@ static int handle_msg(Task *t, int i, Msg m)
         } else if (input_watermark(t, -1, &wm) && wm > t->wm && advance(t, wm)) {
             return -1;
         }
-        int ended = 0;
-        for (int k = 0; k < t->nin; k++) ended += t->in_done[k] == 2;
+        int ended = 0, table_open = 0;
+        for (int k = 0; k < t->nin; k++) {
+            ended += t->in_done[k] == 2;
+            table_open += t->in_side[k] == t->table_side && t->in_done[k] != 2;
+        }
+        if (t->table_side >= 0 && !t->table_ready && !table_open) {
+            /* the JOIN has the whole table (advance_side above ended it) */
+            t->table_ready = 1;
+            atomic_fetch_sub_explicit(&t->q->tables_open, 1, memory_order_release);
+        }
         if (ended == t->nin) return send_end(t);
         if (m.kind == MSG_END) return check_aligned(t);
         return 0;
@@ -2425,8 +2451,11 @@ static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, 
         js.lower_us = n->u.join.lower_us;
         js.upper_us = n->u.join.upper_us;
         js.residual = n->u.join.residual;
+        js.table = n->u.join.table;
         /* a TTL needs each side's event time: only when the plan names them */
-        js.ttl_us = js.flavor == JOIN_OP_REGULAR && js.ltime >= 0 && js.rtime >= 0 ? q->settings->state_ttl_us : 0;
+        /* a table is kept whole (state.ttl is for joins of two streams) */
+        js.ttl_us = js.flavor == JOIN_OP_REGULAR && js.ltime >= 0 && js.rtime >= 0 && !n->u.join.table
+                  ? q->settings->state_ttl_us : 0;
         js.emit_changes = js.flavor == JOIN_OP_REGULAR && js.type != JOIN_TYPE_INNER;
         s->join = join_op_new(&js, why, sizeof why);
         if (!s->join) {
@@ -2522,6 +2551,8 @@ static int task_init_source(Query *q, Task *t, const Stage *st, char *err, size_
     /* deployment.group: the Kafka source joins the consumer group and moves
      * partitions at the offsets of the last checkpoint (docs/scaling.md) */
     cs.group = q->settings->deployment_group[0] ? q->settings->deployment_group : NULL;
+    if (st->out_exchange && st->out_exchange->u.exchange.part == PART_BROADCAST)
+        cs.group = NULL;   /* a join's table: every instance reads it whole */
     cs.checkpoints = q->settings->state_dir[0] != 0;
     /* its offsets in `<group>-offsets`, and a partition a rebalance moves
      * away goes at the commit of the next checkpoint (source_step); not
@@ -2574,6 +2605,7 @@ static int find_consumer(const Task *t, const PlanNode *n, int *side)
 static int task_wire(Task *t, const Stage *st, int first, char *err, size_t cap)
 {
     t->join_i = -1;
+    t->table_side = -1;
     t->side_wm[0] = t->side_wm[1] = WATERMARK_MIN;
     for (int k = 0; k < t->nops; k++) {
         t->ops[k].next = find_consumer(t, t->ops[k].node, &t->ops[k].next_side);
@@ -2593,6 +2625,11 @@ static int task_wire(Task *t, const Stage *st, int first, char *err, size_t cap)
             return -1;
         }
         return 0;
+    }
+    if (t->join_i >= 0 && t->ops[t->join_i].node->u.join.table) {
+        /* the table goes whole to this task first (source_step) */
+        t->table_side = t->ops[t->join_i].node->u.join.table == 1 ? 1 : 0;
+        atomic_fetch_add(&t->q->tables_open, 1);
     }
     for (int k = 0; k < st->ninputs; k++) {
         t->entry[k] = find_consumer(t, st->in_exchange[k], &t->entry_side[k]);
@@ -2993,8 +3030,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     if (!q->stage_first || !q->tasks || !q->channels || !q->collect || !q->workers) goto oom;
 
     /* group mode with one exchange: it is a repartition topic, not channels */
-    q->kx = plan->group && plan->nstages == 2 && plan->stages[0].downstream == 1 &&
-            plan->stages[0].ninputs == 0 && plan->stages[1].ninputs == 1;
+    q->kx = plan_group_topic(plan);
 
     /* tasks and their operators */
     for (int s = 0; s < plan->nstages; s++) {
@@ -3028,6 +3064,14 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     if (q->kx)
         for (int i = 0; i < plan->stages[0].parallelism; i++)
             q->tasks[q->stage_first[0] + i]->exchange = plan->stages[0].out_exchange;
+    /* a join with a table: the other sources wait until every join task has it */
+    if (atomic_load(&q->tables_open) > 0)
+        for (int k = 0; k < q->ntasks; k++) {
+            Task        *t = q->tasks[k];
+            const Stage *st = &plan->stages[t->stage];
+            t->wait_tables = st->ninputs == 0 &&
+                             !(st->out_exchange && st->out_exchange->u.exchange.part == PART_BROADCAST);
+        }
     /* exchange channels */
     for (int s = 0; s < plan->nstages; s++) {
         const Stage *st = &plan->stages[s];

@@ -24,19 +24,7 @@ if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&
   exit
 fi
 
-"$SLUICE" broker --partitions 6 --topics events >"$T/broker.out" 2>"$T/broker.err" </dev/null &
-BROKER=$!
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  kill -TERM $BROKER 2>/dev/null; wait $BROKER 2>/dev/null
-  [ -n "${KEEP:-}" ] && cp -r "$T" "/tmp/group.keep.$$"   # KEEP=1: logs and outputs kept
-  rm -rf "$T"
-}
-trap cleanup EXIT
-for _ in $(seq 50); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
-BS=$(head -n 1 "$T/broker.out")
+group_broker group events
 
 produce() {   # FROM TO: log events FROM..TO, keyed by id (spread over the partitions)
   for i in $(seq "$1" "$2"); do

@@ -41,6 +41,27 @@ expect_stdout_file() {
     _bad "$name" "stdout differs from $file: $(diff "$file" "$T/out" | head -c 400)"; fi
 }
 
+# group_broker NAME TOPICS: the bundled broker (6 partitions a topic) in the
+# background for a group test, its address in BS; the test's instances go
+# into PIDS. At exit they and the broker are stopped (KEEP=1 first copies
+# the logs and outputs to /tmp/NAME.keep.PID), and $T is removed.
+group_broker() {
+  _gname=$1
+  "$SLUICE" broker --partitions 6 --topics "$2" >"$T/broker.out" 2>"$T/broker.err" </dev/null &
+  BROKER=$!
+  PIDS=()
+  trap _group_cleanup EXIT
+  for _ in $(seq 50); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
+  BS=$(head -n 1 "$T/broker.out")
+}
+_group_cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  kill -TERM "$BROKER" 2>/dev/null; wait "$BROKER" 2>/dev/null
+  [ -n "${KEEP:-}" ] && cp -r "$T" "/tmp/$_gname.keep.$$"
+  rm -rf "$T"
+}
+
 finish() {
   echo "$_pass passed, $_fail failed"
   [ "$_fail" -eq 0 ]

@@ -466,20 +466,26 @@ static int64_t drain_count(JoinOp *op, Batch *out, int lead, RowSet *s, int64_t 
     return n;
 }
 
-static JoinOp *simple_op(JoinType ty, JoinOpFlavor fl, int64_t lower, int64_t upper, int64_t ttl, int changes)
+/* a spec over two sides of side_t, joined on k (and the window for WINDOW) */
+static void spec_init(JoinOpSpec *sp, JoinType ty, JoinOpFlavor fl)
 {
     static int k[1] = {C_K};
     static int kw[3] = {C_K, C_WS, C_WE};
+    memset(sp, 0, sizeof *sp);
+    sp->type = ty;
+    sp->flavor = fl;
+    sp->nleft = sp->nright = NC;
+    sp->left_types = sp->right_types = side_t;
+    sp->nkeys = fl == JOIN_OP_WINDOW ? 3 : 1;
+    sp->lkeys = sp->rkeys = fl == JOIN_OP_WINDOW ? kw : k;
+    sp->lwend = sp->rwend = C_WE;
+    sp->ltime = sp->rtime = C_T;
+}
+
+static JoinOp *simple_op(JoinType ty, JoinOpFlavor fl, int64_t lower, int64_t upper, int64_t ttl, int changes)
+{
     JoinOpSpec sp;
-    memset(&sp, 0, sizeof sp);
-    sp.type = ty;
-    sp.flavor = fl;
-    sp.nleft = sp.nright = NC;
-    sp.left_types = sp.right_types = side_t;
-    sp.nkeys = fl == JOIN_OP_WINDOW ? 3 : 1;
-    sp.lkeys = sp.rkeys = fl == JOIN_OP_WINDOW ? kw : k;
-    sp.lwend = sp.rwend = C_WE;
-    sp.ltime = sp.rtime = C_T;
+    spec_init(&sp, ty, fl);
     sp.lower_us = lower;
     sp.upper_us = upper;
     sp.ttl_us = ttl;
@@ -681,6 +687,47 @@ TEST(exec_join_regular_state)
     CHECK_EQ_INT(join_op_late_rows(op), 1);
     CHECK_EQ_INT(join_op_check(op), 0);
     batch_destroy(&in);
+    join_op_free(op);
+}
+
+/* a table side (a group's broadcast join, spec.table): the stream side's
+ * rows are refused until the table ended, then matched and never stored */
+TEST(exec_join_table_side)
+{
+    JoinOpSpec sp;
+    spec_init(&sp, JOIN_TYPE_INNER, JOIN_OP_REGULAR);
+    sp.table = 1;   /* the right side */
+    char    why[256];
+    JoinOp *op = join_op_new(&sp, why, sizeof why);
+    REQUIRE(op);
+    Batch in, out;
+    SqlType ot[1 + 2 * NC];
+    batch_init(&in, NC, side_t, 4);
+    batch_init(&out, join_op_output_types(op, ot), ot, 64);
+    for (int i = 0; i < 10; i++) {   /* the table: keys 0..9 */
+        one_row(&in, i, 0, 100 + i, "t");
+        CHECK_EQ_INT(join_op_push(op, 1, &in), 0);
+    }
+    one_row(&in, 3, 0, 1, "s");
+    CHECK_EQ_INT(join_op_push(op, 0, &in), -1);   /* before the table ended */
+    CHECK(strstr(join_op_error(op), "before the table side ended") != NULL);
+    CHECK_EQ_INT(join_op_advance(op, 1, INT64_MAX), 0);
+    int matched = 0, more = 0;
+    for (int i = 0; i < 20; i++) {   /* keys 0..19: half match */
+        one_row(&in, i, (int64_t)i * SEC, i, "s");
+        CHECK_EQ_INT(join_op_push(op, 0, &in), 0);
+        do {
+            int n = join_op_drain(op, &out, &more);
+            CHECK(n >= 0);
+            matched += n;
+        } while (more);
+    }
+    CHECK_EQ_INT(matched, 10);
+    CHECK_EQ_INT(join_op_side_rows(op, 0), 0);    /* stream rows are not kept */
+    CHECK_EQ_INT(join_op_side_rows(op, 1), 10);   /* the table is */
+    CHECK_EQ_INT(join_op_check(op), 0);
+    batch_destroy(&in);
+    batch_destroy(&out);
     join_op_free(op);
 }
 

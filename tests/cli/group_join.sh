@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Group mode with a join (issue 13; docs/scaling.md, "Joins with a table"):
+# sluice instances run one query that joins a Kafka stream with a bounded
+# table (a 'file' stream) under --group. Every instance reads the table
+# whole, broadcasts it to its join tasks, and only then reads its share of
+# the topic's partitions; the answer is checked against sqlite3 running the
+# same join over the same rows:
+#  - a bounded read by two instances at parallelism 2: every row once;
+#  - a bounded, rate-limited read that a second instance joins mid-way (the
+#    moved partitions are handed over at a committed checkpoint): every row
+#    once, and both instances wrote rows;
+#  - three instances reading on, one killed with SIGKILL mid-stream, more
+#    events produced: the other two take over its partitions; no row is
+#    missing (one may come twice: what the killed instance wrote after the
+#    group's last offset commit, the at-least-once window; counted).
+# A join task gets no row of the stream before its whole table (the join
+# operator refuses one, which would fail the query), so the table is
+# large enough (100k rows, split over two tasks) to take a while.
+# Skipped like kafka.sh. KEEP=1 keeps the logs and outputs in
+# /tmp/group_join.keep.PID.
+source "$(dirname "$0")/lib.sh"
+
+if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&1 ||
+   ! command -v sqlite3 >/dev/null 2>&1; then
+  echo "group_join.sh: skipped ('sluice broker', kcat or sqlite3 not available)"
+  finish
+  exit
+fi
+
+group_broker group_join events
+
+# the table: users 0..39 (country NL or DE), and 100k more that no event names
+{
+  echo "uid,name,country"
+  for u in $(seq 0 39); do echo "$u,user$u,$([ $((u % 4)) = 0 ] && echo DE || echo NL)"; done
+  seq 1000 100999 | awk '{ print $1 ",pad" $1 ",NL" }'
+} >"$T/users.csv"
+
+produce() {   # FROM TO: events FROM..TO, user i % 50 (10 of 50 not in the table)
+  for i in $(seq "$1" "$2"); do
+    case $((i % 3)) in 0) l=CRITICAL ;; 1) l=INFO ;; *) l=WARN ;; esac
+    printf '%d\t{"id":%d,"uid":%d,"level":"%s"}\n' "$i" "$i" $((i % 50)) "$l"
+  done >"$T/batch.jsonl"
+  kcat -b "$BS" -t events -P -X batch.num.messages=20 -K '\t' -l "$T/batch.jsonl" 2>>"$T/kcat.err"
+  cut -f2 "$T/batch.jsonl" >>"$T/events.jsonl"
+}
+
+# the oracle: sqlite3's answer to the same join over events FROM..TO
+want() {   # FROM TO
+  python3 - "$T/events.jsonl" "$1" "$2" >"$T/events.csv" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if int(sys.argv[2]) <= e["id"] <= int(sys.argv[3]):
+        print(f'{e["id"]},{e["uid"]},{e["level"]}')
+EOF
+  sqlite3 -csv :memory: \
+    "CREATE TABLE events (id INTEGER, uid INTEGER, level TEXT);" \
+    "CREATE TABLE users (uid INTEGER, name TEXT, country TEXT);" \
+    ".import $T/events.csv events" ".import --skip 1 $T/users.csv users" \
+    "SELECT e.id, u.name FROM events e JOIN users u ON e.uid = u.uid
+     WHERE e.level = 'CRITICAL' AND u.country = 'NL';" | sort
+}
+
+SRC="CREATE STREAM events (id BIGINT, uid BIGINT, level VARCHAR) WITH (connector = 'kafka',
+  topic = 'events', format = 'json', 'properties.bootstrap.servers' = '$BS',
+  'properties.session.timeout.ms' = '3000', 'properties.heartbeat.interval.ms' = '500');
+CREATE STREAM users (uid BIGINT, name VARCHAR, country VARCHAR) WITH (connector = 'file',
+  path = '$T/users.csv', format = 'csv');"
+QUERY="INSERT INTO out SELECT e.id, u.name FROM events e JOIN users u ON e.uid = u.uid
+  WHERE e.level = 'CRITICAL' AND u.country = 'NL';"
+
+start() {   # NAME GROUP SOURCE [SETTINGS...]: one instance, its own state dir and output file
+  local name=$1 group=$2 src=$3; shift 3
+  "$SLUICE" -q --group "$group" --state-dir "$T/state.$group.$name" --set checkpoint.interval=200ms \
+    --set parallelism=2 "$@" \
+    -e "$src CREATE SINK out WITH (connector = 'file', path = '$T/out.$name.csv', format = 'csv'); $QUERY" \
+    >"$T/log.$name" 2>&1 </dev/null &
+  PIDS+=($!)
+}
+rows() { for f in "$@"; do tail -n +2 "$T/out.$f.csv" 2>/dev/null; done; }
+ended() {   # WHAT A B: both exit 0 by themselves within 60 s
+  local a=$2 b=$3 ra=0 rb=0 late=0
+  for _ in $(seq 600); do
+    kill -0 "${!a}" 2>/dev/null || kill -0 "${!b}" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "${!a}" 2>/dev/null || kill -0 "${!b}" 2>/dev/null; then late=1; kill -TERM "${!a}" "${!b}" 2>/dev/null; fi
+  wait "${!a}" || ra=$?; wait "${!b}" || rb=$?
+  PIDS=()
+  if [ $ra -eq 0 ] && [ $rb -eq 0 ] && [ $late -eq 0 ]; then _ok; else
+    _bad "$1 ends by itself on every instance" "exit $ra / $rb$([ $late = 1 ] && echo ', stopped after 60 s'): $(tail -c 300 "$T/log.$a") $(tail -c 300 "$T/log.$b")"; fi
+}
+once() {   # WHAT A B: the rows of A and B are sqlite3's answer ($T/want), each once
+  rows "$2" "$3" | sort >"$T/all"
+  if [ -s "$T/want" ] && cmp -s "$T/want" "$T/all"; then _ok; else
+    _bad "$1: the join's answer, every row once" "$(wc -l <"$T/all") rows for $(wc -l <"$T/want"); missing $(comm -23 "$T/want" "$T/all" | head -3 | tr '\n' ' ') extra $(comm -13 "$T/want" "$T/all" | head -3 | tr '\n' ' ')"; fi
+}
+
+produce 0 5999
+want 0 5999 >"$T/want"
+
+# 1. a bounded read by two instances
+BSRC=${SRC/"'properties.session.timeout.ms'"/"'scan.bounded.mode' = 'latest-offset', 'properties.session.timeout.ms'"}
+start D gb "$BSRC"; D=${PIDS[0]}
+start E gb "$BSRC"; E=${PIDS[1]}
+ended "a bounded group read with a join" D E
+echo "group_join.sh: bounded read: D $(rows D | wc -l), E $(rows E | wc -l) rows"
+once "a bounded group read with a join" D E
+
+# 2. a second instance joins a slow bounded read mid-way
+RSRC=${BSRC/"'scan.bounded.mode'"/"'scan.rate-limit' = '250', 'properties.max.partition.fetch.bytes' = '600', 'scan.bounded.mode'"}
+start F gj "$RSRC" --set checkpoint.interval=1s; F=${PIDS[0]}
+for _ in $(seq 300); do [ "$(rows F | wc -l)" -gt 0 ] && break; sleep 0.1; done
+start G gj "$RSRC" --set checkpoint.interval=1s; G=${PIDS[1]}
+ended "a read with a join joined mid-way" F G
+echo "group_join.sh: join mid-read: F $(rows F | wc -l), G $(rows G | wc -l) rows"
+once "a member joining a read with a join mid-way" F G
+if [ "$(rows G | wc -l)" -gt 0 ]; then _ok; else
+  _bad "the member that joined mid-read got partitions" "F $(rows F | wc -l), G 0 rows"; fi
+
+# 3. three instances read on; one is killed, the other two take over
+start A gk "$SRC"; A=${PIDS[0]}
+start B gk "$SRC"; B=${PIDS[1]}
+start C gk "$SRC"; C=${PIDS[2]}
+covered() {   # FROM TO NAMES...: the instances' rows cover sqlite3's answer for FROM..TO
+  local from=$1 to=$2; shift 2
+  want "$from" "$to" >"$T/want.part"
+  rows "$@" | sort -u >"$T/have"
+  [ -z "$(comm -23 "$T/want.part" "$T/have" | head -1)" ]
+}
+ok=0
+for _ in $(seq 300); do covered 0 5999 A B C && ok=1 && break; sleep 0.2; done
+if [ $ok = 1 ]; then _ok; else _bad "three instances with a join read the topic" "$(rows A B C | wc -l) rows; $(tail -c 300 "$T/log.A")"; fi
+if [ "$(rows C | wc -l)" -gt 0 ]; then _ok; else _bad "the instance to kill had partitions" "C wrote no row"; fi
+kill -KILL "$C"; wait "$C" 2>/dev/null
+produce 6000 8999
+ok=0
+for _ in $(seq 300); do covered 0 8999 A B C && ok=1 && break; sleep 0.2; done
+if [ $ok = 1 ]; then _ok; else
+  _bad "after a kill, the others take over its partitions with the table" "missing $(comm -23 "$T/want.part" "$T/have" | wc -l) rows, e.g. $(comm -23 "$T/want.part" "$T/have" | head -3 | tr '\n' ' ')"; fi
+dups=$(rows A B C | sort | uniq -d | wc -l)
+extra=$(rows A B C | sort -u | comm -13 "$T/want.part" - | wc -l)
+echo "group_join.sh: after the kill: $(rows A B C | wc -l) rows, $dups twice (the killed instance's last checkpoint), $extra not in the answer"
+if [ "$extra" = 0 ]; then _ok; else _bad "after a kill: no row outside the answer" "$extra rows"; fi
+for n in A B; do
+  if kill -0 "${!n}" 2>/dev/null; then _ok; else _bad "instance $n still runs after the kill" "$(tail -c 300 "$T/log.$n")"; fi
+done
+finish
