@@ -657,7 +657,10 @@ JoinOp *join_op_new(const JoinOpSpec *spec, char *why, size_t cap)
         snprintf(why, cap, "join: negative state TTL");
         return NULL;
     }
-    if (spec->flavor == JOIN_OP_REGULAR && spec->type != JOIN_TYPE_INNER && !spec->emit_changes) {
+    /* with a table that ends first, a padded stream row is final */
+    int table_first = (spec->type == JOIN_TYPE_LEFT && spec->table == 1) ||
+                      (spec->type == JOIN_TYPE_RIGHT && spec->table == 2);
+    if (spec->flavor == JOIN_OP_REGULAR && spec->type != JOIN_TYPE_INNER && !spec->emit_changes && !table_first) {
         snprintf(why, cap, "join: an outer join without time bounds retracts its padded rows: it needs emit_changes");
         return NULL;
     }

@@ -197,7 +197,10 @@ typedef struct JoinOpSpec {
     int            table;         /* 1 the right side, 2 the left, is a table: it
                                      ends (advance to INT64_MAX) before any row of
                                      the other side is pushed, which is an error
-                                     until then; 0 none (a group's broadcast join) */
+                                     until then; 0 none (a group's broadcast join).
+                                     A LEFT join with table 1 (RIGHT with 2) then
+                                     needs no emit_changes: every padded row is
+                                     final, the table being whole */
 } JoinOpSpec;
 
 typedef struct JoinOp JoinOp;

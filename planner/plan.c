@@ -72,6 +72,16 @@ int plan_bounded_table(const PlanNode *n)
     return 0;
 }
 
+int plan_join_table(const PlanNode *n)
+{
+    if (n->kind != PLAN_JOIN || n->u.join.flavor != JOIN_REGULAR) return 0;
+    int rt = plan_bounded_table(n->right), lt = plan_bounded_table(n->input);
+    JoinKind k = n->u.join.kind;
+    if (rt && !lt && (k == PJOIN_INNER || k == PJOIN_LEFT)) return 1;
+    if (lt && !rt && (k == PJOIN_INNER || k == PJOIN_RIGHT)) return 2;
+    return 0;
+}
+
 int plan_group_topic(const Plan *p)
 {
     return p->group && p->nstages == 2 && p->stages[0].downstream == 1 && p->stages[0].ninputs == 0 &&

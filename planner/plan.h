@@ -237,6 +237,13 @@ int plan_bounded_table(const PlanNode *n);
  * instance (a join with a table side) or there is none. */
 int plan_group_topic(const Plan *p);
 
+/* deployment.group: which input of join n can be a table that every
+ * instance reads whole — 1 the right, 2 the left, 0 neither: a regular
+ * join with that side plan_bounded_table and the other not, and the table
+ * not a preserved side (INNER, LEFT with the table right, RIGHT with it
+ * left: an unmatched table row would need every instance's stream). */
+int plan_join_table(const PlanNode *n);
+
 void plan_free(Plan *p);
 
 #endif

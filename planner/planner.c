@@ -84,7 +84,8 @@ static int changelog(PlanNode *n, SqlError *err)
         if (in || rin)
             return fail(err, "a join cannot take the changing rows of an aggregate that emits changes or of an "
                              "outer join yet: join the windowed (final) results instead");
-        return n->u.join.flavor == JOIN_REGULAR && n->u.join.kind != PJOIN_INNER;
+        /* a table ends before the stream's first row: a padded row is final */
+        return n->u.join.flavor == JOIN_REGULAR && n->u.join.kind != PJOIN_INNER && !n->u.join.table;
     default:
         return in;
     }
@@ -97,8 +98,9 @@ static int changelog(PlanNode *n, SqlError *err)
  *    if any, and window assignment upstream): the exchange becomes the
  *    repartition topic, and the aggregate's state is rebuilt per partition
  *    from it when partitions move; or
- *  - inner joins of the Kafka stream with bounded tables ('file' streams,
- *    VALUES), each table read whole by every instance and broadcast to its
+ *  - joins of the Kafka stream with bounded tables ('file' streams, VALUES;
+ *    inner, or outer keeping the stream's unmatched rows: plan_join_table),
+ *    each table read whole by every instance and broadcast to its
  *    join tasks (mark_tables): the exchanges stay within an instance, and
  *    the join keeps only the table as state, so partitions move as freely
  *    as a stateless query's. */
@@ -147,8 +149,9 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
                     return group_refuse(g->err, g->group, "this query has a window or interval join (a join "
                                                           "across instances of two streams is not built yet)");
                 if (plan_bounded_table(unexchanged(n->input)) || plan_bounded_table(unexchanged(n->right)))
-                    return group_refuse(g->err, g->group, "this query has an outer join with a table (only "
-                                                          "inner joins with a table are built)");
+                    return group_refuse(g->err, g->group, "this query's outer join keeps the table's unmatched "
+                                                          "rows (a group runs INNER, stream LEFT JOIN table and "
+                                                          "table RIGHT JOIN stream)");
                 return group_refuse(g->err, g->group, "this query joins two streams (a join across "
                                                       "instances needs one side a bounded table: a 'file' "
                                                       "stream that every instance reads whole)");
@@ -200,15 +203,12 @@ static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlE
     return 0;
 }
 
-/* deployment.group: a regular inner join of a stream with a bounded table
- * reads the table whole on every instance (plan.h's join.table). */
+/* deployment.group: a regular join of a stream with a bounded table reads
+ * the table whole on every instance (plan.h's join.table). */
 static void mark_tables(PlanNode *n)
 {
     for (; n; n = n->input) {
-        if (n->kind == PLAN_JOIN && n->u.join.flavor == JOIN_REGULAR && n->u.join.kind == PJOIN_INNER) {
-            int rt = plan_bounded_table(n->right), lt = plan_bounded_table(n->input);
-            n->u.join.table = rt && !lt ? 1 : lt && !rt ? 2 : 0;
-        }
+        if (n->kind == PLAN_JOIN) n->u.join.table = plan_join_table(n);
         if (n->right) mark_tables(n->right);
     }
 }

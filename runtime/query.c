@@ -2456,7 +2456,7 @@ static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, 
         /* a table is kept whole (state.ttl is for joins of two streams) */
         js.ttl_us = js.flavor == JOIN_OP_REGULAR && js.ltime >= 0 && js.rtime >= 0 && !n->u.join.table
                   ? q->settings->state_ttl_us : 0;
-        js.emit_changes = js.flavor == JOIN_OP_REGULAR && js.type != JOIN_TYPE_INNER;
+        js.emit_changes = js.flavor == JOIN_OP_REGULAR && js.type != JOIN_TYPE_INNER && !n->u.join.table;
         s->join = join_op_new(&js, why, sizeof why);
         if (!s->join) {
             snprintf(err, cap, "cannot run the join: %s", why);

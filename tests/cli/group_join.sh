@@ -6,6 +6,7 @@
 # the topic's partitions; the answer is checked against sqlite3 running the
 # same join over the same rows:
 #  - a bounded read by two instances at parallelism 2: every row once;
+#    the same with a LEFT JOIN (the events of users not in the table too);
 #  - a bounded, rate-limited read that a second instance joins mid-way (the
 #    moved partitions are handed over at a committed checkpoint): every row
 #    once, and both instances wrote rows;
@@ -46,7 +47,8 @@ produce() {   # FROM TO: events FROM..TO, user i % 50 (10 of 50 not in the table
 }
 
 # the oracle: sqlite3's answer to the same join over events FROM..TO
-want() {   # FROM TO
+# (JOIN: the query's join, `LEFT JOIN` for LQUERY's)
+want() {   # FROM TO [JOIN]
   python3 - "$T/events.jsonl" "$1" "$2" >"$T/events.csv" <<'EOF'
 import json, sys
 for line in open(sys.argv[1]):
@@ -58,8 +60,8 @@ EOF
     "CREATE TABLE events (id INTEGER, uid INTEGER, level TEXT);" \
     "CREATE TABLE users (uid INTEGER, name TEXT, country TEXT);" \
     ".import $T/events.csv events" ".import --skip 1 $T/users.csv users" \
-    "SELECT e.id, u.name FROM events e JOIN users u ON e.uid = u.uid
-     WHERE e.level = 'CRITICAL' AND u.country = 'NL';" | sort
+    "SELECT e.id, u.name FROM events e ${3:-JOIN} users u ON e.uid = u.uid
+     WHERE e.level = 'CRITICAL' AND ${4:-u.country = 'NL'};" | sort
 }
 
 SRC="CREATE STREAM events (id BIGINT, uid BIGINT, level VARCHAR) WITH (connector = 'kafka',
@@ -69,12 +71,15 @@ CREATE STREAM users (uid BIGINT, name VARCHAR, country VARCHAR) WITH (connector 
   path = '$T/users.csv', format = 'csv');"
 QUERY="INSERT INTO out SELECT e.id, u.name FROM events e JOIN users u ON e.uid = u.uid
   WHERE e.level = 'CRITICAL' AND u.country = 'NL';"
+# every critical event, with the user's name when the table has the user
+LQUERY="INSERT INTO out SELECT e.id, u.name FROM events e LEFT JOIN users u ON e.uid = u.uid
+  WHERE e.level = 'CRITICAL';"
 
 start() {   # NAME GROUP SOURCE [SETTINGS...]: one instance, its own state dir and output file
   local name=$1 group=$2 src=$3; shift 3
   "$SLUICE" -q --group "$group" --state-dir "$T/state.$group.$name" --set checkpoint.interval=200ms \
     --set parallelism=2 "$@" \
-    -e "$src CREATE SINK out WITH (connector = 'file', path = '$T/out.$name.csv', format = 'csv'); $QUERY" \
+    -e "$src CREATE SINK out WITH (connector = 'file', path = '$T/out.$name.csv', format = 'csv'); ${Q:-$QUERY}" \
     >"$T/log.$name" 2>&1 </dev/null &
   PIDS+=($!)
 }
@@ -107,6 +112,17 @@ start E gb "$BSRC"; E=${PIDS[1]}
 ended "a bounded group read with a join" D E
 echo "group_join.sh: bounded read: D $(rows D | wc -l), E $(rows E | wc -l) rows"
 once "a bounded group read with a join" D E
+
+# 1b. the same with a LEFT JOIN: the events of users not in the table too,
+# their name NULL (an empty CSV field, as sqlite3 prints it)
+want 0 5999 "LEFT JOIN" "1 = 1" >"$T/want.left"
+cp "$T/want" "$T/want.inner"; cp "$T/want.left" "$T/want"
+Q=$LQUERY start L gl "$BSRC"; L=${PIDS[0]}
+Q=$LQUERY start M gl "$BSRC"; M=${PIDS[1]}
+ended "a bounded group read with a LEFT JOIN" L M
+echo "group_join.sh: LEFT JOIN: L $(rows L | wc -l), M $(rows M | wc -l) rows, $(rows L M | grep -c ',$') without a user"
+once "a bounded group read with a LEFT JOIN" L M
+cp "$T/want.inner" "$T/want"
 
 # 2. a second instance joins a slow bounded read mid-way
 RSRC=${BSRC/"'scan.bounded.mode'"/"'scan.rate-limit' = '250', 'properties.max.partition.fetch.bytes' = '600', 'scan.bounded.mode'"}

@@ -726,6 +726,37 @@ TEST(exec_join_table_side)
     CHECK_EQ_INT(join_op_side_rows(op, 0), 0);    /* stream rows are not kept */
     CHECK_EQ_INT(join_op_side_rows(op, 1), 10);   /* the table is */
     CHECK_EQ_INT(join_op_check(op), 0);
+    batch_destroy(&out);
+    join_op_free(op);
+
+    /* stream LEFT JOIN table: no changelog; an unmatched row comes padded, once */
+    spec_init(&sp, JOIN_TYPE_LEFT, JOIN_OP_REGULAR);
+    CHECK(join_op_new(&sp, why, sizeof why) == NULL);   /* a stream on the right: emit_changes */
+    sp.table = 2;
+    CHECK(join_op_new(&sp, why, sizeof why) == NULL);   /* the table preserved: refused */
+    sp.table = 1;
+    REQUIRE(op = join_op_new(&sp, why, sizeof why));
+    CHECK_EQ_INT(join_op_output_types(op, ot), 2 * NC);   /* no op column */
+    batch_init(&out, 2 * NC, ot, 64);
+    one_row(&in, 3, 0, 100, "t");
+    CHECK_EQ_INT(join_op_push(op, 1, &in), 0);
+    CHECK_EQ_INT(join_op_advance(op, 1, INT64_MAX), 0);
+    int rows = 0, padded = 0;
+    for (int i = 0; i < 6; i++) {   /* keys 0..5: one matches */
+        one_row(&in, i, 0, i, "s");
+        CHECK_EQ_INT(join_op_push(op, 0, &in), 0);
+        do {
+            int n = join_op_drain(op, &out, &more);
+            CHECK(n >= 0);
+            for (int r = 0; r < n; r++) padded += vector_is_null(&out.cols[NC + C_ID], r);
+            rows += n;
+        } while (more);
+    }
+    CHECK_EQ_INT(rows, 6);
+    CHECK_EQ_INT(padded, 5);
+    CHECK_EQ_INT(join_op_side_rows(op, 0), 0);
+    CHECK_EQ_INT(join_op_advance(op, 0, INT64_MAX), 0);   /* the stream's end adds nothing */
+    CHECK_EQ_INT(join_op_pending_rows(op), 0);
     batch_destroy(&in);
     batch_destroy(&out);
     join_op_free(op);
