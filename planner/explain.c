@@ -577,7 +577,7 @@ static void put_input(Buf *b, const Plan *p, const PlanNode *n, const char *pref
         bprintf(b, " · %d → %d task%s", up->parallelism, tasks, tasks == 1 ? "" : "s");
         /* deployment.group: across instances this exchange is a Kafka topic,
          * named after the stage that writes it */
-        if (plan_group_topic(p))
+        if (plan_group_topic(p) == up)
             bprintf(b, " · topic %s-%d-repartition (%d partitions)", p->group, up->id, p->group_partitions);
         else if (p->group)
             bputs(b, " · within each instance");

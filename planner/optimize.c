@@ -680,6 +680,13 @@ static int keys_subset(const Part *p, const int *want, int nwant)
     return 1;
 }
 
+static int has_join_or_exchange(const PlanNode *n)
+{
+    for (; n; n = n->input)
+        if (n->kind == PLAN_JOIN || n->kind == PLAN_EXCHANGE) return 1;
+    return 0;
+}
+
 static PlanNode *place_exchanges(Opt *o, PlanNode *n, unsigned rules, Part *out)
 {
     Part in = {PART_FORWARD, 0, {0}};
@@ -744,12 +751,23 @@ static PlanNode *place_exchanges(Opt *o, PlanNode *n, unsigned rules, Part *out)
         if (!(rules & RULE_EXCHANGES)) return n;
         if (n->u.join.table) {
             /* deployment.group: the table side goes whole to every join task
-             * of the instance, the stream side by its keys (plan.h) */
-            int tl = n->u.join.table == 2;
-            if (!(n->input = exchange_over(o, n->input, tl ? PART_BROADCAST : PART_HASH, lreq, tl ? 0 : nreq)))
+             * of the instance (plan.h). The stream side stays where it is
+             * read: the join runs in the tasks of its Kafka source — unless
+             * that side is itself computed from exchanges or has a join (a
+             * task runs one), when it comes by its keys */
+            int       tl = n->u.join.table == 2;
+            PlanNode *stream = tl ? n->right : n->input;
+            if (!(tl ? (n->input = exchange_over(o, n->input, PART_BROADCAST, NULL, 0))
+                     : (n->right = exchange_over(o, n->right, PART_BROADCAST, NULL, 0))))
                 return NULL;
-            if (!(n->right = exchange_over(o, n->right, tl ? PART_HASH : PART_BROADCAST, rreq, tl ? nreq : 0)))
-                return NULL;
+            if (!has_join_or_exchange(stream)) {
+                out->kind = PART_FORWARD;
+                out->nkeys = 0;
+                return n;
+            }
+            if (!(stream = exchange_over(o, stream, PART_HASH, tl ? rreq : lreq, nreq))) return NULL;
+            if (tl) n->right = stream;
+            else n->input = stream;
             if (tl)
                 for (int k = 0; k < nreq; k++) out->keys[k] = n->input->out.ncols + rreq[k];
             return n;

@@ -82,10 +82,18 @@ int plan_join_table(const PlanNode *n)
     return 0;
 }
 
-int plan_group_topic(const Plan *p)
+const Stage *plan_group_topic(const Plan *p)
 {
-    return p->group && p->nstages == 2 && p->stages[0].downstream == 1 && p->stages[0].ninputs == 0 &&
-           p->stages[1].ninputs == 1;
+    if (!p->group) return NULL;
+    for (int s = 0; s < p->nstages; s++) {
+        const Stage *st = &p->stages[s];
+        if (!st->out_exchange || st->out_exchange->u.exchange.part != PART_HASH || st->nops == 0 ||
+            st->ops[0]->kind != PLAN_SCAN || st->downstream < 0)
+            continue;
+        const Stage *down = &p->stages[st->downstream];
+        if (down->ninputs == 1 && down->in_exchange[0] == st->out_exchange) return st;
+    }
+    return NULL;
 }
 
 void plan_free(Plan *p)

@@ -231,11 +231,12 @@ const char *window_kind_name(WindowKind k);/* "TUMBLE", …         */
  * instance of a group can read whole. */
 int plan_bounded_table(const PlanNode *n);
 
-/* deployment.group: 1 when the plan's exchange becomes a repartition topic
- * between instances (stage 0 → topic → stage 1, into a windowed
- * aggregation; docs/scaling.md), 0 when every exchange stays within an
- * instance (a join with a table side) or there is none. */
-int plan_group_topic(const Plan *p);
+/* deployment.group: the stage that writes the repartition topic between
+ * instances — the stage reading the Kafka source, whose hash exchange feeds
+ * a windowed aggregation (docs/scaling.md); its downstream stage reads it.
+ * NULL when every exchange stays within an instance (a join's table) or
+ * there is none. */
+const Stage *plan_group_topic(const Plan *p);
 
 /* deployment.group: which input of join n can be a table that every
  * instance reads whole — 1 the right, 2 the left, 0 neither: a regular

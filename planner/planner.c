@@ -118,6 +118,7 @@ typedef struct GroupWalk {
     const char *group;
     int         topics;   /* exchanges across instances (repartition topics) */
     int         tables;   /* joins with a table side                         */
+    int         apart;    /* of those, joins not in their stream's source tasks */
     SqlError   *err;
 } GroupWalk;
 
@@ -157,6 +158,7 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
                                                       "stream that every instance reads whole)");
             }
             g->tables++;
+            g->apart += (n->u.join.table == 1 ? n->input : n->right)->kind == PLAN_EXCHANGE;
             /* the two exchanges under it stay within an instance */
             if (group_walk(g, unexchanged(n->right), NULL, n->u.join.table == 1) ||
                 group_walk(g, unexchanged(n->input), NULL, n->u.join.table == 2))
@@ -193,12 +195,13 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
 
 static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlError *err)
 {
-    GroupWalk g = {group, 0, 0, err};
+    GroupWalk g = {group, 0, 0, 0, err};
     if (group_walk(&g, n, NULL, 0)) return -1;
     /* a repartition topic is written by the tasks that read the Kafka source
-     * (their offsets record what they wrote): not by a join's tasks */
-    if (g.topics && g.tables)
-        return group_refuse(err, group, "this query has both a join and an aggregation");
+     * (their offsets record what they wrote): a join with a table runs in
+     * them, but not a join whose stream comes through an exchange */
+    if (g.topics && g.apart)
+        return group_refuse(err, group, "this query has both an aggregation and a join of a join's output");
     if (p->emit == EMIT_MODE_CHANGES) return group_refuse(err, group, "this query emits changes");
     return 0;
 }

@@ -164,8 +164,11 @@ typedef struct Task {
     int          in_emit;      /* inside agg_emit: operators are mid-emission  */
     /* the operators form a tree when the stage has a JOIN (its two sides are
      * branches fed by the stage's two inputs) */
-    int          entry[2], entry_side[2]; /* where rows of stage input k go in */
-    uint8_t     *in_side;      /* per input channel: which stage input it is     */
+    int          entry[2], entry_side[2]; /* where rows go in: per input (with a JOIN,
+                                             per side of it), the operator and its side */
+    int          src_k;        /* the entry of the source's rows                 */
+    int          in_slot[2];   /* the entry of each stage input's rows           */
+    uint8_t     *in_side;      /* per input channel: its entry (in_slot)         */
     int          join_i;       /* the JOIN operator, -1 none                     */
     int64_t      side_wm[2];   /* the watermark of each side of the JOIN         */
     int          table_side;   /* group mode: the JOIN side that is a bounded table
@@ -314,7 +317,8 @@ struct Query {
                                      down): its changes go into the next one      */
     _Atomic int64_t ckpt_skipped; /* checkpoints carried over like that           */
     _Atomic int     stop_req;     /* query_stop: stop after a last checkpoint */
-    int             kx;           /* group exchange: stage 0 → topic → stage 1  */
+    int             kx;           /* group exchange: stage kx_w → topic → kx_r  */
+    int             kx_w, kx_r;   /* (kx_w reads the Kafka source)               */
     _Atomic int     tables_open;  /* join tasks whose table side has not ended:
                                      the stream side's sources wait (source_step) */
     int             kx_norigins;  /* the source topic's partitions (watermark origins) */
@@ -1512,9 +1516,21 @@ static int64_t frontier(Task *t, int64_t now)
     return t->frontier;
 }
 
+/* The source's watermark moved to wm. In a task with a JOIN (a group's join
+ * with a table, read where the stream is), that is the watermark of the
+ * JOIN's side the source feeds; the operators after it get the smaller of
+ * its two sides'. */
+static int source_advance(Task *t, int64_t wm)
+{
+    if (t->join_i < 0) return advance(t, wm);
+    if (wm > t->side_wm[t->src_k] && advance_side(t, t->src_k, wm)) return -1;
+    int64_t m = t->side_wm[0] < t->side_wm[1] ? t->side_wm[0] : t->side_wm[1];
+    return m > t->wm ? advance(t, m) : 0;
+}
+
 static int finish_input(Task *t)
 {
-    if (advance(t, WATERMARK_MAX)) return -1;
+    if (source_advance(t, WATERMARK_MAX)) return -1;
     return send_end(t);
 }
 
@@ -1538,16 +1554,24 @@ static int  op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err,
 static void op_destroy(OpState *s);
 
 
+/* A stage whose tasks read a source (ops[0] is its Scan or Values); it may
+ * also have a stage input (a join's table in group mode). */
+static int source_stage(const Stage *st)
+{
+    return st->nops > 0 && (st->ops[0]->kind == PLAN_SCAN || st->ops[0]->kind == PLAN_VALUES);
+}
+
 /* Start the operators over, empty (their wiring kept). 0, or -1 after query_fail. */
 static int task_reset_ops(Task *t)
 {
     const Stage *st = &t->q->plan->stages[t->stage];
-    int          first = st->ninputs == 0;
+    int          first = source_stage(st);
     char         err[300];
     for (int k = 0; k < t->nops; k++) {
         OpState *s = &t->ops[k];
         int      next = s->next, side = s->next_side, branch = s->branch;
         size_t   share = s->spill_share;
+        if (s->join && s->node->u.join.table) continue;   /* the table: it stores no stream row */
         op_destroy(s);
         memset(s, 0, sizeof *s);
         s->next = next, s->next_side = side, s->branch = branch, s->spill_share = share;
@@ -1612,6 +1636,7 @@ static void kx_time_reset(Task *t, int o)
     atomic_store_explicit(&t->max_ts_pub, WATERMARK_MIN, memory_order_relaxed);
     t->frontier = WATERMARK_MIN;
     t->wm = WATERMARK_MIN;   /* (stage 0 sends its watermarks to the topic only) */
+    if (t->join_i >= 0) t->side_wm[t->src_k] = WATERMARK_MIN;   /* (a table's stays ended) */
     atomic_store_explicit(&t->wm_pub, WATERMARK_MIN, memory_order_relaxed);
 }
 
@@ -1940,7 +1965,7 @@ static int kx_step(Task *t)
         atomic_fetch_add_explicit(&t->rows_in, k, memory_order_relaxed);
         t->last_data_us = now;
         kx_track(t, b, k);
-        if (k > 0 && push(t, t->entry[0], t->entry_side[0], b)) return 1;
+        if (k > 0 && push(t, t->entry[t->in_slot[0]], t->entry_side[t->in_slot[0]], b)) return 1;
     }
     if (wm != WATERMARK_MAX && wm != WATERMARK_MIN && wm > t->wm) {
         t->wm_at_us = now;
@@ -2011,7 +2036,7 @@ static int source_step(Task *t)
         batch_reset(&t->src_batch);
         t->src_batch.nrows = t->src_batch.count = 1;
         atomic_fetch_add_explicit(&t->rows_in, 1, memory_order_relaxed);
-        if (push(t, t->entry[0], t->entry_side[0], &t->src_batch)) return 1;
+        if (push(t, t->entry[t->src_k], t->entry_side[t->src_k], &t->src_batch)) return 1;
         finish_input(t);
         return 1;
     }
@@ -2060,14 +2085,14 @@ static int source_step(Task *t)
             query_fail(t->q, "filter failed: %s", expr_state_error(t->scan_filter));
             return 1;
         }
-        if (push(t, t->entry[0], t->entry_side[0], b)) return 1;
+        if (push(t, t->entry[t->src_k], t->entry_side[t->src_k], b)) return 1;
         int64_t front = frontier(t, now);
         if (t->wm_col >= 0 && front > WATERMARK_MIN) {
             int64_t wm = front - t->wm_delay;
             if (wm > t->wm && now - t->last_wm_sent_us >= WM_INTERVAL_US) {
                 t->last_wm_sent_us = now;
                 t->wm_at_us = now;
-                advance(t, wm);
+                source_advance(t, wm);
             }
         }
         return 1;
@@ -2092,7 +2117,7 @@ static int source_step(Task *t)
         if (t->wm_col >= 0 && front > WATERMARK_MIN && front - t->wm_delay > t->wm) {
             t->last_wm_sent_us = now;
             t->wm_at_us = now;
-            advance(t, front - t->wm_delay);
+            source_advance(t, front - t->wm_delay);
         }
         return 0;
     }
@@ -2180,9 +2205,11 @@ static int handle_msg(Task *t, int i, Msg m)
         if (t->join_i >= 0) {
             /* each side of the JOIN follows its own inputs; the operators
              * after it, the smaller of the two */
-            for (int side = 0; side < 2; side++)
+            for (int side = 0; side < 2; side++) {
+                if (t->source && side == t->src_k) continue;   /* the source's side: source_step */
                 if (input_watermark(t, side, &wm) && wm > t->side_wm[side] && advance_side(t, side, wm))
                     return -1;
+            }
             wm = t->side_wm[0] < t->side_wm[1] ? t->side_wm[0] : t->side_wm[1];
             if (wm > t->wm && advance(t, wm)) return -1;
         } else if (input_watermark(t, -1, &wm) && wm > t->wm && advance(t, wm)) {
@@ -2198,7 +2225,7 @@ static int handle_msg(Task *t, int i, Msg m)
             t->table_ready = 1;
             atomic_fetch_sub_explicit(&t->q->tables_open, 1, memory_order_release);
         }
-        if (ended == t->nin) return send_end(t);
+        if (ended == t->nin && !t->source) return send_end(t);   /* (a source ends by itself) */
         if (m.kind == MSG_END) return check_aligned(t);
         return 0;
     }
@@ -2254,7 +2281,8 @@ static int changes_step(Task *t)
 static int task_step(Task *t)
 {
     if (t->finished || stopping(t->q)) return 0;
-    int p = t->kxr ? kx_step(t) : t->nin ? channel_step(t) : source_step(t);
+    /* a source task with a join's table as input reads the table first */
+    int p = t->kxr ? kx_step(t) : t->nin && !(t->source && t->table_ready) ? channel_step(t) : source_step(t);
     if (t->has_changes && !t->finished) p |= changes_step(t);
     return p;
 }
@@ -2618,35 +2646,43 @@ static int task_wire(Task *t, const Stage *st, int first, char *err, size_t cap)
             t->join_i = k;
         }
     }
-    if (first) {
-        t->entry[0] = find_consumer(t, st->ops[0], &t->entry_side[0]);
-        if (t->join_i >= 0) {
-            snprintf(err, cap, "a join must read its inputs through exchanges");
-            return -1;
-        }
-        return 0;
-    }
     if (t->join_i >= 0 && t->ops[t->join_i].node->u.join.table) {
         /* the table goes whole to this task first (source_step) */
         t->table_side = t->ops[t->join_i].node->u.join.table == 1 ? 1 : 0;
         atomic_fetch_add(&t->q->tables_open, 1);
     }
-    for (int k = 0; k < st->ninputs; k++) {
-        t->entry[k] = find_consumer(t, st->in_exchange[k], &t->entry_side[k]);
-        if (t->join_i < 0) continue;
-        /* the operators from this input up to the JOIN are its branch */
-        int i = t->entry[k], side = t->entry_side[k];
-        while (i < t->nops && i != t->join_i) {
-            side = t->ops[i].next_side;
-            t->ops[i].branch = -1;   /* marked below */
-            i = t->ops[i].next;
+    /* the inputs: the source (first) and the stage inputs; with a JOIN each
+     * leads to one of its sides, and its entry is that side's */
+    const PlanNode *from[3];
+    int             nfrom = 0;
+    if (first) from[nfrom++] = st->ops[0];
+    for (int k = 0; k < st->ninputs && nfrom < 3; k++) from[nfrom++] = st->in_exchange[k];
+    if (nfrom > 2 || (t->join_i >= 0 && nfrom != 2)) {
+        snprintf(err, cap, "a stage must read one input, or a join's two (the planner should separate them)");
+        return -1;
+    }
+    for (int f = 0; f < nfrom; f++) {
+        int e, es, slot = f;
+        e = find_consumer(t, from[f], &es);
+        if (t->join_i >= 0) {
+            /* the operators from this input up to the JOIN are its branch */
+            int i = e, side = es;
+            while (i < t->nops && i != t->join_i) {
+                side = t->ops[i].next_side;
+                i = t->ops[i].next;
+            }
+            if (i != t->join_i) {
+                snprintf(err, cap, "a stage input does not lead to its join");
+                return -1;
+            }
+            for (int j = e; j < t->nops && j != t->join_i; j = t->ops[j].next) t->ops[j].branch = side;
+            if (e == t->join_i) es = side;
+            slot = side;
         }
-        if (i != t->join_i) {
-            snprintf(err, cap, "a stage input does not lead to its join");
-            return -1;
-        }
-        for (int j = t->entry[k]; j < t->nops && j != t->join_i; j = t->ops[j].next) t->ops[j].branch = side;
-        if (t->entry[k] == t->join_i) t->entry_side[k] = side;
+        t->entry[slot] = e;
+        t->entry_side[slot] = es;
+        if (first && f == 0) t->src_k = slot;
+        else t->in_slot[f - first] = slot;
     }
     return 0;
 }
@@ -2888,13 +2924,15 @@ static int kx_prop_wanted(const char *name)
            !strcmp(name, "client.id") || !strcmp(name, "socket.timeout.ms");
 }
 
-/* Group mode with an exchange: stage 0's tasks write the exchange into the
- * repartition topic, stage 1's read it through a consumer group of their
- * own (docs/scaling.md). 0, or -1 with err. */
+/* Group mode with an exchange: the tasks of the stage that reads the Kafka
+ * source (q->kx_w, "stage 0" in the comments of this file; after a join's
+ * table stage it is 1) write the exchange into the repartition topic, its
+ * downstream's (q->kx_r, "stage 1") read it through a consumer group of
+ * their own (docs/scaling.md). 0, or -1 with err. */
 static int kx_setup(Query *q, char *err, size_t cap)
 {
     const Plan     *plan = q->plan;
-    const Stage    *st0 = &plan->stages[0], *st1 = &plan->stages[1];
+    const Stage    *st0 = &plan->stages[q->kx_w], *st1 = &plan->stages[q->kx_r];
     const PlanNode *x = st0->out_exchange, *scan = st0->ops[0];
     int             P = plan->group_partitions;
     char            why[512];
@@ -2936,7 +2974,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
         for (const char *n = x->out.cols[c].name; n && *n; n++) FP_MIX((unsigned char)*n);
     }
 #undef FP_MIX
-    Task *t0 = q->tasks[q->stage_first[0]];
+    Task *t0 = q->tasks[q->stage_first[st0->id]];
     int   norigins = source_topic_partitions(t0->source, 10000, why, sizeof why);
     if (norigins < 1) {
         snprintf(err, cap, "stream '%s': %s", scan->u.scan.stream, why);
@@ -2954,7 +2992,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
     spec.prop_keys = pk;
     spec.prop_values = pv;
     for (int i = 0; i < st0->parallelism; i++) {
-        Task *t = q->tasks[q->stage_first[0] + i];
+        Task *t = q->tasks[q->stage_first[st0->id] + i];
         if (!(t->kxw = kx_writer_open(&spec, why, sizeof why))) {
             snprintf(err, cap, "repartition topic '%s': %s", q->kx_topic, why);
             return -1;
@@ -2964,7 +3002,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
     spec.replay = 1;
     spec.ledger = q->kx_ledger;   /* records that never make a member lose its partitions */
     for (int i = 0; i < st1->parallelism; i++) {
-        Task *t = q->tasks[q->stage_first[1] + i];
+        Task *t = q->tasks[q->stage_first[st1->id] + i];
         const PlanNode *a = t->entry[0] < t->nops ? t->ops[t->entry[0]].node : NULL;
         if (!a || a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key < 0) {
             snprintf(err, cap, "deployment.group: the repartition topic must feed a windowed aggregation");
@@ -3030,7 +3068,10 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     if (!q->stage_first || !q->tasks || !q->channels || !q->collect || !q->workers) goto oom;
 
     /* group mode with one exchange: it is a repartition topic, not channels */
-    q->kx = plan_group_topic(plan);
+    const Stage *kxst = plan_group_topic(plan);
+    q->kx = kxst != NULL;
+    q->kx_w = kxst ? kxst->id : -1;
+    q->kx_r = kxst ? kxst->downstream : -1;
 
     /* tasks and their operators */
     for (int s = 0; s < plan->nstages; s++) {
@@ -3051,31 +3092,31 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
             t->wm_col = -1;
             atomic_init(&t->wm_pub, WATERMARK_MIN);
             atomic_init(&t->max_ts_pub, WATERMARK_MIN);
-            int first = st->ninputs == 0 ? 1 : 0;   /* source stages: ops[0] is the Scan/Values */
+            int first = source_stage(st);   /* ops[0] is the Scan/Values */
             t->nops = st->nops - first;
             t->ops = calloc((size_t)t->nops + 1, sizeof *t->ops);
             if (!t->ops) goto oom;
             for (int k = 0; k < t->nops; k++)
                 if (op_init(q, t, &t->ops[k], st->ops[k + first], err, cap)) goto fail;
-            if (st->ninputs == 0 && task_init_source(q, t, st, err, cap)) goto fail;
+            if (first && task_init_source(q, t, st, err, cap)) goto fail;
             if (task_wire(t, st, first, err, cap)) goto fail;
         }
     }
     if (q->kx)
-        for (int i = 0; i < plan->stages[0].parallelism; i++)
-            q->tasks[q->stage_first[0] + i]->exchange = plan->stages[0].out_exchange;
+        for (int i = 0; i < plan->stages[q->kx_w].parallelism; i++)
+            q->tasks[q->stage_first[q->kx_w] + i]->exchange = plan->stages[q->kx_w].out_exchange;
     /* a join with a table: the other sources wait until every join task has it */
     if (atomic_load(&q->tables_open) > 0)
         for (int k = 0; k < q->ntasks; k++) {
             Task        *t = q->tasks[k];
             const Stage *st = &plan->stages[t->stage];
-            t->wait_tables = st->ninputs == 0 &&
+            t->wait_tables = source_stage(st) &&
                              !(st->out_exchange && st->out_exchange->u.exchange.part == PART_BROADCAST);
         }
     /* exchange channels */
     for (int s = 0; s < plan->nstages; s++) {
         const Stage *st = &plan->stages[s];
-        if (st->downstream < 0 || q->kx) continue;
+        if (st->downstream < 0 || s == q->kx_w) continue;   /* (the repartition topic) */
         const Stage    *down = &plan->stages[st->downstream];
         const PlanNode *x = st->out_exchange;
         SqlType         types[512];
@@ -3101,7 +3142,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
                 uint8_t *side = realloc(dt->in_side, (size_t)(dt->nin + 1));
                 if (!side) goto oom;
                 dt->in_side = side;
-                dt->in_side[dt->nin] = down->ninputs > 1 && down->inputs[1] == s;
+                dt->in_side[dt->nin] = (uint8_t)dt->in_slot[down->ninputs > 1 && down->inputs[1] == s];
                 dt->in[dt->nin++] = c;
             }
         }
@@ -3714,7 +3755,7 @@ void query_progress(Query *q, QueryProgress *p)
         p->stage_busy_us[t->stage] += atomic_load_explicit(&t->busy_us, memory_order_relaxed);
         {
             const Stage *st = &q->plan->stages[t->stage];
-            int          first = st->ninputs == 0 ? 1 : 0;
+            int          first = source_stage(st);
             if (first) p->stage_op_us[t->stage][0] += atomic_load_explicit(&t->source_ns, memory_order_relaxed) / 1000;
             for (int k = 0; k < t->nops && k + first < 16; k++)
                 p->stage_op_us[t->stage][k + first] +=

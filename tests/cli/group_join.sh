@@ -7,6 +7,8 @@
 # same join over the same rows:
 #  - a bounded read by two instances at parallelism 2: every row once;
 #    the same with a LEFT JOIN (the events of users not in the table too);
+#    and with a windowed aggregation of the joined rows (through the
+#    repartition topic), also with a second instance joining mid-way;
 #  - a bounded, rate-limited read that a second instance joins mid-way (the
 #    moved partitions are handed over at a committed checkpoint): every row
 #    once, and both instances wrote rows;
@@ -28,7 +30,7 @@ if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&
   exit
 fi
 
-group_broker group_join events
+group_broker group_join events,gw-1-repartition,gx-1-repartition
 
 # the table: users 0..39 (country NL or DE), and 100k more that no event names
 {
@@ -37,10 +39,10 @@ group_broker group_join events
   seq 1000 100999 | awk '{ print $1 ",pad" $1 ",NL" }'
 } >"$T/users.csv"
 
-produce() {   # FROM TO: events FROM..TO, user i % 50 (10 of 50 not in the table)
+produce() {   # FROM TO: events FROM..TO, user i % 50 (10 of 50 not in the table), 20 a second
   for i in $(seq "$1" "$2"); do
     case $((i % 3)) in 0) l=CRITICAL ;; 1) l=INFO ;; *) l=WARN ;; esac
-    printf '%d\t{"id":%d,"uid":%d,"level":"%s"}\n' "$i" "$i" $((i % 50)) "$l"
+    printf '%d\t{"ts":%d,"id":%d,"uid":%d,"level":"%s"}\n' "$i" $((1700000000000 + i * 50)) "$i" $((i % 50)) "$l"
   done >"$T/batch.jsonl"
   kcat -b "$BS" -t events -P -X batch.num.messages=20 -K '\t' -l "$T/batch.jsonl" 2>>"$T/kcat.err"
   cut -f2 "$T/batch.jsonl" >>"$T/events.jsonl"
@@ -54,23 +56,39 @@ import json, sys
 for line in open(sys.argv[1]):
     e = json.loads(line)
     if int(sys.argv[2]) <= e["id"] <= int(sys.argv[3]):
-        print(f'{e["id"]},{e["uid"]},{e["level"]}')
+        print(f'{e["ts"]},{e["id"]},{e["uid"]},{e["level"]}')
 EOF
   sqlite3 -csv :memory: \
-    "CREATE TABLE events (id INTEGER, uid INTEGER, level TEXT);" \
+    "CREATE TABLE events (ts INTEGER, id INTEGER, uid INTEGER, level TEXT);" \
     "CREATE TABLE users (uid INTEGER, name TEXT, country TEXT);" \
     ".import $T/events.csv events" ".import --skip 1 $T/users.csv users" \
     "SELECT e.id, u.name FROM events e ${3:-JOIN} users u ON e.uid = u.uid
      WHERE e.level = 'CRITICAL' AND ${4:-u.country = 'NL'};" | sort
 }
+want_windows() {   # FROM TO: sqlite3's answer to WQUERY over events FROM..TO
+  want "$1" "$2" >/dev/null   # (writes events.csv)
+  sqlite3 -list -separator , :memory: \
+    "CREATE TABLE events (ts INTEGER, id INTEGER, uid INTEGER, level TEXT);" \
+    "CREATE TABLE users (uid INTEGER, name TEXT, country TEXT);" \
+    ".import $T/events.csv events" ".import --skip 1 $T/users.csv users" \
+    "SELECT strftime('%Y-%m-%d %H:%M:%S', e.ts / 10000 * 10, 'unixepoch'), u.country, COUNT(*)
+     FROM events e JOIN users u ON e.uid = u.uid WHERE e.level = 'CRITICAL'
+     GROUP BY e.ts / 10000, u.country;" | sort
+}
 
-SRC="CREATE STREAM events (id BIGINT, uid BIGINT, level VARCHAR) WITH (connector = 'kafka',
+SRC="CREATE STREAM events (ts TIMESTAMP(3), id BIGINT, uid BIGINT, level VARCHAR,
+    WATERMARK FOR ts AS ts - INTERVAL '2' SECOND) WITH (connector = 'kafka',
   topic = 'events', format = 'json', 'properties.bootstrap.servers' = '$BS',
   'properties.session.timeout.ms' = '3000', 'properties.heartbeat.interval.ms' = '500');
 CREATE STREAM users (uid BIGINT, name VARCHAR, country VARCHAR) WITH (connector = 'file',
   path = '$T/users.csv', format = 'csv');"
 QUERY="INSERT INTO out SELECT e.id, u.name FROM events e JOIN users u ON e.uid = u.uid
   WHERE e.level = 'CRITICAL' AND u.country = 'NL';"
+# critical events per country and 10-second window: the join runs in the
+# tasks that read the topic, which pre-aggregate into the repartition topic
+WQUERY="INSERT INTO out SELECT window_start, u.country, COUNT(*) AS n
+  FROM TUMBLE(events, ts, INTERVAL '10' SECOND) e JOIN users u ON e.uid = u.uid
+  WHERE e.level = 'CRITICAL' GROUP BY window_start, window_end, u.country;"
 # every critical event, with the user's name when the table has the user
 LQUERY="INSERT INTO out SELECT e.id, u.name FROM events e LEFT JOIN users u ON e.uid = u.uid
   WHERE e.level = 'CRITICAL';"
@@ -122,6 +140,25 @@ Q=$LQUERY start M gl "$BSRC"; M=${PIDS[1]}
 ended "a bounded group read with a LEFT JOIN" L M
 echo "group_join.sh: LEFT JOIN: L $(rows L | wc -l), M $(rows M | wc -l) rows, $(rows L M | grep -c ',$') without a user"
 once "a bounded group read with a LEFT JOIN" L M
+cp "$T/want.inner" "$T/want"
+
+# 1c. the join, then a windowed aggregation through the repartition topic:
+# two instances, and a second instance joining a slow read mid-way (its
+# source partitions move: the tasks that lose some read again from the
+# group's offsets, keeping their table)
+want_windows 0 5999 >"$T/want"
+Q=$WQUERY start W1 gw "$BSRC" --set deployment.partitions=6; W1=${PIDS[0]}
+Q=$WQUERY start W2 gw "$BSRC" --set deployment.partitions=6; W2=${PIDS[1]}
+ended "a bounded group read with a join and an aggregation" W1 W2
+echo "group_join.sh: join and aggregation: W1 $(rows W1 | wc -l), W2 $(rows W2 | wc -l) windows"
+once "a bounded group read with a join and an aggregation" W1 W2
+RSRC=${BSRC/"'scan.bounded.mode'"/"'scan.rate-limit' = '250', 'properties.max.partition.fetch.bytes' = '600', 'scan.bounded.mode'"}
+Q=$WQUERY start X1 gx "$RSRC" --set deployment.partitions=6 --set checkpoint.interval=1s; X1=${PIDS[0]}
+for _ in $(seq 300); do [ "$(rows X1 | wc -l)" -gt 0 ] && break; sleep 0.1; done
+Q=$WQUERY start X2 gx "$RSRC" --set deployment.partitions=6 --set checkpoint.interval=1s; X2=${PIDS[1]}
+ended "a read with a join and an aggregation joined mid-way" X1 X2
+echo "group_join.sh: join and aggregation, joined mid-way: X1 $(rows X1 | wc -l), X2 $(rows X2 | wc -l) windows"
+once "a read with a join and an aggregation joined mid-way" X1 X2
 cp "$T/want.inner" "$T/want"
 
 # 2. a second instance joins a slow bounded read mid-way
