@@ -128,6 +128,7 @@ struct JoinOp {
     JoinOpFlavor flavor;
     int          emit_changes;
     int          table_side;    /* spec->table as a side: 0, 1, or -1 none     */
+    int          upsert;        /* spec->table_upsert                          */
     int          nkeys;
     size_t       kimg;          /* key image bytes: 8 * nkeys                  */
     SqlType      ktype[MAX_KEYS];  /* physical class of each key (left's type) */
@@ -657,6 +658,10 @@ JoinOp *join_op_new(const JoinOpSpec *spec, char *why, size_t cap)
         snprintf(why, cap, "join: negative state TTL");
         return NULL;
     }
+    if (spec->table_upsert && (!spec->table || spec->flavor != JOIN_OP_REGULAR || spec->ttl_us != 0)) {
+        snprintf(why, cap, "join: table_upsert needs a table side of a regular join without a TTL");
+        return NULL;
+    }
     /* with a table that ends first, a padded stream row is final */
     int table_first = (spec->type == JOIN_TYPE_LEFT && spec->table == 1) ||
                       (spec->type == JOIN_TYPE_RIGHT && spec->table == 2);
@@ -673,6 +678,7 @@ JoinOp *join_op_new(const JoinOpSpec *spec, char *why, size_t cap)
     op->flavor = spec->flavor;
     op->emit_changes = spec->emit_changes != 0;
     op->table_side = spec->table == 1 ? 1 : spec->table == 2 ? 0 : -1;
+    op->upsert = spec->table_upsert != 0;
     op->nkeys = spec->nkeys;
     op->kimg = (size_t)spec->nkeys * 8;
     op->timed = spec->flavor != JOIN_OP_REGULAR || spec->ttl_us > 0;
@@ -956,6 +962,35 @@ static int flush_candidates(JoinOp *op, int s, const Batch *in)
 }
 
 /* Step 5: store rows op->store[0..m) (indexes into the push arrays). */
+/* Do stored records a and b of side sd have equal keys (their hashes being equal)? */
+static int rec_keys_equal(const JoinOp *op, const Side *sd, const uint8_t *a, const uint8_t *b)
+{
+    if (op->kimg && memcmp(a + sizeof(RecHdr), b + sizeof(RecHdr), op->kimg) != 0) return 0;
+    for (int k = 0; op->has_str_key && k < op->nkeys; k++) {
+        if (op->ktype[k] != TYPE_VARCHAR) continue;
+        Str x, y;
+        memcpy(&x, a + sd->coloff[sd->keys[k]], sizeof x);
+        memcpy(&y, b + sd->coloff[sd->keys[k]], sizeof y);
+        if (!str_eq(x, y)) return 0;
+    }
+    return 1;
+}
+
+/* A table keyed by the join keys (spec.table_upsert): the stored row with
+ * rec's keys, if any, gives way to rec (not yet in the index). */
+static void upsert_remove(JoinOp *op, Side *sd, uint8_t *rec)
+{
+    uint64_t h = hdr(rec)->hash;
+    for (uint32_t idx = sd->buckets[h & (sd->nbuckets - 1)]; idx != NIL;) {
+        uint8_t *o = rec_at(sd, idx);
+        uint32_t at = idx;
+        idx = hdr(o)->next;
+        if (hdr(o)->hash != h || !rec_keys_equal(op, sd, o, rec)) continue;
+        snap_touch(sd, chunk_id(op, h, hdr(o)->t));
+        rec_free(sd, at, o);
+    }
+}
+
 static int store_rows(JoinOp *op, int s, const Batch *in, int m)
 {
     Side *sd = &op->side[s];
@@ -1030,6 +1065,7 @@ static int store_rows(JoinOp *op, int s, const Batch *in, int m)
             }
         }
         for (int j = 0; j < n; j++) {
+            if (op->upsert && s == op->table_side) upsert_remove(op, sd, op->recs[j]);
             bucket_insert(sd, op->recidx[j], op->recs[j]);
             sd->nlive++;
             if (side_expires(op) && heap_push(sd, hdr(op->recs[j])->deadline, op->recidx[j]) != 0)

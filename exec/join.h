@@ -201,6 +201,10 @@ typedef struct JoinOpSpec {
                                      A LEFT join with table 1 (RIGHT with 2) then
                                      needs no emit_changes: every padded row is
                                      final, the table being whole */
+    int            table_upsert;  /* the table's rows are updates keyed by the join
+                                     keys (a compacted Kafka topic): a row replaces
+                                     the stored one with equal keys, the last one
+                                     pushed wins (needs table, REGULAR, no TTL) */
 } JoinOpSpec;
 
 typedef struct JoinOp JoinOp;

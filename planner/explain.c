@@ -392,11 +392,15 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
         if (p->group) {
             /* deployment.group: Kafka spreads the partitions over the
              * instances; a plan without a repartition topic keeps its
-             * offsets in a group of their own (docs/scaling.md) */
-            NEWLINE();
-            if (strcasecmp(n->u.scan.connector, "kafka") != 0) {
+             * offsets in a group of their own (docs/scaling.md); a join's
+             * table is read whole by each */
+            const PlanNode *x = p->stages && n->stage >= 0 && n->stage < p->nstages
+                              ? p->stages[n->stage].out_exchange : NULL;
+            if (x && x->u.exchange.part == PART_BROADCAST) {
+                NEWLINE();
                 bputs(b, "read whole by every instance of the group");
-            } else {
+            } else if (!strcasecmp(n->u.scan.connector, "kafka")) {
+                NEWLINE();
                 bprintf(b, "consumer group %s", p->group);
                 if (!plan_group_topic(p)) bprintf(b, " · offsets in group %s-offsets", p->group);
             }
@@ -511,9 +515,11 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
             bputs(b, "state per window, freed when the watermark passes window_end");
         } else if (n->u.join.table) {
             NEWLINE();
-            bprintf(b, "the %s input is a table: read whole by every instance, before the first row of the "
-                       "other · state: the table",
-                    n->u.join.table == 1 ? "right" : "left");
+            bprintf(b, "the %s input is a table%s: read whole%s, before the first row of the other · state: "
+                       "the table",
+                    n->u.join.table == 1 ? "right" : "left",
+                    n->u.join.table_topic ? " (the topic's last row per join key)" : "",
+                    p->group ? " by every instance" : "");
         } else {
             NEWLINE();
             bputs(b, "no time bound · emits changes · ");

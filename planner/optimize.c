@@ -275,6 +275,10 @@ static PlanNode *push_filter(Opt *o, Expr *pred, PlanNode *in)
         int   nl = in->input->out.ncols;
         int   can_l = in->u.join.kind == PJOIN_INNER || in->u.join.kind == PJOIN_LEFT;
         int   can_r = in->u.join.kind == PJOIN_INNER || in->u.join.kind == PJOIN_RIGHT;
+        /* a Kafka table's rows are updates: a filter applies to the last one
+         * per key, after the join has kept it, not to every record */
+        if (in->u.join.table_topic && in->u.join.table == 1) can_r = 0;
+        if (in->u.join.table_topic && in->u.join.table == 2) can_l = 0;
         conjuncts(pred, c, &nc, MAXCONJ);
         for (int i = 0; i < nc; i++) {
             unsigned char *used = calloc((size_t)in->out.ncols + 1, 1);

@@ -59,12 +59,16 @@ int plan_bounded_table(const PlanNode *n)
             break;
         case PLAN_VALUES:
             return 1;
-        case PLAN_SCAN:
-            if (strcasecmp(n->u.scan.connector, "file") != 0) return 0;
-            for (int i = 0; i < n->u.scan.nopts; i++)
-                if (!strcasecmp(n->u.scan.opt_keys[i], "follow") && strcasecmp(n->u.scan.opt_values[i], "false"))
-                    return 0;
-            return 1;
+        case PLAN_SCAN: {
+            int kafka = !strcasecmp(n->u.scan.connector, "kafka"), table = 0;
+            if (!kafka && strcasecmp(n->u.scan.connector, "file") != 0) return 0;
+            for (int i = 0; i < n->u.scan.nopts; i++) {
+                const char *k = n->u.scan.opt_keys[i], *v = n->u.scan.opt_values[i];
+                if (!kafka && !strcasecmp(k, "follow") && strcasecmp(v, "false")) return 0;
+                if (kafka && !strcasecmp(k, "table")) table = !strcasecmp(v, "true");
+            }
+            return kafka ? (table ? 2 : 0) : 1;
+        }
         default:
             return 0;
         }
@@ -75,7 +79,7 @@ int plan_bounded_table(const PlanNode *n)
 int plan_join_table(const PlanNode *n)
 {
     if (n->kind != PLAN_JOIN || n->u.join.flavor != JOIN_REGULAR) return 0;
-    int rt = plan_bounded_table(n->right), lt = plan_bounded_table(n->input);
+    int rt = plan_bounded_table(n->right) != 0, lt = plan_bounded_table(n->input) != 0;
     JoinKind k = n->u.join.kind;
     if (rt && !lt && (k == PJOIN_INNER || k == PJOIN_LEFT)) return 1;
     if (lt && !rt && (k == PJOIN_INNER || k == PJOIN_RIGHT)) return 2;

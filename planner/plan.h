@@ -171,6 +171,9 @@ struct PlanNode {
                                            reads whole (a broadcast exchange), and every
                                            join task has it all before the other side's
                                            first row (plan_join_table); 0 none        */
+            int        table_topic;     /* that table is a Kafka topic: updates keyed by
+                                           the join keys, the last row per key is the
+                                           table (a compacted topic, as ksqlDB's)     */
         } join;
         struct {              /* PLAN_LIMIT */
             int64_t n;
@@ -227,8 +230,10 @@ const char *agg_kind_name(AggKind k);      /* "COUNT", …          */
 const char *window_kind_name(WindowKind k);/* "TUMBLE", …         */
 
 /* 1 when n is a bounded table: stateless operators (filters, projections)
- * over 'file' scans without follow or VALUES — input that ends, which every
- * instance of a group can read whole. */
+ * over a 'file' scan without follow or VALUES — input that ends, which
+ * every instance of a group can read whole; 2 when it is a 'kafka' scan
+ * declared a table ('table' = 'true': read from the earliest offset to the
+ * end at its start, its last record per key counting). */
 int plan_bounded_table(const PlanNode *n);
 
 /* deployment.group: the stage that writes the repartition topic between

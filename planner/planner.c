@@ -206,13 +206,20 @@ static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlE
     return 0;
 }
 
-/* deployment.group: a regular join of a stream with a bounded table reads
- * the table whole on every instance (plan.h's join.table). */
-static void mark_tables(PlanNode *n)
+/* A regular join of a stream with a bounded table reads the table whole
+ * first (plan.h's join.table): in group mode on every instance; a Kafka
+ * table ('table' = 'true') always, single node too, for its meaning (its
+ * last record per key). */
+static void mark_tables(PlanNode *n, int group)
 {
     for (; n; n = n->input) {
-        if (n->kind == PLAN_JOIN) n->u.join.table = plan_join_table(n);
-        if (n->right) mark_tables(n->right);
+        if (n->kind == PLAN_JOIN) {
+            int t = plan_join_table(n);
+            int topic = t && plan_bounded_table(t == 1 ? n->right : n->input) == 2;
+            n->u.join.table = group || topic ? t : 0;
+            n->u.join.table_topic = n->u.join.table && topic;
+        }
+        if (n->right) mark_tables(n->right, group);
     }
 }
 
@@ -237,10 +244,8 @@ int planner_plan(const Catalog *cat, const Settings *settings, const AstNode *st
             return -1;
         }
     }
-    if (p->group) {
-        mark_tables(p->root);
-        p->emit = plan_emit(p->root);
-    }
+    mark_tables(p->root, p->group != NULL);
+    p->emit = plan_emit(p->root);
     /* before optimizing: splitting an aggregate in two needs its flags */
     if (changelog(p->root, err) < 0) {
         plan_free(p);

@@ -2480,6 +2480,7 @@ static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, 
         js.upper_us = n->u.join.upper_us;
         js.residual = n->u.join.residual;
         js.table = n->u.join.table;
+        js.table_upsert = n->u.join.table_topic;
         /* a TTL needs each side's event time: only when the plan names them */
         /* a table is kept whole (state.ttl is for joins of two streams) */
         js.ttl_us = js.flavor == JOIN_OP_REGULAR && js.ltime >= 0 && js.rtime >= 0 && !n->u.join.table

@@ -1661,6 +1661,19 @@ static int parse_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_
         return conn_errf(err, cap, "kafka: option 'scan.topic-partition-discovery.interval' must "
                                    "not be negative");
     if (conn_opt_count(spec, "scan.rate-limit", &ks->rate, err, cap) < 0) return -1;
+    /* 'table' = 'true': the topic is a table, read whole — from the earliest
+     * offset to the end at the start (docs/scaling.md, "Joins with a table") */
+    int table = 0;
+    if (conn_opt_bool(spec, "table", &table, err, cap) < 0) return -1;
+    if (table) {
+        if ((mode && ks->start != START_EARLIEST) || (bmode && !ks->bounded))
+            return conn_errf(err, cap, "kafka: a table ('table' = 'true') is read from the earliest offset to "
+                                       "the end: leave out scan.startup.mode and scan.bounded.mode");
+        if (spec->group && spec->group[0])
+            return conn_errf(err, cap, "kafka: a table ('table' = 'true') is read whole by every instance, not "
+                                       "shared by a group: join a stream with it");
+        ks->bounded = 1;
+    }
     char delim = ',';
     const char *d = conn_opt(spec, "csv.delimiter");
     if (d) {

@@ -6,7 +6,8 @@
 # the topic's partitions; the answer is checked against sqlite3 running the
 # same join over the same rows:
 #  - a bounded read by two instances at parallelism 2: every row once;
-#    the same with a LEFT JOIN (the events of users not in the table too);
+#    the same with the table on a Kafka topic, with updates (the last
+#    record per user counts); the same with a LEFT JOIN (the events of users not in the table too);
 #    and with a windowed aggregation of the joined rows (through the
 #    repartition topic), also with a second instance joining mid-way;
 #  - a bounded, rate-limited read that a second instance joins mid-way (the
@@ -30,7 +31,7 @@ if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&
   exit
 fi
 
-group_broker group_join events,gw-1-repartition,gx-1-repartition
+group_broker group_join events,users,gw-1-repartition,gx-1-repartition
 
 # the table: users 0..39 (country NL or DE), and 100k more that no event names
 {
@@ -61,7 +62,7 @@ EOF
   sqlite3 -csv :memory: \
     "CREATE TABLE events (ts INTEGER, id INTEGER, uid INTEGER, level TEXT);" \
     "CREATE TABLE users (uid INTEGER, name TEXT, country TEXT);" \
-    ".import $T/events.csv events" ".import --skip 1 $T/users.csv users" \
+    ".import $T/events.csv events" ".import --skip 1 ${5:-$T/users.csv} users" \
     "SELECT e.id, u.name FROM events e ${3:-JOIN} users u ON e.uid = u.uid
      WHERE e.level = 'CRITICAL' AND ${4:-u.country = 'NL'};" | sort
 }
@@ -131,10 +132,51 @@ ended "a bounded group read with a join" D E
 echo "group_join.sh: bounded read: D $(rows D | wc -l), E $(rows E | wc -l) rows"
 once "a bounded group read with a join" D E
 
+# 1a. the table on a Kafka topic ('table' = 'true'), keyed by user: every
+# instance reads it whole (from the earliest offset to the end at its
+# start), and a later record of a user replaces the earlier one (a
+# compacted topic's meaning)
+{
+  for u in $(seq 0 39); do
+    printf '%d\t{"uid":%d,"name":"user%d","country":"%s"}\n' "$u" "$u" "$u" "$([ $((u % 4)) = 0 ] && echo DE || echo NL)"
+  done
+  for u in $(seq 0 5 39); do   # renamed; every 10th moves to DE
+    printf '%d\t{"uid":%d,"name":"renamed%d","country":"%s"}\n' "$u" "$u" "$u" "$([ $((u % 10)) = 0 ] && echo DE || echo NL)"
+  done
+} >"$T/users.jsonl"
+kcat -b "$BS" -t users -P -K '\t' -l "$T/users.jsonl" 2>>"$T/kcat.err"
+python3 -c '
+import json, sys
+latest = {}
+for line in open(sys.argv[1]):
+    u = json.loads(line.split("\t", 1)[1])
+    latest[u["uid"]] = u
+print("uid,name,country")
+for u in latest.values():
+    print(u["uid"], u["name"], u["country"], sep=",")
+' "$T/users.jsonl" >"$T/users.latest.csv"
+want 0 5999 JOIN "u.country = 'NL'" "$T/users.latest.csv" >"$T/want.topic"
+cp "$T/want" "$T/want.inner"; cp "$T/want.topic" "$T/want"
+TSRC=${BSRC/"CREATE STREAM users (uid BIGINT, name VARCHAR, country VARCHAR) WITH (connector = 'file',
+  path = '$T/users.csv', format = 'csv');"/"CREATE STREAM users (uid BIGINT, name VARCHAR, country VARCHAR) WITH (connector = 'kafka',
+  topic = 'users', format = 'json', 'properties.bootstrap.servers' = '$BS', 'table' = 'true');"}
+start K1 gt "$TSRC"; K1=${PIDS[0]}
+start K2 gt "$TSRC"; K2=${PIDS[1]}
+ended "a bounded group read with a table on a Kafka topic" K1 K2
+echo "group_join.sh: table on a topic: K1 $(rows K1 | wc -l), K2 $(rows K2 | wc -l) rows, $(rows K1 K2 | grep -c renamed) of renamed users"
+once "a bounded group read with a table on a Kafka topic (the last record per user)" K1 K2
+# the same join on a single node: the same meaning (table first, last record per user)
+"$SLUICE" -q --set parallelism=2 \
+  -e "$TSRC CREATE SINK out WITH (connector = 'file', path = '$T/out.S.csv', format = 'csv'); $QUERY" \
+  >"$T/log.S" 2>&1 </dev/null
+if [ "$(rows S | sort)" = "$(cat "$T/want")" ]; then _ok; else
+  _bad "a single node's join with a table on a Kafka topic" "$(rows S | wc -l) rows for $(wc -l <"$T/want"); $(tail -c 300 "$T/log.S")"; fi
+cp "$T/want.inner" "$T/want"
+
 # 1b. the same with a LEFT JOIN: the events of users not in the table too,
 # their name NULL (an empty CSV field, as sqlite3 prints it)
 want 0 5999 "LEFT JOIN" "1 = 1" >"$T/want.left"
-cp "$T/want" "$T/want.inner"; cp "$T/want.left" "$T/want"
+cp "$T/want.left" "$T/want"
 Q=$LQUERY start L gl "$BSRC"; L=${PIDS[0]}
 Q=$LQUERY start M gl "$BSRC"; M=${PIDS[1]}
 ended "a bounded group read with a LEFT JOIN" L M

@@ -762,6 +762,64 @@ TEST(exec_join_table_side)
     join_op_free(op);
 }
 
+/* a table of updates keyed by the join key (spec.table_upsert, a compacted
+ * Kafka topic): the last row per key is the table, within a batch too */
+TEST(exec_join_table_upsert)
+{
+    JoinOpSpec sp;
+    spec_init(&sp, JOIN_TYPE_INNER, JOIN_OP_REGULAR);
+    sp.table = 1;
+    sp.table_upsert = 1;
+    sp.ttl_us = SEC;
+    char why[256];
+    CHECK(join_op_new(&sp, why, sizeof why) == NULL);   /* a TTL would expire the table */
+    sp.ttl_us = 0;
+    JoinOp *op = join_op_new(&sp, why, sizeof why);
+    REQUIRE(op);
+    Batch in, out;
+    SqlType ot[2 * NC];
+    batch_init(&in, NC, side_t, 8);
+    batch_init(&out, join_op_output_types(op, ot), ot, 64);
+    /* keys 0..9, ids 100..109; then key 3 twice in one batch (ids 203, 303) and key 5 again (205) */
+    for (int i = 0; i < 10; i++) {
+        one_row(&in, i, 0, 100 + i, "t");
+        CHECK_EQ_INT(join_op_push(op, 1, &in), 0);
+    }
+    batch_reset(&in);
+    TRow r;
+    memset(&r, 0, sizeof r);
+    r.k = 3, r.id = 203;
+    put_row(&in, 0, &r);
+    r.id = 303;
+    put_row(&in, 1, &r);
+    r.k = 5, r.id = 205;
+    put_row(&in, 2, &r);
+    batch_set_nrows(&in, 3);
+    CHECK_EQ_INT(join_op_push(op, 1, &in), 0);
+    CHECK_EQ_INT(join_op_side_rows(op, 1), 10);
+    CHECK_EQ_INT(join_op_check(op), 0);
+    CHECK_EQ_INT(join_op_advance(op, 1, INT64_MAX), 0);
+    int64_t ids[10] = {0};
+    int     rows = 0, more = 0;
+    for (int i = 0; i < 10; i++) {
+        one_row(&in, i, 0, i, "s");
+        CHECK_EQ_INT(join_op_push(op, 0, &in), 0);
+        do {
+            int n = join_op_drain(op, &out, &more);
+            CHECK(n >= 0);
+            for (int j = 0; j < n; j++) ids[vector_i64(&out.cols[C_ID])[j]] = vector_i64(&out.cols[NC + C_ID])[j];
+            rows += n;
+        } while (more);
+    }
+    CHECK_EQ_INT(rows, 10);   /* one table row per key */
+    CHECK_EQ_INT(ids[3], 303);
+    CHECK_EQ_INT(ids[5], 205);
+    CHECK_EQ_INT(ids[4], 104);
+    batch_destroy(&in);
+    batch_destroy(&out);
+    join_op_free(op);
+}
+
 TEST(exec_join_regular_outer_changelog)
 {
     JoinOp *op = simple_op(JOIN_TYPE_FULL, JOIN_OP_REGULAR, 0, 0, 0, 1);
