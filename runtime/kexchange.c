@@ -1016,8 +1016,6 @@ static int64_t meta_from(const char *m)
 }
 
 #define LEDGER_COMMIT_MS 5000   /* a ledger commit waits this long for its answer at most */
-#define KX_ASSIGN_TRIES  6      /* an assignment asks the group for its metadata this many
-                                   times (5 s each at most) before going on without it   */
 
 /* Commit l (offsets, metadata) through the ledger consumer and wait for
  * the answer, at most LEDGER_COMMIT_MS (a hang at exit otherwise: see
@@ -1081,17 +1079,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     r->generation++;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         /* the metadata the group keeps with each partition's offset — asked
-         * again while it does not answer (KX_ASSIGN_TRIES): without it the
+         * again while it does not answer (KAFKA_COMMITTED_TRIES times, 5 s
+         * each at most, before going on without it): without it the
          * windows the previous owner emitted would be emitted again */
         rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(l);
-        rd_kafka_resp_err_t ce = RD_KAFKA_RESP_ERR__TIMED_OUT;
-        for (int try = 0; c && ce && try < KX_ASSIGN_TRIES; try++) {
-            ce = rd_kafka_committed(r->led ? r->led : rk, c, 5000);
-            if (r->test_fail_offsets > 0) {
-                r->test_fail_offsets--;
-                ce = RD_KAFKA_RESP_ERR__TIMED_OUT;
-            }
-        }
+        rd_kafka_resp_err_t ce = c ? kafka_committed_retry(r->led ? r->led : rk, c, KAFKA_COMMITTED_TRIES, 5000,
+                                                           &r->test_fail_offsets)
+                                   : RD_KAFKA_RESP_ERR__TIMED_OUT;
         if (c && ce != RD_KAFKA_RESP_ERR_NO_ERROR) {
             snprintf(r->warn, sizeof r->warn, "kexchange: committed offsets of topic '%s' unknown", r->topic);
             rd_kafka_topic_partition_list_destroy(c);

@@ -171,8 +171,9 @@ typedef struct Task {
     uint8_t     *in_side;      /* per input channel: its entry (in_slot)         */
     int          join_i;       /* the JOIN operator, -1 none                     */
     int64_t      side_wm[2];   /* the watermark of each side of the JOIN         */
-    int          table_side;   /* group mode: the JOIN side that is a bounded table
-                                  (plan.h's join.table), -1 none                 */
+    int          table_side;   /* the JOIN side that is a bounded table read first
+                                  (plan.h's join.table: group mode, or a Kafka
+                                  table), -1 none                                */
     int          table_ready;  /* that side has ended here (q->tables_open)      */
     int          wait_tables;  /* a source of a join's stream side: reads nothing
                                   while a join task lacks its table              */

@@ -45,10 +45,6 @@ void kafka_broker_stop(KafkaBroker *kb);
 
 /* ---- shared client configuration (kafka_broker.c) ------------------------------------ */
 
-/* A librdkafka configuration from a spec: every option `properties.X = V`
- * becomes librdkafka property X = V verbatim; bootstrap.servers defaults to
- * localhost:9092; log lines are dropped. opaque is set as the handle's
- * opaque. NULL with err (naming the property) on a bad property. */
 /* Commit l (offsets, metadata) through consumer rk and wait for the
  * answer, at most timeout_ms: a synchronous rd_kafka_commit has no timeout,
  * and a standalone consumer's commit waits for its group coordinator (once
@@ -61,6 +57,19 @@ rd_kafka_resp_err_t kafka_commit_wait(rd_kafka_t *rk, const rd_kafka_topic_parti
  * error, else the first partition's error, else none. */
 rd_kafka_resp_err_t kafka_commit_result(rd_kafka_event_t *ev);
 
+/* The committed offsets (and metadata) of l's partitions in rk's group, as
+ * rd_kafka_committed, asked up to `tries` times (timeout_ms each) while the
+ * group does not answer — at an assignment, when its coordinator may be
+ * moving. *fail (a test seam, NULL for none) makes that many answers count
+ * as none. The last answer's error. */
+#define KAFKA_COMMITTED_TRIES 6
+rd_kafka_resp_err_t kafka_committed_retry(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, int tries,
+                                          int timeout_ms, int *fail);
+
+/* A librdkafka configuration from a spec: every option `properties.X = V`
+ * becomes librdkafka property X = V verbatim; bootstrap.servers defaults to
+ * localhost:9092; log lines are dropped. opaque is set as the handle's
+ * opaque. NULL with err (naming the property) on a bad property. */
 rd_kafka_conf_t *kafka_conf_from_spec(const ConnSpec *spec, const char *who, void *opaque,
                                       char *err, size_t cap);
 

@@ -154,6 +154,22 @@ rd_kafka_resp_err_t kafka_commit_result(rd_kafka_event_t *ev)
     return e;
 }
 
+rd_kafka_resp_err_t kafka_committed_retry(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, int tries,
+                                          int timeout_ms, int *fail)
+{
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    for (int try = 0; try < tries; try++) {
+        for (int i = 0; i < l->cnt; i++) l->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        e = rd_kafka_committed(rk, l, timeout_ms);
+        if (fail && *fail > 0) {
+            (*fail)--;
+            e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+        }
+        if (!e) break;
+    }
+    return e;
+}
+
 rd_kafka_resp_err_t kafka_commit_wait(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *l, int timeout_ms)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);

@@ -121,7 +121,6 @@
 #define POLL_WAIT_US     (5 * 1000)
 #define DISCOVERY_US     (5 * 1000 * 1000)   /* default partition discovery interval */
 #define GROUP_FETCH_MS   5000        /* group mode: committed offsets of assigned partitions */
-#define GROUP_FETCH_TRIES 6          /* … asked this many times at an assignment (no offsets group) */
 #define PEND_MAX         8           /* group mode: pending (not yet committed) epochs kept  */
 #define GROUP_CHECK_US   (200 * 1000)/* group + bounded: how often a finished member looks at
                                         the group's offsets                                 */
@@ -750,17 +749,11 @@ static void group_assign(rd_kafka_t *rk, KafkaSource *ks, rd_kafka_topic_partiti
      * and librdkafka keeps an application's pause across assignments */
     rd_kafka_resume_partitions(rk, l);
     for (int i = 0; i < l->cnt; i++) l->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    rd_kafka_resp_err_t e = rd_kafka_committed(offsets_rk(ks), l, GROUP_FETCH_MS);
     /* without an offsets group (a Kafka exchange's stage 0) the offsets carry
-     * the decision records: asked again while the group does not answer */
-    for (int try = 1; e && !ks->led && try < GROUP_FETCH_TRIES; try++) {
-        for (int i = 0; i < l->cnt; i++) l->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
-        e = rd_kafka_committed(rk, l, GROUP_FETCH_MS);
-    }
-    if (ks->test_fail_offsets > 0 && ks->led) {
-        ks->test_fail_offsets--;
-        e = RD_KAFKA_RESP_ERR__TIMED_OUT;
-    }
+     * the decision records: asked again while the group does not answer;
+     * the offsets group's partitions wait instead (start_pending) */
+    rd_kafka_resp_err_t e = kafka_committed_retry(offsets_rk(ks), l, ks->led ? 1 : KAFKA_COMMITTED_TRIES,
+                                                  GROUP_FETCH_MS, ks->led ? &ks->test_fail_offsets : NULL);
     if (!e && ks->led) legacy_offsets(rk, l);
     int nts = 0;
     Source *s = ks->src;
