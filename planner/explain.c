@@ -742,6 +742,17 @@ static json_t *op_json(const PlanNode *n)
     case PLAN_LIMIT:
         json_object_set_new(o, "rows", json_integer(n->u.limit.n));
         break;
+    case PLAN_JOIN: {
+        static const char *const kinds[] = {"inner", "left", "right", "full"};
+        static const char *const flavors[] = {"window", "interval", "regular"};
+        json_object_set_new(o, "type", json_string(kinds[n->u.join.kind]));
+        json_object_set_new(o, "flavor", json_string(flavors[n->u.join.flavor]));
+        if (n->u.join.table) {   /* read whole first (docs/scaling.md, "Joins with a table") */
+            json_object_set_new(o, "table", json_string(n->u.join.table == 1 ? "right" : "left"));
+            json_object_set_new(o, "tableLastRowPerKey", json_boolean(n->u.join.table_topic));
+        }
+        break;
+    }
     default:
         break;
     }

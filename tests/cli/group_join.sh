@@ -127,6 +127,11 @@ once() {   # WHAT A B: the rows of A and B are sqlite3's answer ($T/want), each 
 produce 0 5999
 want 0 5999 >"$T/want"
 
+# EXPLAIN FORMAT JSON names the join's table side
+expect_out "EXPLAIN FORMAT JSON: the join's table" '"table": "right"' \
+  "$SLUICE" -q --group gexp -e "$SRC CREATE SINK out WITH (connector = 'file', path = '$T/x.csv', format = 'csv');
+  EXPLAIN FORMAT JSON $QUERY"
+
 # 1. a bounded read by two instances
 BSRC=${SRC/"'properties.session.timeout.ms'"/"'scan.bounded.mode' = 'latest-offset', 'properties.session.timeout.ms'"}
 start D gb "$BSRC"; D=${PIDS[0]}
