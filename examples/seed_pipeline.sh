@@ -15,7 +15,11 @@ SLUICE=${SLUICE:-build/sluice}
 command -v kcat >/dev/null || { echo "seed_pipeline: kcat is needed (make deps)" >&2; exit 1; }
 tmp=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+cleanup() {   # the queries first (their last commits need the broker), then the broker
+  for p in "${pids[@]:1}"; do kill -INT "$p" 2>/dev/null || true; done
+  for p in "${pids[@]:1}"; do wait "$p" 2>/dev/null || true; done
+  kill -INT "${pids[0]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$tmp"
+}
 trap cleanup EXIT
 
 "$SLUICE" broker --topics logs,crashes --partitions 2 > "$tmp/addr" 2>/dev/null &

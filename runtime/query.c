@@ -69,6 +69,8 @@
 #define KX_RECORD_RETRY_US 300000      /* group exchange: retry of a refused watermark record */
 #define KX_RECORD_FINAL_US 15000000    /* …and how long the last one is retried at the end    */
 #define KX_FLUSH_MS       60000          /* group exchange: how long a commit waits for deliveries   */
+#define KX_STOP_FLUSH_MS  10000          /* …the last one, at a stop (undelivered: not committed,
+                                            the next owner reads those rows again)                 */
 #define KX_CHECK_US       200000         /* group exchange, bounded: how often a task that is done
                                             looks whether the whole group is                        */
 
@@ -1604,10 +1606,10 @@ static int kx_writer_fail(Task *t)
 /* Stage 0, checkpoint `committed` is durable: the segment's rows delivered,
  * the source's offsets into the group with the segment as their metadata
  * (the decision), then 'C'. 0, or -1 after query_fail. */
-static int kx_writer_committed(Task *t, int64_t committed)
+static int kx_writer_committed(Task *t, int64_t committed, int flush_ms)
 {
     t->acked_epoch = committed;
-    if (kx_flush(t->kxw, KX_FLUSH_MS) != 0) return kx_writer_fail(t);
+    if (kx_flush(t->kxw, flush_ms) != 0) return kx_writer_fail(t);
     source_committed(t->source, committed);
     int64_t seg, done = source_group_committed(t->source);
     if (!kx_pend_take(t, done, &seg)) return 0;   /* the group did not take it: a later one will */
@@ -2021,7 +2023,7 @@ static int source_step(Task *t)
     int64_t committed = atomic_load_explicit(&t->q->ckpt_epoch, memory_order_acquire);
     if (t->source && committed > t->acked_epoch) {   /* what became durable (Kafka group offsets) */
         if (t->kxw) {
-            if (kx_writer_committed(t, committed)) return 1;
+            if (kx_writer_committed(t, committed, KX_FLUSH_MS)) return 1;
         } else {
             t->acked_epoch = committed;
             source_committed(t->source, committed);
@@ -3627,6 +3629,7 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
      * to the group now (the tasks are stopped), before the sources leave it
      * — else the next owner of their partitions would read again what that
      * checkpoint wrote */
+    for (int k = 0; k < q->ntasks; k++) source_set_stopping(q->tasks[k]->source);   /* brokers may be gone */
     for (int k = 0; !q->kx && q->plan->group && q->store && !atomic_load(&q->failed) && k < q->ntasks; k++) {
         Task   *t = q->tasks[k];
         int64_t e = atomic_load(&q->ckpt_epoch);
@@ -3641,7 +3644,7 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
     for (int k = 0; q->kx && q->store && !atomic_load(&q->failed) && k < q->ntasks; k++) {
         Task   *t = q->tasks[k];
         int64_t e = atomic_load(&q->ckpt_epoch);
-        if (t->kxw && e > t->acked_epoch) kx_writer_committed(t, e);
+        if (t->kxw && e > t->acked_epoch) kx_writer_committed(t, e, KX_STOP_FLUSH_MS);
         if (t->kxr) {   /* bounded: "kxwm max" tells the others it is all done */
             kx_reader_committed(t, e);
             int64_t until = now_us() + KX_RECORD_FINAL_US;

@@ -1095,7 +1095,14 @@ static void kafka_committed(Source *s, int64_t epoch)
             /* with a decision record (metadata): synchronous, so the caller
              * knows whether the group has it */
             int                 sync = p->meta[0] || release;
-            rd_kafka_resp_err_t e = ks->led ? ledger_commit(ks, l, sync) : rd_kafka_commit(ks->rk, l, !sync);
+            /* (a synchronous rd_kafka_commit waits for ever when the
+             * brokers are gone: at a stop (source_set_stopping) the wait is
+             * bounded — unanswered, the decision is left to the next owner;
+             * while running, one commit's answer comes before the next) */
+            rd_kafka_resp_err_t e = ks->led         ? ledger_commit(ks, l, sync)
+                                  : !sync           ? rd_kafka_commit(ks->rk, l, 1)
+                                  : s->stopping     ? kafka_commit_wait(ks->rk, l, LEDGER_WAIT_MS)
+                                                    : rd_kafka_commit(ks->rk, l, 0);
             for (int i = 0; !e && sync && i < l->cnt; i++)
                 if (l->elems[i].err) e = l->elems[i].err;
             if (e)

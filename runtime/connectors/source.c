@@ -101,6 +101,11 @@ void source_set_commit_meta(Source *s, const char *meta)
     if (s) snprintf(s->commit_meta, sizeof s->commit_meta, "%s", meta ? meta : "");
 }
 
+void source_set_stopping(Source *s)
+{
+    if (s) s->stopping = 1;
+}
+
 void source_set_claim_meta(Source *s, const char *meta)
 {
     if (s) snprintf(s->claim_meta, sizeof s->claim_meta, "%s", meta ? meta : "");

@@ -245,6 +245,10 @@ void source_committed(Source *s, int64_t epoch);
 #define SOURCE_METAS_MAX 64
 void    source_set_commit_meta(Source *s, const char *meta);
 void    source_set_claim_meta(Source *s, const char *meta);
+/* The query stops: the last commits (source_committed) wait for the group's
+ * answer a bounded time (seconds), not for ever — the brokers may be gone;
+ * unanswered, what they record is left to the partitions' next owner. */
+void    source_set_stopping(Source *s);
 int64_t source_group_committed(const Source *s);
 int64_t source_group_revokes(const Source *s);
 int64_t source_group_assigns(const Source *s);

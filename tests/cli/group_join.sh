@@ -19,7 +19,9 @@
 #    group's last offset commit, the at-least-once window; counted);
 #  - a restart of an instance: the table comes back from its checkpoint
 #    (a file changed meanwhile is not read), --reset-state reads it anew,
-#    and no row comes twice.
+#    and no row comes twice;
+#  - the broker stopped under two running instances: SIGINT still ends
+#    one (its commits give up), and a second SIGINT ends the other at once.
 # A join task gets no row of the stream before its whole table (the join
 # operator refuses one, which would fail the query), so the table is
 # large enough (100k rows, split over two tasks) to take a while.
@@ -34,7 +36,7 @@ if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&
   exit
 fi
 
-group_broker group_join events,users,gw-1-repartition,gx-1-repartition
+group_broker group_join events,users,gw-1-repartition,gx-1-repartition,gy-1-repartition
 
 # the table: users 0..39 (country NL or DE), and 100k more that no event names
 {
@@ -279,4 +281,23 @@ if upto 9300 9599 "$T/users.r.csv" && [ "$(range 9300 9599 | grep -c changed)" -
   _bad "--reset-state reads the table anew" "$(range 9300 9599 | grep -c changed) rows with the new names; $(tail -c 300 "$T/log.R")"; fi
 if [ -z "$(rows R | sort | uniq -d | head -1)" ]; then _ok; else
   _bad "restarts read nothing twice" "$(rows R | sort | uniq -d | wc -l) rows twice"; fi
+stop_r
+
+# 5. the brokers gone, a stop does not hang: two instances of the join then
+# aggregation (whose commits wait for the group's answers) run on; the
+# broker is stopped; SIGINT stops one (its last commits give up after their
+# timeouts), and a second SIGINT stops the other at once
+Q=$WQUERY start Y gy "$SRC" --set deployment.partitions=6; Y=${PIDS[0]}
+Q=$WQUERY start Z gy "$SRC" --set deployment.partitions=6; Z=${PIDS[1]}
+for _ in $(seq 300); do [ "$(rows Y Z | wc -l)" -gt 0 ] && break; sleep 0.2; done
+kill -TERM "$BROKER"; wait "$BROKER" 2>/dev/null
+gone() {   # PID SECONDS: the process ends within SECONDS
+  for _ in $(seq $(($2 * 10))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  return 1
+}
+kill -INT "$Y"
+if gone "$Y" 90; then _ok; else _bad "a stop with the brokers gone ends" "still running after 90 s"; fi
+kill -INT "$Z"; sleep 1; kill -INT "$Z"
+if gone "$Z" 10 && grep -q 'stopped at once (a second signal)' "$T/log.Z"; then _ok; else
+  _bad "a second SIGINT stops at once" "$(tail -c 300 "$T/log.Z")"; fi
 finish
