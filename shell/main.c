@@ -42,21 +42,9 @@ volatile sig_atomic_t shell_stop_requested;
 /* The live status line (stderr on a terminal); also counts rows. */
 StatusLine shell_status;
 
-/* Running -f / -e (not the interactive shell): a second SIGINT or SIGTERM
- * while the query stops exits at once — as a kill would, the next start
- * resumes at the last checkpoint — for a stop that waits on brokers gone. */
-static volatile sig_atomic_t second_signal_exits;
-
 static void on_stop_signal(int sig)
 {
     (void)sig;
-    if (stop_requested && second_signal_exits) {
-        static const char msg[] = "sluice: stopped at once (a second signal): the next start resumes at "
-                                  "the last checkpoint\n";
-        ssize_t w = write(2, msg, sizeof msg - 1);
-        (void)w;
-        _exit(EXIT_RUNTIME);
-    }
     stop_requested = 1;
 }
 
@@ -459,7 +447,6 @@ int main(int argc, char **argv)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    second_signal_exits = !interactive_mode;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);   /* stops the running query; the shell goes on */
     {
