@@ -64,8 +64,12 @@ broker() {   # a fresh broker with the source topic and the group's repartition 
   PIDS=()
   "$SLUICE" broker --partitions 6 --topics events,g-0-repartition >"$T/broker.out" 2>"$T/broker.err" </dev/null &
   BROKER=$!
-  for _ in $(seq 50); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
   BS=$(head -n 1 "$T/broker.out")
+  [ -z "$BS" ] && echo "group_agg.sh: the broker gave no address: $(head -c 300 "$T/broker.err")"
+  # it answers before anything starts (a run once found none: every instance
+  # failed on the topic's metadata)
+  for _ in $(seq 20); do kcat -b "$BS" -L -t events >/dev/null 2>&1 && break; sleep 0.5; done
   kcat -b "$BS" -t events -P -K '\t' -l "$T/events.jsonl" 2>>"$T/kcat.err"
   SRC="CREATE STREAM events (ts TIMESTAMP(3), user_id BIGINT, level VARCHAR, event VARCHAR,
     WATERMARK FOR ts AS ts - INTERVAL '10' SECOND) WITH (connector = 'kafka', topic = 'events',
