@@ -1192,11 +1192,10 @@ static PlanNode *bind_join(Binder *B, const AstJoin *j)
             n->u.join.ltime = wl2;
             n->u.join.rtime = wr2;
         }
-        /* deployment.group: a stream joined with a bounded table keeps only
-         * the table (planner.c's mark_tables) */
-        int t = plan_join_table(n);
-        int table = t && (B->settings->deployment_group[0] || plan_bounded_table(t == 1 ? r : l) == 2);
-        if (B->settings->state_ttl_us == 0 && !table)
+        /* a stream joined with a table read whole first keeps only the
+         * table (plan_join_table, planner.c's mark_tables): no warning */
+        int topic;
+        if (B->settings->state_ttl_us == 0 && !plan_join_table(n, B->settings->deployment_group[0] != 0, &topic))
             warn(B, "the join has no time bound: its state keeps every row of both sides; SET state.ttl = '1 hour' "
                     "(or join on windows or a time interval) to bound it");
     }

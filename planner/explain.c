@@ -394,9 +394,7 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
              * instances; a plan without a repartition topic keeps its
              * offsets in a group of their own (docs/scaling.md); a join's
              * table is read whole by each */
-            const PlanNode *x = p->stages && n->stage >= 0 && n->stage < p->nstages
-                              ? p->stages[n->stage].out_exchange : NULL;
-            if (x && x->u.exchange.part == PART_BROADCAST) {
+            if (p->stages && n->stage >= 0 && n->stage < p->nstages && plan_stage_table(&p->stages[n->stage])) {
                 NEWLINE();
                 bputs(b, "read whole by every instance of the group");
             } else if (!strcasecmp(n->u.scan.connector, "kafka")) {

@@ -76,14 +76,21 @@ int plan_bounded_table(const PlanNode *n)
     return 0;
 }
 
-int plan_join_table(const PlanNode *n)
+int plan_join_table(const PlanNode *n, int group, int *topic)
 {
+    *topic = 0;
     if (n->kind != PLAN_JOIN || n->u.join.flavor != JOIN_REGULAR) return 0;
-    int rt = plan_bounded_table(n->right) != 0, lt = plan_bounded_table(n->input) != 0;
+    int      rt = plan_bounded_table(n->right), lt = plan_bounded_table(n->input), t = 0;
     JoinKind k = n->u.join.kind;
-    if (rt && !lt && (k == PJOIN_INNER || k == PJOIN_LEFT)) return 1;
-    if (lt && !rt && (k == PJOIN_INNER || k == PJOIN_RIGHT)) return 2;
-    return 0;
+    if (rt && !lt && (k == PJOIN_INNER || k == PJOIN_LEFT)) t = 1;
+    if (lt && !rt && (k == PJOIN_INNER || k == PJOIN_RIGHT)) t = 2;
+    *topic = t && (t == 1 ? rt : lt) == 2;
+    return group || *topic ? t : 0;
+}
+
+int plan_stage_table(const Stage *st)
+{
+    return st->out_exchange && st->out_exchange->u.exchange.part == PART_BROADCAST;
 }
 
 const Stage *plan_group_topic(const Plan *p)

@@ -243,12 +243,17 @@ int plan_bounded_table(const PlanNode *n);
  * there is none. */
 const Stage *plan_group_topic(const Plan *p);
 
-/* deployment.group: which input of join n can be a table that every
- * instance reads whole — 1 the right, 2 the left, 0 neither: a regular
- * join with that side plan_bounded_table and the other not, and the table
- * not a preserved side (INNER, LEFT with the table right, RIGHT with it
- * left: an unmatched table row would need every instance's stream). */
-int plan_join_table(const PlanNode *n);
+/* Which input of join n is a table read whole before the other's first row
+ * (join.table) — 1 the right, 2 the left, 0 neither: a regular join with
+ * that side plan_bounded_table and the other not, and the table not a
+ * preserved side (INNER, LEFT with the table right, RIGHT with it left: an
+ * unmatched table row would need every instance's stream); and in group
+ * mode any such table, else only a Kafka one ('table' = 'true', whose
+ * meaning needs it). *topic: 1 when it is a Kafka table (join.table_topic). */
+int plan_join_table(const PlanNode *n, int group, int *topic);
+
+/* 1 when stage st reads a join's table: it writes a broadcast exchange. */
+int plan_stage_table(const Stage *st);
 
 void plan_free(Plan *p);
 

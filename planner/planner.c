@@ -117,8 +117,7 @@ static int group_refuse(SqlError *err, const char *group, const char *what)
 typedef struct GroupWalk {
     const char *group;
     int         topics;   /* exchanges across instances (repartition topics) */
-    int         tables;   /* joins with a table side                         */
-    int         apart;    /* of those, joins not in their stream's source tasks */
+    int         apart;    /* joins with a table not in their stream's source tasks */
     SqlError   *err;
 } GroupWalk;
 
@@ -157,7 +156,6 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
                                                       "instances needs one side a bounded table: a 'file' "
                                                       "stream that every instance reads whole)");
             }
-            g->tables++;
             g->apart += (n->u.join.table == 1 ? n->input : n->right)->kind == PLAN_EXCHANGE;
             /* the two exchanges under it stay within an instance */
             if (group_walk(g, unexchanged(n->right), NULL, n->u.join.table == 1) ||
@@ -195,7 +193,7 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
 
 static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlError *err)
 {
-    GroupWalk g = {group, 0, 0, 0, err};
+    GroupWalk g = {group, 0, 0, err};
     if (group_walk(&g, n, NULL, 0)) return -1;
     /* a repartition topic is written by the tasks that read the Kafka source
      * (their offsets record what they wrote): a join with a table runs in
@@ -213,12 +211,7 @@ static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlE
 static void mark_tables(PlanNode *n, int group)
 {
     for (; n; n = n->input) {
-        if (n->kind == PLAN_JOIN) {
-            int t = plan_join_table(n);
-            int topic = t && plan_bounded_table(t == 1 ? n->right : n->input) == 2;
-            n->u.join.table = group || topic ? t : 0;
-            n->u.join.table_topic = n->u.join.table && topic;
-        }
+        if (n->kind == PLAN_JOIN) n->u.join.table = plan_join_table(n, group, &n->u.join.table_topic);
         if (n->right) mark_tables(n->right, group);
     }
 }

@@ -2583,8 +2583,7 @@ static int task_init_source(Query *q, Task *t, const Stage *st, char *err, size_
     /* deployment.group: the Kafka source joins the consumer group and moves
      * partitions at the offsets of the last checkpoint (docs/scaling.md) */
     cs.group = q->settings->deployment_group[0] ? q->settings->deployment_group : NULL;
-    if (st->out_exchange && st->out_exchange->u.exchange.part == PART_BROADCAST)
-        cs.group = NULL;   /* a join's table: every instance reads it whole */
+    if (plan_stage_table(st)) cs.group = NULL;   /* a join's table: every instance reads it whole */
     cs.checkpoints = q->settings->state_dir[0] != 0;
     /* its offsets in `<group>-offsets`, and a partition a rebalance moves
      * away goes at the commit of the next checkpoint (source_step); not
@@ -3114,8 +3113,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
         for (int k = 0; k < q->ntasks; k++) {
             Task        *t = q->tasks[k];
             const Stage *st = &plan->stages[t->stage];
-            t->wait_tables = source_stage(st) &&
-                             !(st->out_exchange && st->out_exchange->u.exchange.part == PART_BROADCAST);
+            t->wait_tables = source_stage(st) && !plan_stage_table(st);
         }
     /* exchange channels */
     for (int s = 0; s < plan->nstages; s++) {
