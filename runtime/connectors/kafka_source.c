@@ -209,9 +209,13 @@ typedef struct KafkaSource {
     rd_kafka_queue_t *ledq;    /* the answers to its asynchronous commits                 */
     int          led_inflight; /* commits sent through it, not answered yet               */
     char         led_id[160];  /* its group                                               */
+    int          steady;       /* commits to the member group itself (no led): the last
+                                  statistics said its join state is steady (on_stats)     */
 } KafkaSource;
 
 #define LEDGER_WAIT_MS 5000    /* a commit to the offsets group waits this long at most */
+#define STATS_MS       "100"   /* how often a member that commits to its own group hears
+                                  whether the group is rebalancing (on_stats)             */
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
@@ -219,6 +223,34 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     (void)err;
     KafkaSource *ks = opaque;
     snprintf(ks->last_err, sizeof ks->last_err, "%s", reason);
+}
+
+/* librdkafka's statistics, served by the task's consumer poll: is this
+ * member's group steady (cgrp.join_state "steady"), or rebalancing?
+ *
+ * Why: with cooperative-sticky, librdkafka up to 2.8 takes a commit that
+ * fails with ILLEGAL_GENERATION — one sent while a rebalance is under way —
+ * as the loss of the member's whole assignment, and rejoins, which starts
+ * another rebalance (librdkafka issue 4059, fixed in its PR 4908). Members
+ * that commit at every checkpoint then keep each other rebalancing for
+ * ever: the partitions go back and forth, are read again from the group's
+ * offsets each time, and a bounded read never ends. So a member that
+ * commits to its own group does so only while the group is steady
+ * (kafka_committed keeps the epoch pending meanwhile), and looks at the
+ * group's offsets (group_read_over) only then: an offset fetch during a
+ * rebalance is not answered until it is over. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    (void)len;
+    KafkaSource *ks = opaque;
+    const char  *p = strstr(json, "\"join_state\"");
+    if (p) {
+        p += strlen("\"join_state\"");
+        while (*p == ' ' || *p == ':') p++;
+        ks->steady = strncmp(p, "\"steady\"", 8) == 0;
+    }
+    return 0;   /* librdkafka frees json */
 }
 
 /* ---- setup ----------------------------------------------------------------------------- */
@@ -1066,6 +1098,8 @@ static void kafka_committed(Source *s, int64_t epoch)
 {
     KafkaSource *ks = s->impl;
     if (!ks->group) return;
+    /* to the group itself during a rebalance: later (on_stats says why) */
+    if (!ks->led && !ks->steady && !s->stopping) return;
     int k = -1;   /* the newest pending epoch <= epoch */
     for (int i = 0; i < ks->npend; i++)
         if (ks->pend[i].epoch <= epoch) k = i;
@@ -1437,7 +1471,7 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         /* group: over when the group's committed offsets cover every
          * partition's end (this member's own offsets are committed at its
          * next checkpoints, so it keeps taking part in them meanwhile) */
-        if (now_us >= ks->next_gcheck) {
+        if (now_us >= ks->next_gcheck && (ks->led || ks->steady)) {
             ks->next_gcheck = now_us + GROUP_CHECK_US;
             if (group_read_over(ks)) return SOURCE_END;
         }
@@ -1801,6 +1835,17 @@ int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
     if (ks->group) {
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
         rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+    }
+    /* committing to its own group: know when it rebalances (on_stats; a
+     * user's statistics.interval.ms is overridden, nothing else reads them) */
+    if (ks->group && !(spec->offsets_group && spec->offsets_group[0])) {
+        char errstr[256];
+        rd_kafka_conf_set_stats_cb(conf, on_stats);
+        if (rd_kafka_conf_set(conf, "statistics.interval.ms", STATS_MS, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            conn_errf(err, cap, "kafka: %s", errstr);
+            goto fail;
+        }
     }
     if (kafka_conf_default(conf, spec, "group.id", ks->group ? ks->group_id : "sluice", err, cap) ||
         (ks->group && kafka_conf_default(conf, spec, "partition.assignment.strategy",
