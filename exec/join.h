@@ -200,7 +200,9 @@ typedef struct JoinOpSpec {
                                      until then; 0 none (a group's broadcast join).
                                      A LEFT join with table 1 (RIGHT with 2) then
                                      needs no emit_changes: every padded row is
-                                     final, the table being whole */
+                                     final, the table being whole. A followed
+                                     table's rows go on after its end: updates,
+                                     kept (table_upsert) for later stream rows */
     int            table_upsert;  /* the table's rows are updates keyed by the join
                                      keys (a compacted Kafka topic): a row replaces
                                      the stored one with equal keys, the last one

@@ -516,7 +516,8 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
             bprintf(b, "the %s input is a table%s: read whole%s, before the first row of the other · state: "
                        "the table",
                     n->u.join.table == 1 ? "right" : "left",
-                    n->u.join.table_topic ? " (the topic's last row per join key)" : "",
+                    n->u.join.table_topic == 2 ? " (the topic's last row per join key, followed: later records update it)"
+                    : n->u.join.table_topic ? " (the topic's last row per join key)" : "",
                     p->group ? " by every instance" : "");
         } else {
             NEWLINE();
@@ -748,6 +749,7 @@ static json_t *op_json(const PlanNode *n)
         if (n->u.join.table) {   /* read whole first (docs/scaling.md, "Joins with a table") */
             json_object_set_new(o, "table", json_string(n->u.join.table == 1 ? "right" : "left"));
             json_object_set_new(o, "tableLastRowPerKey", json_boolean(n->u.join.table_topic));
+            json_object_set_new(o, "tableFollowed", json_boolean(n->u.join.table_topic == 2));
         }
         break;
     }

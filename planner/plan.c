@@ -60,14 +60,15 @@ int plan_bounded_table(const PlanNode *n)
         case PLAN_VALUES:
             return 1;
         case PLAN_SCAN: {
-            int kafka = !strcasecmp(n->u.scan.connector, "kafka"), table = 0;
+            int kafka = !strcasecmp(n->u.scan.connector, "kafka"), table = 0, follow = 0;
             if (!kafka && strcasecmp(n->u.scan.connector, "file") != 0) return 0;
             for (int i = 0; i < n->u.scan.nopts; i++) {
                 const char *k = n->u.scan.opt_keys[i], *v = n->u.scan.opt_values[i];
                 if (!kafka && !strcasecmp(k, "follow") && strcasecmp(v, "false")) return 0;
                 if (kafka && !strcasecmp(k, "table")) table = !strcasecmp(v, "true");
+                if (kafka && !strcasecmp(k, "table.follow")) follow = !strcasecmp(v, "true");
             }
-            return kafka ? (table ? 2 : 0) : 1;
+            return kafka ? (table ? 2 + follow : 0) : 1;
         }
         default:
             return 0;
@@ -84,7 +85,8 @@ int plan_join_table(const PlanNode *n, int group, int *topic)
     JoinKind k = n->u.join.kind;
     if (rt && !lt && (k == PJOIN_INNER || k == PJOIN_LEFT)) t = 1;
     if (lt && !rt && (k == PJOIN_INNER || k == PJOIN_RIGHT)) t = 2;
-    *topic = t && (t == 1 ? rt : lt) == 2;
+    *topic = t ? (t == 1 ? rt : lt) - 1 : 0;   /* 1 a Kafka table, 2 a followed one */
+    if (*topic < 0) *topic = 0;
     return group || *topic ? t : 0;
 }
 

@@ -173,7 +173,8 @@ struct PlanNode {
                                            first row (plan_join_table); 0 none        */
             int        table_topic;     /* that table is a Kafka topic: updates keyed by
                                            the join keys, the last row per key is the
-                                           table (a compacted topic, as ksqlDB's)     */
+                                           table (a compacted topic, as ksqlDB's);
+                                           2: followed, updated while the query runs  */
         } join;
         struct {              /* PLAN_LIMIT */
             int64_t n;
@@ -233,7 +234,9 @@ const char *window_kind_name(WindowKind k);/* "TUMBLE", …         */
  * over a 'file' scan without follow or VALUES — input that ends, which
  * every instance of a group can read whole; 2 when it is a 'kafka' scan
  * declared a table ('table' = 'true': read from the earliest offset to the
- * end at its start, its last record per key counting). */
+ * end at its start, its last record per key counting); 3 when that table
+ * is followed ('table.follow' = 'true': read on past that end, a later
+ * record updating the table while the query runs). */
 int plan_bounded_table(const PlanNode *n);
 
 /* deployment.group: the stage that writes the repartition topic between
@@ -249,7 +252,8 @@ const Stage *plan_group_topic(const Plan *p);
  * preserved side (INNER, LEFT with the table right, RIGHT with it left: an
  * unmatched table row would need every instance's stream); and in group
  * mode any such table, else only a Kafka one ('table' = 'true', whose
- * meaning needs it). *topic: 1 when it is a Kafka table (join.table_topic). */
+ * meaning needs it). *topic: 1 when it is a Kafka table, 2 a followed one
+ * (join.table_topic). */
 int plan_join_table(const PlanNode *n, int group, int *topic);
 
 /* 1 when stage st reads a join's table: it writes a broadcast exchange. */

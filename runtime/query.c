@@ -176,7 +176,12 @@ typedef struct Task {
     int          table_side;   /* the JOIN side that is a bounded table read first
                                   (plan.h's join.table: group mode, or a Kafka
                                   table), -1 none                                */
-    int          table_ready;  /* that side has ended here (q->tables_open)      */
+    int          table_ready;  /* that side has ended here (q->tables_open), or a
+                                  followed table is whole (its watermark is the
+                                  end of time); its later rows are updates        */
+    int          table_src;    /* this task reads a join's table (plan_stage_table) */
+    int          table_caught; /* a followed table's source: it is whole, and the
+                                  end-of-time watermark went out (table_caught)  */
     int          wait_tables;  /* a source of a join's stream side: reads nothing
                                   while a join task lacks its table              */
     /* checkpoints */
@@ -2012,11 +2017,35 @@ static void group_publish(Task *t)
     atomic_store_explicit(&t->grp_revokes, r, memory_order_relaxed);
 }
 
+/* A followed table's source (kafka 'table.follow'): once it has read what
+ * its topic held at the start, the table is whole — its watermark becomes
+ * the end of time, so the join's tasks take it as whole (handle_msg) and it
+ * holds no window back; the rows after it are updates. 1 when it went out
+ * now (or the query failed). */
+static int table_caught(Task *t)
+{
+    if (!t->table_src || t->table_caught || !source_caught_up(t->source)) return 0;
+    t->table_caught = 1;
+    if (advance(t, WATERMARK_MAX)) query_fail(t->q, "out of memory");
+    return 1;
+}
+
+/* A join task that reads its source (the stream) and a followed table's
+ * channel: the table's input is open still (after the table is whole). */
+static int table_follows(const Task *t)
+{
+    for (int k = 0; k < t->nin; k++)
+        if (t->in_side[k] == t->table_side && t->in_done[k] != 2) return 1;
+    return 0;
+}
+
 static int source_step(Task *t)
 {
     int64_t now = now_us();
     int64_t req = atomic_load_explicit(&t->q->ckpt_request, memory_order_acquire);
-    if (req > t->barrier_epoch) {
+    /* (with a followed table's input open, the barrier comes through it:
+     * the snapshot must hold exactly the table rows before it — check_aligned) */
+    if (req > t->barrier_epoch && !(t->nin && table_follows(t))) {
         task_barrier(t, req);
         return 1;
     }
@@ -2089,6 +2118,7 @@ static int source_step(Task *t)
             return 1;
         }
         if (push(t, t->entry[t->src_k], t->entry_side[t->src_k], b)) return 1;
+        if (table_caught(t)) return 1;
         int64_t front = frontier(t, now);
         if (t->wm_col >= 0 && front > WATERMARK_MIN) {
             int64_t wm = front - t->wm_delay;
@@ -2103,6 +2133,7 @@ static int source_step(Task *t)
     case SOURCE_IDLE: {
         t->wait_until_us = now + (wait > 0 ? wait : 100);
         publish_warning(t);
+        if (table_caught(t)) return 1;
         /* a quiet source does not hold back the watermark forever */
         int64_t idle = t->q->settings->idle_timeout_us;
         if (!t->idle_sent && t->last_data_us && now - t->last_data_us > idle) {
@@ -2219,9 +2250,9 @@ static int handle_msg(Task *t, int i, Msg m)
             return -1;
         }
         int ended = 0, table_open = 0;
-        for (int k = 0; k < t->nin; k++) {
+        for (int k = 0; k < t->nin; k++) {   /* (a followed table: whole at the end-of-time watermark) */
             ended += t->in_done[k] == 2;
-            table_open += t->in_side[k] == t->table_side && t->in_done[k] != 2;
+            table_open += t->in_side[k] == t->table_side && t->in_done[k] != 2 && t->in_wm[k] != WATERMARK_MAX;
         }
         if (t->table_side >= 0 && !t->table_ready && !table_open) {
             /* the JOIN has the whole table (advance_side above ended it) */
@@ -2284,8 +2315,10 @@ static int changes_step(Task *t)
 static int task_step(Task *t)
 {
     if (t->finished || stopping(t->q)) return 0;
-    /* a source task with a join's table as input reads the table first */
+    /* a source task with a join's table as input reads the table first;
+     * a followed one's updates then go on coming with the source's rows */
     int p = t->kxr ? kx_step(t) : t->nin && !(t->source && t->table_ready) ? channel_step(t) : source_step(t);
+    if (!t->kxr && t->source && t->table_ready && t->nin && !t->finished && table_follows(t)) p |= channel_step(t);
     if (t->has_changes && !t->finished) p |= changes_step(t);
     return p;
 }
@@ -2483,7 +2516,7 @@ static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, 
         js.upper_us = n->u.join.upper_us;
         js.residual = n->u.join.residual;
         js.table = n->u.join.table;
-        js.table_upsert = n->u.join.table_topic;
+        js.table_upsert = n->u.join.table_topic != 0;
         /* a TTL needs each side's event time: only when the plan names them */
         /* a table is kept whole (state.ttl is for joins of two streams) */
         js.ttl_us = js.flavor == JOIN_OP_REGULAR && js.ltime >= 0 && js.rtime >= 0 && !n->u.join.table
@@ -2584,6 +2617,7 @@ static int task_init_source(Query *q, Task *t, const Stage *st, char *err, size_
      * partitions at the offsets of the last checkpoint (docs/scaling.md) */
     cs.group = q->settings->deployment_group[0] ? q->settings->deployment_group : NULL;
     if (plan_stage_table(st)) cs.group = NULL;   /* a join's table: every instance reads it whole */
+    t->table_src = plan_stage_table(st);
     cs.checkpoints = q->settings->state_dir[0] != 0;
     /* its offsets in `<group>-offsets`, and a partition a rebalance moves
      * away goes at the commit of the next checkpoint (source_step); not

@@ -63,6 +63,7 @@ struct Source {
     int64_t          group_assigns;   /* assignments so far (source_group_assigns)          */
     int              group_revoking;  /* partitions held for a checkpoint now (source_group_revoking) */
     int              stopping;        /* source_set_stopping: commits wait a bounded time   */
+    int              caught_up;       /* a followed table: read what it held at the start   */
     char             metas[SOURCE_METAS_MAX][SOURCE_META_MAX];  /* met at assignments       */
     int              nmetas;
 };

@@ -160,6 +160,7 @@ typedef struct KafkaSource {
     char        *topic;
     int          task, ntasks;
     int          fmt, fail, bounded, start;
+    int          follow;       /* a followed table: unbounded, caught up at the ends at setup */
     int64_t      start_ms;     /* START_TIMESTAMP: scan.startup.timestamp-millis */
     int          ready;        /* setup finished                       */
     KPart       *parts;        /* the owned partitions                  */
@@ -361,7 +362,7 @@ static int start_reading(Source *s, KafkaSource *ks)
         rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, ks->topic, ks->parts[i].id);
         int64_t hi = 0;
         lo[i] = 0;
-        if (ks->bounded || ks->start == START_LATEST) {
+        if (ks->bounded || ks->follow || ks->start == START_LATEST) {
             rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
                 ks->rk, ks->topic, ks->parts[i].id, &lo[i], &hi, SETUP_TIMEOUT_MS);
             if (e) {
@@ -380,7 +381,7 @@ static int start_reading(Source *s, KafkaSource *ks)
         switch (ks->start) {
         case START_EARLIEST:   /* lo is known only when it was queried; else "not known" */
             tp->offset = RD_KAFKA_OFFSET_BEGINNING;
-            ks->parts[i].pos = ks->bounded ? lo[i] : -1;
+            ks->parts[i].pos = ks->bounded || ks->follow ? lo[i] : -1;
             break;
         case START_LATEST: tp->offset = hi; ks->parts[i].pos = hi; break;
         case START_TIMESTAMP: tp->offset = ks->start_ms; break;   /* looked up below */
@@ -1460,6 +1461,12 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         }
     }
     if (ks->rate > 0) ks->tokens -= b->nrows - before;
+    if (ks->follow && !s->caught_up && ks->nparts > 0) {   /* a followed table: whole yet? */
+        int behind = 0;
+        for (int i = 0; i < ks->nparts && !behind; i++)
+            behind = ks->parts[i].end > 0 && ks->parts[i].pos < ks->parts[i].end;
+        s->caught_up = !behind;
+    }
     if (b->nrows > before || b->nrows >= b->capacity) {
         s->warning[0] = 0;   /* data flows: whatever was wrong is over */
         ks->last_err[0] = 0;
@@ -1699,6 +1706,9 @@ static int parse_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_
      * offset to the end at the start (docs/scaling.md, "Joins with a table") */
     int table = 0;
     if (conn_opt_bool(spec, "table", &table, err, cap) < 0) return -1;
+    if (conn_opt_bool(spec, "table.follow", &ks->follow, err, cap) < 0) return -1;
+    if (ks->follow && !table)
+        return conn_errf(err, cap, "kafka: 'table.follow' = 'true' needs 'table' = 'true'");
     if (table) {
         if ((mode && ks->start != START_EARLIEST) || (bmode && !ks->bounded))
             return conn_errf(err, cap, "kafka: a table ('table' = 'true') is read from the earliest offset to "
@@ -1706,7 +1716,7 @@ static int parse_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_
         if (spec->group && spec->group[0])
             return conn_errf(err, cap, "kafka: a table ('table' = 'true') is read whole by every instance, not "
                                        "shared by a group: join a stream with it");
-        ks->bounded = 1;
+        ks->bounded = !ks->follow;   /* followed: on past the ends, caught up there (kafka_next) */
     }
     char delim = ',';
     const char *d = conn_opt(spec, "csv.delimiter");

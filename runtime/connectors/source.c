@@ -131,6 +131,11 @@ int source_group_revoking(const Source *s)
     return s ? s->group_revoking : 0;
 }
 
+int source_caught_up(const Source *s)
+{
+    return s ? s->caught_up : 0;
+}
+
 int source_group_rewind(Source *s, char *err, size_t cap)
 {
     if (!s || !s->on_rewind) return conn_errf(err, cap, "this source cannot rewind to its group's offsets");

@@ -267,6 +267,12 @@ int     source_group_rewind(Source *s, char *err, size_t cap);
  * the whole assignment. A lost assignment and the consumer's close give
  * partitions up at once. */
 int     source_group_revoking(const Source *s);
+
+/* A followed table (kafka 'table.follow' = 'true'): 1 once the source has
+ * read what its topic held when it started (its table is whole; later
+ * records are updates), 0 before; 0 for every other source, which ends
+ * instead (SOURCE_END) or is not a table. */
+int     source_caught_up(const Source *s);
 int     source_group_take_metas(Source *s, char (*out)[SOURCE_META_MAX], int cap);
 int     source_topic_partitions(Source *s, int timeout_ms, char *err, size_t cap);
 

@@ -37,7 +37,7 @@ if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&
   exit
 fi
 
-group_broker group_join events,users,gw-1-repartition,gx-1-repartition,gy-1-repartition
+group_broker group_join events,users,fevents,fusers,gw-1-repartition,gx-1-repartition,gy-1-repartition
 
 # the table: users 0..39 (country NL or DE), and 100k more that no event names
 {
@@ -290,6 +290,83 @@ if upto 9300 9599 "$T/users.r.csv" && [ "$(range 9300 9599 | grep -c changed)" -
 if [ -z "$(rows R | sort | uniq -d | head -1)" ]; then _ok; else
   _bad "restarts read nothing twice" "$(rows R | sort | uniq -d | wc -l) rows twice"; fi
 stop_r
+
+# 4a. a followed table ('table.follow' = 'true'): two instances join a
+# stream with a Kafka table topic that changes while they run. Events
+# before an update get the old names, events after it the new ones. "After"
+# is made sure of by probes: after the update, a probe event of a renamed
+# user goes to each of the topic's partitions, again until each comes out
+# with the new name (so every task that reads a partition has the update)
+for u in $(seq 0 39); do printf '%d\t{"uid":%d,"name":"user%d"}\n' "$u" "$u" "$u"; done >"$T/fusers.jsonl"
+kcat -b "$BS" -t fusers -P -K '\t' -l "$T/fusers.jsonl" 2>>"$T/kcat.err"
+fproduce() {   # FROM TO: events FROM..TO to topic fevents, user i % 50 (10 of 50 not in the table)
+  for i in $(seq "$1" "$2"); do
+    printf '%d\t{"ts":%d,"id":%d,"uid":%d,"level":"%s"}\n' "$i" $((1700000000000 + i * 50)) "$i" $((i % 50)) \
+      "$([ $((i % 3)) = 0 ] && echo CRITICAL || echo INFO)"
+  done >"$T/fbatch.jsonl"
+  kcat -b "$BS" -t fevents -P -K '\t' -l "$T/fbatch.jsonl" 2>>"$T/kcat.err"
+}
+fwant() {   # FROM TO NAMES_FILE: id,name of the critical events FROM..TO of users in the table
+  awk -F'\t' -v lo="$1" -v hi="$2" 'NR == FNR { n[$1] = $2; next }
+    $1 >= lo && $1 <= hi && $1 % 3 == 0 && ($1 % 50) in n { print $1 "," n[$1 % 50] }' "$3" <(seq "$1" "$2") | sort
+}
+frange() { rows V1 V2 | awk -F, -v lo="$1" -v hi="$2" '$1 >= lo && $1 <= hi' | sort; }
+fupto() {   # FROM TO NAMES_FILE: the instances' rows for FROM..TO are fwant's, each once
+  fwant "$1" "$2" "$3" >"$T/want.f"
+  for _ in $(seq 300); do [ "$(frange "$1" "$2")" = "$(cat "$T/want.f")" ] && return 0; sleep 0.2; done
+  return 1
+}
+for u in $(seq 0 39); do printf '%d\tuser%d\n' "$u" "$u"; done >"$T/names.old"
+FSRC="CREATE STREAM events (ts TIMESTAMP(3), id BIGINT, uid BIGINT, level VARCHAR,
+    WATERMARK FOR ts AS ts - INTERVAL '2' SECOND) WITH (connector = 'kafka',
+  topic = 'fevents', format = 'json', 'properties.bootstrap.servers' = '$BS',
+  'properties.session.timeout.ms' = '3000', 'properties.heartbeat.interval.ms' = '500');
+CREATE STREAM users (uid BIGINT, name VARCHAR) WITH (connector = 'kafka', topic = 'fusers',
+  format = 'json', 'properties.bootstrap.servers' = '$BS', 'table' = 'true', 'table.follow' = 'true');"
+FQUERY="INSERT INTO out SELECT e.id, u.name FROM events e JOIN users u ON e.uid = u.uid WHERE e.level = 'CRITICAL';"
+Q=$FQUERY start V1 gf "$FSRC"; V1=${PIDS[0]}
+Q=$FQUERY start V2 gf "$FSRC"; V2=${PIDS[1]}
+fproduce 0 599
+if fupto 0 599 "$T/names.old"; then _ok; else
+  _bad "a followed table: the join's answer before an update" "$(frange 0 599 | wc -l) rows for $(wc -l <"$T/want.f"); $(tail -c 300 "$T/log.V1")"; fi
+for u in $(seq 0 5 39); do printf '%d\t{"uid":%d,"name":"renamed%d"}\n' "$u" "$u" "$u"; done |
+  kcat -b "$BS" -t fusers -P -K '\t' 2>>"$T/kcat.err"
+sed 's/^\([0-9]*[05]\)\tuser/\1\trenamed/' "$T/names.old" >"$T/names.new"
+seen=0
+for r in $(seq 60); do   # probes: ids 100000 + 10 r + partition, user 5 (renamed5 once updated)
+  for p in $(seq 0 5); do
+    printf '{"ts":1700000000000,"id":%d,"uid":5,"level":"CRITICAL"}\n' $((100000 + r * 10 + p)) |
+      kcat -b "$BS" -t fevents -P -p "$p" 2>>"$T/kcat.err"
+  done
+  for _ in $(seq 20); do
+    [ "$(rows V1 V2 | awk -F, -v lo=$((100000 + r * 10)) '$1 >= lo && $1 < lo + 6' | wc -l)" = 6 ] && break
+    sleep 0.2
+  done
+  if [ "$(rows V1 V2 | awk -F, -v lo=$((100000 + r * 10)) '$1 >= lo && $1 < lo + 6 && $2 == "renamed5"' | wc -l)" = 6 ]; then
+    seen=1; break; fi
+done
+if [ $seen = 1 ]; then _ok; else
+  _bad "a followed table: an update reaches every task" "no probe round came out renamed in 60; $(tail -c 300 "$T/log.V1")"; fi
+echo "group_join.sh: followed table: the update seen by every task after $r probe rounds"
+fproduce 600 1199
+if fupto 600 1199 "$T/names.new" && [ "$(frange 600 1199 | grep -c renamed)" -gt 0 ]; then _ok; else
+  _bad "a followed table: the join's answer after an update" "$(frange 600 1199 | wc -l) rows for $(wc -l <"$T/want.f"), $(frange 600 1199 | grep -c renamed) renamed; $(tail -c 300 "$T/log.V1")"; fi
+if [ "$(frange 0 599)" = "$(fwant 0 599 "$T/names.old")" ]; then _ok; else
+  _bad "a followed table: the rows from before the update stay as they were" "$(frange 0 599 | grep -c renamed) renamed"; fi
+kill -INT "$V1" "$V2"; ra=0; rb=0; wait "$V1" || ra=$?; wait "$V2" || rb=$?; PIDS=()
+if [ $ra = 0 ] && [ $rb = 0 ]; then _ok; else _bad "a followed table: SIGINT ends the instances" "exit $ra / $rb"; fi
+# a restart: the table comes back from the checkpoint and the table's
+# source goes on from its offsets there — an update written meanwhile
+# counts (user 1 renamed again), and what was read before is not read twice
+printf '1\t{"uid":1,"name":"again1"}\n' | kcat -b "$BS" -t fusers -P -K '\t' 2>>"$T/kcat.err"
+sed 's/^1\tuser1$/1\tagain1/' "$T/names.new" >"$T/names.again"
+Q=$FQUERY start V1 gf "$FSRC"; V1=${PIDS[0]}
+fproduce 1200 1499
+if fupto 1200 1499 "$T/names.again" && [ "$(frange 1200 1499 | grep -c again1)" -gt 0 ]; then _ok; else
+  _bad "a followed table after a restart: the update made meanwhile counts" "$(frange 1200 1499 | wc -l) rows for $(wc -l <"$T/want.f"), $(frange 1200 1499 | grep -c again1) of user 1 renamed again; $(tail -c 300 "$T/log.V1")"; fi
+if [ -z "$(rows V1 V2 | awk -F, '$1 < 100000' | sort | uniq -d | head -1)" ]; then _ok; else
+  _bad "a followed table: a restart reads nothing twice" "$(rows V1 V2 | sort | uniq -d | wc -l) rows twice"; fi
+kill -INT "$V1"; wait "$V1" 2>/dev/null; PIDS=()
 
 # 5. the brokers gone, a stop does not hang: two instances of the join then
 # aggregation (whose commits wait for the group's answers) run on; the

@@ -815,6 +815,18 @@ TEST(exec_join_table_upsert)
     CHECK_EQ_INT(ids[3], 303);
     CHECK_EQ_INT(ids[5], 205);
     CHECK_EQ_INT(ids[4], 104);
+    /* a followed table: an update after the table's end replaces its key's
+     * row for the stream rows after it, and joins nothing itself (no
+     * stream row is kept) */
+    one_row(&in, 4, 0, 404, "t");
+    CHECK_EQ_INT(join_op_push(op, 1, &in), 0);
+    CHECK_EQ_INT(join_op_drain(op, &out, &more), 0);
+    CHECK_EQ_INT(join_op_side_rows(op, 1), 10);
+    CHECK_EQ_INT(join_op_side_rows(op, 0), 0);
+    one_row(&in, 4, 0, 4, "s");
+    CHECK_EQ_INT(join_op_push(op, 0, &in), 0);
+    CHECK_EQ_INT(join_op_drain(op, &out, &more), 1);
+    CHECK_EQ_INT(vector_i64(&out.cols[NC + C_ID])[0], 404);
     batch_destroy(&in);
     batch_destroy(&out);
     join_op_free(op);
