@@ -135,7 +135,8 @@ def run(k, r, pre="a", q="q.sql", n=N):
     rows = [max(0, sum(1 for _ in open(f"{T}/{pre}{k}.{r}.{i}.csv", "rb")) - 1) for i in range(k)]
     return dict(k=k, r=r, total=t_end - t0, cpu=cpu, rss=rss, rows=rows, exits=exits,
                 reread=sum(l.get("totalInputRows", 0) for l in lasts) - n,
-                replayed=sum(l.get("replayedRows", 0) for l in lasts))
+                replayed=sum(l.get("replayedRows", 0) for l in lasts),
+                late=sum(l.get("lateRowsTotal", 0) for l in lasts))
 
 best, base = {}, {}
 for k in ks:
@@ -148,18 +149,26 @@ for k in ks:
             base[k] = y
 
 print(f"{'k':>2} {'total s':>8} {'fixed s':>7} {'work s':>7} {'events/s':>9} {'speed-up':>8} {'CPU s':>6} "
-      f"{'RSS MB':>6} {'reread':>6} {'replayed':>8}  windows per instance (exit status)")
+      f"{'RSS MB':>6} {'reread':>6} {'replayed':>8} {'late':>6}  windows per instance (exit status)")
 rate1 = None
 for k, x in sorted(best.items()):
     fixed = base[k]["total"] if k in base else 0.0
-    work = max(x["total"] - fixed, 1e-3)
-    rate = (N - NS) / work
+    work = x["total"] - fixed
+    # the fixed part varies by seconds (a rebalance more or less): when it
+    # is not clearly below the total, the work cannot be told from it
+    measured = work >= 0.25 * x["total"]
+    rate = (N - NS) / work if measured else None
     if k == 1:
         rate1 = rate
-    up = f"{rate / rate1:.2f}x" if rate1 else "-"
-    print(f"{k:>2} {x['total']:8.2f} {fixed:7.2f} {work:7.2f} {rate / 1e6:8.2f}M {up:>8} {x['cpu']:6.2f} "
-          f"{x['rss'] / 2**20:6.0f} {x['reread']:6d} {x['replayed']:8d}  "
+    up = f"{rate / rate1:.2f}x" if rate and rate1 else "-"
+    rates = f"{rate / 1e6:8.2f}M" if rate else f"{'-':>9}"
+    print(f"{k:>2} {x['total']:8.2f} {fixed:7.2f} {max(work, 0):7.2f} {rates} {up:>8} {x['cpu']:6.2f} "
+          f"{x['rss'] / 2**20:6.0f} {x['reread']:6d} {x['replayed']:8d} {x['late']:6d}  "
           f"{' '.join(map(str, x['rows']))} ({' '.join(map(str, x['exits']))})")
+    if not measured:
+        print(f"   (k = {k}: the fixed part, {fixed:.2f} s, is not clearly below the total: no rate; run again "
+              f"or with a larger N_GROUP_AGG)")
+        continue
     with open(records, "a") as f:
         f.write(json.dumps(dict(workload=wl, engine="sluice", threads=k, rows=N - NS, wall_s=work,
                                 cpu_s=x["cpu"], peak_rss_bytes=x["rss"], runs=repeat, total_s=x["total"],
