@@ -1099,8 +1099,6 @@ static void kafka_committed(Source *s, int64_t epoch)
 {
     KafkaSource *ks = s->impl;
     if (!ks->group) return;
-    /* to the group itself during a rebalance: later (on_stats says why) */
-    if (!ks->led && !ks->steady && !s->stopping) return;
     int k = -1;   /* the newest pending epoch <= epoch */
     for (int i = 0; i < ks->npend; i++)
         if (ks->pend[i].epoch <= epoch) k = i;
@@ -1125,6 +1123,12 @@ static void kafka_committed(Source *s, int64_t epoch)
         for (int i = 0; p->meta[0] && i < l->cnt; i++) {
             l->elems[i].metadata = strdup(p->meta);   /* freed with the list */
             l->elems[i].metadata_size = l->elems[i].metadata ? strlen(p->meta) : 0;
+        }
+        if (l->cnt > 0 && !ks->led && !ks->steady && !s->stopping) {
+            /* to the group itself during a rebalance: later, this epoch kept
+             * pending (on_stats says why) */
+            rd_kafka_topic_partition_list_destroy(l);
+            return;
         }
         if (l->cnt > 0) {
             /* with a decision record (metadata): synchronous, so the caller
