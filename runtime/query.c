@@ -2026,7 +2026,7 @@ static int table_caught(Task *t)
 {
     if (!t->table_src || t->table_caught || !source_caught_up(t->source)) return 0;
     t->table_caught = 1;
-    if (advance(t, WATERMARK_MAX)) query_fail(t->q, "out of memory");
+    advance(t, WATERMARK_MAX);   /* (a failure fails the query there, as for every advance) */
     return 1;
 }
 
@@ -2045,7 +2045,7 @@ static int source_step(Task *t)
     int64_t req = atomic_load_explicit(&t->q->ckpt_request, memory_order_acquire);
     /* (with a followed table's input open, the barrier comes through it:
      * the snapshot must hold exactly the table rows before it — check_aligned) */
-    if (req > t->barrier_epoch && !(t->nin && table_follows(t))) {
+    if (req > t->barrier_epoch && !table_follows(t)) {
         task_barrier(t, req);
         return 1;
     }
@@ -2318,7 +2318,7 @@ static int task_step(Task *t)
     /* a source task with a join's table as input reads the table first;
      * a followed one's updates then go on coming with the source's rows */
     int p = t->kxr ? kx_step(t) : t->nin && !(t->source && t->table_ready) ? channel_step(t) : source_step(t);
-    if (!t->kxr && t->source && t->table_ready && t->nin && !t->finished && table_follows(t)) p |= channel_step(t);
+    if (!t->kxr && t->source && t->table_ready && !t->finished && table_follows(t)) p |= channel_step(t);
     if (t->has_changes && !t->finished) p |= changes_step(t);
     return p;
 }
@@ -2616,8 +2616,8 @@ static int task_init_source(Query *q, Task *t, const Stage *st, char *err, size_
     /* deployment.group: the Kafka source joins the consumer group and moves
      * partitions at the offsets of the last checkpoint (docs/scaling.md) */
     cs.group = q->settings->deployment_group[0] ? q->settings->deployment_group : NULL;
-    if (plan_stage_table(st)) cs.group = NULL;   /* a join's table: every instance reads it whole */
     t->table_src = plan_stage_table(st);
+    if (t->table_src) cs.group = NULL;   /* a join's table: every instance reads it whole */
     cs.checkpoints = q->settings->state_dir[0] != 0;
     /* its offsets in `<group>-offsets`, and a partition a rebalance moves
      * away goes at the commit of the next checkpoint (source_step); not
