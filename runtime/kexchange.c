@@ -71,6 +71,13 @@ struct KxWriter {
     int              *start;        /* P + 1: partition p's rows are order[start[p] … start[p+1]) */
     uint8_t          *buf;          /* the message being encoded                  */
     size_t            bufcap;
+    int64_t          *owm;          /* ocap: per origin, the watermark to publish at
+                                       the next seal (INT64_MAX: its end)           */
+    int64_t          *osent;        /* ocap: per origin, the last one written (this id),
+                                       INT64_MIN none                               */
+    int              *odirty;       /* ndirty origins noted since the last seal   */
+    uint8_t          *oin;          /* ocap: origin is in odirty                  */
+    int               ocap, ndirty;
     int64_t           failed;       /* deliveries that failed                     */
     char              first_fail[256];
     char              fatal[256];   /* a fatal producer error, or ""              */
@@ -105,6 +112,8 @@ typedef struct KxPart {
     int       revoking;/* revoked by the group, held until kx_reader_release          */
     int64_t  *ctl;     /* norigins: offset of the last 'W'/'E' applied per origin, -1 */
     int64_t   from;    /* replay: where a replay of it starts (-1: the beginning)      */
+    int64_t   expect;  /* the offset the next message must have, -1 unknown: a later
+                          one means records were deleted unread (see take_message)   */
 } KxPart;
 
 struct KxReader {
@@ -747,29 +756,76 @@ int kx_write(KxWriter *w, const Batch *b, const int *key_cols, int nkeys)
     return 0;
 }
 
-static int write_control(KxWriter *w, int kind, int origin, int64_t wm)
+/* Note origin's watermark (INT64_MAX: its end) for the next seal: only the
+ * last one of a segment matters (a reader applies a segment's messages
+ * when it is committed), so one 'M' record per partition and seal carries
+ * every origin that changed — not a record per origin and advance, which
+ * filled the topic of a lagging reader (docs/scaling.md). 0 or -1. */
+static int note_watermark(KxWriter *w, int origin, int64_t wm)
 {
     w->err[0] = 0;
     if (writer_failed(w)) return -1;
     if (origin < 0)
         return errf(w->err, sizeof w->err, "kexchange: origin %d is negative", origin);
-    uint8_t  msg[KX_HEADER_BYTES + 20];
-    uint8_t *q = put_header(msg, kind, w);
-    q = put_varint(q, (uint64_t)origin);
-    q = put_varint(q, zigzag(wm));
-    for (int p = 0; p < w->nparts; p++)
-        if (produce(w, p, msg, (size_t)(q - msg))) return -1;
+    if (origin >= KX_MAX_ORIGINS)
+        return errf(w->err, sizeof w->err, "kexchange: origin %d is past the limit of %d", origin,
+                    KX_MAX_ORIGINS);
+    if (origin >= w->ocap) {
+        int      nc = w->ocap ? w->ocap : 16;
+        while (nc <= origin) nc *= 2;
+        int64_t *a = realloc(w->owm, (size_t)nc * sizeof *a);
+        if (a) w->owm = a;
+        int64_t *b = a ? realloc(w->osent, (size_t)nc * sizeof *b) : NULL;
+        if (b) w->osent = b;
+        int *d = b ? realloc(w->odirty, (size_t)nc * sizeof *d) : NULL;
+        if (d) w->odirty = d;
+        uint8_t *in = d ? realloc(w->oin, (size_t)nc) : NULL;
+        if (in) w->oin = in;
+        if (!in) return errf(w->err, sizeof w->err, "out of memory");
+        for (int o = w->ocap; o < nc; o++) w->owm[o] = w->osent[o] = INT64_MIN, w->oin[o] = 0;
+        w->ocap = nc;
+    }
+    w->owm[origin] = wm;
+    if (!w->oin[origin]) w->oin[origin] = 1, w->odirty[w->ndirty++] = origin;
     return 0;
 }
 
 int kx_write_watermark(KxWriter *w, int origin, int64_t wm)
 {
-    return write_control(w, KX_KIND_WATERMARK, origin, wm);
+    return note_watermark(w, origin, wm);
 }
 
 int kx_write_end(KxWriter *w, int origin)
 {
-    return write_control(w, KX_KIND_END, origin, INT64_MAX);
+    return note_watermark(w, origin, INT64_MAX);
+}
+
+/* The noted watermarks that changed, as 'M' records (chunks of
+ * KX_PAIRS_PER_MSG pairs) to every partition, in the open segment. 0 or -1. */
+static int write_watermarks(KxWriter *w)
+{
+    int n = 0;   /* those noted that changed */
+    for (int i = 0; i < w->ndirty; i++) {
+        int o = w->odirty[i];
+        w->oin[o] = 0;
+        if (w->owm[o] != w->osent[o]) w->odirty[n++] = o;
+    }
+    w->ndirty = n;
+    for (int i = 0; i < w->ndirty; i += KX_PAIRS_PER_MSG) {
+        int k = w->ndirty - i < KX_PAIRS_PER_MSG ? w->ndirty - i : KX_PAIRS_PER_MSG;
+        if (writer_reserve(w, KX_HEADER_BYTES + 10 + (size_t)k * 20)) return -1;
+        uint8_t *q = put_header(w->buf, KX_KIND_WATERMARKS, w);
+        q = put_varint(q, (uint64_t)k);
+        for (int j = i; j < i + k; j++) {
+            q = put_varint(q, (uint64_t)w->odirty[j]);
+            q = put_varint(q, zigzag(w->owm[w->odirty[j]]));
+        }
+        for (int p = 0; p < w->nparts; p++)
+            if (produce(w, p, w->buf, (size_t)(q - w->buf))) return -1;
+    }
+    for (int i = 0; i < w->ndirty; i++) w->osent[w->odirty[i]] = w->owm[w->odirty[i]];
+    w->ndirty = 0;
+    return 0;
 }
 
 uint64_t kx_writer_id(const KxWriter *w)
@@ -788,11 +844,17 @@ uint64_t kx_writer_renew(KxWriter *w)
     do w->id = random_id();
     while (w->id == old);
     w->seg = 1;
+    /* what was noted goes with the abandoned segment; the new id has
+     * published nothing yet */
+    for (int o = 0; o < w->ocap; o++) w->owm[o] = w->osent[o] = INT64_MIN, w->oin[o] = 0;
+    w->ndirty = 0;
     return old;
 }
 
 uint64_t kx_seal(KxWriter *w)
 {
+    w->err[0] = 0;
+    if (writer_failed(w) || write_watermarks(w)) return 0;
     return w->seg++;
 }
 
@@ -914,6 +976,10 @@ void kx_writer_close(KxWriter *w)
     free(w->phys);
     free(w->rsize);
     free(w->start);
+    free(w->owm);
+    free(w->osent);
+    free(w->odirty);
+    free(w->oin);
     free(w->buf);
     free(w->types);
     free(w->topic);
@@ -987,6 +1053,7 @@ static void part_assign(KxReader *r, int id)
     if (!p->owned) r->nassigned++;
     p->owned = 1;
     p->next = -1;
+    p->expect = -1;
     for (int o = 0; o < r->norigins; o++) p->wm[o] = INT64_MIN, p->ctl[o] = -1;
     p->min = INT64_MIN;
 }
@@ -1110,6 +1177,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             if (r->replay) {   /* from where the metadata says a replay may start */
                 p->from = meta_from(p->meta);
                 l->elems[i].offset = p->from >= 0 ? p->from : RD_KAFKA_OFFSET_BEGINNING;
+                p->expect = p->from >= 0 ? p->from : 0;
+            } else if (c && !r->led) {   /* the group's offset, else the beginning */
+                p->expect = c->elems[i].offset >= 0 ? c->elems[i].offset : 0;
             }
         }
         if (c) rd_kafka_topic_partition_list_destroy(c);
@@ -1211,6 +1281,7 @@ KxReader *kx_reader_open(const KxSpec *spec, const char *group, int norigins, ch
         for (int o = 0; o < norigins; o++) r->parts[p].ctl[o] = -1;
         r->parts[p].from = -1;
         r->parts[p].next = -1;
+        r->parts[p].expect = -1;
         r->parts[p].min = INT64_MIN;
     }
     const char *names[] = {"group.id", "partition.assignment.strategy", "enable.auto.commit",
@@ -1413,17 +1484,22 @@ static int apply_message(KxReader *r, rd_kafka_message_t *m)
             r->cur_row = 0;
             return 0;
         }
-    } else {   /* 'W' or 'E', checked when it arrived */
+    } else {   /* 'W', 'E' or 'M', checked when it arrived */
         size_t   at = KX_HEADER_BYTES;
-        uint64_t origin = 0, zwm = 0;
-        get_varint(p, len, &at, &origin);
-        get_varint(p, len, &at, &zwm);
-        int64_t *slot = &part->wm[origin];
-        int64_t  old = *slot;
-        part->ctl[origin] = m->offset;
-        if (p[1] == KX_KIND_END) *slot = INT64_MAX;
-        else if (unzigzag(zwm) > old) *slot = unzigzag(zwm);
-        if (*slot != old && old == part->min) part_recompute(r, part);
+        uint64_t k = 1, origin = 0, zwm = 0;
+        int      moved = 0;
+        if (p[1] == KX_KIND_WATERMARKS) get_varint(p, len, &at, &k);
+        for (uint64_t j = 0; j < k; j++) {
+            get_varint(p, len, &at, &origin);
+            get_varint(p, len, &at, &zwm);
+            int64_t *slot = &part->wm[origin];
+            int64_t  old = *slot;
+            part->ctl[origin] = m->offset;
+            if (p[1] == KX_KIND_END) *slot = INT64_MAX;
+            else if (unzigzag(zwm) > old) *slot = unzigzag(zwm);
+            if (*slot != old && old == part->min) moved = 1;
+        }
+        if (moved) part_recompute(r, part);
     }
     if (bad)
         reader_fail(r, "kexchange: topic '%s' partition %d offset %lld: %s", r->topic,
@@ -1483,6 +1559,22 @@ static int take_message(KxReader *r, rd_kafka_message_t *m)
     KxPart        *part = &r->parts[m->partition];
     char           why[256];
     int            bad = 0;
+    if (part->expect >= 0 && m->offset > part->expect) {
+        /* offsets of this topic are dense (no compaction, no transaction
+         * markers): a gap is records deleted before this reader read them,
+         * and what they held — rows, watermarks, commits — is lost. The
+         * consumer (auto.offset.reset = earliest) would go on silently from
+         * the first record left, and windows would be missing from the
+         * answer: stop instead. */
+        reader_fail(r, "kexchange: topic '%s' partition %d: records at offsets %lld to %lld were "
+                       "deleted unread (retention.bytes/retention.ms; the bundled broker keeps "
+                       "100000 message sets or 5 MB a partition): the query stops rather than "
+                       "answer without them; give the topic more retention than a reader can lag",
+                    r->topic, (int)m->partition, (long long)part->expect, (long long)m->offset - 1);
+        rd_kafka_message_destroy(m);
+        return -1;
+    }
+    part->expect = m->offset + 1;
     part->next = m->offset + 1;
     if (!p || len < KX_HEADER_BYTES) {
         bad = errf(why, sizeof why, "a message of %zu bytes is shorter than the header", len);
@@ -1513,17 +1605,22 @@ static int take_message(KxReader *r, rd_kafka_message_t *m)
                 }
             }
         }
-    } else if (p[1] == KX_KIND_ROWS || p[1] == KX_KIND_WATERMARK || p[1] == KX_KIND_END) {
+    } else if (p[1] == KX_KIND_ROWS || p[1] == KX_KIND_WATERMARK || p[1] == KX_KIND_END ||
+               p[1] == KX_KIND_WATERMARKS) {
         if (p[1] != KX_KIND_ROWS) {
             size_t   at = KX_HEADER_BYTES;
-            uint64_t origin = 0, zwm = 0;
-            if (get_varint(p, len, &at, &origin) || get_varint(p, len, &at, &zwm))
-                bad = errf(why, sizeof why, "truncated control record");
-            else if (at != len)
+            uint64_t k = 1, origin = 0, zwm = 0;
+            if (p[1] == KX_KIND_WATERMARKS && (get_varint(p, len, &at, &k) || k == 0 || k > KX_MAX_ORIGINS))
+                bad = errf(why, sizeof why, "a watermarks record of a bad count");
+            for (uint64_t j = 0; !bad && j < k; j++) {
+                if (get_varint(p, len, &at, &origin) || get_varint(p, len, &at, &zwm))
+                    bad = errf(why, sizeof why, "truncated control record");
+                else if (origin >= (uint64_t)r->norigins)
+                    bad = errf(why, sizeof why, "origin %llu out of range (this exchange has %d origins)",
+                               (unsigned long long)origin, r->norigins);
+            }
+            if (!bad && at != len)
                 bad = errf(why, sizeof why, "%zu bytes left over after a control record", len - at);
-            else if (origin >= (uint64_t)r->norigins)
-                bad = errf(why, sizeof why, "origin %llu out of range (this exchange has %d origins)",
-                           (unsigned long long)origin, r->norigins);
         }
         if (!bad) {
             KxWState *w = writer_state(r, part, get_u64(p + 10));
@@ -1595,6 +1692,7 @@ static int do_rewind(KxReader *r)
             int64_t from = r->parts[p].from;
             rd_kafka_topic_partition_list_add(l, r->topic, p)->offset =
                 from >= 0 ? from : RD_KAFKA_OFFSET_BEGINNING;
+            r->parts[p].expect = from >= 0 ? from : 0;
         }
     rd_kafka_error_t *e = rd_kafka_seek_partitions(r->rk, l, 10000);
     int               bad = 0;

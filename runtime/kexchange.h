@@ -46,7 +46,8 @@
  * 8 bytes little-endian.
  *
  *   byte 0   format version, KX_VERSION (2)
- *   byte 1   kind: 'R' rows, 'W' watermark, 'E' end
+ *   byte 1   kind: 'R' rows, 'M' watermarks ('W' watermark, 'E' end: read,
+ *            no longer written), 'C' commit, 'S' resolve
  *   2..9     u64 schema fingerprint (KxSpec.fingerprint): writer and reader
  *            must agree, or the reader fails (a topic left over from another
  *            query, or another version of it)
@@ -65,6 +66,8 @@
  *                      BOOLEAN                      1 byte, 0 or 1
  *                      VARCHAR                      varint length, the bytes
  *                  The message ends exactly after the last column.
+ *   'M' watermarks: varint k (1 … KX_MAX_ORIGINS), then k times: varint
+ *                  origin, zigzag wm (INT64_MAX: the origin's end).
  *   'W' watermark: varint origin, zigzag wm.
  *   'E' end:       varint origin, zigzag INT64_MAX (ignored when read).
  *   'C' commit:    u64 seg, u64 0: the writer's segments 1 … seg are
@@ -90,9 +93,16 @@
  * An origin is a small stable id, 0 <= origin < norigins, of where event
  * time comes from (in group mode: a source partition id, which survives
  * rebalances; an upstream task index in a fixed deployment). Each writer
- * publishes, per origin it is responsible for, 'W' records and finally an
- * 'E'. A Kafka partition keeps order, so a 'W' from origin o follows every
- * row the writer sent before it into that partition.
+ * publishes, per origin it is responsible for, watermarks and finally an
+ * end, in 'M' records written at each seal. A Kafka partition keeps order,
+ * so a watermark follows every row of its segment in that partition.
+ *
+ * A reader also checks each partition's offsets: they are dense (the topic
+ * is neither compacted nor transactional), so a record after a gap — or
+ * a first record after where the reader asked to start — means records
+ * deleted before it read them (retention; the bundled broker keeps 5 MB or
+ * 100000 message sets a partition). It fails naming the offsets lost,
+ * rather than go on without them (the consumer's auto.offset.reset would).
  *
  * The reader keeps, per ASSIGNED partition p and origin o, wm[p][o]: the
  * largest 'W' value seen from o in p (monotonic per origin: a smaller one is
@@ -206,6 +216,7 @@
 #define KX_KIND_ROWS        'R'
 #define KX_KIND_WATERMARK   'W'
 #define KX_KIND_END         'E'
+#define KX_KIND_WATERMARKS  'M'
 #define KX_KIND_COMMIT      'C'
 #define KX_KIND_RESOLVE     'S'
 #define KX_HEADER_BYTES     26     /* version, kind, u64 fingerprint, u64 writer, u64 segment */
@@ -214,6 +225,7 @@
 #define KX_MAX_PARTITIONS   65536
 #define KX_MAX_ORIGINS      65536
 #define KX_META_MAX         128                /* offset metadata kept per partition */
+#define KX_PAIRS_PER_MSG    4096               /* (origin, watermark) pairs in an 'M' record */
 
 /* What both sides of one exchange agree on. The open functions copy what
  * they keep; the caller's arrays and strings may go after the call. */
@@ -270,13 +282,17 @@ KxWriter *kx_writer_open(const KxSpec *spec, char *err, size_t cap);
  * (kx_writer_error). */
 int kx_write(KxWriter *w, const Batch *b, const int *key_cols, int nkeys);
 
-/* A 'W' record for origin (0 <= origin < the readers' norigins, which the
- * writer does not know: it checks only origin >= 0) with watermark wm, to
- * every partition, after every row already queued. 0 or -1. */
+/* Origin's watermark is wm (0 <= origin < the readers' norigins, which the
+ * writer does not know: it checks only 0 <= origin < KX_MAX_ORIGINS). Kept
+ * until the open segment is sealed: kx_seal writes, to every partition,
+ * one 'M' record (per KX_PAIRS_PER_MSG origins) with the last value of each
+ * origin that changed since the last seal — after every row of the
+ * segment. Readers apply a segment only when it is committed, so the
+ * values in between would never count. 0 or -1. */
 int kx_write_watermark(KxWriter *w, int origin, int64_t wm);
 
-/* An 'E' record for origin to every partition: origin sends nothing more.
- * 0 or -1. */
+/* Origin sends nothing more (its watermark is INT64_MAX), at the next seal
+ * as above. 0 or -1. */
 int kx_write_end(KxWriter *w, int origin);
 
 /* ---- segments (see Exactly once above) ---- */
@@ -286,13 +302,15 @@ uint64_t kx_writer_id(const KxWriter *w);
 uint64_t kx_writer_segment(const KxWriter *w);
 
 /* Take a new id (segments start again at 1); returns the old one, whose
- * open segment is then abandoned: resolve it (kx_resolve) through its last
+ * open segment is then abandoned (its watermarks too: the new id publishes
+ * every origin afresh): resolve it (kx_resolve) through its last
  * committed segment. For an upstream task that lost partitions and starts
  * its kept ones over from the group's offsets. */
 uint64_t kx_writer_renew(KxWriter *w);
 
-/* End the open segment: returns its number s; what follows goes to s + 1.
- * Local only (nothing is written). */
+/* End the open segment: writes its watermarks (see kx_write_watermark) and
+ * returns its number s; what follows goes to s + 1. 0 when the writer
+ * failed (kx_writer_error). */
 uint64_t kx_seal(KxWriter *w);
 
 /* A 'C' marker to every partition: this writer's segments 1 … seg are

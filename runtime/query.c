@@ -578,7 +578,8 @@ static int send_end(Task *t)
          * segment: the ends need no decision record of their own */
         int rc = 0;
         for (int o = 0; o < t->q->kx_norigins && !rc; o++) rc = kx_write_end(t->kxw, o);
-        if (!rc) rc = kx_commit_through(t->kxw, kx_seal(t->kxw));
+        uint64_t seg = rc ? 0 : kx_seal(t->kxw);
+        if (!rc) rc = seg == 0 || kx_commit_through(t->kxw, seg);
         if (!rc) rc = kx_flush(t->kxw, KX_FLUSH_MS) != 0;
         if (rc) {
             query_fail(t->q, "exchange topic '%s': %s", t->q->kx_topic,
@@ -1398,6 +1399,8 @@ static int kx_pend_take(Task *t, int64_t epoch, int64_t *val)
     return 1;
 }
 
+static int kx_writer_fail(Task *t);
+
 static int task_barrier(Task *t, int64_t epoch)
 {
     Query    *q = t->q;
@@ -1416,7 +1419,8 @@ static int task_barrier(Task *t, int64_t epoch)
     pthread_mutex_unlock(&q->ckpt_lock);
     t->barrier_epoch = epoch;
     if (t->kxw) {   /* the segment ends here; the group's offset commit will record it */
-        uint64_t seg = kx_seal(t->kxw);
+        uint64_t seg = kx_seal(t->kxw);   /* (writes the segment's watermarks) */
+        if (seg == 0) return kx_writer_fail(t);
         char     meta[SOURCE_META_MAX];
         kx_commit_meta(kx_writer_id(t->kxw), seg, meta, sizeof meta);
         source_set_commit_meta(t->source, meta);

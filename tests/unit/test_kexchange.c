@@ -21,7 +21,13 @@
  *   6. the write side: a batch with a permuted selection and constant
  *      vectors (a constant NULL too); a batch too large for one message
  *      (split at ~KX_MSG_BYTES, order kept); rows per partition as query.c's
- *      formula says (checked on the raw messages by a plain consumer).
+ *      formula says (checked on the raw messages by a plain consumer);
+ *   7–9. segments, deferred handoffs, bounded replay (see each);
+ *  10. watermarks go out at a seal: one 'M' record per partition with the
+ *      origins that changed (counted on the broker, decoded by hand);
+ *  11. records deleted before a reader read them (the bundled broker's
+ *      5 MB a partition, overrun): a new reader and a replaying one fail
+ *      naming the offsets lost, and return none of the rows left.
  * The mock's group coordinator waits ~3 s before a group's first assignment
  * and session.timeout.ms - 1 s per rebalance (3000 here): ~20 s in all.
  */
@@ -1350,6 +1356,171 @@ TEST(kexchange_bounded_replay)
     batch_destroy(&in);
     batch_destroy(&out);
     kx_reader_close(r);
+    kx_writer_close(w);
+    kafka_broker_stop(kb);
+}
+
+/* ---- 10. watermark records: one per partition and seal ----------------------- */
+
+/* The high offset of each of P partitions of topic, or -1s. */
+static void t10_high(const char *bs, const char *topic, int P, int64_t *lo, int64_t *high)
+{
+    rd_kafka_t *rk = kx_raw(bs, RD_KAFKA_CONSUMER);
+    for (int p = 0; p < P; p++) {
+        lo[p] = high[p] = -1;
+        if (rk) rd_kafka_query_watermark_offsets(rk, topic, p, &lo[p], &high[p], 5000);
+    }
+    if (rk) rd_kafka_destroy(rk);
+}
+
+/* Read until the reader's watermark is want (5 s at most); its watermark. */
+static int64_t t10_wait_wm(KxReader *r, Batch *out, int64_t want)
+{
+    int64_t wm = INT64_MIN;
+    for (int64_t t0 = kx_ms(); wm != want && kx_ms() - t0 < 5000;) {
+        batch_reset(out);
+        if (kx_read(r, out, &wm, 20) < 0) {
+            printf("    reader: %s\n", kx_reader_error(r));
+            return INT64_MIN;
+        }
+    }
+    return wm;
+}
+
+#define T10_ORIGINS 100
+
+TEST(kexchange_watermark_records)
+{
+    char         err[512];
+    KafkaBroker *kb = kafka_broker_start(1, "kx-t10", 2, err, sizeof err);
+    REQUIRE(kb != NULL);
+    const char *bs = kafka_broker_bootstrap(kb);
+    KxSpec      spec;
+    kx_spec(&spec, bs, "kx-t10", 2, 2, T3_TYPES, 0x1010);
+    KxWriter *w = kx_writer_open(&spec, err, sizeof err);
+    KxReader *r = kx_reader_open(&spec, "kx-g10", T10_ORIGINS, err, sizeof err);
+    if (!w || !r) printf("    open: %s\n", err);
+    REQUIRE(w && r);
+    Batch out;
+    REQUIRE(batch_init(&out, 2, T3_TYPES, 0) == 0);
+    int64_t lo[2], h0[2], h1[2];
+
+    /* 3 advances of 100 origins in one segment: one 'M' record and one 'C'
+     * per partition, not 300 'W' */
+    for (int round = 1; round <= 3; round++)
+        for (int o = 0; o < T10_ORIGINS; o++) CHECK_EQ_INT(kx_write_watermark(w, o, 1000 * round + o), 0);
+    CHECK(kx_commit_now(w) == 0 && kx_flush(w, 10000) == 0);
+    t10_high(bs, "kx-t10", 2, lo, h0);
+    CHECK(h0[0] == 2 && h0[1] == 2);
+    CHECK_EQ_INT(t10_wait_wm(r, &out, 3000), 3000);   /* the last round's, min over origins */
+
+    /* the same values again, and one origin moved: a record of that one */
+    for (int o = 0; o < T10_ORIGINS; o++) CHECK_EQ_INT(kx_write_watermark(w, o, 3000 + o + (o == 0)), 0);
+    CHECK(kx_commit_now(w) == 0 && kx_flush(w, 10000) == 0);
+    t10_high(bs, "kx-t10", 2, lo, h1);
+    CHECK(h1[0] == h0[0] + 2 && h1[1] == h0[1] + 2);
+    CHECK_EQ_INT(t10_wait_wm(r, &out, 3001), 3001);
+    {   /* that record holds one pair: (0, 3001) */
+        rd_kafka_t                      *c = kx_raw(bs, RD_KAFKA_CONSUMER);
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, "kx-t10", 0)->offset = h0[0];
+        REQUIRE(c && rd_kafka_assign(c, l) == 0);
+        rd_kafka_message_t *m = NULL;
+        for (int64_t t0 = kx_ms(); !m && kx_ms() - t0 < 5000;) {
+            m = rd_kafka_consumer_poll(c, 100);
+            if (m && m->err) rd_kafka_message_destroy(m), m = NULL;
+        }
+        REQUIRE(m != NULL);
+        const uint8_t *p = m->payload;
+        CHECK_EQ_INT((int)m->len, KX_HEADER_BYTES + 1 + 1 + 2);   /* n, origin, zigzag(3001) */
+        CHECK(m->len >= KX_HEADER_BYTES + 2 && p[1] == KX_KIND_WATERMARKS && p[KX_HEADER_BYTES] == 1 &&
+              p[KX_HEADER_BYTES + 1] == 0);
+        rd_kafka_message_destroy(m);
+        rd_kafka_topic_partition_list_destroy(l);
+        rd_kafka_destroy(c);
+    }
+    /* nothing changed: only the commit marker */
+    CHECK(kx_commit_now(w) == 0 && kx_flush(w, 10000) == 0);
+    t10_high(bs, "kx-t10", 2, lo, h0);
+    CHECK(h0[0] == h1[0] + 1 && h0[1] == h1[1] + 1);
+    /* ends of all origins: one record too */
+    for (int o = 0; o < T10_ORIGINS; o++) CHECK_EQ_INT(kx_write_end(w, o), 0);
+    CHECK(kx_commit_now(w) == 0 && kx_flush(w, 10000) == 0);
+    t10_high(bs, "kx-t10", 2, lo, h1);
+    CHECK(h1[0] == h0[0] + 2 && h1[1] == h0[1] + 2);
+    CHECK_EQ_INT(t10_wait_wm(r, &out, INT64_MAX), INT64_MAX);
+    CHECK(kx_reader_ended(r));
+    /* an origin past the limit fails the call, not the writer */
+    CHECK_EQ_INT(kx_write_watermark(w, KX_MAX_ORIGINS, 1), -1);
+    CHECK(strstr(kx_writer_error(w), "past the limit") != NULL);
+
+    batch_destroy(&out);
+    kx_reader_close(r);
+    kx_writer_close(w);
+    kafka_broker_stop(kb);
+}
+
+/* ---- 11. records deleted before they were read: a loud failure -------------- */
+
+static const SqlType T11_TYPES[2] = {TYPE_BIGINT, TYPE_VARCHAR};
+
+TEST(kexchange_deleted_records_fail)
+{
+    char         err[512];
+    KafkaBroker *kb = kafka_broker_start(1, "kx-t11", 1, err, sizeof err);
+    REQUIRE(kb != NULL);
+    const char *bs = kafka_broker_bootstrap(kb);
+    KxSpec      spec;
+    kx_spec(&spec, bs, "kx-t11", 1, 2, T11_TYPES, 0x1111);
+    KxWriter *w = kx_writer_open(&spec, err, sizeof err);
+    if (!w) printf("    open: %s\n", err);
+    REQUIRE(w != NULL);
+    /* ~8 MB in flushes of ~1 MB: the bundled broker keeps 5 MB of a
+     * partition, and deletes the oldest message sets beyond that */
+    Batch in;
+    REQUIRE(batch_init(&in, 2, T11_TYPES, 0) == 0);
+    static char s[1000];
+    memset(s, 'x', sizeof s);
+    for (int k = 0; k < 8; k++) {
+        batch_reset(&in);
+        for (int i = 0; i < 1000; i++) {
+            vector_i64(&in.cols[0])[i] = k * 1000 + i;
+            vector_set_str(&in.cols[1], i, s, sizeof s);
+        }
+        batch_set_nrows(&in, 1000);
+        int key = 0;
+        CHECK(kx_write(w, &in, &key, 1) == 0 && kx_flush(w, 10000) == 0);
+    }
+    CHECK(kx_commit_now(w) == 0 && kx_flush(w, 10000) == 0);
+    int64_t lo[1], high[1];
+    t10_high(bs, "kx-t11", 1, lo, high);
+    CHECK(lo[0] > 0 && high[0] > lo[0]);   /* the broker did delete */
+
+    /* a new reader (nothing committed: from the beginning), and a replaying
+     * one: both stop, naming the offsets lost, rather than start at lo */
+    for (int replay = 0; replay <= 1; replay++) {
+        spec.replay = replay;
+        KxReader *r = kx_reader_open(&spec, replay ? "kx-g11r" : "kx-g11", 1, err, sizeof err);
+        REQUIRE(r != NULL);
+        Batch out;
+        REQUIRE(batch_init(&out, 2, T11_TYPES, 0) == 0);
+        int rc = 0, got = 0;
+        for (int64_t t0 = kx_ms(); rc >= 0 && kx_ms() - t0 < 15000;) {
+            batch_reset(&out);
+            rc = kx_read(r, &out, NULL, 50);
+            if (rc > 0) got += rc;
+        }
+        CHECK_EQ_INT(rc, -1);
+        CHECK_EQ_INT(got, 0);
+        char want[96];
+        snprintf(want, sizeof want, "partition 0: records at offsets 0 to %lld were deleted unread",
+                 (long long)lo[0] - 1);
+        CHECK(strstr(kx_reader_error(r), want) != NULL);
+        if (!strstr(kx_reader_error(r), want)) printf("    error: %s\n", kx_reader_error(r));
+        batch_destroy(&out);
+        kx_reader_close(r);
+    }
+    batch_destroy(&in);
     kx_writer_close(w);
     kafka_broker_stop(kb);
 }
