@@ -1120,15 +1120,15 @@ static void kafka_committed(Source *s, int64_t epoch)
             if (ks->parts[i].owned && ks->parts[i].claimed >= 0 &&
                 !rd_kafka_topic_partition_list_find(l, ks->topic, i))
                 rd_kafka_topic_partition_list_add(l, ks->topic, i)->offset = ks->parts[i].claimed;
-        for (int i = 0; p->meta[0] && i < l->cnt; i++) {
-            l->elems[i].metadata = strdup(p->meta);   /* freed with the list */
-            l->elems[i].metadata_size = l->elems[i].metadata ? strlen(p->meta) : 0;
-        }
         if (l->cnt > 0 && !ks->led && !ks->steady && !s->stopping) {
             /* to the group itself during a rebalance: later, this epoch kept
              * pending (on_stats says why) */
             rd_kafka_topic_partition_list_destroy(l);
             return;
+        }
+        for (int i = 0; p->meta[0] && i < l->cnt; i++) {
+            l->elems[i].metadata = strdup(p->meta);   /* freed with the list */
+            l->elems[i].metadata_size = l->elems[i].metadata ? strlen(p->meta) : 0;
         }
         if (l->cnt > 0) {
             /* with a decision record (metadata): synchronous, so the caller

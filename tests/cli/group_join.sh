@@ -46,19 +46,22 @@ group_broker group_join events,users,fevents,fusers,gw-1-repartition,gx-1-repart
   seq 1000 100999 | awk '{ print $1 ",pad" $1 ",NL" }'
 } >"$T/users.csv"
 
-produce() {   # FROM TO: events FROM..TO, user i % 50 (10 of 50 not in the table), 20 a second
+produce() {   # FROM TO [TOPIC]: events FROM..TO into TOPIC (events; its file $T/TOPIC.jsonl),
+              # user i % 50 (10 of 50 not in the table), 20 a second
+  local topic=${3:-events}
   for i in $(seq "$1" "$2"); do
     case $((i % 3)) in 0) l=CRITICAL ;; 1) l=INFO ;; *) l=WARN ;; esac
     printf '%d\t{"ts":%d,"id":%d,"uid":%d,"level":"%s"}\n' "$i" $((1700000000000 + i * 50)) "$i" $((i % 50)) "$l"
   done >"$T/batch.jsonl"
-  kcat -b "$BS" -t events -P -X batch.num.messages=20 -K '\t' -l "$T/batch.jsonl" 2>>"$T/kcat.err"
-  cut -f2 "$T/batch.jsonl" >>"$T/events.jsonl"
+  kcat -b "$BS" -t "$topic" -P -X batch.num.messages=20 -K '\t' -l "$T/batch.jsonl" 2>>"$T/kcat.err"
+  cut -f2 "$T/batch.jsonl" >>"$T/$topic.jsonl"
 }
 
 # the oracle: sqlite3's answer to the same join over events FROM..TO
-# (JOIN: the query's join, `LEFT JOIN` for LQUERY's)
-want() {   # FROM TO [JOIN]
-  python3 - "$T/events.jsonl" "$1" "$2" >"$T/events.csv" <<'EOF'
+# (JOIN: the query's join, `LEFT JOIN` for LQUERY's; COND: the table's
+# filter; USERS: the table, a CSV file; EVENTS: the events produced)
+want() {   # FROM TO [JOIN] [COND] [USERS] [EVENTS]
+  python3 - "${6:-$T/events.jsonl}" "$1" "$2" >"$T/events.csv" <<'EOF'
 import json, sys
 for line in open(sys.argv[1]):
     e = json.loads(line)
@@ -299,16 +302,8 @@ stop_r
 # with the new name (so every task that reads a partition has the update)
 for u in $(seq 0 39); do printf '%d\t{"uid":%d,"name":"user%d"}\n' "$u" "$u" "$u"; done >"$T/fusers.jsonl"
 kcat -b "$BS" -t fusers -P -K '\t' -l "$T/fusers.jsonl" 2>>"$T/kcat.err"
-fproduce() {   # FROM TO: events FROM..TO to topic fevents, user i % 50 (10 of 50 not in the table)
-  for i in $(seq "$1" "$2"); do
-    printf '%d\t{"ts":%d,"id":%d,"uid":%d,"level":"%s"}\n' "$i" $((1700000000000 + i * 50)) "$i" $((i % 50)) \
-      "$([ $((i % 3)) = 0 ] && echo CRITICAL || echo INFO)"
-  done >"$T/fbatch.jsonl"
-  kcat -b "$BS" -t fevents -P -K '\t' -l "$T/fbatch.jsonl" 2>>"$T/kcat.err"
-}
-fwant() {   # FROM TO NAMES_FILE: id,name of the critical events FROM..TO of users in the table
-  awk -F'\t' -v lo="$1" -v hi="$2" 'NR == FNR { n[$1] = $2; next }
-    $1 >= lo && $1 <= hi && $1 % 3 == 0 && ($1 % 50) in n { print $1 "," n[$1 % 50] }' "$3" <(seq "$1" "$2") | sort
+fwant() {   # FROM TO USERS: sqlite3's answer to FQUERY over the fevents FROM..TO, table USERS
+  want "$1" "$2" JOIN "1 = 1" "$3" "$T/fevents.jsonl"
 }
 frange() { rows V1 V2 | awk -F, -v lo="$1" -v hi="$2" '$1 >= lo && $1 <= hi' | sort; }
 fupto() {   # FROM TO NAMES_FILE: the instances' rows for FROM..TO are fwant's, each once
@@ -316,7 +311,7 @@ fupto() {   # FROM TO NAMES_FILE: the instances' rows for FROM..TO are fwant's, 
   for _ in $(seq 300); do [ "$(frange "$1" "$2")" = "$(cat "$T/want.f")" ] && return 0; sleep 0.2; done
   return 1
 }
-for u in $(seq 0 39); do printf '%d\tuser%d\n' "$u" "$u"; done >"$T/names.old"
+{ echo "uid,name,country"; for u in $(seq 0 39); do echo "$u,user$u,"; done; } >"$T/names.old"
 FSRC="CREATE STREAM events (ts TIMESTAMP(3), id BIGINT, uid BIGINT, level VARCHAR,
     WATERMARK FOR ts AS ts - INTERVAL '2' SECOND) WITH (connector = 'kafka',
   topic = 'fevents', format = 'json', 'properties.bootstrap.servers' = '$BS',
@@ -326,12 +321,12 @@ CREATE STREAM users (uid BIGINT, name VARCHAR) WITH (connector = 'kafka', topic 
 FQUERY="INSERT INTO out SELECT e.id, u.name FROM events e JOIN users u ON e.uid = u.uid WHERE e.level = 'CRITICAL';"
 Q=$FQUERY start V1 gf "$FSRC"; V1=${PIDS[0]}
 Q=$FQUERY start V2 gf "$FSRC"; V2=${PIDS[1]}
-fproduce 0 599
+produce 0 599 fevents
 if fupto 0 599 "$T/names.old"; then _ok; else
   _bad "a followed table: the join's answer before an update" "$(frange 0 599 | wc -l) rows for $(wc -l <"$T/want.f"); $(tail -c 300 "$T/log.V1")"; fi
 for u in $(seq 0 5 39); do printf '%d\t{"uid":%d,"name":"renamed%d"}\n' "$u" "$u" "$u"; done |
   kcat -b "$BS" -t fusers -P -K '\t' 2>>"$T/kcat.err"
-sed 's/^\([0-9]*[05]\)\tuser/\1\trenamed/' "$T/names.old" >"$T/names.new"
+sed 's/^\([0-9]*[05]\),user/\1,renamed/' "$T/names.old" >"$T/names.new"
 seen=0
 for r in $(seq 60); do   # probes: ids 100000 + 10 r + partition, user 5 (renamed5 once updated)
   for p in $(seq 0 5); do
@@ -348,7 +343,7 @@ done
 if [ $seen = 1 ]; then _ok; else
   _bad "a followed table: an update reaches every task" "no probe round came out renamed in 60; $(tail -c 300 "$T/log.V1")"; fi
 echo "group_join.sh: followed table: the update seen by every task after $r probe rounds"
-fproduce 600 1199
+produce 600 1199 fevents
 if fupto 600 1199 "$T/names.new" && [ "$(frange 600 1199 | grep -c renamed)" -gt 0 ]; then _ok; else
   _bad "a followed table: the join's answer after an update" "$(frange 600 1199 | wc -l) rows for $(wc -l <"$T/want.f"), $(frange 600 1199 | grep -c renamed) renamed; $(tail -c 300 "$T/log.V1")"; fi
 if [ "$(frange 0 599)" = "$(fwant 0 599 "$T/names.old")" ]; then _ok; else
@@ -359,9 +354,9 @@ if [ $ra = 0 ] && [ $rb = 0 ]; then _ok; else _bad "a followed table: SIGINT end
 # source goes on from its offsets there — an update written meanwhile
 # counts (user 1 renamed again), and what was read before is not read twice
 printf '1\t{"uid":1,"name":"again1"}\n' | kcat -b "$BS" -t fusers -P -K '\t' 2>>"$T/kcat.err"
-sed 's/^1\tuser1$/1\tagain1/' "$T/names.new" >"$T/names.again"
+sed 's/^1,user1,$/1,again1,/' "$T/names.new" >"$T/names.again"
 Q=$FQUERY start V1 gf "$FSRC"; V1=${PIDS[0]}
-fproduce 1200 1499
+produce 1200 1499 fevents
 if fupto 1200 1499 "$T/names.again" && [ "$(frange 1200 1499 | grep -c again1)" -gt 0 ]; then _ok; else
   _bad "a followed table after a restart: the update made meanwhile counts" "$(frange 1200 1499 | wc -l) rows for $(wc -l <"$T/want.f"), $(frange 1200 1499 | grep -c again1) of user 1 renamed again; $(tail -c 300 "$T/log.V1")"; fi
 if [ -z "$(rows V1 V2 | awk -F, '$1 < 100000' | sort | uniq -d | head -1)" ]; then _ok; else
