@@ -54,6 +54,7 @@ static const OptDef kafka_opts[] = {
     {"scan.topic-partition-discovery.interval", OPT_DURATION, NULL, 0},
     {"scan.bounded.mode", OPT_ENUM, "latest-offset|unbounded", 0},
     {"scan.rate-limit", OPT_COUNT, NULL, 0},                        /* sources only */
+    {"scan.on-data-loss", OPT_ENUM, "fail|warn", 0},                /* sources only */
     {"table", OPT_BOOL, NULL, 0},   /* sources only: the topic is a table, keyed (docs/scaling.md) */
     {"table.follow", OPT_BOOL, NULL, 0},   /* a table: read on past its end at the start */
     {"key", OPT_TEXT, NULL, 0},

@@ -1127,7 +1127,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                          void *opaque)
 {
     KxReader           *r = opaque;
-    int                 coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    const char         *proto = rd_kafka_rebalance_protocol(rk);   /* NULL while closing before the group formed */
+    int                 coop = proto && strcmp(proto, "COOPERATIVE") == 0;
     rd_kafka_error_t   *e = NULL;
     rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (r->defer && !r->closing && coop && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS &&

@@ -195,6 +195,7 @@ typedef struct KafkaSource {
                                   partition that was empty then (end <= low) has end 0 */
     int64_t      next_gcheck;  /* group + bounded: now_us of the next look at the group's offsets */
     int64_t      rate;         /* scan.rate-limit: rows per second at most, 0 = no limit */
+    int          loss_warn;    /* scan.on-data-loss = warn (default fail)                */
     double       tokens;       /* rows that may be read now (a bucket of at most 0.1 s)  */
     int64_t      rate_at;      /* now_us the bucket was filled last; 0 = not yet          */
     int64_t      last_barrier; /* group: the epoch of the last source_barrier, 0 none     */
@@ -1014,7 +1015,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *l, void *opaque)
 {
     KafkaSource      *ks = opaque;
-    int               coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    const char       *proto = rd_kafka_rebalance_protocol(rk);   /* NULL while closing before the group formed */
+    int               coop = proto && strcmp(proto, "COOPERATIVE") == 0;
     rd_kafka_error_t *e = NULL;
     rd_kafka_resp_err_t re = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (ks->led && !ks->closing && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk) &&
@@ -1299,6 +1301,35 @@ static int take(Source *s, KafkaSource *ks, const rd_kafka_message_t *m, Batch *
     return 0;
 }
 
+/* A message at offset `at` after a gap in kp's offsets (its position was
+ * kp->pos). A gap is normal in a compacted or transactional topic; it is
+ * data lost when the partition's log now starts past the position —
+ * records deleted (retention) before they were read, and the consumer
+ * went on from the first one left (auto.offset.reset). With
+ * scan.on-data-loss = fail (the default) that fails the source, naming
+ * the offsets; with warn it is a bad record (counted, the message kept as
+ * the last) and the read goes on. 1 = the source failed, 0 = go on. */
+static int data_lost(Source *s, KafkaSource *ks, const KPart *kp, int64_t at)
+{
+    int64_t lo = -1, hi = -1;
+    rd_kafka_get_watermark_offsets(ks->rk, ks->topic, kp->id, &lo, &hi);   /* from the fetches */
+    if (lo < 0 && rd_kafka_query_watermark_offsets(ks->rk, ks->topic, kp->id, &lo, &hi, 2000))
+        return 0;   /* unknown: not reported */
+    if (lo <= kp->pos) return 0;   /* compacted away, or transaction markers */
+    int64_t last = (lo < at ? lo : at) - 1;
+    char    msg[SOURCE_BAD_MSG_LEN];
+    snprintf(msg, sizeof msg, "%s[%d]: offsets %lld to %lld were deleted before they were read (the "
+                              "topic's retention; its log now starts at %lld): %lld records lost",
+             ks->topic, (int)kp->id, (long long)kp->pos, (long long)last, (long long)lo,
+             (long long)(last - kp->pos + 1));
+    if (!ks->loss_warn) {
+        conn_set_error(s, "kafka: %s (scan.on-data-loss = fail; 'warn' reads on without them)", msg);
+        return 1;
+    }
+    conn_bad_record(s, msg);
+    return 0;
+}
+
 #define PENDING_RETRY_US (1000 * 1000)   /* how often the offsets group is asked again */
 
 /* Group mode with an offsets group: ask it again for the start of the
@@ -1426,6 +1457,10 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         if (!kp || (ks->bounded && (kp->done || m->offset >= kp->end))) {
             rd_kafka_message_destroy(m);   /* beyond the bound (or not ours): ignore */
             continue;
+        }
+        if (kp->pos >= 0 && m->offset > kp->pos && data_lost(s, ks, kp, m->offset)) {
+            rd_kafka_message_destroy(m);
+            return SOURCE_ERROR;
         }
         if (kp->skip) {   /* startup timestamp, looked up here (see start_reading) */
             rd_kafka_timestamp_type_t tt;
@@ -1706,6 +1741,10 @@ static int parse_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_
         return conn_errf(err, cap, "kafka: option 'scan.topic-partition-discovery.interval' must "
                                    "not be negative");
     if (conn_opt_count(spec, "scan.rate-limit", &ks->rate, err, cap) < 0) return -1;
+    const char *loss = conn_opt(spec, "scan.on-data-loss");
+    if (loss && strcasecmp(loss, "warn") == 0) ks->loss_warn = 1;
+    else if (loss && strcasecmp(loss, "fail") != 0)
+        return conn_errf(err, cap, "kafka: option 'scan.on-data-loss' must be fail or warn; got '%s'", loss);
     /* 'table' = 'true': the topic is a table, read whole — from the earliest
      * offset to the end at the start (docs/scaling.md, "Joins with a table") */
     int table = 0;

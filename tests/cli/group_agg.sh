@@ -26,6 +26,9 @@
 #      by themselves. Every window of the single-process answer is there once
 #      with its count, nothing else, and nothing was late.
 #      GROUP_LOGS=DIR keeps the logs and outputs of a failed run in DIR/runK.
+#   5. records of the repartition topic deleted unread (the bundled broker's
+#      5 MB a partition, overrun by kcat beforehand): the instance fails,
+#      naming the topic, partition and offsets lost.
 # Skipped like kafka.sh when the broker or kcat is missing.
 source "$(dirname "$0")/lib.sh"
 
@@ -212,4 +215,22 @@ for k in $(seq "$KILLS"); do
   echo "group_agg.sh: kill run $k: A $(rows "$k" A | wc -l), B $(rows "$k" B | wc -l), killed C $(rows "$k" C | wc -l) windows; $dups twice; $(replayed "$k" A B) rows replayed"
 done
 echo "group_agg.sh: $exact of $KILLS kill runs gave the single-process answer exactly"
+
+# 5. records of the repartition topic deleted before they were read (a
+# retention reached by a lagging reader): ~7 MB put into partition 0 ahead
+# of the instance, in ~1 MB message sets — the bundled broker keeps 5 MB a
+# partition and deletes the oldest — so the partition starts past offset 0.
+# The instance must stop, naming the topic, the partition and the offsets
+# lost, not go on from the first record left with windows missing.
+broker
+head -c 10000 /dev/zero | tr '\0' x >"$T/junk1"
+for _ in $(seq 100); do cat "$T/junk1"; echo; done >"$T/junk"
+for _ in $(seq 7); do kcat -b "$BS" -t g-0-repartition -p 0 -P -l "$T/junk" 2>>"$T/kcat.err"; done
+lo=$(kcat -b "$BS" -t g-0-repartition -p 0 -C -o beginning -c 1 -f '%o\n' -e 2>/dev/null)
+if [ "${lo:-0}" -gt 0 ]; then _ok; else _bad "the broker deleted the oldest records" "first offset ${lo:-none}"; fi
+start A D
+if wait_ended 90 "${PIDS[0]}"; then _ok; else _bad "deleted records: the instance stops" "still running after 90 s"; fi
+rc=$(cat "$T/rc.${PIDS[0]}"); PIDS=()
+if [ "$rc" != 0 ] && grep -q "topic 'g-0-repartition' partition 0: records at offsets 0 to $((lo - 1)) were deleted unread" "$T/log.D.A"; then _ok; else
+  _bad "deleted records: a failure naming the offsets lost" "exit $rc: $(tail -c 400 "$T/log.D.A")"; fi
 finish
