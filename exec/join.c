@@ -1068,6 +1068,10 @@ static int store_rows(JoinOp *op, int s, const Batch *in, int m)
             if (op->upsert && s == op->table_side) upsert_remove(op, sd, op->recs[j]);
             bucket_insert(sd, op->recidx[j], op->recs[j]);
             sd->nlive++;
+            if (in->ops && in->ops[op->rows[j]] == BATCH_OP_DELETE) {   /* a tombstone: its key's row went */
+                rec_free(sd, op->recidx[j], op->recs[j]);
+                continue;
+            }
             if (side_expires(op) && heap_push(sd, hdr(op->recs[j])->deadline, op->recidx[j]) != 0)
                 return fail(op, "out of memory");
         }
@@ -1085,11 +1089,14 @@ static int check_input(JoinOp *op, int s, const Batch *in)
         if (!same_class(in->cols[c].type, sd->types[c]))
             return fail(op, "join: %s column %d is %s, expected %s", s ? "right" : "left", c,
                         sql_type_name(in->cols[c].type), sql_type_name(sd->types[c]));
+    int dels = op->upsert && s == op->table_side;   /* a table's deletes (tombstones) */
     if (in->ops)
-        for (int i = 0; i < in->count; i++)
-            if (in->ops[batch_row(in, i)] != BATCH_OP_INSERT)
+        for (int i = 0; i < in->count; i++) {
+            uint8_t k = in->ops[batch_row(in, i)];
+            if (k != BATCH_OP_INSERT && !(dels && k == BATCH_OP_DELETE))
                 return fail(op, "join: the %s input is a changelog (updates or deletes): joins take append-only inputs",
                             s ? "right" : "left");
+        }
     return 0;
 }
 

@@ -206,7 +206,10 @@ typedef struct JoinOpSpec {
     int            table_upsert;  /* the table's rows are updates keyed by the join
                                      keys (a compacted Kafka topic): a row replaces
                                      the stored one with equal keys, the last one
-                                     pushed wins (needs table, REGULAR, no TTL) */
+                                     pushed wins (needs table, REGULAR, no TTL); a
+                                     row marked BATCH_OP_DELETE (a tombstone: its
+                                     keys set, the rest NULL) removes the stored one
+                                     and is not kept */
 } JoinOpSpec;
 
 typedef struct JoinOp JoinOp;

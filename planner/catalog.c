@@ -57,6 +57,7 @@ static const OptDef kafka_opts[] = {
     {"scan.on-data-loss", OPT_ENUM, "fail|warn", 0},                /* sources only */
     {"table", OPT_BOOL, NULL, 0},   /* sources only: the topic is a table, keyed (docs/scaling.md) */
     {"table.follow", OPT_BOOL, NULL, 0},   /* a table: read on past its end at the start */
+    {"table.key", OPT_TEXT, NULL, 0},      /* a table: the column its message keys name (tombstones) */
     {"key", OPT_TEXT, NULL, 0},
     COMMON_FORMAT,
     COMMON_SOURCE,

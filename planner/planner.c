@@ -216,6 +216,67 @@ static void mark_tables(PlanNode *n, int group)
     }
 }
 
+static const char *scan_opt(const PlanNode *n, const char *key)
+{
+    for (int i = 0; i < n->u.scan.nopts; i++)
+        if (!strcasecmp(n->u.scan.opt_keys[i], key)) return n->u.scan.opt_values[i];
+    return NULL;
+}
+
+/* A Kafka table with 'table.key' (its tombstones delete that key's row) is
+ * read only as the table of a join on that column, with nothing but
+ * projections between: a filter would drop its deletes (their other
+ * columns are NULL), and read any other way a delete has no meaning.
+ * `join` is the join whose table side n is on (NULL elsewhere), `keycol`
+ * the name of that side's join key. 0, or -1 with err. */
+static int check_table_keys(const PlanNode *n, const PlanNode *join, const char *keycol, SqlError *err)
+{
+    for (; n; n = n->input) {
+        if (n->kind == PLAN_SCAN) {
+            const char *k = !strcasecmp(n->u.scan.connector, "kafka") ? scan_opt(n, "table.key") : NULL;
+            if (!k) return 0;
+            err->loc = -1;
+            if (!join) {
+                snprintf(err->msg, sizeof err->msg, "stream '%s' has 'table.key': it is read as the table of "
+                         "a join on that column (its tombstones delete rows of the table), not by itself",
+                         n->u.scan.stream);
+                return -1;
+            }
+            if (!keycol || strcasecmp(keycol, k) != 0) {
+                snprintf(err->msg, sizeof err->msg, "stream '%s': a join with a table that has 'table.key' "
+                         "= '%s' must join on that one column (its tombstones name rows by it)",
+                         n->u.scan.stream, k);
+                return -1;
+            }
+            return 0;
+        }
+        if (n->kind == PLAN_FILTER && join) {   /* (a filter above the scan: checked when reached) */
+            const PlanNode *m = n;
+            while (m && m->kind != PLAN_SCAN) m = m->input;
+            if (m && !strcasecmp(m->u.scan.connector, "kafka") && scan_opt(m, "table.key")) {
+                err->loc = -1;
+                snprintf(err->msg, sizeof err->msg, "stream '%s' has 'table.key': filter the joined rows "
+                         "(WHERE after the join), not the table (a filter would drop its deletes)",
+                         m->u.scan.stream);
+                return -1;
+            }
+        }
+        if (n->kind == PLAN_JOIN) {
+            int         t = n->u.join.table_topic ? n->u.join.table : 0;
+            const int  *keys = t == 1 ? n->u.join.rkeys : n->u.join.lkeys;
+            const PlanNode *side = t == 1 ? n->right : n->input;
+            const char *kc = t && n->u.join.nkeys == 1 && side ? side->out.cols[keys[0]].name : NULL;
+            if (n->right && check_table_keys(n->right, t == 1 ? n : NULL, t == 1 ? kc : NULL, err)) return -1;
+            if (t == 2) return check_table_keys(n->input, n, kc, err);
+            join = NULL, keycol = NULL;
+            continue;
+        }
+        if (n->kind != PLAN_PROJECT && n->kind != PLAN_FILTER) join = NULL, keycol = NULL;
+        if (n->right && check_table_keys(n->right, NULL, NULL, err)) return -1;
+    }
+    return 0;
+}
+
 int planner_check_group(const Plan *p, SqlError *err)
 {
     return p->group ? group_check(p, p->root, p->group, err) : 0;
@@ -238,6 +299,10 @@ int planner_plan(const Catalog *cat, const Settings *settings, const AstNode *st
         }
     }
     mark_tables(p->root, p->group != NULL);
+    if (check_table_keys(p->root, NULL, NULL, err)) {
+        plan_free(p);
+        return -1;
+    }
     p->emit = plan_emit(p->root);
     /* before optimizing: splitting an aggregate in two needs its flags */
     if (changelog(p->root, err) < 0) {

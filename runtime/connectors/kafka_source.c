@@ -161,6 +161,10 @@ typedef struct KafkaSource {
     int          task, ntasks;
     int          fmt, fail, bounded, start;
     int          follow;       /* a followed table: unbounded, caught up at the ends at setup */
+    char        *tkey_name;    /* table.key: the column a message key names, or NULL      */
+    int          tkey;         /* its index among the columns read, -1 none               */
+    char        *tkbuf;        /* a tombstone's key as a JSON object (grown)              */
+    size_t       tkcap;
     int64_t      start_ms;     /* START_TIMESTAMP: scan.startup.timestamp-millis */
     int          ready;        /* setup finished                       */
     KPart       *parts;        /* the owned partitions                  */
@@ -1252,6 +1256,50 @@ static int kafka_topic_partitions(Source *s, int timeout_ms, char *err, size_t c
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
+/* A tombstone of a table with table.key (a message with a key and no
+ * value): row `row` of b gets the key in that column, NULL elsewhere, and
+ * is marked a delete (BATCH_OP_DELETE). The key is decoded as a JSON
+ * field: a VARCHAR column takes the key's bytes as they are (quoted here),
+ * other types their JSON text (as the kafka sink's `key` writes them),
+ * else the same quoted. 0, or -1 with why (a bad record). */
+static int take_tombstone(KafkaSource *ks, const rd_kafka_message_t *m, Batch *b, int row, char *why,
+                          size_t cap)
+{
+    const char *k = m->key;
+    size_t      kn = m->key_len;
+    if (!k || kn == 0) return snprintf(why, cap, "a tombstone (no value) without a key"), -1;
+    size_t need = strlen(ks->names[ks->tkey]) * 6 + kn * 6 + 16;
+    if (need > ks->tkcap) {
+        char *nb = realloc(ks->tkbuf, need);
+        if (!nb) return snprintf(why, cap, "out of memory"), -1;
+        ks->tkbuf = nb;
+        ks->tkcap = need;
+    }
+    int rc = -1;
+    for (int quoted = b->cols[ks->tkey].type == TYPE_VARCHAR; rc != 0 && quoted < 2; quoted++) {
+        char *q = ks->tkbuf;
+        q += sprintf(q, "{\"%s\":", ks->names[ks->tkey]);
+        if (quoted) *q++ = '"';
+        for (size_t i = 0; i < kn; i++) {
+            unsigned char c = (unsigned char)k[i];
+            if (quoted && (c == '"' || c == '\\')) *q++ = '\\', *q++ = (char)c;
+            else if (quoted && c < 0x20) q += sprintf(q, "\\u%04x", c);
+            else *q++ = (char)c;
+        }
+        if (quoted) *q++ = '"';
+        *q++ = '}';
+        rc = json_decode_line(ks->tkbuf, (size_t)(q - ks->tkbuf), ks->ncols, (const char *const *)ks->names,
+                              b, row, why, cap);
+    }
+    if (rc) return -1;
+    uint8_t *ops = batch_ops_buf(b);
+    if (!ops) return snprintf(why, cap, "out of memory"), -1;
+    if (!b->ops) memset(ops, BATCH_OP_INSERT, (size_t)row);
+    ops[row] = BATCH_OP_DELETE;
+    b->ops = ops;
+    return 0;
+}
+
 /* Decode one message into the next row. 0 = ok or skipped, -1 = error. */
 static int take(Source *s, KafkaSource *ks, const rd_kafka_message_t *m, Batch *b)
 {
@@ -1260,7 +1308,13 @@ static int take(Source *s, KafkaSource *ks, const rd_kafka_message_t *m, Batch *
     const char *p = m->payload;
     size_t      n = m->len;
     s->stats.bytes += (int64_t)n;
-    if (!p) {
+    if (!p && ks->tkey >= 0) {
+        bad = take_tombstone(ks, m, b, row, why, sizeof why);
+        if (!bad) {
+            batch_set_nrows(b, row + 1);
+            return 0;
+        }
+    } else if (!p) {
         snprintf(why, sizeof why, "message has no value");
         bad = -1;
     } else if (ks->fmt == FMT_JSON) {
@@ -1287,6 +1341,7 @@ static int take(Source *s, KafkaSource *ks, const rd_kafka_message_t *m, Batch *
         }
     }
     if (!bad) {
+        if (b->ops) batch_ops_buf(b)[row] = BATCH_OP_INSERT;   /* (a tombstone before it in b) */
         batch_set_nrows(b, row + 1);
         return 0;
     }
@@ -1687,6 +1742,8 @@ static void kafka_close(Source *s)
     free(ks->names);
     free(ks->map);
     free(ks->topic);
+    free(ks->tkey_name);
+    free(ks->tkbuf);
     csv_parser_free(&ks->csv);
     free(ks);
     s->impl = NULL;
@@ -1761,6 +1818,9 @@ static int parse_options(KafkaSource *ks, const ConnSpec *spec, char *err, size_
                                        "shared by a group: join a stream with it");
         ks->bounded = !ks->follow;   /* followed: on past the ends, caught up there (kafka_next) */
     }
+    const char *tk = conn_opt(spec, "table.key");
+    if (tk && !table) return conn_errf(err, cap, "kafka: 'table.key' is for a table ('table' = 'true')");
+    if (tk && !(ks->tkey_name = strdup(tk))) return conn_errf(err, cap, "out of memory");
     char delim = ',';
     const char *d = conn_opt(spec, "csv.delimiter");
     if (d) {
@@ -1790,6 +1850,12 @@ static int copy_columns(KafkaSource *ks, const ConnSpec *spec, char *err, size_t
         ks->map[c] = spec->col_index ? spec->col_index[c] : c;
         if (ks->map[c] + 1 > ks->nfields) ks->nfields = ks->map[c] + 1;
     }
+    ks->tkey = -1;
+    for (int c = 0; ks->tkey_name && c < spec->ncols; c++)
+        if (!strcasecmp(spec->col_names[c], ks->tkey_name)) ks->tkey = c;
+    if (ks->tkey_name && ks->tkey < 0)
+        return conn_errf(err, cap, "kafka: 'table.key' = '%s' is not a column read from topic '%s'",
+                         ks->tkey_name, ks->topic);
     return 0;
 }
 

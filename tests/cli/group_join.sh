@@ -148,8 +148,9 @@ once "a bounded group read with a join" D E
 
 # 1a. the table on a Kafka topic ('table' = 'true'), keyed by user: every
 # instance reads it whole (from the earliest offset to the end at its
-# start), and a later record of a user replaces the earlier one (a
-# compacted topic's meaning)
+# start), a later record of a user replaces the earlier one (a compacted
+# topic's meaning), and a tombstone (a key with no value, 'table.key')
+# deletes the user
 {
   for u in $(seq 0 39); do
     printf '%d\t{"uid":%d,"name":"user%d","country":"%s"}\n' "$u" "$u" "$u" "$([ $((u % 4)) = 0 ] && echo DE || echo NL)"
@@ -157,13 +158,19 @@ once "a bounded group read with a join" D E
   for u in $(seq 0 5 39); do   # renamed; every 10th moves to DE
     printf '%d\t{"uid":%d,"name":"renamed%d","country":"%s"}\n' "$u" "$u" "$u" "$([ $((u % 10)) = 0 ] && echo DE || echo NL)"
   done
+  printf '3\t\n7\t\n15\t\n'   # tombstones ('table.key' = 'uid'): users 3, 7, 15 deleted
+  printf '7\t{"uid":7,"name":"back7","country":"NL"}\n'   # and 7 back
 } >"$T/users.jsonl"
-kcat -b "$BS" -t users -P -K '\t' -l "$T/users.jsonl" 2>>"$T/kcat.err"
+kcat -b "$BS" -t users -P -K '\t' -Z -l "$T/users.jsonl" 2>>"$T/kcat.err"
 python3 -c '
 import json, sys
 latest = {}
 for line in open(sys.argv[1]):
-    u = json.loads(line.split("\t", 1)[1])
+    k, v = line.rstrip("\n").split("\t", 1)
+    if not v:
+        latest.pop(int(k), None)
+        continue
+    u = json.loads(v)
     latest[u["uid"]] = u
 print("uid,name,country")
 for u in latest.values():
@@ -173,7 +180,7 @@ want 0 5999 JOIN "u.country = 'NL'" "$T/users.latest.csv" >"$T/want.topic"
 cp "$T/want" "$T/want.inner"; cp "$T/want.topic" "$T/want"
 TSRC=${BSRC/"CREATE STREAM users (uid BIGINT, name VARCHAR, country VARCHAR) WITH (connector = 'file',
   path = '$T/users.csv', format = 'csv');"/"CREATE STREAM users (uid BIGINT, name VARCHAR, country VARCHAR) WITH (connector = 'kafka',
-  topic = 'users', format = 'json', 'properties.bootstrap.servers' = '$BS', 'table' = 'true');"}
+  topic = 'users', format = 'json', 'properties.bootstrap.servers' = '$BS', 'table' = 'true', 'table.key' = 'uid');"}
 start K1 gt "$TSRC"; K1=${PIDS[0]}
 start K2 gt "$TSRC"; K2=${PIDS[1]}
 ended "a bounded group read with a table on a Kafka topic" K1 K2

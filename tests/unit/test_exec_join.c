@@ -827,6 +827,38 @@ TEST(exec_join_table_upsert)
     CHECK_EQ_INT(join_op_push(op, 0, &in), 0);
     CHECK_EQ_INT(join_op_drain(op, &out, &more), 1);
     CHECK_EQ_INT(vector_i64(&out.cols[NC + C_ID])[0], 404);
+    /* a tombstone (a -D row with the key): key 4 has no row after it, key 6
+     * keeps its own; a -D of a key not in the table changes nothing */
+    batch_reset(&in);
+    memset(&r, 0, sizeof r);
+    r.k = 4, r.id = 0;
+    put_row(&in, 0, &r);
+    r.k = 77;
+    put_row(&in, 1, &r);
+    batch_set_nrows(&in, 2);
+    uint8_t *ops = batch_ops_buf(&in);
+    REQUIRE(ops);
+    ops[0] = ops[1] = BATCH_OP_DELETE;
+    in.ops = ops;
+    CHECK_EQ_INT(join_op_push(op, 1, &in), 0);
+    CHECK_EQ_INT(join_op_side_rows(op, 1), 9);
+    CHECK_EQ_INT(join_op_push(op, 0, &in), -1);   /* the stream side takes no deletes */
+    CHECK(strstr(join_op_error(op), "changelog") != NULL);
+    in.ops = NULL;
+    one_row(&in, 4, 0, 4, "s");
+    CHECK_EQ_INT(join_op_push(op, 0, &in), 0);
+    CHECK_EQ_INT(join_op_drain(op, &out, &more), 0);
+    one_row(&in, 6, 0, 6, "s");
+    CHECK_EQ_INT(join_op_push(op, 0, &in), 0);
+    CHECK_EQ_INT(join_op_drain(op, &out, &more), 1);
+    CHECK_EQ_INT(vector_i64(&out.cols[NC + C_ID])[0], 106);
+    /* the key comes back with a later row */
+    one_row(&in, 4, 0, 504, "t");
+    CHECK_EQ_INT(join_op_push(op, 1, &in), 0);
+    one_row(&in, 4, 0, 4, "s");
+    CHECK_EQ_INT(join_op_push(op, 0, &in), 0);
+    CHECK_EQ_INT(join_op_drain(op, &out, &more), 1);
+    CHECK_EQ_INT(vector_i64(&out.cols[NC + C_ID])[0], 504);
     batch_destroy(&in);
     batch_destroy(&out);
     join_op_free(op);
