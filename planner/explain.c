@@ -413,6 +413,14 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
             bprintf(b, "filter %s", f ? f : "?");
             free(f);
         }
+        for (int i = 0; i < n->u.scan.nopts; i++) {
+            /* a Kafka table's deletes (docs/scaling.md, 'table.key') */
+            if (strcasecmp(n->u.scan.opt_keys[i], "table.key") != 0) continue;
+            NEWLINE();
+            bputs(b, "tombstones delete the row whose ");
+            put_name(b, n->u.scan.opt_values[i]);
+            bputs(b, " is their key");
+        }
         if (n->u.scan.wm_col >= 0) {
             NEWLINE();
             bputs(b, "watermark ");
@@ -511,6 +519,12 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
         } else if (n->u.join.flavor == JOIN_WINDOW) {
             NEWLINE();
             bputs(b, "state per window, freed when the watermark passes window_end");
+            if (p->group) {
+                /* deployment.group: rows of a window go out once it closes,
+                 * so a partition that moves rebuilds only open windows */
+                NEWLINE();
+                bputs(b, "group: a window's joined rows are emitted when the watermark passes window_end");
+            }
         } else if (n->u.join.table) {
             NEWLINE();
             bprintf(b, "the %s input is a table%s: read whole%s, before the first row of the other · state: "
@@ -582,8 +596,9 @@ static void put_input(Buf *b, const Plan *p, const PlanNode *n, const char *pref
         bprintf(b, " · %d → %d task%s", up->parallelism, tasks, tasks == 1 ? "" : "s");
         /* deployment.group: across instances this exchange is a Kafka topic,
          * named after the stage that writes it */
-        if (plan_group_topic(p) == up)
-            bprintf(b, " · topic %s-%d-repartition (%d partitions)", p->group, up->id, p->group_partitions);
+        if (plan_group_topic(p) == up || (up && plan_group_topic_side(p, 1) == up))
+            bprintf(b, " · topic %s-%d-repartition (%d partitions)", p->group, plan_group_topic(p)->id,
+                    p->group_partitions);
         else if (p->group)
             bputs(b, " · within each instance");
         bprintf(b, "\n");

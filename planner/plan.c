@@ -95,7 +95,7 @@ int plan_stage_table(const Stage *st)
     return st->out_exchange && st->out_exchange->u.exchange.part == PART_BROADCAST;
 }
 
-const Stage *plan_group_topic(const Plan *p)
+const Stage *plan_group_topic_side(const Plan *p, int side)
 {
     if (!p->group) return NULL;
     for (int s = 0; s < p->nstages; s++) {
@@ -104,9 +104,27 @@ const Stage *plan_group_topic(const Plan *p)
             st->ops[0]->kind != PLAN_SCAN || st->downstream < 0)
             continue;
         const Stage *down = &p->stages[st->downstream];
-        if (down->ninputs == 1 && down->in_exchange[0] == st->out_exchange) return st;
+        if (down->ninputs == 1 && down->in_exchange[0] == st->out_exchange) {
+            if (side == 0) return st;
+            continue;
+        }
+        /* a window join of two streams: both its inputs are hash exchanges */
+        if (down->ninputs != 2 || down->in_exchange[0]->u.exchange.part != PART_HASH ||
+            down->in_exchange[1]->u.exchange.part != PART_HASH)
+            continue;
+        for (int k = 0; k < down->nops; k++) {
+            const PlanNode *j = down->ops[k];
+            if (j->kind == PLAN_JOIN && !j->u.join.table && j->u.join.flavor == JOIN_WINDOW &&
+                (side == 0 ? j->input : j->right) == st->out_exchange)
+                return st;
+        }
     }
     return NULL;
+}
+
+const Stage *plan_group_topic(const Plan *p)
+{
+    return plan_group_topic_side(p, 0);
 }
 
 void plan_free(Plan *p)

@@ -241,10 +241,17 @@ int plan_bounded_table(const PlanNode *n);
 
 /* deployment.group: the stage that writes the repartition topic between
  * instances — the stage reading the Kafka source, whose hash exchange feeds
- * a windowed aggregation (docs/scaling.md); its downstream stage reads it.
- * NULL when every exchange stays within an instance (a join's table) or
- * there is none. */
+ * a windowed aggregation, or the left side of a window join of two Kafka
+ * streams (docs/scaling.md); its downstream stage reads it. The topic is
+ * named after it. NULL when every exchange stays within an instance (a
+ * join's table) or there is none. */
 const Stage *plan_group_topic(const Plan *p);
+
+/* The stage that writes side `side` (0 left, 1 right) of a window join of
+ * two streams into the same repartition topic (both sides' rows share it,
+ * each tagged with its side); side 0 is plan_group_topic's. NULL when the
+ * topic feeds no such join (side 1) or there is no topic. */
+const Stage *plan_group_topic_side(const Plan *p, int side);
 
 /* Which input of join n is a table read whole before the other's first row
  * (join.table) — 1 the right, 2 the left, 0 neither: a regular join with

@@ -109,7 +109,8 @@ static int group_refuse(SqlError *err, const char *group, const char *what)
     err->loc = -1;
     snprintf(err->msg, sizeof err->msg,
              "deployment.group '%s': %s; a group runs filters, projections, joins with bounded tables "
-             "and one windowed aggregation (TUMBLE or HOP, emit final) over Kafka streams for now "
+             "and either one windowed aggregation (TUMBLE or HOP, emit final) or one window join of two "
+             "Kafka streams for now "
              "(docs/scaling.md), or unset deployment.group", group, what);
     return -1;
 }
@@ -117,9 +118,54 @@ static int group_refuse(SqlError *err, const char *group, const char *what)
 typedef struct GroupWalk {
     const char *group;
     int         topics;   /* exchanges across instances (repartition topics) */
+    int         sjoin;    /* a window join of two streams reads the topic */
+    int         aggs;     /* aggregations seen (above what is walked now) */
+    int         tjoins;   /* joins with a table seen (the same) */
     int         apart;    /* joins with a table not in their stream's source tasks */
     SqlError   *err;
 } GroupWalk;
+
+/* A window join of two streams in a group holds its joined rows until their
+ * window closes (runtime/query.c): no aggregation or other join may take
+ * them (yet). 0, or -1 with the error. */
+static int group_above_join(GroupWalk *g)
+{
+    if (g->aggs)
+        return group_refuse(g->err, g->group, "this query aggregates the rows of a window join of two streams "
+                                              "through another exchange (an aggregation by the join's window "
+                                              "and keys runs in the join's tasks)");
+    if (g->tjoins)
+        return group_refuse(g->err, g->group, "this query joins the rows of a window join of two streams again");
+    return 0;
+}
+
+/* A one-phase windowed aggregate whose window_end is a window join's
+ * window_end, through projections and filters only: it runs in the join's
+ * tasks, on the joined rows the join releases when their window closes
+ * (before the aggregate's own watermark passes it), so in a group its
+ * windows are emitted, skipped at a replay and rebuilt exactly as the
+ * join's. */
+static int agg_of_window_join(const PlanNode *agg)
+{
+    if (agg->u.agg.mode != AGG_SIMPLE || !agg->u.agg.windowed || agg->u.agg.wend_key < 0) return 0;
+    int col = agg->u.agg.keys[agg->u.agg.wend_key];
+    for (const PlanNode *n = agg->input; n; n = n->input) {
+        switch (n->kind) {
+        case PLAN_FILTER: break;
+        case PLAN_PROJECT: {
+            const Expr *e = n->u.project.exprs[col];
+            if (e->op != EXPR_COLUMN) return 0;
+            col = e->col;
+            break;
+        }
+        case PLAN_JOIN:
+            return !n->u.join.table && n->u.join.flavor == JOIN_WINDOW &&
+                   (col == n->u.join.ltime || col == n->input->out.ncols + n->u.join.rtime);
+        default: return 0;
+        }
+    }
+    return 0;
+}
 
 static const PlanNode *unexchanged(const PlanNode *n)
 {
@@ -145,9 +191,26 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
             break;
         case PLAN_JOIN:
             if (!n->u.join.table) {
+                if (n->u.join.flavor == JOIN_WINDOW && n->input->kind == PLAN_EXCHANGE &&
+                    n->right->kind == PLAN_EXCHANGE) {
+                    /* two streams into one repartition topic, each row tagged
+                     * with its side; the join reads it (plan_group_topic_side) */
+                    if (group_above_join(g)) return -1;
+                    for (int k = 0; k < 2; k++) {
+                        const PlanNode *x = k ? n->right : n->input;
+                        if (x->u.exchange.part != PART_HASH || x->u.exchange.nkeys == 0)
+                            return group_refuse(g->err, g->group, "this query's window join has no equality key");
+                    }
+                    if (++g->topics > 1)
+                        return group_refuse(g->err, g->group, "this query needs more than one exchange");
+                    g->sjoin = 1;
+                    if (group_walk(g, n->input->input, NULL, 0) || group_walk(g, n->right->input, NULL, 0))
+                        return -1;
+                    return 0;
+                }
                 if (n->u.join.flavor != JOIN_REGULAR)
-                    return group_refuse(g->err, g->group, "this query has a window or interval join (a join "
-                                                          "across instances of two streams is not built yet)");
+                    return group_refuse(g->err, g->group, "this query has an interval join (a join across "
+                                                          "instances of two streams is built for window joins)");
                 if (plan_bounded_table(unexchanged(n->input)) || plan_bounded_table(unexchanged(n->right)))
                     return group_refuse(g->err, g->group, "this query's outer join keeps the table's unmatched "
                                                           "rows (a group runs INNER, stream LEFT JOIN table and "
@@ -157,6 +220,7 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
                                                       "stream that every instance reads whole)");
             }
             g->apart += (n->u.join.table == 1 ? n->input : n->right)->kind == PLAN_EXCHANGE;
+            g->tjoins++;
             /* the two exchanges under it stay within an instance */
             if (group_walk(g, unexchanged(n->right), NULL, n->u.join.table == 1) ||
                 group_walk(g, unexchanged(n->input), NULL, n->u.join.table == 2))
@@ -173,6 +237,14 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
                                     "this query sends rows across instances other than into an aggregation");
             break;
         case PLAN_AGGREGATE:
+            if (agg_of_window_join(n)) {   /* (checked as the others below, but for its mode) */
+                if (n->u.agg.wkind == WINDOW_SESSION || n->u.agg.emit == EMIT_MODE_CHANGES || n->u.agg.retract ||
+                    n->u.agg.late_sink)
+                    return group_refuse(g->err, g->group, "this query's aggregation of a window join's rows "
+                                                          "has session windows, changes or a late sink");
+                break;
+            }
+            g->aggs++;
             if (n->u.agg.mode == AGG_PARTIAL) break;
             if (!n->u.agg.windowed || n->u.agg.wend_key < 0)
                 return group_refuse(g->err, g->group, "this query has an aggregation without a window");
@@ -193,7 +265,7 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
 
 static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlError *err)
 {
-    GroupWalk g = {group, 0, 0, err};
+    GroupWalk g = {.group = group, .err = err};
     if (group_walk(&g, n, NULL, 0)) return -1;
     /* a repartition topic is written by the tasks that read the Kafka source
      * (their offsets record what they wrote): a join with a table runs in

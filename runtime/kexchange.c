@@ -1896,10 +1896,9 @@ int kx_reader_revoking(const KxReader *r)
     return r->nrevoking;
 }
 
-int kx_reader_release(KxReader *r)
+/* Hand over and unassign the partitions whose revocation waits. 0 or -1. */
+static int release_revoking(KxReader *r)
 {
-    if (r->failed) return -1;
-    if (!r->nrevoking) return 0;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(r->nrevoking);
     if (!l) return reader_fail(r, "out of memory");
     if (r->handoff) handoff(r, r->rk, NULL);   /* the revoking ones (see handoff) */
@@ -1916,6 +1915,14 @@ int kx_reader_release(KxReader *r)
         rd_kafka_error_destroy(e);
         return -1;
     }
+    return 0;
+}
+
+int kx_reader_release(KxReader *r)
+{
+    if (r->failed) return -1;
+    if (!r->nrevoking) return 0;
+    if (release_revoking(r)) return -1;
     return r->replay ? do_rewind(r) : 0;   /* as after a rebalance in kx_read */
 }
 
@@ -1986,6 +1993,10 @@ const char *kx_reader_warning(const KxReader *r)
 void kx_reader_close(KxReader *r)
 {
     if (!r) return;
+    r->closing = 1;
+    /* a revocation held for a checkpoint goes now (as it would in the
+     * close's own callback): the leave below waits for an empty assignment */
+    if (r->rk && r->nrevoking && !r->failed) release_revoking(r);
     if (r->parts)
         for (int p = 0; p < r->nparts; p++) {
             part_clear(r, p);
@@ -1995,7 +2006,7 @@ void kx_reader_close(KxReader *r)
     r->cur = NULL;
     if (r->rk) {
         r->closing = 1;
-        rd_kafka_consumer_close(r->rk);   /* leaves the group: on_rebalance revokes */
+        kafka_consumer_leave(r->rk, KAFKA_LEAVE_MS);   /* leaves the group: on_rebalance revokes */
         rd_kafka_destroy(r->rk);
     }
     if (r->led) rd_kafka_destroy(r->led);   /* (after the close: its handoffs use it) */

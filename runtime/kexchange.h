@@ -92,7 +92,9 @@
  *
  * An origin is a small stable id, 0 <= origin < norigins, of where event
  * time comes from (in group mode: a source partition id, which survives
- * rebalances; an upstream task index in a fixed deployment). Each writer
+ * rebalances — for a window join of two streams written into one topic,
+ * the left topic's partitions and then the right one's; an upstream task
+ * index in a fixed deployment). Each writer
  * publishes, per origin it is responsible for, watermarks and finally an
  * end, in 'M' records written at each seal. A Kafka partition keeps order,
  * so a watermark follows every row of its segment in that partition.

@@ -254,6 +254,20 @@ typedef struct Task {
     int64_t      kx_rec_retry_us;
     int64_t      kx_release_at;/* stage 1, partitions revoked: the checkpoint after which
                                   they are released (0 = none awaited)                  */
+    /* a window join of two streams through the topic (kx_setup): each side's
+     * rows go in as [window_end, side, left columns, right columns], the
+     * other side's columns NULL */
+    int          kx_obase;     /* stage 0: the origin of its source partition 0        */
+    int          kx_nsrc;      /* stage 0: its source topic's partitions               */
+    Vector      *kx_ucols;     /* stage 0 of a join: the union row's columns (a view)  */
+    int          kx_uncols, kx_uwend, kx_ubase, kx_uown, kx_ukeys[64];
+    int          kx_join;      /* stage 1: the topic feeds a window join               */
+    int          kx_hwend[2];  /* stage 1: the join output's window_end of each side    */
+    int          kx_nleft;     /* stage 1: the join's left columns                      */
+    Batch      **kx_hold;      /* stage 1 of a join: joined rows of windows not closed */
+    int          kx_nhold, kx_hold_cap;
+    int64_t      kx_hold_rows;
+    HoldPool     kx_pool;
 } Task;
 
 typedef struct Worker {
@@ -327,9 +341,10 @@ struct Query {
     _Atomic int     stop_req;     /* query_stop: stop after a last checkpoint */
     int             kx;           /* group exchange: stage kx_w → topic → kx_r  */
     int             kx_w, kx_r;   /* (kx_w reads the Kafka source)               */
+    int             kx_w2;        /* a window join's right side: it writes too, -1 */
     _Atomic int     tables_open;  /* join tasks whose table side has not ended:
                                      the stream side's sources wait (source_step) */
-    int             kx_norigins;  /* the source topic's partitions (watermark origins) */
+    int             kx_norigins;  /* the source topics' partitions (watermark origins) */
     char            kx_topic[400];
     char            kx_group[300];/* the readers' consumer group                 */
     char            kx_ledger[320];/* their records: a group nobody joins          */
@@ -497,7 +512,16 @@ static int emit_rows(Task *t, const Batch *b)
     if (b->count == 0) return 0;
     if (t->kxw) {   /* into the repartition topic, by the exchange's key */
         const PlanNode *x = t->exchange;
-        if (kx_write(t->kxw, b, x->u.exchange.keys, x->u.exchange.nkeys) == 0) return 0;
+        if (t->kx_ucols) {   /* a side of a window join: as the union row (kx_setup) */
+            Batch u = *b;
+            t->kx_ucols[0] = b->cols[t->kx_uwend];
+            for (int c = 0; c < b->ncols; c++) t->kx_ucols[t->kx_ubase + c] = b->cols[c];
+            u.cols = t->kx_ucols;
+            u.ncols = t->kx_uncols;
+            if (kx_write(t->kxw, &u, t->kx_ukeys, x->u.exchange.nkeys) == 0) return 0;
+        } else if (kx_write(t->kxw, b, x->u.exchange.keys, x->u.exchange.nkeys) == 0) {
+            return 0;
+        }
         query_fail(t->q, "exchange topic '%s': %s", t->q->kx_topic, kx_writer_error(t->kxw));
         return -1;
     }
@@ -544,7 +568,7 @@ static int send_watermark(Task *t, int64_t wm)
          * another instance is read again from the group's offset, and its
          * rows must not fall behind the watermark of this task's others */
         int64_t now = now_us(), idle = t->q->settings->idle_timeout_us;
-        for (int o = 0; o < t->q->kx_norigins; o++) {
+        for (int o = 0; o < t->kx_nsrc; o++) {
             if (!source_partition_owned(t->source, o)) continue;
             int64_t w = WATERMARK_MIN;
             if (o < t->nparts && t->part_max[o] != WATERMARK_MIN) w = t->part_max[o] - t->wm_delay;
@@ -554,7 +578,7 @@ static int send_watermark(Task *t, int64_t wm)
                 w = wm;   /* idle (and caught up): released */
             if (w > wm) w = wm;   /* never ahead of the task's own */
             if (w == WATERMARK_MIN) continue;
-            if (kx_write_watermark(t->kxw, o, w)) {
+            if (kx_write_watermark(t->kxw, t->kx_obase + o, w)) {
                 query_fail(t->q, "exchange topic '%s': %s", t->q->kx_topic, kx_writer_error(t->kxw));
                 return -1;
             }
@@ -577,7 +601,7 @@ static int send_end(Task *t)
          * cover every partition's end, so every row is in a committed
          * segment: the ends need no decision record of their own */
         int rc = 0;
-        for (int o = 0; o < t->q->kx_norigins && !rc; o++) rc = kx_write_end(t->kxw, o);
+        for (int o = 0; o < t->kx_nsrc && !rc; o++) rc = kx_write_end(t->kxw, t->kx_obase + o);
         uint64_t seg = rc ? 0 : kx_seal(t->kxw);
         if (!rc) rc = seg == 0 || kx_commit_through(t->kxw, seg);
         if (!rc) rc = kx_flush(t->kxw, KX_FLUSH_MS) != 0;
@@ -602,7 +626,7 @@ static int push(Task *t, int i, int side, Batch *b);
 
 static void publish_agg(Task *t)
 {
-    int64_t rows = 0, late = t->late_base, bytes = 0, fixed = 0;
+    int64_t rows = t->kx_hold_rows, late = t->late_base, bytes = 0, fixed = 0;
     for (int i = 0; i < t->nops; i++) {
         if (t->ops[i].join) {
             rows += join_op_state_rows(t->ops[i].join);
@@ -663,7 +687,10 @@ static int push_out(Task *t, int i)
     return push(t, s->next, s->next_side, &view);
 }
 
-/* Hand out what a JOIN has queued. */
+static int kx_hold_add(Task *t, const Batch *b);
+
+/* Hand out what a JOIN has queued (in a group's window join of two
+ * streams: into the hold, until the rows' window closes). */
 static int join_drain(Task *t, int i)
 {
     OpState *s = &t->ops[i];
@@ -680,7 +707,7 @@ static int join_drain(Task *t, int i)
             t->in_emit--;
             return -1;
         }
-        if (s->out.count > 0 && push_out(t, i)) {
+        if (s->out.count > 0 && (t->kx_join ? kx_hold_add(t, &s->out) : push_out(t, i))) {
             t->in_emit--;
             return -1;
         }
@@ -1655,7 +1682,7 @@ static void kx_time_reset(Task *t, int o)
 /* Stage 0: partitions newly assigned to this task since its last step. */
 static int kx_src_assigned(Task *t)
 {
-    int     n = t->q->kx_norigins;
+    int     n = t->kx_nsrc;
     /* (ownership changes only at assignments and revocations) */
     int64_t moves = source_group_assigns(t->source) + source_group_revokes(t->source);
     if (t->kx_src_owned && moves == t->kx_src_moves) return 0;
@@ -1781,6 +1808,131 @@ static void kx_track(Task *t, const Batch *b, int n)
     }
 }
 
+/* Stage 1 of a window join of two streams (docs/scaling.md): the joined
+ * rows wait here until their window closes (the task's watermark passes its
+ * window_end), so "windows ending at or before the watermark are emitted"
+ * holds for a join as for an aggregation — the record in the ledger, the
+ * rows skipped at a replay and the windows rebuilt all follow from it. */
+static int kx_hold_add(Task *t, const Batch *b)
+{
+    Batch *tail = t->kx_nhold > 0 ? t->kx_hold[t->kx_nhold - 1] : NULL;
+    if (tail && tail->nrows + b->count <= tail->capacity) {   /* (drains are often small) */
+        if (batch_append_live(tail, b) != 0) goto oom;
+        t->kx_hold_rows += b->count;
+        return 0;
+    }
+    if (t->kx_nhold == t->kx_hold_cap) {
+        int     cap = t->kx_hold_cap ? 2 * t->kx_hold_cap : 16;
+        Batch **nb = realloc(t->kx_hold, (size_t)cap * sizeof *nb);
+        if (!nb) goto oom;
+        t->kx_hold = nb;
+        t->kx_hold_cap = cap;
+    }
+    Batch *c = hold_copy(&t->kx_pool, b);
+    if (!c) goto oom;
+    t->kx_hold[t->kx_nhold++] = c;
+    t->kx_hold_rows += c->count;
+    return 0;
+oom:
+    query_fail(t->q, "out of memory");
+    return -1;
+}
+
+static void kx_hold_clear(Task *t)
+{
+    for (int h = 0; h < t->kx_nhold; h++) pool_put(&t->kx_pool, t->kx_hold[h]);
+    t->kx_nhold = 0;
+    t->kx_hold_rows = 0;
+}
+
+/* The held rows of windows ending at or before wm go on, in the order
+ * they were joined; the rest stay. 0, or -1 after query_fail. */
+static int kx_hold_release(Task *t, int64_t wm)
+{
+    const OpState *js = &t->ops[t->join_i];
+    uint32_t       rest[SLUICE_VECTOR_SIZE];
+    int            keep = 0, h = 0, rc = 0;
+    for (; h < t->kx_nhold && !rc; h++) {
+        Batch        *b = t->kx_hold[h];
+        const Vector *v0 = &b->cols[t->kx_hwend[0]], *v1 = &b->cols[t->kx_hwend[1]];
+        int           k = 0, nr = 0;
+        if (b->nrows > SLUICE_VECTOR_SIZE) {   /* (hold_copy's batches hold one vector) */
+            query_fail(t->q, "internal error: a held batch of %d rows", b->nrows);
+            rc = -1;
+            break;
+        }
+        for (int r = 0; r < b->count; r++) {
+            /* a padded row has its own side's window_end (an outer join) */
+            int64_t e = !vector_is_null(v0, r)   ? vector_i64(v0)[vector_index(v0, r)]
+                      : !vector_is_null(v1, r) ? vector_i64(v1)[vector_index(v1, r)]
+                                               : WATERMARK_MIN;
+            if (e <= wm) b->sel_buf[k++] = (uint32_t)r;
+            else rest[nr++] = (uint32_t)r;
+        }
+        if (k == 0) {
+            t->kx_hold[keep++] = b;
+            continue;
+        }
+        Batch *later = NULL;
+        if (nr > 0) {
+            Batch view = *b;
+            view.sel = rest;
+            view.count = nr;
+            if (!(later = hold_copy(&t->kx_pool, &view))) {
+                query_fail(t->q, "out of memory");
+                rc = -1;
+            }
+        }
+        t->kx_hold_rows -= k;
+        if (!rc) {
+            batch_set_sel(b, b->sel_buf, k);
+            rc = push(t, js->next, js->next_side, b);
+        }
+        pool_put(&t->kx_pool, b);
+        if (later) t->kx_hold[keep++] = later;
+    }
+    while (h < t->kx_nhold) t->kx_hold[keep++] = t->kx_hold[h++];   /* (after a failure) */
+    t->kx_nhold = keep;
+    return rc;
+}
+
+/* Stage 1: the watermark moved to wm; for a window join both its sides
+ * (one watermark: the least over every origin of both streams), then the
+ * rows of the windows it closed. 0, or -1 after query_fail. */
+static int kx_advance(Task *t, int64_t wm)
+{
+    if (t->kx_join) {
+        if (wm > t->side_wm[0] && advance_side(t, 0, wm)) return -1;
+        if (wm > t->side_wm[1] && advance_side(t, 1, wm)) return -1;
+        if (kx_hold_release(t, wm)) return -1;
+    }
+    return advance(t, wm);
+}
+
+/* Stage 1 of a window join: the union rows of b (selected) to the join's
+ * sides, each as a view of its own columns. 0, or -1 after query_fail. */
+static int kx_push_sides(Task *t, Batch *b)
+{
+    uint32_t sel[2][SLUICE_VECTOR_SIZE];
+    int      cnt[2] = {0, 0};
+    const Vector *sv = &b->cols[1];
+    for (int i = 0; i < b->count; i++) {
+        uint32_t r = b->sel ? b->sel[i] : (uint32_t)i;
+        int      side = vector_i64(sv)[vector_index(sv, (int)r)] != 0;
+        sel[side][cnt[side]++] = r;
+    }
+    for (int side = 0; side < 2; side++) {
+        if (!cnt[side]) continue;
+        Batch v = *b;
+        v.cols = b->cols + 2 + (side ? t->kx_nleft : 0);
+        v.ncols = side ? b->ncols - 2 - t->kx_nleft : t->kx_nleft;
+        v.sel = sel[side];
+        v.count = cnt[side];
+        if (push(t, t->entry[side], t->entry_side[side], &v)) return -1;
+    }
+    return 0;
+}
+
 /* Stage 1: where a replay of partition p must start for the windows after
  * v to be rebuilt whole (kexchange.h, bounded replay), or -1 (from the
  * beginning); forgets the windows emitted (at or before t->wm). */
@@ -1825,6 +1977,8 @@ static int kx_reader_reset(Task *t)
     for (int i = 0; i < t->nops; i++)   /* late rows stay counted across the rebuild */
         if (t->ops[i].agg) t->late_base += agg_op_late_rows(t->ops[i].agg);
     if (task_reset_ops(t)) return -1;
+    kx_hold_clear(t);   /* (their windows were not emitted: they come again) */
+    t->side_wm[0] = t->side_wm[1] = WATERMARK_MIN;
     int nowned = 0;
     for (int p = 0; p < P; p++) {
         /* what this task has emitted of p stays emitted, even after p went
@@ -1977,11 +2131,13 @@ static int kx_step(Task *t)
         atomic_fetch_add_explicit(&t->rows_in, k, memory_order_relaxed);
         t->last_data_us = now;
         kx_track(t, b, k);
-        if (k > 0 && push(t, t->entry[t->in_slot[0]], t->entry_side[t->in_slot[0]], b)) return 1;
+        if (k > 0 && (t->kx_join ? kx_push_sides(t, b)
+                                 : push(t, t->entry[t->in_slot[0]], t->entry_side[t->in_slot[0]], b)))
+            return 1;
     }
     if (wm != WATERMARK_MAX && wm != WATERMARK_MIN && wm > t->wm) {
         t->wm_at_us = now;
-        if (advance(t, wm)) return 1;
+        if (kx_advance(t, wm)) return 1;
     }
     /* a bounded input: done with its own partitions (or given none), the
      * task emits everything, and goes on serving the group — it may be given
@@ -1990,7 +2146,7 @@ static int kx_step(Task *t)
     int owns = kx_reader_assigned(t->kxr) > 0;
     if (owns && kx_reader_ended(t->kxr) && t->wm != WATERMARK_MAX) {
         t->wm_at_us = now;
-        if (advance(t, WATERMARK_MAX)) return 1;
+        if (kx_advance(t, WATERMARK_MAX)) return 1;
     }
     if ((!owns || t->wm == WATERMARK_MAX) && now >= t->kx_next_check && q->kx_norigins > 0) {
         t->kx_next_check = now + KX_CHECK_US;
@@ -2765,6 +2921,14 @@ static void task_free(Task *t)
     free(t->kx_open_lo);
     free(t->kx_supp);
     free(t->kx_owned);
+    kx_hold_clear(t);
+    free(t->kx_hold);
+    pool_free(&t->kx_pool);
+    if (t->kx_ucols) {   /* the side column and the other side's NULLs are its own */
+        for (int c = 1; c < t->kx_uncols; c++)
+            if (c == 1 || c < t->kx_ubase || c >= t->kx_ubase + t->kx_uown) vector_destroy(&t->kx_ucols[c]);
+        free(t->kx_ucols);
+    }
     free(t);
 }
 
@@ -2969,57 +3133,110 @@ static int kx_prop_wanted(const char *name)
  * source (q->kx_w, "stage 0" in the comments of this file; after a join's
  * table stage it is 1) write the exchange into the repartition topic, its
  * downstream's (q->kx_r, "stage 1") read it through a consumer group of
- * their own (docs/scaling.md). 0, or -1 with err. */
+ * their own (docs/scaling.md). A window join of two streams has two such
+ * stages (q->kx_w its left side, q->kx_w2 its right) writing one topic: a
+ * row is [window_end, side, the left columns, the right columns] with the
+ * other side's columns NULL, so partition p of both sides is one Kafka
+ * partition, read by one task, and their watermarks are one (origins: the
+ * left topic's partitions, then the right one's). 0, or -1 with err. */
+static const char *kx_bootstrap(const PlanNode *scan, const char **pk, const char **pv, int *np)
+{
+    const char *bootstrap = NULL;
+    for (int i = 0; i < scan->u.scan.nopts; i++) {
+        const char *k = scan->u.scan.opt_keys[i], *v = scan->u.scan.opt_values[i];
+        if (strncmp(k, "properties.", 11) != 0) continue;
+        if (!strcmp(k + 11, "bootstrap.servers")) bootstrap = v;
+        else if (pk && kx_prop_wanted(k + 11) && *np < 32) pk[*np] = k + 11, pv[(*np)++] = v;
+    }
+    return bootstrap;
+}
+
+static const PlanNode *kx_join_node(const Stage *st)
+{
+    for (int k = 0; k < st->nops; k++)
+        if (st->ops[k]->kind == PLAN_JOIN) return st->ops[k];
+    return NULL;
+}
+
 static int kx_setup(Query *q, char *err, size_t cap)
 {
     const Plan     *plan = q->plan;
-    const Stage    *st0 = &plan->stages[q->kx_w], *st1 = &plan->stages[q->kx_r];
-    const PlanNode *x = st0->out_exchange, *scan = st0->ops[0];
-    int             P = plan->group_partitions;
+    const Stage    *st1 = &plan->stages[q->kx_r];
+    const Stage    *stw[2] = {&plan->stages[q->kx_w], q->kx_w2 >= 0 ? &plan->stages[q->kx_w2] : NULL};
+    const PlanNode *scan = stw[0]->ops[0];
+    const PlanNode *join = stw[1] ? kx_join_node(st1) : NULL;
+    int             P = plan->group_partitions, nw = stw[1] ? 2 : 1;
     char            why[512];
     if (P < 1 || P > KX_MAX_PARTITIONS) {
         snprintf(err, cap, "deployment.partitions must be 1 … %d; got %d", KX_MAX_PARTITIONS, P);
         return -1;
     }
-    const char *bootstrap = NULL, *pk[32], *pv[32];
-    int         np = 0;
-    for (int i = 0; i < scan->u.scan.nopts; i++) {
-        const char *k = scan->u.scan.opt_keys[i], *v = scan->u.scan.opt_values[i];
-        if (strncmp(k, "properties.", 11) != 0) continue;
-        if (!strcmp(k + 11, "bootstrap.servers")) bootstrap = v;
-        else if (kx_prop_wanted(k + 11) && np < 32) pk[np] = k + 11, pv[np++] = v;
+    if (stw[1] && (!join || join->u.join.flavor != JOIN_WINDOW)) {
+        snprintf(err, cap, "deployment.group: the repartition topic of two streams must feed a window join");
+        return -1;
     }
+    const char *pk[32], *pv[32];
+    int         np = 0;
+    const char *bootstrap = kx_bootstrap(scan, pk, pv, &np);
     if (!bootstrap) {
         snprintf(err, cap, "deployment.group: stream '%s' names no 'properties.bootstrap.servers' for the "
                            "repartition topic", scan->u.scan.stream);
         return -1;
     }
-    snprintf(q->kx_topic, sizeof q->kx_topic, "%s-%d-repartition", plan->group, st0->id);
+    if (stw[1]) {
+        const PlanNode *rs = stw[1]->ops[0];
+        const char     *rb = kx_bootstrap(rs, NULL, NULL, NULL);
+        if (!rb || strcmp(rb, bootstrap) != 0) {
+            snprintf(err, cap, "deployment.group: streams '%s' and '%s' of the window join must name the same "
+                               "'properties.bootstrap.servers' (their rows meet in one repartition topic)",
+                     scan->u.scan.stream, rs->u.scan.stream);
+            return -1;
+        }
+    }
+    snprintf(q->kx_topic, sizeof q->kx_topic, "%s-%d-repartition", plan->group, stw[0]->id);
     snprintf(q->kx_group, sizeof q->kx_group, "%s-%d", plan->group, st1->id);
     snprintf(q->kx_ledger, sizeof q->kx_ledger, "%s-%d-emitted", plan->group, st1->id);
-    SqlType types[512];
-    int     ncols = x->out.ncols;
-    if (ncols > 512) {
+    /* the topic's row: the exchange's, or a join's union row (above) */
+    const PlanNode *xs[2] = {stw[0]->out_exchange, stw[1] ? stw[1]->out_exchange : NULL};
+    SqlType         types[512];
+    const char     *names[512];
+    int             ncols = 0, nl = xs[0]->out.ncols;
+    if (stw[1]) {
+        if (2 + nl + xs[1]->out.ncols > 512 || xs[0]->u.exchange.nkeys > 64) {
+            snprintf(err, cap, "too many columns for the repartition topic");
+            return -1;
+        }
+        types[ncols] = xs[0]->out.cols[join->u.join.ltime].type, names[ncols++] = "window_end";
+        types[ncols] = TYPE_BIGINT, names[ncols++] = "side";
+    } else if (nl > 512) {
         snprintf(err, cap, "too many columns for the repartition topic");
         return -1;
     }
+    for (int w = 0; w < nw; w++)
+        for (int c = 0; c < xs[w]->out.ncols; c++)
+            types[ncols] = xs[w]->out.cols[c].type, names[ncols++] = xs[w]->out.cols[c].name;
     /* the fingerprint every instance agrees on: the exchange's schema, keys and size */
     uint64_t fp = 1469598103934665603ULL;
 #define FP_MIX(v) (fp = (fp ^ (uint64_t)(v)) * 1099511628211ULL)
     FP_MIX(P);
-    FP_MIX(x->u.exchange.nkeys);
-    for (int k = 0; k < x->u.exchange.nkeys; k++) FP_MIX(x->u.exchange.keys[k]);
+    for (int w = 0; w < nw; w++) {
+        FP_MIX(xs[w]->u.exchange.nkeys);
+        for (int k = 0; k < xs[w]->u.exchange.nkeys; k++) FP_MIX(xs[w]->u.exchange.keys[k]);
+    }
     for (int c = 0; c < ncols; c++) {
-        types[c] = x->out.cols[c].type;
         FP_MIX(types[c]);
-        for (const char *n = x->out.cols[c].name; n && *n; n++) FP_MIX((unsigned char)*n);
+        for (const char *n = names[c]; n && *n; n++) FP_MIX((unsigned char)*n);
     }
 #undef FP_MIX
-    Task *t0 = q->tasks[q->stage_first[st0->id]];
-    int   norigins = source_topic_partitions(t0->source, 10000, why, sizeof why);
-    if (norigins < 1) {
-        snprintf(err, cap, "stream '%s': %s", scan->u.scan.stream, why);
-        return -1;
+    /* watermark origins: each source topic's partitions, one after the other */
+    int nsrc[2] = {0, 0}, norigins = 0;
+    for (int w = 0; w < nw; w++) {
+        Task *t0 = q->tasks[q->stage_first[stw[w]->id]];
+        if ((nsrc[w] = source_topic_partitions(t0->source, 10000, why, sizeof why)) < 1) {
+            snprintf(err, cap, "stream '%s': %s", stw[w]->ops[0]->u.scan.stream, why);
+            return -1;
+        }
+        norigins += nsrc[w];
     }
     q->kx_norigins = norigins;
     KxSpec spec = {0};
@@ -3032,24 +3249,56 @@ static int kx_setup(Query *q, char *err, size_t cap)
     spec.nprops = np;
     spec.prop_keys = pk;
     spec.prop_values = pv;
-    for (int i = 0; i < st0->parallelism; i++) {
-        Task *t = q->tasks[q->stage_first[st0->id] + i];
-        if (!(t->kxw = kx_writer_open(&spec, why, sizeof why))) {
-            snprintf(err, cap, "repartition topic '%s': %s", q->kx_topic, why);
-            return -1;
+    for (int w = 0; w < nw; w++)
+        for (int i = 0; i < stw[w]->parallelism; i++) {
+            Task *t = q->tasks[q->stage_first[stw[w]->id] + i];
+            t->kx_obase = w ? nsrc[0] : 0;
+            t->kx_nsrc = nsrc[w];
+            if (stw[1]) {   /* the union row: a view over the side's own columns */
+                int own = xs[w]->out.ncols;
+                if (!(t->kx_ucols = calloc((size_t)ncols, sizeof *t->kx_ucols))) goto oom;
+                t->kx_uncols = ncols;
+                t->kx_ubase = 2 + (w ? nl : 0);
+                t->kx_uown = own;
+                t->kx_uwend = w ? join->u.join.rtime : join->u.join.ltime;
+                for (int k = 0; k < xs[w]->u.exchange.nkeys; k++)
+                    t->kx_ukeys[k] = t->kx_ubase + xs[w]->u.exchange.keys[k];
+                for (int c = 1; c < ncols; c++) {
+                    if (c > 1 && c >= t->kx_ubase && c < t->kx_ubase + own) continue;
+                    if (vector_init(&t->kx_ucols[c], types[c], 1) != 0) goto oom;
+                    vector_make_constant(&t->kx_ucols[c]);
+                    if (c == 1) vector_i64(&t->kx_ucols[c])[0] = w;
+                    else vector_set_null(&t->kx_ucols[c], 0);
+                }
+            }
+            if (!(t->kxw = kx_writer_open(&spec, why, sizeof why))) {
+                snprintf(err, cap, "repartition topic '%s': %s", q->kx_topic, why);
+                return -1;
+            }
+            kx_claim_update(t);   /* before the source's first assignment */
         }
-        kx_claim_update(t);   /* before the source's first assignment */
-    }
     spec.replay = 1;
     spec.ledger = q->kx_ledger;   /* records that never make a member lose its partitions */
     for (int i = 0; i < st1->parallelism; i++) {
         Task *t = q->tasks[q->stage_first[st1->id] + i];
-        const PlanNode *a = t->entry[0] < t->nops ? t->ops[t->entry[0]].node : NULL;
-        if (!a || a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key < 0) {
-            snprintf(err, cap, "deployment.group: the repartition topic must feed a windowed aggregation");
-            return -1;
+        if (stw[1]) {
+            if (t->join_i < 0) {
+                snprintf(err, cap, "deployment.group: the repartition topic of two streams must feed a window join");
+                return -1;
+            }
+            t->kx_join = 1;
+            t->kx_wend = 0;
+            t->kx_nleft = nl;
+            t->kx_hwend[0] = join->u.join.ltime;
+            t->kx_hwend[1] = nl + join->u.join.rtime;
+        } else {
+            const PlanNode *a = t->entry[0] < t->nops ? t->ops[t->entry[0]].node : NULL;
+            if (!a || a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key < 0) {
+                snprintf(err, cap, "deployment.group: the repartition topic must feed a windowed aggregation");
+                return -1;
+            }
+            t->kx_wend = a->u.agg.keys[a->u.agg.wend_key];
         }
-        t->kx_wend = a->u.agg.keys[a->u.agg.wend_key];
         t->kx_parts = calloc(SLUICE_VECTOR_SIZE, sizeof *t->kx_parts);
         t->kx_offs = calloc(SLUICE_VECTOR_SIZE, sizeof *t->kx_offs);
         t->kx_open = malloc((size_t)P * KX_OPEN * sizeof *t->kx_open);
@@ -3057,10 +3306,8 @@ static int kx_setup(Query *q, char *err, size_t cap)
         t->kx_supp = calloc((size_t)P, sizeof *t->kx_supp);
         t->kx_owned = calloc((size_t)P, 1);
         if (!t->kx_parts || !t->kx_offs || !t->kx_open || !t->kx_open_lo || !t->kx_supp || !t->kx_owned ||
-            batch_init(&t->src_batch, ncols, types, SLUICE_VECTOR_SIZE) != 0) {
-            snprintf(err, cap, "out of memory");
-            return -1;
-        }
+            batch_init(&t->src_batch, ncols, types, SLUICE_VECTOR_SIZE) != 0)
+            goto oom;
         for (int p = 0; p < P; p++) t->kx_supp[p] = WATERMARK_MIN, t->kx_open_lo[p] = INT64_MAX;
         for (size_t k = 0; k < (size_t)P * KX_OPEN; k++) t->kx_open[k].wend = WATERMARK_MIN;
         t->kx_rec = WATERMARK_MIN;
@@ -3072,6 +3319,9 @@ static int kx_setup(Query *q, char *err, size_t cap)
         kx_reader_defer_revokes(t->kxr, 1);
     }
     return 0;
+oom:
+    snprintf(err, cap, "out of memory");
+    return -1;
 }
 
 Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t cap)
@@ -3113,6 +3363,8 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     q->kx = kxst != NULL;
     q->kx_w = kxst ? kxst->id : -1;
     q->kx_r = kxst ? kxst->downstream : -1;
+    const Stage *kxst2 = plan_group_topic_side(plan, 1);   /* a window join's right side */
+    q->kx_w2 = kxst2 ? kxst2->id : -1;
 
     /* tasks and their operators */
     for (int s = 0; s < plan->nstages; s++) {
@@ -3143,9 +3395,11 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
             if (task_wire(t, st, first, err, cap)) goto fail;
         }
     }
-    if (q->kx)
-        for (int i = 0; i < plan->stages[q->kx_w].parallelism; i++)
-            q->tasks[q->stage_first[q->kx_w] + i]->exchange = plan->stages[q->kx_w].out_exchange;
+    for (int w = 0; q->kx && w < 2; w++) {
+        int ws = w ? q->kx_w2 : q->kx_w;
+        for (int i = 0; ws >= 0 && i < plan->stages[ws].parallelism; i++)
+            q->tasks[q->stage_first[ws] + i]->exchange = plan->stages[ws].out_exchange;
+    }
     /* a join with a table: the other sources wait until every join task has it */
     if (atomic_load(&q->tables_open) > 0)
         for (int k = 0; k < q->ntasks; k++) {
@@ -3156,7 +3410,7 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     /* exchange channels */
     for (int s = 0; s < plan->nstages; s++) {
         const Stage *st = &plan->stages[s];
-        if (st->downstream < 0 || s == q->kx_w) continue;   /* (the repartition topic) */
+        if (st->downstream < 0 || s == q->kx_w || s == q->kx_w2) continue;   /* (the repartition topic) */
         const Stage    *down = &plan->stages[st->downstream];
         const PlanNode *x = st->out_exchange;
         SqlType         types[512];

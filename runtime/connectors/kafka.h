@@ -66,6 +66,15 @@ rd_kafka_resp_err_t kafka_commit_result(rd_kafka_event_t *ev);
 rd_kafka_resp_err_t kafka_committed_retry(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, int tries,
                                           int timeout_ms, int *fail);
 
+/* Close consumer rk (rd_kafka_consumer_close); a group member leaves its
+ * group first: it unsubscribes and serves its rebalance callback (the
+ * revocation) until it owns nothing, for timeout_ms at most, messages
+ * polled meanwhile dropped. librdkafka 2.0's close can otherwise wait
+ * forever in the callback's incremental_unassign when a rebalance meets
+ * the close (librdkafka issue 4527; seen on the bundled broker). */
+void kafka_consumer_leave(rd_kafka_t *rk, int timeout_ms);
+#define KAFKA_LEAVE_MS 10000
+
 /* A librdkafka configuration from a spec: every option `properties.X = V`
  * becomes librdkafka property X = V verbatim; bootstrap.servers defaults to
  * localhost:9092; log lines are dropped. opaque is set as the handle's

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 struct KafkaBroker {
     rd_kafka_t                *rk;
@@ -168,6 +169,27 @@ rd_kafka_resp_err_t kafka_committed_retry(rd_kafka_t *rk, rd_kafka_topic_partiti
         if (!e) break;
     }
     return e;
+}
+
+void kafka_consumer_leave(rd_kafka_t *rk, int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *sub = NULL;
+    int subscribed = rd_kafka_subscription(rk, &sub) == RD_KAFKA_RESP_ERR_NO_ERROR && sub && sub->cnt > 0;
+    if (sub) rd_kafka_topic_partition_list_destroy(sub);
+    if (subscribed && rd_kafka_unsubscribe(rk) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+            rd_kafka_topic_partition_list_t *a = NULL;
+            int owns = rd_kafka_assignment(rk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || (a && a->cnt > 0);
+            if (a) rd_kafka_topic_partition_list_destroy(a);
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if (!owns || (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= timeout_ms) break;
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);   /* (serves the callback) */
+            if (m) rd_kafka_message_destroy(m);
+        }
+    }
+    rd_kafka_consumer_close(rk);
 }
 
 rd_kafka_resp_err_t kafka_commit_wait(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *l, int timeout_ms)

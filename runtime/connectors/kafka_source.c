@@ -1362,8 +1362,9 @@ static int take(Source *s, KafkaSource *ks, const rd_kafka_message_t *m, Batch *
  * records deleted (retention) before they were read, and the consumer
  * went on from the first one left (auto.offset.reset). With
  * scan.on-data-loss = fail (the default) that fails the source, naming
- * the offsets; with warn it is a bad record (counted, the message kept as
- * the last) and the read goes on. 1 = the source failed, 0 = go on. */
+ * the offsets; with warn the loss is reported as a bad record (counted
+ * with them, its text naming the offsets lost) and the read goes on from
+ * the message at `at`. 1 = the source failed, 0 = go on. */
 static int data_lost(Source *s, KafkaSource *ks, const KPart *kp, int64_t at)
 {
     int64_t lo = -1, hi = -1;
@@ -1724,7 +1725,10 @@ static void kafka_close(Source *s)
     ledger_serve(ks, LEDGER_WAIT_MS);
     if (ks->rk) {
         ks->closing = 1;
-        rd_kafka_consumer_close(ks->rk);   /* group mode: leaves the group (on_rebalance revokes) */
+        /* held partitions go now (as in the close's own callback): the
+         * leave waits for an empty assignment */
+        if (ks->src->group_revoking > 0) group_release(ks);
+        kafka_consumer_leave(ks->rk, KAFKA_LEAVE_MS);   /* group mode: leaves the group (on_rebalance revokes) */
         rd_kafka_destroy(ks->rk);
     }
     if (ks->ledq) rd_kafka_queue_destroy(ks->ledq);

@@ -118,7 +118,14 @@ ended() {   # WHAT A B: both exit 0 by themselves within 120 s (about 10 s here,
     kill -0 "${!a}" 2>/dev/null || kill -0 "${!b}" 2>/dev/null || break
     sleep 0.1
   done
-  if kill -0 "${!a}" 2>/dev/null || kill -0 "${!b}" 2>/dev/null; then late=1; kill -TERM "${!a}" "${!b}" 2>/dev/null; fi
+  if kill -0 "${!a}" 2>/dev/null || kill -0 "${!b}" 2>/dev/null; then
+    late=1; kill -TERM "${!a}" "${!b}" 2>/dev/null
+    for _ in $(seq 300); do   # (one that does not stop within 30 s is killed: the test goes on)
+      kill -0 "${!a}" 2>/dev/null || kill -0 "${!b}" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "${!a}" "${!b}" 2>/dev/null
+  fi
   wait "${!a}" || ra=$?; wait "${!b}" || rb=$?
   PIDS=()
   if [ $ra -eq 0 ] && [ $rb -eq 0 ] && [ $late -eq 0 ]; then _ok; else

@@ -62,6 +62,41 @@ _group_cleanup() {
   rm -rf "$T"
 }
 
+# ---- group runs (group_agg.sh, group_wjoin.sh): instance NAME of run RUN
+# writes $T/out.RUN.NAME.csv (a file sink) and --progress $T/prog.RUN.NAME
+progress_sum() {   # KEY RUN NAME...: KEY summed over the instances' last progress reports
+  local key=$1 run=$2 sum=0 n v; shift 2
+  for n in "$@"; do
+    v=$(tail -n 1 "$T/prog.$run.$n" 2>/dev/null | grep -o "\"$key\": *[0-9]*" | grep -o '[0-9]*$')
+    sum=$((sum + ${v:-0}))
+  done
+  echo $sum
+}
+late() { progress_sum numRowsDroppedByWatermark "$@"; }   # RUN NAME...: rows dropped as late
+replayed() { progress_sum replayedRows "$@"; }            # RUN NAME...: rows read again after moves
+rows() { local run=$1; shift; for n in "$@"; do tail -n +2 "$T/out.$run.$n.csv" 2>/dev/null; done; }
+wait_ended() {   # SECONDS PID...: 0 when all ended in time (exit codes in $T/rc.PID)
+  local secs=$1; shift
+  for _ in $(seq $((secs * 10))); do
+    local alive=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.1
+  done
+  local late=0
+  for p in "$@"; do
+    if kill -0 "$p" 2>/dev/null; then late=1; kill -9 "$p"; fi
+    wait "$p"; echo $? >"$T/rc.$p"
+  done
+  return $late
+}
+emitted() {   # RUN NAME: wait (30 s at most) until the instance has emitted rows
+  for _ in $(seq 300); do
+    [ -s "$T/.out.$1.$2.csv.pending" ] || [ "$(rows "$1" "$2" | wc -l)" -gt 0 ] && return
+    sleep 0.1
+  done
+}
+
 finish() {
   echo "$_pass passed, $_fail failed"
   [ "$_fail" -eq 0 ]

@@ -80,6 +80,16 @@ static void kx_spec(KxSpec *s, const char *bs, const char *topic, int P, int nco
     s->timeout_ms = 5000;
 }
 
+/* A broker holding topic (P partitions), and spec for an exchange on it
+ * (kx_spec's other arguments follow). NULL with err. */
+static KafkaBroker *kx_broker(const char *topic, int P, KxSpec *spec, int ncols, const SqlType *types,
+                             uint64_t fp, char *err, size_t cap)
+{
+    KafkaBroker *kb = kafka_broker_start(1, topic, P, err, cap);
+    if (kb) kx_spec(spec, kafka_broker_bootstrap(kb), topic, P, ncols, types, fp);
+    return kb;
+}
+
 /* "v0|v1|…" of physical row r */
 static void kx_row_text(const Batch *b, int r, char *buf, size_t cap)
 {
@@ -216,11 +226,9 @@ static void t1_fill(Batch *b, int n, int w, int64_t *seq)
 TEST(kexchange_two_writers_two_readers)
 {
     char         err[512];
-    KafkaBroker *kb = kafka_broker_start(1, "kx-t1", 4, err, sizeof err);
+    KxSpec       spec;
+    KafkaBroker *kb = kx_broker("kx-t1", 4, &spec, T1_NCOLS, T1_TYPES, 0x1111, err, sizeof err);
     REQUIRE(kb != NULL);
-    const char *bs = kafka_broker_bootstrap(kb);
-    KxSpec      spec;
-    kx_spec(&spec, bs, "kx-t1", 4, T1_NCOLS, T1_TYPES, 0x1111);
     KxReader *R[2] = {kx_reader_open(&spec, "kx-g1", 2, err, sizeof err), NULL};
     R[1] = kx_reader_open(&spec, "kx-g1", 2, err, sizeof err);
     KxWriter *W[2] = {kx_writer_open(&spec, err, sizeof err), NULL};
@@ -365,11 +373,10 @@ static int64_t t2_sync(KxWriter *w, KxReader *r, Batch *in, Batch *out)
 TEST(kexchange_watermarks)
 {
     char         err[512];
-    KafkaBroker *kb = kafka_broker_start(1, "kx-t2", 2, err, sizeof err);
+    KxSpec       spec;
+    KafkaBroker *kb = kx_broker("kx-t2", 2, &spec, 2, T2_TYPES, 0x2222, err, sizeof err);
     REQUIRE(kb != NULL);
-    const char *bs = kafka_broker_bootstrap(kb);
-    KxSpec      spec;
-    kx_spec(&spec, bs, "kx-t2", 2, 2, T2_TYPES, 0x2222);
+    const char *bs = spec.bootstrap;
     KxReader *r = kx_reader_open(&spec, "kx-g2", 3, err, sizeof err);
     KxWriter *w = kx_writer_open(&spec, err, sizeof err);
     rd_kafka_t *raw = kx_raw(bs, RD_KAFKA_PRODUCER);
@@ -477,11 +484,10 @@ static const SqlType T3_TYPES[2] = {TYPE_BIGINT, TYPE_BIGINT};
 TEST(kexchange_reader_leaves)
 {
     char         err[512];
-    KafkaBroker *kb = kafka_broker_start(1, "kx-t3", 4, err, sizeof err);
+    KxSpec       spec;
+    KafkaBroker *kb = kx_broker("kx-t3", 4, &spec, 2, T3_TYPES, 0x3333, err, sizeof err);
     REQUIRE(kb != NULL);
-    const char *bs = kafka_broker_bootstrap(kb);
-    KxSpec      spec;
-    kx_spec(&spec, bs, "kx-t3", 4, 2, T3_TYPES, 0x3333);
+    const char *bs = spec.bootstrap;
     KxReader *R[2] = {kx_reader_open(&spec, "kx-g3", 1, err, sizeof err), NULL};
     R[1] = kx_reader_open(&spec, "kx-g3", 1, err, sizeof err);
     KxWriter *w = kx_writer_open(&spec, err, sizeof err);
@@ -811,11 +817,10 @@ static void t6_fill(Batch *b, int n, int64_t from, int slen)
 TEST(kexchange_write_side)
 {
     char         err[512];
-    KafkaBroker *kb = kafka_broker_start(1, "kx-t6", 4, err, sizeof err);
+    KxSpec       spec;
+    KafkaBroker *kb = kx_broker("kx-t6", 4, &spec, T6_NCOLS, T6_TYPES, 0x6666, err, sizeof err);
     REQUIRE(kb != NULL);
-    const char *bs = kafka_broker_bootstrap(kb);
-    KxSpec      spec;
-    kx_spec(&spec, bs, "kx-t6", 4, T6_NCOLS, T6_TYPES, 0x6666);
+    const char *bs = spec.bootstrap;
     KxReader *r = kx_reader_open(&spec, "kx-g6", 1, err, sizeof err);
     KxWriter *w = kx_writer_open(&spec, err, sizeof err);
     if (!r || !w) printf("    open: %s\n", err);
@@ -1035,11 +1040,10 @@ static int t7_count(const int *seen, int from, int to, int times)
 TEST(kexchange_segments)
 {
     char         err[512];
-    KafkaBroker *kb = kafka_broker_start(1, "kx-t7", 2, err, sizeof err);
+    KxSpec       spec;
+    KafkaBroker *kb = kx_broker("kx-t7", 2, &spec, 2, T7_TYPES, 0x7777, err, sizeof err);
     REQUIRE(kb != NULL);
-    const char *bs = kafka_broker_bootstrap(kb);
-    KxSpec      spec;
-    kx_spec(&spec, bs, "kx-t7", 2, 2, T7_TYPES, 0x7777);
+    const char *bs = spec.bootstrap;
     KxReader *r = kx_reader_open(&spec, "kx-g7", 1, err, sizeof err);
     KxWriter *W[6];
     for (int i = 0; i < 6; i++) W[i] = kx_writer_open(&spec, err, sizeof err);
@@ -1188,11 +1192,10 @@ static void t8_handoff(void *ctx, int partition, char *buf, size_t cap)
 TEST(kexchange_deferred_handoff)
 {
     char         err[512];
-    KafkaBroker *kb = kafka_broker_start(1, "kx-t8", 4, err, sizeof err);
+    KxSpec       spec;
+    KafkaBroker *kb = kx_broker("kx-t8", 4, &spec, 2, T3_TYPES, 0x8888, err, sizeof err);
     REQUIRE(kb != NULL);
-    const char *bs = kafka_broker_bootstrap(kb);
-    KxSpec      spec;
-    kx_spec(&spec, bs, "kx-t8", 4, 2, T3_TYPES, 0x8888);
+    const char *bs = spec.bootstrap;
     spec.ledger = "kx-g8-emitted";
     int       mark = 42;
     KxReader *A = kx_reader_open(&spec, "kx-g8", 1, err, sizeof err);
@@ -1294,11 +1297,9 @@ static int t9_read(KxReader *r, Batch *out, int64_t *seq, int64_t *off, int cap,
 TEST(kexchange_bounded_replay)
 {
     char         err[512];
-    KafkaBroker *kb = kafka_broker_start(1, "kx-t9", 1, err, sizeof err);
+    KxSpec       spec;
+    KafkaBroker *kb = kx_broker("kx-t9", 1, &spec, 2, T3_TYPES, 0x9999, err, sizeof err);
     REQUIRE(kb != NULL);
-    const char *bs = kafka_broker_bootstrap(kb);
-    KxSpec      spec;
-    kx_spec(&spec, bs, "kx-t9", 1, 2, T3_TYPES, 0x9999);
     spec.replay = 1;
     spec.ledger = "kx-g9-emitted";
     KxWriter *w = kx_writer_open(&spec, err, sizeof err);
@@ -1392,11 +1393,10 @@ static int64_t t10_wait_wm(KxReader *r, Batch *out, int64_t want)
 TEST(kexchange_watermark_records)
 {
     char         err[512];
-    KafkaBroker *kb = kafka_broker_start(1, "kx-t10", 2, err, sizeof err);
+    KxSpec       spec;
+    KafkaBroker *kb = kx_broker("kx-t10", 2, &spec, 2, T3_TYPES, 0x1010, err, sizeof err);
     REQUIRE(kb != NULL);
-    const char *bs = kafka_broker_bootstrap(kb);
-    KxSpec      spec;
-    kx_spec(&spec, bs, "kx-t10", 2, 2, T3_TYPES, 0x1010);
+    const char *bs = spec.bootstrap;
     KxWriter *w = kx_writer_open(&spec, err, sizeof err);
     KxReader *r = kx_reader_open(&spec, "kx-g10", T10_ORIGINS, err, sizeof err);
     if (!w || !r) printf("    open: %s\n", err);
@@ -1467,11 +1467,10 @@ static const SqlType T11_TYPES[2] = {TYPE_BIGINT, TYPE_VARCHAR};
 TEST(kexchange_deleted_records_fail)
 {
     char         err[512];
-    KafkaBroker *kb = kafka_broker_start(1, "kx-t11", 1, err, sizeof err);
+    KxSpec       spec;
+    KafkaBroker *kb = kx_broker("kx-t11", 1, &spec, 2, T11_TYPES, 0x1111, err, sizeof err);
     REQUIRE(kb != NULL);
-    const char *bs = kafka_broker_bootstrap(kb);
-    KxSpec      spec;
-    kx_spec(&spec, bs, "kx-t11", 1, 2, T11_TYPES, 0x1111);
+    const char *bs = spec.bootstrap;
     KxWriter *w = kx_writer_open(&spec, err, sizeof err);
     if (!w) printf("    open: %s\n", err);
     REQUIRE(w != NULL);

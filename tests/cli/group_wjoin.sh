@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# Group mode with a window join of two Kafka streams (issue 13;
+# docs/scaling.md, "Window joins of two streams"): critical crash events
+# joined with the same user's clicks of the same 10-second window, run by
+# sluice instances of one group against the bundled broker. Both streams'
+# rows go into one repartition topic (g-1-repartition), keyed by user, each
+# tagged with its side; the join tasks read its partitions, and emit a
+# window's joined rows once the window closes. Checked against sqlite3 (the
+# same join over the same rows) and the single-process answer:
+#   1. three instances, all alive: the union of their outputs is the
+#      answer, every row once, every instance did a share, nothing late;
+#   2. a LEFT JOIN (crashes without a click too), two instances: the same;
+#   3. the joined rows counted per window and user (an aggregation in the
+#      join's tasks), three instances with one killed mid-run: the same;
+#   4. GROUP_KILLS runs (default 2) where one of three instances is killed
+#      with SIGKILL mid-run: the survivors take over its source partitions
+#      (of both topics) and its repartition partitions, rebuild the open
+#      windows from the topic, skip the closed ones, and end by themselves
+#      with the answer, every row once.
+# Each instance reads at most GROUP_RATE rows/s of each stream, so a run
+# lasts a few seconds. Skipped like kafka.sh when the broker, kcat or
+# sqlite3 is missing. GROUP_LOGS=DIR keeps a failed run's logs in DIR/runK.
+source "$(dirname "$0")/lib.sh"
+
+if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&1 ||
+   ! command -v sqlite3 >/dev/null 2>&1; then
+  echo "group_wjoin.sh: skipped ('sluice broker', kcat or sqlite3 not available)"
+  finish
+  exit
+fi
+KILLS=${GROUP_KILLS:-2}
+N=${GROUP_EVENTS:-60000}   # log events, 2 ms apart; clicks: N/5, 10 ms apart
+RATE=${GROUP_RATE:-5000}
+PIDS=()
+BROKER=
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  [ -n "$BROKER" ] && { kill -TERM "$BROKER" 2>/dev/null; wait "$BROKER" 2>/dev/null; }
+}
+trap 'cleanup; rm -rf "$T"' EXIT
+
+# log events and clicks keyed by user (200 users), up to 3 s out of order
+# (the watermarks wait 10 s and 5 s)
+awk -v n="$N" -v out="$T" 'BEGIN {
+  s = 12345; t0 = 1700000000000
+  split("CRITICAL INFO WARN ERROR", lv, " "); split("crash login click crash", ev, " ")
+  for (i = 0; i < n; i++) {
+    s = (s * 69069 + 1) % 4294967296; u = 1 + int(s / 65536) % 200
+    s = (s * 69069 + 1) % 4294967296; l = lv[1 + int(s / 65536) % 4]
+    s = (s * 69069 + 1) % 4294967296; e = ev[1 + int(s / 65536) % 4]
+    s = (s * 69069 + 1) % 4294967296; ts = t0 + i * 2 - int(s / 65536) % 3000
+    printf "%d\t{\"ts\":%.0f,\"id\":%d,\"user_id\":%d,\"level\":\"%s\",\"event\":\"%s\"}\n", u, ts, i, u, l, e >(out "/events.jsonl")
+    if (i % 5 == 0) {
+      s = (s * 69069 + 1) % 4294967296; u = 1 + int(s / 65536) % 200
+      s = (s * 69069 + 1) % 4294967296; ts = t0 + i * 2 - int(s / 65536) % 3000
+      printf "%d\t{\"ts\":%.0f,\"cid\":%d,\"user_id\":%d,\"page\":\"p%d\"}\n", u, ts, i / 5, u, i % 7 >(out "/clicks.jsonl")
+    }
+  }
+}'
+
+# sqlite3's answer: the crash events and the clicks of the same user and
+# 10-second window (JOIN, or LEFT JOIN)
+oracle() {
+  python3 - "$T" <<'EOF'
+import json, sys
+d = sys.argv[1]
+with open(d + "/ev.csv", "w") as f:
+    for line in open(d + "/events.jsonl"):
+        e = json.loads(line.split("\t", 1)[1])
+        f.write(f'{e["ts"]},{e["id"]},{e["user_id"]},{e["level"]},{e["event"]}\n')
+with open(d + "/cl.csv", "w") as f:
+    for line in open(d + "/clicks.jsonl"):
+        c = json.loads(line.split("\t", 1)[1])
+        f.write(f'{c["ts"]},{c["cid"]},{c["user_id"]},{c["page"]}\n')
+EOF
+  sqlite3 -csv :memory: \
+    "CREATE TABLE ev (ts INTEGER, id INTEGER, uid INTEGER, level TEXT, event TEXT);" \
+    "CREATE TABLE cl (ts INTEGER, cid INTEGER, uid INTEGER, page TEXT);" \
+    ".import $T/ev.csv ev" ".import $T/cl.csv cl" \
+    "SELECT e.id, c.cid, c.page FROM ev e $1 cl c ON e.uid = c.uid AND e.ts / 10000 = c.ts / 10000
+     WHERE e.level = 'CRITICAL' AND e.event = 'crash';" | sort
+}
+
+broker() {   # a fresh broker with both topics and the group's repartition topic
+  cleanup
+  PIDS=()
+  "$SLUICE" broker --partitions 6 --topics events,clicks,g-1-repartition >"$T/broker.out" 2>"$T/broker.err" </dev/null &
+  BROKER=$!
+  for _ in $(seq 300); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
+  BS=$(head -n 1 "$T/broker.out")
+  [ -z "$BS" ] && echo "group_wjoin.sh: the broker gave no address: $(head -c 300 "$T/broker.err")"
+  for _ in $(seq 20); do kcat -b "$BS" -L -t events >/dev/null 2>&1 && break; sleep 0.5; done
+  kcat -b "$BS" -t events -P -K '\t' -l "$T/events.jsonl" 2>>"$T/kcat.err"
+  kcat -b "$BS" -t clicks -P -K '\t' -l "$T/clicks.jsonl" 2>>"$T/kcat.err"
+}
+src() {   # RATE: both streams, bounded, rate-limited to RATE rows/s (0: not)
+  local lim=""
+  [ "$1" != 0 ] && lim=", 'scan.rate-limit' = '$1'"
+  local common="'properties.bootstrap.servers' = '$BS', 'scan.bounded.mode' = 'latest-offset',
+    'properties.session.timeout.ms' = '3000', 'properties.heartbeat.interval.ms' = '500'$lim"
+  echo "CREATE STREAM events (ts TIMESTAMP(3), id BIGINT, user_id BIGINT, level VARCHAR, event VARCHAR,
+    WATERMARK FOR ts AS ts - INTERVAL '10' SECOND) WITH (connector = 'kafka', topic = 'events',
+    format = 'json', $common);
+  CREATE STREAM clicks (ts TIMESTAMP(3), cid BIGINT, user_id BIGINT, page VARCHAR,
+    WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH (connector = 'kafka', topic = 'clicks',
+    format = 'json', $common);"
+}
+query() {   # JOIN: the crash events with the clicks of their user and window (AGG: per window and user)
+  if [ "$1" = AGG ]; then
+    echo "INSERT INTO out SELECT e.window_start, e.user_id, COUNT(*) AS n, SUM(c.cid) AS cids
+  FROM TUMBLE(events, ts, INTERVAL '10' SECOND) e JOIN TUMBLE(clicks, ts, INTERVAL '10' SECOND) c
+    ON e.user_id = c.user_id AND e.window_start = c.window_start AND e.window_end = c.window_end
+  WHERE e.level = 'CRITICAL' AND e.event = 'crash'
+  GROUP BY e.window_start, e.window_end, e.user_id;"
+    return
+  fi
+  echo "INSERT INTO out SELECT e.id, c.cid, c.page
+  FROM TUMBLE(events, ts, INTERVAL '10' SECOND) e $1 TUMBLE(clicks, ts, INTERVAL '10' SECOND) c
+    ON e.user_id = c.user_id AND e.window_start = c.window_start AND e.window_end = c.window_end
+  WHERE e.level = 'CRITICAL' AND e.event = 'crash';"
+}
+sink() { echo "CREATE SINK out WITH (connector = 'file', path = '$1', format = 'csv');"; }
+
+start() {   # NAME RUN JOIN: one instance of group g
+  "$SLUICE" -q --group g --state-dir "$T/state.$2.$1" --set checkpoint.interval=300ms --set parallelism=1 \
+    --progress "$T/prog.$2.$1" --set deployment.partitions=6 \
+    -e "$(src "$RATE") $(sink "$T/out.$2.$1.csv") $(query "$3")" >"$T/log.$2.$1" 2>&1 </dev/null &
+  PIDS+=($!)
+}
+keep_logs() {
+  [ -n "${GROUP_LOGS:-}" ] || return 0
+  mkdir -p "$GROUP_LOGS/run$1" && cp "$T"/log."$1".* "$T"/out."$1".*.csv "$T"/prog."$1".* "$T/$2" "$T/got" "$GROUP_LOGS/run$1/" 2>/dev/null
+}
+exact() {   # WHAT RUN WANT SECS NAME...: the instances end in SECS, exit 0, give WANT, nothing late
+  local what=$1 run=$2 want=$3 secs=$4 codes; shift 4
+  if wait_ended "$secs" "${PIDS[@]}"; then _ok; else _bad "$what: all end by themselves" "still running after $secs s"; fi
+  codes=$(for p in "${PIDS[@]}"; do cat "$T/rc.$p"; done | tr -d '\n')
+  if [ "$codes" = "$(printf '0%.0s' "${PIDS[@]}")" ]; then _ok; else
+    _bad "$what: all exit cleanly" "exit codes $codes: $(tail -c 300 "$T/log.$run.A")"; fi
+  PIDS=()
+  rows "$run" "$@" | sort >"$T/got"
+  if cmp -s "$T/$want" "$T/got"; then _ok; else
+    keep_logs "$run" "$want"
+    _bad "$what: the answer, every row once" "$(wc -l <"$T/got") rows for $(wc -l <"$T/$want"): missing $(comm -23 "$T/$want" "$T/got" | wc -l), extra $(comm -13 "$T/$want" "$T/got" | wc -l)"; fi
+  if [ "$(late "$run" "$@")" = 0 ]; then _ok; else _bad "$what: no row late" "$(late "$run" "$@") late rows"; fi
+}
+
+oracle JOIN >"$T/want"
+oracle "LEFT JOIN" >"$T/want.left"
+sqlite3 -list -separator , :memory: \
+  "CREATE TABLE ev (ts INTEGER, id INTEGER, uid INTEGER, level TEXT, event TEXT);" \
+  "CREATE TABLE cl (ts INTEGER, cid INTEGER, uid INTEGER, page TEXT);" \
+  ".import --csv $T/ev.csv ev" ".import --csv $T/cl.csv cl" \
+  "SELECT strftime('%Y-%m-%d %H:%M:%S', e.ts / 10000 * 10, 'unixepoch'), e.uid, COUNT(*), SUM(c.cid)
+   FROM ev e JOIN cl c ON e.uid = c.uid AND e.ts / 10000 = c.ts / 10000
+   WHERE e.level = 'CRITICAL' AND e.event = 'crash' GROUP BY e.ts / 10000, e.uid;" | sort >"$T/want.agg"
+# (the query's CSV: an empty string for a NULL page, as sqlite3's)
+if [ "$(wc -l <"$T/want")" -gt 1000 ] && [ "$(wc -l <"$T/want.left")" -gt "$(wc -l <"$T/want")" ] && [ "$(wc -l <"$T/want.agg")" -gt 100 ]; then _ok; else
+  _bad "sqlite3's answers" "$(wc -l <"$T/want"), $(wc -l <"$T/want.left") and $(wc -l <"$T/want.agg") rows"; fi
+
+# the single-process answer is sqlite3's
+broker
+"$SLUICE" -q --set parallelism=2 -e "$(src 0) $(sink "$T/single.csv") $(query JOIN)" >"$T/log.single" 2>&1 </dev/null
+tail -n +2 "$T/single.csv" | sort >"$T/single"
+if cmp -s "$T/want" "$T/single"; then _ok; else
+  _bad "the single-process answer is sqlite3's" "$(wc -l <"$T/single") rows for $(wc -l <"$T/want"): $(tail -c 300 "$T/log.single")"; fi
+
+# EXPLAIN names the one topic both sides go into
+expect_out "EXPLAIN: both sides into one topic" "topic g-1-repartition (6 partitions)" \
+  "$SLUICE" -q --group g --set deployment.partitions=6 -e "$(src 0) $(sink "$T/x.csv") EXPLAIN $(query JOIN)"
+
+# 1. three instances, all alive
+broker
+start A 0 JOIN; start B 0 JOIN; start C 0 JOIN
+exact "three instances" 0 want 120 A B C
+spread=1
+for n in A B C; do [ "$(rows 0 $n | wc -l)" -gt 0 ] || spread=0; done
+if [ $spread = 1 ]; then _ok; else
+  _bad "every instance computes a share" "rows: A $(rows 0 A | wc -l), B $(rows 0 B | wc -l), C $(rows 0 C | wc -l)"; fi
+echo "group_wjoin.sh: 3 instances: A $(rows 0 A | wc -l), B $(rows 0 B | wc -l), C $(rows 0 C | wc -l) rows of $(wc -l <"$T/want")"
+
+# 2. a LEFT JOIN, two instances
+broker
+start A L "LEFT JOIN"; start B L "LEFT JOIN"
+exact "LEFT JOIN, two instances" L want.left 120 A B
+
+# 3. the joined rows counted per window and user, in the join's tasks:
+# three instances, one killed mid-run
+broker
+start A G AGG; start B G AGG; start C G AGG
+C=${PIDS[2]}
+emitted G C
+sleep 1
+kill -9 "$C"
+wait "$C" 2>/dev/null
+PIDS=("${PIDS[0]}" "${PIDS[1]}")
+exact "an aggregation of the joined rows, one of three killed" G want.agg 120 A B C
+echo "group_wjoin.sh: aggregation: A $(rows G A | wc -l), B $(rows G B | wc -l), C (killed) $(rows G C | wc -l) of $(wc -l <"$T/want.agg") windows"
+
+# 4. kill one of the three, mid-run
+for k in $(seq "$KILLS"); do
+  broker
+  start A "$k" JOIN; start B "$k" JOIN; start C "$k" JOIN
+  C=${PIDS[2]}
+  emitted "$k" C
+  sleep "$(awk -v k="$k" 'BEGIN { srand(k); printf "%.1f", rand() * 2.5 }')"
+  kill -0 "$C" 2>/dev/null || echo "group_wjoin.sh: kill run $k: C ended before the kill"
+  kill -9 "$C"
+  wait "$C" 2>/dev/null
+  PIDS=("${PIDS[0]}" "${PIDS[1]}")
+  exact "kill run $k: the survivors" "$k" want 120 A B C
+  echo "group_wjoin.sh: kill run $k: A $(rows "$k" A | wc -l), B $(rows "$k" B | wc -l), C (killed) $(rows "$k" C | wc -l) rows; read again after the moves $(replayed "$k" A B)"
+done
+
+finish
