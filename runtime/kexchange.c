@@ -2005,7 +2005,6 @@ void kx_reader_close(KxReader *r)
     if (r->cur) rd_kafka_message_destroy(r->cur);
     r->cur = NULL;
     if (r->rk) {
-        r->closing = 1;
         kafka_consumer_leave(r->rk, KAFKA_LEAVE_MS);   /* leaves the group: on_rebalance revokes */
         rd_kafka_destroy(r->rk);
     }

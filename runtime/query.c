@@ -1855,12 +1855,7 @@ static int kx_hold_release(Task *t, int64_t wm)
     for (; h < t->kx_nhold && !rc; h++) {
         Batch        *b = t->kx_hold[h];
         const Vector *v0 = &b->cols[t->kx_hwend[0]], *v1 = &b->cols[t->kx_hwend[1]];
-        int           k = 0, nr = 0;
-        if (b->nrows > SLUICE_VECTOR_SIZE) {   /* (hold_copy's batches hold one vector) */
-            query_fail(t->q, "internal error: a held batch of %d rows", b->nrows);
-            rc = -1;
-            break;
-        }
+        int           k = 0, nr = 0;   /* (a held batch holds one vector: hold_copy, kx_hold_add) */
         for (int r = 0; r < b->count; r++) {
             /* a padded row has its own side's window_end (an outer join) */
             int64_t e = !vector_is_null(v0, r)   ? vector_i64(v0)[vector_index(v0, r)]

@@ -42,12 +42,7 @@ N=${GROUP_EVENTS:-120000}
 RATE=${GROUP_RATE:-10000}   # rows/s each instance reads at most: the run lasts a few seconds
 PIDS=()
 BROKER=
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  [ -n "$BROKER" ] && { kill -TERM "$BROKER" 2>/dev/null; wait "$BROKER" 2>/dev/null; }
-}
-trap 'cleanup; rm -rf "$T"' EXIT
+trap 'run_cleanup; rm -rf "$T"' EXIT
 
 # log events, keyed by user, 3 s out of order at most (the watermark waits 10 s)
 awk -v n="$N" 'BEGIN {
@@ -63,16 +58,7 @@ awk -v n="$N" 'BEGIN {
 }' >"$T/events.jsonl"
 
 broker() {   # a fresh broker with the source topic and the group's repartition topic
-  cleanup
-  PIDS=()
-  "$SLUICE" broker --partitions 6 --topics events,g-0-repartition >"$T/broker.out" 2>"$T/broker.err" </dev/null &
-  BROKER=$!
-  for _ in $(seq 300); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
-  BS=$(head -n 1 "$T/broker.out")
-  [ -z "$BS" ] && echo "group_agg.sh: the broker gave no address: $(head -c 300 "$T/broker.err")"
-  # it answers before anything starts (a run once found none: every instance
-  # failed on the topic's metadata)
-  for _ in $(seq 20); do kcat -b "$BS" -L -t events >/dev/null 2>&1 && break; sleep 0.5; done
+  run_broker events,g-0-repartition
   kcat -b "$BS" -t events -P -K '\t' -l "$T/events.jsonl" 2>>"$T/kcat.err"
   SRC="CREATE STREAM events (ts TIMESTAMP(3), user_id BIGINT, level VARCHAR, event VARCHAR,
     WATERMARK FOR ts AS ts - INTERVAL '10' SECOND) WITH (connector = 'kafka', topic = 'events',

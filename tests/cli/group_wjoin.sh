@@ -33,12 +33,7 @@ N=${GROUP_EVENTS:-60000}   # log events, 2 ms apart; clicks: N/5, 10 ms apart
 RATE=${GROUP_RATE:-5000}
 PIDS=()
 BROKER=
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  [ -n "$BROKER" ] && { kill -TERM "$BROKER" 2>/dev/null; wait "$BROKER" 2>/dev/null; }
-}
-trap 'cleanup; rm -rf "$T"' EXIT
+trap 'run_cleanup; rm -rf "$T"' EXIT
 
 # log events and clicks keyed by user (200 users), up to 3 s out of order
 # (the watermarks wait 10 s and 5 s)
@@ -83,14 +78,7 @@ EOF
 }
 
 broker() {   # a fresh broker with both topics and the group's repartition topic
-  cleanup
-  PIDS=()
-  "$SLUICE" broker --partitions 6 --topics events,clicks,g-1-repartition >"$T/broker.out" 2>"$T/broker.err" </dev/null &
-  BROKER=$!
-  for _ in $(seq 300); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
-  BS=$(head -n 1 "$T/broker.out")
-  [ -z "$BS" ] && echo "group_wjoin.sh: the broker gave no address: $(head -c 300 "$T/broker.err")"
-  for _ in $(seq 20); do kcat -b "$BS" -L -t events >/dev/null 2>&1 && break; sleep 0.5; done
+  run_broker events,clicks,g-1-repartition
   kcat -b "$BS" -t events -P -K '\t' -l "$T/events.jsonl" 2>>"$T/kcat.err"
   kcat -b "$BS" -t clicks -P -K '\t' -l "$T/clicks.jsonl" 2>>"$T/kcat.err"
 }

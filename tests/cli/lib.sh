@@ -62,8 +62,27 @@ _group_cleanup() {
   rm -rf "$T"
 }
 
-# ---- group runs (group_agg.sh, group_wjoin.sh): instance NAME of run RUN
-# writes $T/out.RUN.NAME.csv (a file sink) and --progress $T/prog.RUN.NAME
+# ---- group runs (group_agg.sh, group_wjoin.sh): each run on a fresh broker
+# (run_broker; PIDS the run's instances, BROKER the broker); instance NAME
+# of run RUN writes $T/out.RUN.NAME.csv (a file sink) and --progress
+# $T/prog.RUN.NAME
+run_cleanup() {   # the last run's instances (SIGKILL) and broker
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  [ -n "${BROKER:-}" ] && { kill -TERM "$BROKER" 2>/dev/null; wait "$BROKER" 2>/dev/null; }
+}
+run_broker() {   # TOPICS: the last run gone, a fresh bundled broker with TOPICS (6 partitions); sets BS
+  run_cleanup
+  PIDS=()
+  "$SLUICE" broker --partitions 6 --topics "$1" >"$T/broker.out" 2>"$T/broker.err" </dev/null &
+  BROKER=$!
+  for _ in $(seq 300); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
+  BS=$(head -n 1 "$T/broker.out")
+  [ -z "$BS" ] && echo "$(basename "$0"): the broker gave no address: $(head -c 300 "$T/broker.err")"
+  # it answers before anything starts (a run once found none: every instance
+  # failed on the topic's metadata)
+  for _ in $(seq 20); do kcat -b "$BS" -L -t "${1%%,*}" >/dev/null 2>&1 && break; sleep 0.5; done
+}
 progress_sum() {   # KEY RUN NAME...: KEY summed over the instances' last progress reports
   local key=$1 run=$2 sum=0 n v; shift 2
   for n in "$@"; do
