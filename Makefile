@@ -146,8 +146,8 @@ kill-test: deps
 	@CHECKPOINT_KILLS=$(KILLS) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/checkpoint.sh
 	@SPILL_KILLS=$$(( $(KILLS) / 5 )) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/spill.sh
 
-# Group mode (issue 13): the seed's crash query, and a window join of two
-# streams (tests/cli/group_wjoin.sh), on three instances, one
+# Group mode (issue 13): the seed's crash query, and window and interval
+# joins of two streams (tests/cli/group_wjoin.sh), on three instances, one
 # killed mid-run, RUNS times; each run must give the single-process answer
 # exactly (docs/scaling.md says how often it does yet).
 RUNS ?= 10

@@ -516,6 +516,14 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
             bputs(b, " and ");
             put_duration(b, n->u.join.upper_us);
             bputs(b, " · state kept until the other side's watermark passes");
+            if (p->group) {
+                /* deployment.group: a joined row goes out once the
+                 * watermark says it is final, so a partition that moves
+                 * replays only rows that can still join (runtime/query.c) */
+                NEWLINE();
+                bputs(b, "group: a joined row is emitted when the watermark passes the later of its two times");
+                if (n->u.join.kind != PJOIN_INNER) bputs(b, ", a padded one when its row expires");
+            }
         } else if (n->u.join.flavor == JOIN_WINDOW) {
             NEWLINE();
             bputs(b, "state per window, freed when the watermark passes window_end");

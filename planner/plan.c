@@ -108,13 +108,13 @@ const Stage *plan_group_topic_side(const Plan *p, int side)
             if (side == 0) return st;
             continue;
         }
-        /* a window join of two streams: both its inputs are hash exchanges */
+        /* a window or interval join of two streams: both its inputs are hash exchanges */
         if (down->ninputs != 2 || down->in_exchange[0]->u.exchange.part != PART_HASH ||
             down->in_exchange[1]->u.exchange.part != PART_HASH)
             continue;
         for (int k = 0; k < down->nops; k++) {
             const PlanNode *j = down->ops[k];
-            if (j->kind == PLAN_JOIN && !j->u.join.table && j->u.join.flavor == JOIN_WINDOW &&
+            if (j->kind == PLAN_JOIN && !j->u.join.table && j->u.join.flavor != JOIN_REGULAR &&
                 (side == 0 ? j->input : j->right) == st->out_exchange)
                 return st;
         }

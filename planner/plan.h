@@ -247,8 +247,8 @@ int plan_bounded_table(const PlanNode *n);
  * join's table) or there is none. */
 const Stage *plan_group_topic(const Plan *p);
 
-/* The stage that writes side `side` (0 left, 1 right) of a window join of
- * two streams into the same repartition topic (both sides' rows share it,
+/* The stage that writes side `side` (0 left, 1 right) of a window or
+ * interval join of two streams into the same repartition topic (both sides' rows share it,
  * each tagged with its side); side 0 is plan_group_topic's. NULL when the
  * topic feeds no such join (side 1) or there is no topic. */
 const Stage *plan_group_topic_side(const Plan *p, int side);

@@ -109,8 +109,8 @@ static int group_refuse(SqlError *err, const char *group, const char *what)
     err->loc = -1;
     snprintf(err->msg, sizeof err->msg,
              "deployment.group '%s': %s; a group runs filters, projections, joins with bounded tables "
-             "and either one windowed aggregation (TUMBLE or HOP, emit final) or one window join of two "
-             "Kafka streams for now "
+             "and either one windowed aggregation (TUMBLE or HOP, emit final) or one window or interval "
+             "join of two Kafka streams for now "
              "(docs/scaling.md), or unset deployment.group", group, what);
     return -1;
 }
@@ -118,24 +118,29 @@ static int group_refuse(SqlError *err, const char *group, const char *what)
 typedef struct GroupWalk {
     const char *group;
     int         topics;   /* exchanges across instances (repartition topics) */
-    int         sjoin;    /* a window join of two streams reads the topic */
+    int         sjoin;    /* a window or interval join of two streams reads the topic */
     int         aggs;     /* aggregations seen (above what is walked now) */
     int         tjoins;   /* joins with a table seen (the same) */
     int         apart;    /* joins with a table not in their stream's source tasks */
     SqlError   *err;
 } GroupWalk;
 
-/* A window join of two streams in a group holds its joined rows until their
- * window closes (runtime/query.c): no aggregation or other join may take
- * them (yet). 0, or -1 with the error. */
-static int group_above_join(GroupWalk *g)
+/* A window or interval join of two streams in a group holds its joined rows
+ * until the watermark says they are final (runtime/query.c): no aggregation
+ * or other join may take them (yet), but an aggregation by a window join's
+ * own window (agg_of_window_join). 0, or -1 with the error. */
+static int group_above_join(GroupWalk *g, const PlanNode *join)
 {
+    if (g->aggs && join->u.join.flavor == JOIN_INTERVAL)
+        return group_refuse(g->err, g->group, "this query aggregates the rows of an interval join of two streams "
+                                              "(in a group only a window join's rows can be aggregated, by the "
+                                              "join's window and keys)");
     if (g->aggs)
         return group_refuse(g->err, g->group, "this query aggregates the rows of a window join of two streams "
                                               "through another exchange (an aggregation by the join's window "
                                               "and keys runs in the join's tasks)");
     if (g->tjoins)
-        return group_refuse(g->err, g->group, "this query joins the rows of a window join of two streams again");
+        return group_refuse(g->err, g->group, "this query joins the rows of a join of two streams again");
     return 0;
 }
 
@@ -191,15 +196,16 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
             break;
         case PLAN_JOIN:
             if (!n->u.join.table) {
-                if (n->u.join.flavor == JOIN_WINDOW && n->input->kind == PLAN_EXCHANGE &&
+                if (n->u.join.flavor != JOIN_REGULAR && n->input->kind == PLAN_EXCHANGE &&
                     n->right->kind == PLAN_EXCHANGE) {
                     /* two streams into one repartition topic, each row tagged
                      * with its side; the join reads it (plan_group_topic_side) */
-                    if (group_above_join(g)) return -1;
+                    if (group_above_join(g, n)) return -1;
                     for (int k = 0; k < 2; k++) {
                         const PlanNode *x = k ? n->right : n->input;
                         if (x->u.exchange.part != PART_HASH || x->u.exchange.nkeys == 0)
-                            return group_refuse(g->err, g->group, "this query's window join has no equality key");
+                            return group_refuse(g->err, g->group, "this query's join of two streams has no "
+                                                                  "equality key");
                     }
                     if (++g->topics > 1)
                         return group_refuse(g->err, g->group, "this query needs more than one exchange");
@@ -208,9 +214,6 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
                         return -1;
                     return 0;
                 }
-                if (n->u.join.flavor != JOIN_REGULAR)
-                    return group_refuse(g->err, g->group, "this query has an interval join (a join across "
-                                                          "instances of two streams is built for window joins)");
                 if (plan_bounded_table(unexchanged(n->input)) || plan_bounded_table(unexchanged(n->right)))
                     return group_refuse(g->err, g->group, "this query's outer join keeps the table's unmatched "
                                                           "rows (a group runs INNER, stream LEFT JOIN table and "

@@ -92,7 +92,7 @@
  *
  * An origin is a small stable id, 0 <= origin < norigins, of where event
  * time comes from (in group mode: a source partition id, which survives
- * rebalances — for a window join of two streams written into one topic,
+ * rebalances — for a window or interval join of two streams written into one topic,
  * the left topic's partitions and then the right one's; an upstream task
  * index in a fixed deployment). Each writer
  * publishes, per origin it is responsible for, watermarks and finally an

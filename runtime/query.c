@@ -254,17 +254,28 @@ typedef struct Task {
     int64_t      kx_rec_retry_us;
     int64_t      kx_release_at;/* stage 1, partitions revoked: the checkpoint after which
                                   they are released (0 = none awaited)                  */
-    /* a window join of two streams through the topic (kx_setup): each side's
-     * rows go in as [window_end, side, left columns, right columns], the
-     * other side's columns NULL */
+    /* a window or interval join of two streams through the topic
+     * (kx_setup): each side's rows go in as [until, side, left columns,
+     * right columns], the other side's columns NULL; `until` is a window
+     * join's window_end, an interval join's kx_until */
     int          kx_obase;     /* stage 0: the origin of its source partition 0        */
     int          kx_nsrc;      /* stage 0: its source topic's partitions               */
     Vector      *kx_ucols;     /* stage 0 of a join: the union row's columns (a view)  */
     int          kx_uncols, kx_uwend, kx_ubase, kx_uown, kx_ukeys[64];
-    int          kx_join;      /* stage 1: the topic feeds a window join               */
-    int          kx_hwend[2];  /* stage 1: the join output's window_end of each side    */
+    int          kx_ival;      /* stages 0 and 1: the join is an interval join         */
+    int64_t      kx_ushift;    /* stage 0 of an interval join: until = time + this     */
+    Vector       kx_uuntil;    /* stage 0 of an interval join: the until column        */
+    int          kx_join;      /* stage 1: the topic feeds a join of two streams       */
+    int          kx_hwend[2];  /* stage 1: the join output's window_end (an interval
+                                  join: time) column of each side                      */
+    int64_t      kx_lower, kx_upper; /* stage 1 of an interval join: its bounds        */
+    int64_t      kx_gran;      /* stage 1 of an interval join: until rounded up to this
+                                  for the replay's tracking (kx_track), 0 exact        */
+    int          kx_hkeys[2][64], kx_nhkeys; /* stage 1: the output's key columns of
+                                  each side (a joined row's partition: kx_hold_add)    */
+    int64_t      kx_supp_max;  /* stage 1: the largest kx_supp of an owned partition   */
     int          kx_nleft;     /* stage 1: the join's left columns                      */
-    Batch      **kx_hold;      /* stage 1 of a join: joined rows of windows not closed */
+    Batch      **kx_hold;      /* stage 1 of a join: joined rows not final yet          */
     int          kx_nhold, kx_hold_cap;
     int64_t      kx_hold_rows;
     HoldPool     kx_pool;
@@ -507,14 +518,45 @@ static int append_to(Task *t, int d, const Batch *b, const uint32_t *rows, int n
     return 0;
 }
 
+/* Stage 0 of an interval join of two streams: the union row's `until` of
+ * b's live rows — the row's time plus t->kx_ushift (kx_setup: after it,
+ * nothing the row joins into is still to be emitted), NULL for a NULL time.
+ * 0, or -1 after query_fail. */
+static int kx_until_fill(Task *t, const Batch *b)
+{
+    Vector       *u = &t->kx_uuntil;
+    const Vector *tv = &b->cols[t->kx_uwend];
+    if (b->nrows > u->capacity) {
+        vector_destroy(u);
+        if (vector_init(u, TYPE_TIMESTAMP, b->nrows) != 0) {
+            query_fail(t->q, "out of memory");
+            return -1;
+        }
+    }
+    vector_reset(u);
+    int64_t       *out = vector_i64(u);
+    const int64_t *in = vector_i64(tv);
+    for (int i = 0; i < b->count; i++) {
+        int r = b->sel ? (int)b->sel[i] : i;
+        if (vector_is_null(tv, r)) vector_set_null(u, r);
+        else out[r] = in[vector_index(tv, r)] + t->kx_ushift;
+    }
+    return 0;
+}
+
 static int emit_rows(Task *t, const Batch *b)
 {
     if (b->count == 0) return 0;
     if (t->kxw) {   /* into the repartition topic, by the exchange's key */
         const PlanNode *x = t->exchange;
-        if (t->kx_ucols) {   /* a side of a window join: as the union row (kx_setup) */
+        if (t->kx_ucols) {   /* a side of a join of two streams: as the union row (kx_setup) */
             Batch u = *b;
-            t->kx_ucols[0] = b->cols[t->kx_uwend];
+            if (t->kx_ival) {
+                if (kx_until_fill(t, b)) return -1;
+                t->kx_ucols[0] = t->kx_uuntil;
+            } else {
+                t->kx_ucols[0] = b->cols[t->kx_uwend];
+            }
             for (int c = 0; c < b->ncols; c++) t->kx_ucols[t->kx_ubase + c] = b->cols[c];
             u.cols = t->kx_ucols;
             u.ncols = t->kx_uncols;
@@ -1791,6 +1833,11 @@ static void kx_track(Task *t, const Batch *b, int n)
         if (vector_is_null(ve, r)) continue;
         int64_t we = vector_i64(ve)[vector_index(ve, r)], off = t->kx_offs[r];
         int     p = t->kx_parts[r];
+        if (t->kx_gran > 0) {   /* an interval join: few distinct values, rounded up */
+            int64_t q = we / t->kx_gran;
+            if (q * t->kx_gran < we) q++;
+            we = q * t->kx_gran;
+        }
         if (p == lp && we == lwe && off >= loff) continue;
         lp = p, lwe = we, loff = off;
         KxOpen *o = t->kx_open + (size_t)p * KX_OPEN, *free_slot = NULL;
@@ -1808,17 +1855,84 @@ static void kx_track(Task *t, const Batch *b, int n)
     }
 }
 
-/* Stage 1 of a window join of two streams (docs/scaling.md): the joined
- * rows wait here until their window closes (the task's watermark passes its
- * window_end), so "windows ending at or before the watermark are emitted"
- * holds for a join as for an aggregation — the record in the ledger, the
- * rows skipped at a replay and the windows rebuilt all follow from it. */
+/* Stage 1 of a join of two streams: when joined row r of b is final — the
+ * watermark at which it is released from the hold and at or before which a
+ * replay drops it as emitted (docs/scaling.md). A window join: its
+ * window_end (a padded row has its own side's). An interval join (lower <=
+ * l.t - r.t <= upper; exec/join.h): a pair once both times are behind the
+ * watermark, max(l.t, r.t) + 1; a padded left row when the op releases it,
+ * l.t - lower + 1; a padded right row r.t + upper + 1; a row padded for a
+ * NULL time at once. */
+static int64_t kx_final_at(const Task *t, const Batch *b, int r)
+{
+    const Vector *v0 = &b->cols[t->kx_hwend[0]], *v1 = &b->cols[t->kx_hwend[1]];
+    int           n0 = vector_is_null(v0, r), n1 = vector_is_null(v1, r);
+    int64_t       a = n0 ? 0 : vector_i64(v0)[vector_index(v0, r)];
+    int64_t       c = n1 ? 0 : vector_i64(v1)[vector_index(v1, r)];
+    if (!t->kx_ival) return !n0 ? a : !n1 ? c : WATERMARK_MIN;
+    if (!n0 && !n1) return (a > c ? a : c) + 1;
+    if (!n0) return a - t->kx_lower + 1;
+    if (!n1) return c + t->kx_upper + 1;
+    return WATERMARK_MIN;
+}
+
+/* Stage 1: the topic partition of each joined row of b (live rows, in
+ * order) — the partition its rows came from: the hash of the left keys, or
+ * of the right ones for a row padded on the left (exactly as kx_write
+ * hashed the union row). */
+static void kx_rows_parts(const Task *t, const Batch *b, uint16_t *parts)
+{
+    uint64_t h[2][SLUICE_VECTOR_SIZE];
+    int      P = t->q->plan->group_partitions;
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < t->kx_nhkeys; k++)
+            hash_vector(&b->cols[t->kx_hkeys[s][k]], b->sel, b->count, h[s], k > 0);
+    const Vector *l0 = &b->cols[t->kx_hkeys[0][0]], *r0 = &b->cols[t->kx_hkeys[1][0]];
+    for (int i = 0; i < b->count; i++) {
+        int r = b->sel ? (int)b->sel[i] : i;
+        int s = vector_is_null(l0, r) && !vector_is_null(r0, r);
+        parts[i] = (uint16_t)kx_partition_of(h[s][i], P);
+    }
+}
+
+/* Stage 1 of a join of two streams (docs/scaling.md): the joined rows wait
+ * here until they are final (kx_final_at: a window join's when its window
+ * closes), so "rows final at or before the watermark are emitted" holds for
+ * a join as for an aggregation — the record in the ledger, the rows skipped
+ * at a replay and the state rebuilt all follow from it. A row final at or
+ * before the task's watermark goes on at once; one final at or before what
+ * its partition had emitted before a replay is dropped (an interval join's
+ * rows replayed can pair again). b: dense, at most a vector. */
 static int kx_hold_add(Task *t, const Batch *b)
 {
+    const OpState *js = &t->ops[t->join_i];
+    uint32_t       now[SLUICE_VECTOR_SIZE], later[SLUICE_VECTOR_SIZE];
+    uint16_t       parts[SLUICE_VECTOR_SIZE];
+    int            nn = 0, nl = 0, parted = 0;
+    for (int i = 0; i < b->count; i++) {
+        int     r = b->sel ? (int)b->sel[i] : i;
+        int64_t e = kx_final_at(t, b, r);
+        if (e <= t->kx_supp_max) {
+            if (!parted) kx_rows_parts(t, b, parts), parted = 1;
+            if (e <= t->kx_supp[parts[i]]) continue;
+        }
+        if (e <= t->wm) now[nn++] = (uint32_t)r;
+        else later[nl++] = (uint32_t)r;
+    }
+    Batch v = *b;
+    if (nn > 0) {
+        v.sel = now;
+        v.count = nn;
+        if (push(t, js->next, js->next_side, &v)) return -1;
+    }
+    if (nl == 0) return 0;
+    v = *b;
+    v.sel = later;
+    v.count = nl;
     Batch *tail = t->kx_nhold > 0 ? t->kx_hold[t->kx_nhold - 1] : NULL;
-    if (tail && tail->nrows + b->count <= tail->capacity) {   /* (drains are often small) */
-        if (batch_append_live(tail, b) != 0) goto oom;
-        t->kx_hold_rows += b->count;
+    if (tail && tail->nrows + nl <= tail->capacity) {   /* (drains are often small) */
+        if (batch_append_live(tail, &v) != 0) goto oom;
+        t->kx_hold_rows += nl;
         return 0;
     }
     if (t->kx_nhold == t->kx_hold_cap) {
@@ -1828,7 +1942,7 @@ static int kx_hold_add(Task *t, const Batch *b)
         t->kx_hold = nb;
         t->kx_hold_cap = cap;
     }
-    Batch *c = hold_copy(&t->kx_pool, b);
+    Batch *c = hold_copy(&t->kx_pool, &v);
     if (!c) goto oom;
     t->kx_hold[t->kx_nhold++] = c;
     t->kx_hold_rows += c->count;
@@ -1845,8 +1959,8 @@ static void kx_hold_clear(Task *t)
     t->kx_hold_rows = 0;
 }
 
-/* The held rows of windows ending at or before wm go on, in the order
- * they were joined; the rest stay. 0, or -1 after query_fail. */
+/* The held rows final at or before wm go on, in the order they were
+ * joined; the rest stay. 0, or -1 after query_fail. */
 static int kx_hold_release(Task *t, int64_t wm)
 {
     const OpState *js = &t->ops[t->join_i];
@@ -1854,14 +1968,9 @@ static int kx_hold_release(Task *t, int64_t wm)
     int            keep = 0, h = 0, rc = 0;
     for (; h < t->kx_nhold && !rc; h++) {
         Batch        *b = t->kx_hold[h];
-        const Vector *v0 = &b->cols[t->kx_hwend[0]], *v1 = &b->cols[t->kx_hwend[1]];
-        int           k = 0, nr = 0;   /* (a held batch holds one vector: hold_copy, kx_hold_add) */
+        int k = 0, nr = 0;   /* (a held batch holds one vector: hold_copy, kx_hold_add) */
         for (int r = 0; r < b->count; r++) {
-            /* a padded row has its own side's window_end (an outer join) */
-            int64_t e = !vector_is_null(v0, r)   ? vector_i64(v0)[vector_index(v0, r)]
-                      : !vector_is_null(v1, r) ? vector_i64(v1)[vector_index(v1, r)]
-                                               : WATERMARK_MIN;
-            if (e <= wm) b->sel_buf[k++] = (uint32_t)r;
+            if (kx_final_at(t, b, r) <= wm) b->sel_buf[k++] = (uint32_t)r;
             else rest[nr++] = (uint32_t)r;
         }
         if (k == 0) {
@@ -1985,6 +2094,9 @@ static int kx_reader_reset(Task *t)
         t->kx_owned[p] = (uint8_t)owned;
         nowned += owned != 0;
     }
+    t->kx_supp_max = WATERMARK_MIN;
+    for (int p = 0; p < P; p++)
+        if (t->kx_owned[p] && t->kx_supp[p] > t->kx_supp_max) t->kx_supp_max = t->kx_supp[p];
     atomic_store_explicit(&t->grp_parts, nowned, memory_order_relaxed);
     t->wm = WATERMARK_MIN;   /* the operators' watermark starts over (the collector ignores it) */
     atomic_store_explicit(&t->wm_pub, WATERMARK_MIN, memory_order_relaxed);
@@ -2919,6 +3031,7 @@ static void task_free(Task *t)
     kx_hold_clear(t);
     free(t->kx_hold);
     pool_free(&t->kx_pool);
+    vector_destroy(&t->kx_uuntil);
     if (t->kx_ucols) {   /* the side column and the other side's NULLs are its own */
         for (int c = 1; c < t->kx_uncols; c++)
             if (c == 1 || c < t->kx_ubase || c >= t->kx_ubase + t->kx_uown) vector_destroy(&t->kx_ucols[c]);
@@ -3166,9 +3279,31 @@ static int kx_setup(Query *q, char *err, size_t cap)
         snprintf(err, cap, "deployment.partitions must be 1 … %d; got %d", KX_MAX_PARTITIONS, P);
         return -1;
     }
-    if (stw[1] && (!join || join->u.join.flavor != JOIN_WINDOW)) {
-        snprintf(err, cap, "deployment.group: the repartition topic of two streams must feed a window join");
+    if (stw[1] && (!join || join->u.join.flavor == JOIN_REGULAR)) {
+        snprintf(err, cap, "deployment.group: the repartition topic of two streams must feed a window or "
+                           "interval join");
         return -1;
+    }
+    /* An interval join (lower <= l.t - r.t <= upper): a row's `until` is
+     * its time plus the most after it at which anything it takes part in
+     * becomes final (kx_final_at) — its pairs, its own padded row, and the
+     * padded row of a partner it keeps from being padded. A replay skips
+     * rows whose until is emitted already, and starts at the first row
+     * whose until is not (kx_track, rounded up to kx_gran). */
+    int64_t shift[2] = {0, 0}, gran = 0;
+    if (stw[1] && join->u.join.flavor == JOIN_INTERVAL) {
+        int64_t lo = join->u.join.lower_us, hi = join->u.join.upper_us;
+        int     keep_l = join->u.join.kind == PJOIN_LEFT || join->u.join.kind == PJOIN_FULL;
+        int     keep_r = join->u.join.kind == PJOIN_RIGHT || join->u.join.kind == PJOIN_FULL;
+        shift[0] = -lo > 0 ? -lo : 0;
+        if (keep_r && hi - lo > shift[0]) shift[0] = hi - lo;
+        shift[1] = hi > 0 ? hi : 0;
+        if (keep_l && hi - lo > shift[1]) shift[1] = hi - lo;
+        shift[0]++, shift[1]++;
+        int64_t delay = stw[0]->ops[0]->u.scan.wm_delay_us;
+        if (stw[1]->ops[0]->u.scan.wm_delay_us > delay) delay = stw[1]->ops[0]->u.scan.wm_delay_us;
+        gran = delay + (shift[0] > shift[1] ? shift[0] : shift[1]);
+        if (gran < 1000000) gran = 1000000;
     }
     const char *pk[32], *pv[32];
     int         np = 0;
@@ -3201,7 +3336,8 @@ static int kx_setup(Query *q, char *err, size_t cap)
             snprintf(err, cap, "too many columns for the repartition topic");
             return -1;
         }
-        types[ncols] = xs[0]->out.cols[join->u.join.ltime].type, names[ncols++] = "window_end";
+        types[ncols] = xs[0]->out.cols[join->u.join.ltime].type;
+        names[ncols++] = join->u.join.flavor == JOIN_INTERVAL ? "until" : "window_end";
         types[ncols] = TYPE_BIGINT, names[ncols++] = "side";
     } else if (nl > 512) {
         snprintf(err, cap, "too many columns for the repartition topic");
@@ -3256,6 +3392,8 @@ static int kx_setup(Query *q, char *err, size_t cap)
                 t->kx_ubase = 2 + (w ? nl : 0);
                 t->kx_uown = own;
                 t->kx_uwend = w ? join->u.join.rtime : join->u.join.ltime;
+                t->kx_ival = join->u.join.flavor == JOIN_INTERVAL;
+                t->kx_ushift = shift[w];
                 for (int k = 0; k < xs[w]->u.exchange.nkeys; k++)
                     t->kx_ukeys[k] = t->kx_ubase + xs[w]->u.exchange.keys[k];
                 for (int c = 1; c < ncols; c++) {
@@ -3278,7 +3416,8 @@ static int kx_setup(Query *q, char *err, size_t cap)
         Task *t = q->tasks[q->stage_first[st1->id] + i];
         if (stw[1]) {
             if (t->join_i < 0) {
-                snprintf(err, cap, "deployment.group: the repartition topic of two streams must feed a window join");
+                snprintf(err, cap, "deployment.group: the repartition topic of two streams must feed a window or "
+                                   "interval join");
                 return -1;
             }
             t->kx_join = 1;
@@ -3286,6 +3425,15 @@ static int kx_setup(Query *q, char *err, size_t cap)
             t->kx_nleft = nl;
             t->kx_hwend[0] = join->u.join.ltime;
             t->kx_hwend[1] = nl + join->u.join.rtime;
+            t->kx_ival = join->u.join.flavor == JOIN_INTERVAL;
+            t->kx_lower = join->u.join.lower_us;
+            t->kx_upper = join->u.join.upper_us;
+            t->kx_gran = gran;
+            t->kx_nhkeys = xs[0]->u.exchange.nkeys;
+            for (int k = 0; k < t->kx_nhkeys; k++) {
+                t->kx_hkeys[0][k] = xs[0]->u.exchange.keys[k];
+                t->kx_hkeys[1][k] = nl + xs[1]->u.exchange.keys[k];
+            }
         } else {
             const PlanNode *a = t->entry[0] < t->nops ? t->ops[t->entry[0]].node : NULL;
             if (!a || a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key < 0) {
@@ -3306,6 +3454,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
         for (int p = 0; p < P; p++) t->kx_supp[p] = WATERMARK_MIN, t->kx_open_lo[p] = INT64_MAX;
         for (size_t k = 0; k < (size_t)P * KX_OPEN; k++) t->kx_open[k].wend = WATERMARK_MIN;
         t->kx_rec = WATERMARK_MIN;
+        t->kx_supp_max = WATERMARK_MIN;
         if (!(t->kxr = kx_reader_open(&spec, q->kx_group, norigins, why, sizeof why))) {
             snprintf(err, cap, "repartition topic '%s': %s", q->kx_topic, why);
             return -1;

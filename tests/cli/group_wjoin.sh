@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Group mode with a window join of two Kafka streams (issue 13;
-# docs/scaling.md, "Window joins of two streams"): critical crash events
-# joined with the same user's clicks of the same 10-second window, run by
+# Group mode with a window or interval join of two Kafka streams (issue 13;
+# docs/scaling.md, "Joins of two streams"): critical crash events joined
+# with the same user's clicks of the same 10-second window (or from 4 s
+# before to 2 s after the event: an interval join), run by
 # sluice instances of one group against the bundled broker. Both streams'
 # rows go into one repartition topic (g-1-repartition), keyed by user, each
 # tagged with its side; the join tasks read its partitions, and emit a
@@ -16,7 +17,12 @@
 #      with SIGKILL mid-run: the survivors take over its source partitions
 #      (of both topics) and its repartition partitions, rebuild the open
 #      windows from the topic, skip the closed ones, and end by themselves
-#      with the answer, every row once.
+#      with the answer, every row once;
+#   5. the interval join — INNER, LEFT, and RIGHT (the clicks on the left:
+#      the LEFT join's answer) — each on three instances, one killed
+#      mid-run: a replay skips the rows whose pairs (and padded rows) were
+#      all emitted, and drops the pairs of the rows it reads again that
+#      were.
 # Each instance reads at most GROUP_RATE rows/s of each stream, so a run
 # lasts a few seconds. Skipped like kafka.sh when the broker, kcat or
 # sqlite3 is missing. GROUP_LOGS=DIR keeps a failed run's logs in DIR/runK.
@@ -55,7 +61,8 @@ awk -v n="$N" -v out="$T" 'BEGIN {
 }'
 
 # sqlite3's answer: the crash events and the clicks of the same user and
-# 10-second window (JOIN, or LEFT JOIN)
+# 10-second window (JOIN, or LEFT JOIN), or of -2 s <= e.ts - c.ts <= 4 s
+# ($2 = interval)
 oracle() {
   python3 - "$T" <<'EOF'
 import json, sys
@@ -73,7 +80,8 @@ EOF
     "CREATE TABLE ev (ts INTEGER, id INTEGER, uid INTEGER, level TEXT, event TEXT);" \
     "CREATE TABLE cl (ts INTEGER, cid INTEGER, uid INTEGER, page TEXT);" \
     ".import $T/ev.csv ev" ".import $T/cl.csv cl" \
-    "SELECT e.id, c.cid, c.page FROM ev e $1 cl c ON e.uid = c.uid AND e.ts / 10000 = c.ts / 10000
+    "SELECT e.id, c.cid, c.page FROM ev e $1 cl c ON e.uid = c.uid AND
+       $(if [ "${2:-}" = interval ]; then echo "e.ts BETWEEN c.ts - 2000 AND c.ts + 4000"; else echo "e.ts / 10000 = c.ts / 10000"; fi)
      WHERE e.level = 'CRITICAL' AND e.event = 'crash';" | sort
 }
 
@@ -94,7 +102,16 @@ src() {   # RATE: both streams, bounded, rate-limited to RATE rows/s (0: not)
     WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH (connector = 'kafka', topic = 'clicks',
     format = 'json', $common);"
 }
-query() {   # JOIN: the crash events with the clicks of their user and window (AGG: per window and user)
+query() {   # JOIN [interval]: the crash events with the clicks of their user and window (AGG: per
+            # window and user), or of -2 s <= e.ts - c.ts <= 4 s
+  if [ "${2:-}" = interval ]; then
+    local from="events e $1 clicks c ON e.user_id = c.user_id AND
+      e.ts BETWEEN c.ts - INTERVAL '2' SECOND AND c.ts + INTERVAL '4' SECOND"
+    [ "$1" = "RIGHT JOIN" ] && from="clicks c RIGHT JOIN events e ON c.user_id = e.user_id AND
+      c.ts BETWEEN e.ts - INTERVAL '4' SECOND AND e.ts + INTERVAL '2' SECOND"
+    echo "INSERT INTO out SELECT e.id, c.cid, c.page FROM $from WHERE e.level = 'CRITICAL' AND e.event = 'crash';"
+    return
+  fi
   if [ "$1" = AGG ]; then
     echo "INSERT INTO out SELECT e.window_start, e.user_id, COUNT(*) AS n, SUM(c.cid) AS cids
   FROM TUMBLE(events, ts, INTERVAL '10' SECOND) e JOIN TUMBLE(clicks, ts, INTERVAL '10' SECOND) c
@@ -110,10 +127,10 @@ query() {   # JOIN: the crash events with the clicks of their user and window (A
 }
 sink() { echo "CREATE SINK out WITH (connector = 'file', path = '$1', format = 'csv');"; }
 
-start() {   # NAME RUN JOIN: one instance of group g
+start() {   # NAME RUN JOIN [interval]: one instance of group g
   "$SLUICE" -q --group g --state-dir "$T/state.$2.$1" --set checkpoint.interval=300ms --set parallelism=1 \
     --progress "$T/prog.$2.$1" --set deployment.partitions=6 \
-    -e "$(src "$RATE") $(sink "$T/out.$2.$1.csv") $(query "$3")" >"$T/log.$2.$1" 2>&1 </dev/null &
+    -e "$(src "$RATE") $(sink "$T/out.$2.$1.csv") $(query "$3" "${4:-}")" >"$T/log.$2.$1" 2>&1 </dev/null &
   PIDS+=($!)
 }
 keep_logs() {
@@ -136,6 +153,8 @@ exact() {   # WHAT RUN WANT SECS NAME...: the instances end in SECS, exit 0, giv
 
 oracle JOIN >"$T/want"
 oracle "LEFT JOIN" >"$T/want.left"
+oracle JOIN interval >"$T/want.ival"
+oracle "LEFT JOIN" interval >"$T/want.ival.left"
 sqlite3 -list -separator , :memory: \
   "CREATE TABLE ev (ts INTEGER, id INTEGER, uid INTEGER, level TEXT, event TEXT);" \
   "CREATE TABLE cl (ts INTEGER, cid INTEGER, uid INTEGER, page TEXT);" \
@@ -146,17 +165,24 @@ sqlite3 -list -separator , :memory: \
 # (the query's CSV: an empty string for a NULL page, as sqlite3's)
 if [ "$(wc -l <"$T/want")" -gt 1000 ] && [ "$(wc -l <"$T/want.left")" -gt "$(wc -l <"$T/want")" ] && [ "$(wc -l <"$T/want.agg")" -gt 100 ]; then _ok; else
   _bad "sqlite3's answers" "$(wc -l <"$T/want"), $(wc -l <"$T/want.left") and $(wc -l <"$T/want.agg") rows"; fi
+if [ "$(wc -l <"$T/want.ival")" -gt 1000 ] && [ "$(wc -l <"$T/want.ival.left")" -gt "$(wc -l <"$T/want.ival")" ]; then _ok; else
+  _bad "sqlite3's interval answers" "$(wc -l <"$T/want.ival") and $(wc -l <"$T/want.ival.left") rows"; fi
 
-# the single-process answer is sqlite3's
+# the single-process answers are sqlite3's
 broker
-"$SLUICE" -q --set parallelism=2 -e "$(src 0) $(sink "$T/single.csv") $(query JOIN)" >"$T/log.single" 2>&1 </dev/null
-tail -n +2 "$T/single.csv" | sort >"$T/single"
-if cmp -s "$T/want" "$T/single"; then _ok; else
-  _bad "the single-process answer is sqlite3's" "$(wc -l <"$T/single") rows for $(wc -l <"$T/want"): $(tail -c 300 "$T/log.single")"; fi
+for f in "" interval; do
+  rm -f "$T/single.csv"
+  "$SLUICE" -q --set parallelism=2 -e "$(src 0) $(sink "$T/single.csv") $(query JOIN $f)" >"$T/log.single" 2>&1 </dev/null
+  tail -n +2 "$T/single.csv" | sort >"$T/single"
+  if cmp -s "$T/want${f:+.ival}" "$T/single"; then _ok; else
+    _bad "the single-process answer is sqlite3's${f:+ (interval join)}" "$(wc -l <"$T/single") rows for $(wc -l <"$T/want${f:+.ival}"): $(tail -c 300 "$T/log.single")"; fi
+done
 
-# EXPLAIN names the one topic both sides go into
+# EXPLAIN names the one topic both sides go into, and when rows are final
 expect_out "EXPLAIN: both sides into one topic" "topic g-1-repartition (6 partitions)" \
   "$SLUICE" -q --group g --set deployment.partitions=6 -e "$(src 0) $(sink "$T/x.csv") EXPLAIN $(query JOIN)"
+expect_out "EXPLAIN: an interval join's rows are final" "group: a joined row is emitted when the watermark passes the later of its two times, a padded one when its row expires" \
+  "$SLUICE" -q --group g --set deployment.partitions=6 -e "$(src 0) $(sink "$T/x.csv") EXPLAIN $(query "LEFT JOIN" interval)"
 
 # 1. three instances, all alive
 broker
@@ -186,19 +212,27 @@ PIDS=("${PIDS[0]}" "${PIDS[1]}")
 exact "an aggregation of the joined rows, one of three killed" G want.agg 120 A B C
 echo "group_wjoin.sh: aggregation: A $(rows G A | wc -l), B $(rows G B | wc -l), C (killed) $(rows G C | wc -l) of $(wc -l <"$T/want.agg") windows"
 
-# 4. kill one of the three, mid-run
-for k in $(seq "$KILLS"); do
+# one of three instances killed mid-run (SIGKILL, at a random moment)
+kill_run() {   # RUN WANT JOIN [interval]
   broker
-  start A "$k" JOIN; start B "$k" JOIN; start C "$k" JOIN
+  start A "$1" "$3" "${4:-}"; start B "$1" "$3" "${4:-}"; start C "$1" "$3" "${4:-}"
   C=${PIDS[2]}
-  emitted "$k" C
-  sleep "$(awk -v k="$k" 'BEGIN { srand(k); printf "%.1f", rand() * 2.5 }')"
-  kill -0 "$C" 2>/dev/null || echo "group_wjoin.sh: kill run $k: C ended before the kill"
+  emitted "$1" C
+  sleep "$(awk -v k="$(printf '%s' "$1" | cksum | cut -d' ' -f1)" 'BEGIN { srand(k % 100000); printf "%.1f", rand() * 2.5 }')"
+  kill -0 "$C" 2>/dev/null || echo "group_wjoin.sh: kill run $1: C ended before the kill"
   kill -9 "$C"
   wait "$C" 2>/dev/null
   PIDS=("${PIDS[0]}" "${PIDS[1]}")
-  exact "kill run $k: the survivors" "$k" want 120 A B C
-  echo "group_wjoin.sh: kill run $k: A $(rows "$k" A | wc -l), B $(rows "$k" B | wc -l), C (killed) $(rows "$k" C | wc -l) rows; read again after the moves $(replayed "$k" A B)"
-done
+  exact "kill run $1 ($3${4:+ $4}): the survivors" "$1" "$2" 120 A B C
+  echo "group_wjoin.sh: kill run $1 ($3${4:+ $4}): A $(rows "$1" A | wc -l), B $(rows "$1" B | wc -l), C (killed) $(rows "$1" C | wc -l) rows; read again after the moves $(replayed "$1" A B)"
+}
+
+# 4. kill one of the three, mid-run
+for k in $(seq "$KILLS"); do kill_run "$k" want JOIN; done
+
+# 5. the interval join, inner and outer on either side, one of three killed
+kill_run I want.ival JOIN interval
+kill_run IL want.ival.left "LEFT JOIN" interval
+kill_run IR want.ival.left "RIGHT JOIN" interval
 
 finish
