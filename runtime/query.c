@@ -1912,7 +1912,7 @@ static int kx_hold_add(Task *t, const Batch *b)
     for (int i = 0; i < b->count; i++) {
         int     r = b->sel ? (int)b->sel[i] : i;
         int64_t e = kx_final_at(t, b, r);
-        if (e <= t->kx_supp_max) {
+        if (e != WATERMARK_MIN && e <= t->kx_supp_max) {   /* (MIN: padded for a NULL time) */
             if (!parted) kx_rows_parts(t, b, parts), parted = 1;
             if (e <= t->kx_supp[parts[i]]) continue;
         }
