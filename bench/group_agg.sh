@@ -40,49 +40,83 @@
 # topic (every partial row written to and read back from the broker) and
 # the group's coordination. The point here is the mechanism and its cost;
 # docs/scaling.md says how it scales on a real cluster.
+# GROUP_QUERY=wjoin or ijoin (bench/group_join.sh) measures instead a join
+# of two streams through the repartition topic (docs/scaling.md, "Joins of
+# two streams"): the crash events joined with the same user's clicks —
+# N/5 more generator events (seed 2) in a topic `clicks` (and N/250 in
+# `smallc` for the fixed part) — of the same 10-second window (wjoin) or
+# within 2 s (ijoin); the repartition topic is then `<group>-1-repartition`,
+# the rates count the events of both topics, and the check compares the
+# joined rows. N_GROUP_JOIN (3M; 200k with BENCH_QUICK) sets N.
 # A benchmark, not a test: it never fails on speed. Appends one record per k
 # to BENCH_RECORDS. Skipped with a message when the broker does not start.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib/common.sh
-if [ "$BENCH_QUICK" = 1 ]; then N=${N_GROUP_AGG:-200000}; else N=${N_GROUP_AGG:-3000000}; fi
+GQ=${GROUP_QUERY:-agg}
+case "$GQ" in
+  agg) WHAT="crash query"; NDEF=3000000; X=0 ;;
+  wjoin) WHAT="window join"; NDEF=3000000; X=1 ;;
+  ijoin) WHAT="interval join"; NDEF=3000000; X=1 ;;
+  *) echo "GROUP_QUERY must be agg, wjoin or ijoin; got '$GQ'"; exit 2 ;;
+esac
+if [ "$GQ" = agg ]; then N=${N_GROUP_AGG:-}; else N=${N_GROUP_JOIN:-}; fi
+if [ "$BENCH_QUICK" = 1 ]; then N=${N:-200000}; else N=${N:-$NDEF}; fi
 P=$(( 12 * ((N + 249999) / 250000) ))
 NS=$(( N / 50 ))
 KS=${GROUP_KS:-1 2 3}
-WL="crash query, Kafka group $(human "$N")"
+WL="$WHAT, Kafka group $(human "$N")"
 T=$(mktemp -d)
 topics=events,small
-for k in $KS; do for r in $(seq 0 $((REPEAT - 1))); do topics="$topics,a$k.$r-0-repartition,s$k.$r-0-repartition"; done; done
-start_broker group_agg "$topics" "$P"
-echo "== group mode, crash query through the repartition topic: broker $B, $P partitions, $N events, k = $KS (best of $REPEAT; $(nproc) cores)"
+[ "$X" = 1 ] && topics="$topics,clicks,smallc"
+for k in $KS; do for r in $(seq 0 $((REPEAT - 1))); do topics="$topics,a$k.$r-$X-repartition,s$k.$r-$X-repartition"; done; done
+start_broker "group_agg ($GQ)" "$topics" "$P"
+echo "== group mode, $WHAT through the repartition topic: broker $B, $P partitions, $N events$([ "$X" = 1 ] && echo " and $((N / 5)) clicks"), k = $KS (best of $REPEAT; $(nproc) cores)"
 
-for t in events:$N small:$NS; do
+produce="events:$N:1 small:$NS:1"
+[ "$X" = 1 ] && produce="$produce clicks:$((N / 5)):2 smallc:$((NS / 5)):2"
+for t in $produce; do
+  IFS=: read -r topic count seed <<<"$t"
   "$SLUICE" -q --set parallelism=1 -e "
-    CREATE STREAM gen ($COLS) WITH (connector = 'logs', count = '${t#*:}', users = '1000', seed = '1', 'out-of-orderness' = '5s');
-    CREATE SINK t WITH (connector = 'kafka', topic = '${t%:*}', format = 'json', key = 'user_id',
+    CREATE STREAM gen ($COLS) WITH (connector = 'logs', count = '$count', users = '1000', seed = '$seed', 'out-of-orderness' = '5s');
+    CREATE SINK t WITH (connector = 'kafka', topic = '$topic', format = 'json', key = 'user_id',
                         'properties.bootstrap.servers' = '$B');
     INSERT INTO t SELECT ts, user_id, level, event FROM gen;" 2> "$T/produce.err" \
-    || { echo "skipping group_agg: producing failed: $(head -c 300 "$T/produce.err")"; exit 0; }
+    || { echo "skipping group_agg ($GQ): producing failed: $(head -c 300 "$T/produce.err")"; exit 0; }
 done
 
-src() {   # TOPIC: the stream over it
-  echo "CREATE STREAM logs (ts TIMESTAMP(3), user_id BIGINT, level VARCHAR, event VARCHAR,
+src() {   # TOPIC [STREAM]: the stream over it
+  echo "CREATE STREAM ${2:-logs} (ts TIMESTAMP(3), user_id BIGINT, level VARCHAR, event VARCHAR,
     WATERMARK FOR ts AS ts - INTERVAL '10' SECOND)
   WITH (connector = 'kafka', topic = '$1', format = 'json', 'properties.bootstrap.servers' = '$B',
         'scan.bounded.mode' = 'latest-offset',
         'properties.session.timeout.ms' = '3000', 'properties.heartbeat.interval.ms' = '500');"
 }
-echo "$(src events) $QUERY" > "$T/q.sql"
-echo "$(src small) $QUERY" > "$T/qs.sql"
+case "$GQ" in
+  wjoin) QUERY="SELECT l.ts, l.user_id, c.ts AS click_ts, c.event
+FROM TUMBLE(logs, ts, INTERVAL '10' SECOND) l JOIN TUMBLE(clicks, ts, INTERVAL '10' SECOND) c
+  ON l.user_id = c.user_id AND l.window_start = c.window_start AND l.window_end = c.window_end
+WHERE l.level = 'CRITICAL' AND l.event = 'crash';" ;;
+  ijoin) QUERY="SELECT l.ts, l.user_id, c.ts AS click_ts, c.event
+FROM logs l JOIN clicks c ON l.user_id = c.user_id AND l.ts BETWEEN c.ts - INTERVAL '2' SECOND AND c.ts + INTERVAL '2' SECOND
+WHERE l.level = 'CRITICAL' AND l.event = 'crash';" ;;
+esac
+if [ "$X" = 1 ]; then
+  echo "$(src events) $(src clicks clicks) $QUERY" > "$T/q.sql"
+  echo "$(src small) $(src smallc clicks) $QUERY" > "$T/qs.sql"
+else
+  echo "$(src events) $QUERY" > "$T/q.sql"
+  echo "$(src small) $QUERY" > "$T/qs.sql"
+fi
 "$SLUICE" -q --format csv --set parallelism=1 --progress "$T/want.progress" -f "$T/q.sql" 2> "$T/want.err" \
   | tail -n +2 | LC_ALL=C sort > "$T/want.csv"
 "$SLUICE" -q --format csv --set parallelism=1 --progress "$T/small.progress" -f "$T/qs.sql" > /dev/null 2>&1
 C=$(wc -l < "$T/want.csv")
-if [ "$C" -eq 0 ]; then echo "skipping group_agg: the single read found no window: $(head -c 300 "$T/want.err")"; exit 0; fi
+if [ "$C" -eq 0 ]; then echo "skipping group_agg ($GQ): the single read found no row: $(head -c 300 "$T/want.err")"; exit 0; fi
 inputs() { python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]["sluice"]["totalInputRows"])' "$1" 2>/dev/null || echo 0; }
 NIN=$(inputs "$T/want.progress"); NSIN=$(inputs "$T/small.progress")
-echo "expected: $C windows, from one plain bounded read of $NIN events"
-if [ "$NIN" -lt "$N" ] || [ "$NSIN" -lt "$NS" ]; then
+echo "expected: $C rows, from one plain bounded read of $NIN events"
+if [ "$X" = 0 ] && { [ "$NIN" -lt "$N" ] || [ "$NSIN" -lt "$NS" ]; }; then
   echo "   (the broker kept $NIN of $N events and $NSIN of $NS: it drops the oldest beyond 5 MB a partition; the rates count those kept)"
 fi
 
@@ -92,7 +126,7 @@ import json, os, subprocess, sys, time
 sluice, T, N, C, repeat, wl, records, ks, P, NS = sys.argv[1:]   # N, NS: the events kept
 N, C, repeat, P, NS = int(N), int(C), max(1, int(repeat)), int(P), int(NS)
 ks = [int(k) for k in ks.split()]
-TIMEOUT = 120 + N / 20_000          # seconds per run before giving up
+TIMEOUT = float(os.environ.get("GROUP_TIMEOUT", 120 + N / 20_000))   # seconds per run before giving up
 
 def progress(path):                 # the last report's sluice totals
     last = {}
@@ -103,6 +137,26 @@ def progress(path):                 # the last report's sluice totals
     except (OSError, ValueError):
         pass
     return last
+
+def stall(k, r, pre, pids):
+    """A run that did not end: what each instance still running was doing —
+    its last progress (watermark, share of the group) and, with gdb, its
+    threads' stacks — into bench/results/stall-<group>.txt, for a report."""
+    path = f"bench/results/stall-{pre}{k}.{r}-{os.getpid()}.txt"
+    os.makedirs("bench/results", exist_ok=True)
+    with open(path, "w") as f:
+        for i in range(k):
+            last = progress(f"{T}/{pre}{k}.{r}.{i}.progress")
+            f.write(f"== instance {i}: last progress {json.dumps(last)[:2000]}\n")
+        for pid in pids:
+            f.write(f"== pid {pid}\n")
+            f.flush()
+            try:
+                subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"], stdout=f,
+                               stderr=subprocess.STDOUT, timeout=60)
+            except (OSError, subprocess.SubprocessError) as e:
+                f.write(f"(no stacks: {e})\n")
+    print(f"k={k} run {r}: the instances still running are described in {path}")
 
 def run(k, r, pre="a", q="q.sql", n=N):
     procs, t0 = [], time.monotonic()
@@ -131,6 +185,7 @@ def run(k, r, pre="a", q="q.sql", n=N):
             break
         if time.monotonic() - t0 > TIMEOUT:
             late = True
+            stall(k, r, pre, [p.pid for p in procs if p.pid not in exits])
             for p in procs:
                 if p.pid not in exits:
                     os.kill(p.pid, 9)
@@ -159,7 +214,7 @@ for k in ks:
             base[k] = y
 
 print(f"{'k':>2} {'total s':>8} {'fixed s':>7} {'work s':>7} {'events/s':>9} {'speed-up':>8} {'CPU s':>6} "
-      f"{'RSS MB':>6} {'reread':>6} {'replayed':>8} {'late':>6}  windows per instance (exit status)")
+      f"{'RSS MB':>6} {'reread':>6} {'replayed':>8} {'late':>6}  rows per instance (exit status)")
 rate1 = None
 for k, x in sorted(best.items()):
     fixed = base[k]["total"] if k in base else 0.0
@@ -177,7 +232,7 @@ for k, x in sorted(best.items()):
           f"{' '.join(map(str, x['rows']))} ({' '.join(map(str, x['exits']))})")
     if not measured:
         print(f"   (k = {k}: the fixed part, {fixed:.2f} s, is not clearly below the total: no rate; run again "
-              f"or with a larger N_GROUP_AGG)")
+              f"or with a larger {'N_GROUP_AGG' if os.environ.get('GROUP_QUERY', 'agg') == 'agg' else 'N_GROUP_JOIN'})")
         continue
     with open(records, "a") as f:
         f.write(json.dumps(dict(workload=wl, engine="sluice", threads=k, rows=N - NS, wall_s=work,
@@ -199,11 +254,11 @@ for k, x in sorted(best.items()):
     for i in range(k):
         got += open(f"{T}/a{k}.{x['r']}.{i}.csv", "rb").read().splitlines()[1:]
     if sorted(got) != want:
-        bad.append(f"k={k}: {len(got)} windows, {len(set(got) - set(want))} unexpected, "
+        bad.append(f"k={k}: {len(got)} rows, {len(set(got) - set(want))} unexpected, "
                    f"{len(set(want) - set(got))} missing")
-msg = (f"{wl}: the group's windows equal one plain read's ({C}) at k = {', '.join(map(str, sorted(best)))}"
+msg = (f"{wl}: the group's rows equal one plain read's ({C}) at k = {', '.join(map(str, sorted(best)))}"
        if not bad and best else
-       f"{wl}: the group's windows DIFFER from one plain read's: {'; '.join(bad) or 'no run finished'}")
+       f"{wl}: the group's rows DIFFER from one plain read's: {'; '.join(bad) or 'no run finished'}")
 print(msg)
 with open(records, "a") as f:
     f.write(json.dumps({"check": msg}) + "\n")

@@ -257,7 +257,7 @@ typedef struct Task {
     /* a window or interval join of two streams through the topic
      * (kx_setup): each side's rows go in as [until, side, left columns,
      * right columns], the other side's columns NULL; `until` is a window
-     * join's window_end, an interval join's kx_until */
+     * join's window_end, an interval join's as kx_until_fill computes it */
     int          kx_obase;     /* stage 0: the origin of its source partition 0        */
     int          kx_nsrc;      /* stage 0: its source topic's partitions               */
     Vector      *kx_ucols;     /* stage 0 of a join: the union row's columns (a view)  */
