@@ -19,7 +19,9 @@
 #      windows from the topic, skip the closed ones, and end by themselves
 #      with the answer, every row once;
 #   5. the interval join — INNER, LEFT, and RIGHT (the clicks on the left:
-#      the LEFT join's answer) — each on three instances, one killed
+#      the LEFT join's answer), and a LEFT JOIN with the clicks from 5 s to
+#      1 s before the event (both bounds on one side: a padded row can be
+#      final before its row comes) — each on three instances, one killed
 #      mid-run: a replay skips the rows whose pairs (and padded rows) were
 #      all emitted, and drops the pairs of the rows it reads again that
 #      were.
@@ -62,7 +64,7 @@ awk -v n="$N" -v out="$T" 'BEGIN {
 
 # sqlite3's answer: the crash events and the clicks of the same user and
 # 10-second window (JOIN, or LEFT JOIN), or of -2 s <= e.ts - c.ts <= 4 s
-# ($2 = interval)
+# ($2 = interval), or of 1 s <= e.ts - c.ts <= 5 s ($2 = before)
 oracle() {
   python3 - "$T" <<'EOF'
 import json, sys
@@ -81,7 +83,9 @@ EOF
     "CREATE TABLE cl (ts INTEGER, cid INTEGER, uid INTEGER, page TEXT);" \
     ".import $T/ev.csv ev" ".import $T/cl.csv cl" \
     "SELECT e.id, c.cid, c.page FROM ev e $1 cl c ON e.uid = c.uid AND
-       $(if [ "${2:-}" = interval ]; then echo "e.ts BETWEEN c.ts - 2000 AND c.ts + 4000"; else echo "e.ts / 10000 = c.ts / 10000"; fi)
+       $(case "${2:-}" in interval) echo "e.ts BETWEEN c.ts - 2000 AND c.ts + 4000" ;;
+                          before) echo "e.ts BETWEEN c.ts + 1000 AND c.ts + 5000" ;;
+                          *) echo "e.ts / 10000 = c.ts / 10000" ;; esac)
      WHERE e.level = 'CRITICAL' AND e.event = 'crash';" | sort
 }
 
@@ -102,8 +106,14 @@ src() {   # RATE: both streams, bounded, rate-limited to RATE rows/s (0: not)
     WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH (connector = 'kafka', topic = 'clicks',
     format = 'json', $common);"
 }
-query() {   # JOIN [interval]: the crash events with the clicks of their user and window (AGG: per
-            # window and user), or of -2 s <= e.ts - c.ts <= 4 s
+query() {   # JOIN [interval|before]: the crash events with the clicks of their user and window (AGG:
+            # per window and user), or of -2 s <= e.ts - c.ts <= 4 s, or of 1 s <= e.ts - c.ts <= 5 s
+  if [ "${2:-}" = before ]; then
+    echo "INSERT INTO out SELECT e.id, c.cid, c.page FROM events e $1 clicks c ON e.user_id = c.user_id AND
+      e.ts BETWEEN c.ts + INTERVAL '1' SECOND AND c.ts + INTERVAL '5' SECOND
+    WHERE e.level = 'CRITICAL' AND e.event = 'crash';"
+    return
+  fi
   if [ "${2:-}" = interval ]; then
     local from="events e $1 clicks c ON e.user_id = c.user_id AND
       e.ts BETWEEN c.ts - INTERVAL '2' SECOND AND c.ts + INTERVAL '4' SECOND"
@@ -127,7 +137,7 @@ query() {   # JOIN [interval]: the crash events with the clicks of their user an
 }
 sink() { echo "CREATE SINK out WITH (connector = 'file', path = '$1', format = 'csv');"; }
 
-start() {   # NAME RUN JOIN [interval]: one instance of group g
+start() {   # NAME RUN JOIN [interval|before]: one instance of group g
   "$SLUICE" -q --group g --state-dir "$T/state.$2.$1" --set checkpoint.interval=300ms --set parallelism=1 \
     --progress "$T/prog.$2.$1" --set deployment.partitions=6 \
     -e "$(src "$RATE") $(sink "$T/out.$2.$1.csv") $(query "$3" "${4:-}")" >"$T/log.$2.$1" 2>&1 </dev/null &
@@ -155,6 +165,7 @@ oracle JOIN >"$T/want"
 oracle "LEFT JOIN" >"$T/want.left"
 oracle JOIN interval >"$T/want.ival"
 oracle "LEFT JOIN" interval >"$T/want.ival.left"
+oracle "LEFT JOIN" before >"$T/want.before.left"
 sqlite3 -list -separator , :memory: \
   "CREATE TABLE ev (ts INTEGER, id INTEGER, uid INTEGER, level TEXT, event TEXT);" \
   "CREATE TABLE cl (ts INTEGER, cid INTEGER, uid INTEGER, page TEXT);" \
@@ -165,8 +176,9 @@ sqlite3 -list -separator , :memory: \
 # (the query's CSV: an empty string for a NULL page, as sqlite3's)
 if [ "$(wc -l <"$T/want")" -gt 1000 ] && [ "$(wc -l <"$T/want.left")" -gt "$(wc -l <"$T/want")" ] && [ "$(wc -l <"$T/want.agg")" -gt 100 ]; then _ok; else
   _bad "sqlite3's answers" "$(wc -l <"$T/want"), $(wc -l <"$T/want.left") and $(wc -l <"$T/want.agg") rows"; fi
-if [ "$(wc -l <"$T/want.ival")" -gt 1000 ] && [ "$(wc -l <"$T/want.ival.left")" -gt "$(wc -l <"$T/want.ival")" ]; then _ok; else
-  _bad "sqlite3's interval answers" "$(wc -l <"$T/want.ival") and $(wc -l <"$T/want.ival.left") rows"; fi
+if [ "$(wc -l <"$T/want.ival")" -gt 1000 ] && [ "$(wc -l <"$T/want.ival.left")" -gt "$(wc -l <"$T/want.ival")" ] &&
+   [ "$(wc -l <"$T/want.before.left")" -gt 1000 ]; then _ok; else
+  _bad "sqlite3's interval answers" "$(wc -l <"$T/want.ival"), $(wc -l <"$T/want.ival.left") and $(wc -l <"$T/want.before.left") rows"; fi
 
 # the single-process answers are sqlite3's
 broker
@@ -213,7 +225,7 @@ exact "an aggregation of the joined rows, one of three killed" G want.agg 120 A 
 echo "group_wjoin.sh: aggregation: A $(rows G A | wc -l), B $(rows G B | wc -l), C (killed) $(rows G C | wc -l) of $(wc -l <"$T/want.agg") windows"
 
 # one of three instances killed mid-run (SIGKILL, at a random moment)
-kill_run() {   # RUN WANT JOIN [interval]
+kill_run() {   # RUN WANT JOIN [interval|before]
   broker
   start A "$1" "$3" "${4:-}"; start B "$1" "$3" "${4:-}"; start C "$1" "$3" "${4:-}"
   C=${PIDS[2]}
@@ -234,5 +246,6 @@ for k in $(seq "$KILLS"); do kill_run "$k" want JOIN; done
 kill_run I want.ival JOIN interval
 kill_run IL want.ival.left "LEFT JOIN" interval
 kill_run IR want.ival.left "RIGHT JOIN" interval
+kill_run IB want.before.left "LEFT JOIN" before
 
 finish
