@@ -235,6 +235,7 @@ typedef struct Task {
     int64_t      grp_moves;    /* the source's assignments + revocations at the last count */
     _Atomic int  grp_parts;    /* source (stage 0) or exchange (stage 1) partitions owned */
     _Atomic int  grp_held;     /* source partitions held for a checkpoint               */
+    _Atomic int  grp_unsteady, grp_ending; /* source_group_state                       */
     _Atomic int64_t grp_assigns; /* the source's assignments so far                     */
     _Atomic int64_t grp_revokes; /* and revocations                                     */
     int64_t      kx_gen;       /* stage 1: the reader's generation handled              */
@@ -2274,7 +2275,11 @@ static int kx_step(Task *t)
 static void group_publish(Task *t)
 {
     int64_t a = source_group_assigns(t->source), r = source_group_revokes(t->source);
+    int unsteady, ending;
     atomic_store_explicit(&t->grp_held, source_group_revoking(t->source), memory_order_relaxed);
+    source_group_state(t->source, &unsteady, &ending);
+    atomic_store_explicit(&t->grp_unsteady, unsteady, memory_order_relaxed);
+    atomic_store_explicit(&t->grp_ending, ending, memory_order_relaxed);
     if (a + r == t->grp_moves) return;
     t->grp_moves = a + r;
     int n = 0, np = source_partition_count(t->source);
@@ -4137,6 +4142,8 @@ void query_progress(Query *q, QueryProgress *p)
             if (t->kxr) p->group_exchange_parts += parts;
             else if (t->source) p->group_source_parts += parts;
             p->group_held += atomic_load_explicit(&t->grp_held, memory_order_relaxed);
+            p->group_unsteady += atomic_load_explicit(&t->grp_unsteady, memory_order_relaxed);
+            p->group_ending += atomic_load_explicit(&t->grp_ending, memory_order_relaxed);
             p->group_assignments += atomic_load_explicit(&t->grp_assigns, memory_order_relaxed);
             p->group_revocations += atomic_load_explicit(&t->grp_revokes, memory_order_relaxed);
         }

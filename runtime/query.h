@@ -71,6 +71,9 @@ typedef struct QueryProgress {
                                     gave partitions)                           */
     int64_t group_revocations;   /* source partitions revoked or lost so far   */
     int     group_held;          /* partitions held for a checkpoint now       */
+    int     group_unsteady;      /* source tasks whose group is rebalancing now */
+    int     group_ending;        /* source tasks done with their share of a bounded
+                                    read, waiting for the group's end          */
     int64_t cpu_us;              /* CPU time of the worker threads so far  */
     int     nstages;
     int     ntasks;

@@ -675,10 +675,12 @@ static json_t *progress_json(const char *id, const char *source, const char *sin
                                            p->latency_p99_us / 1000.0, "samples", p->latency_samples));
     if (sl && p->group[0])   /* deployment.group: this instance's share (docs/running.md) */
         json_object_set_new(sl, "group",
-                            json_pack("{s:s, s:i, s:i, s:I, s:I, s:i}", "name", p->group, "sourcePartitions",
-                                      p->group_source_parts, "exchangePartitions", p->group_exchange_parts,
-                                      "assignments", (json_int_t)p->group_assignments, "revocations",
-                                      (json_int_t)p->group_revocations, "heldPartitions", p->group_held));
+                            json_pack("{s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:i}", "name", p->group,
+                                      "sourcePartitions", p->group_source_parts, "exchangePartitions",
+                                      p->group_exchange_parts, "assignments", (json_int_t)p->group_assignments,
+                                      "revocations", (json_int_t)p->group_revocations, "heldPartitions",
+                                      p->group_held, "rebalancingSources", p->group_unsteady, "endingSources",
+                                      p->group_ending));
     json_object_set_new(o, "sluice", sl);
     return o;
 }

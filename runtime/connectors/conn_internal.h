@@ -62,6 +62,8 @@ struct Source {
     int64_t          group_revokes;   /* revocations and losses of partitions so far        */
     int64_t          group_assigns;   /* assignments so far (source_group_assigns)          */
     int              group_revoking;  /* partitions held for a checkpoint now (source_group_revoking) */
+    int              group_unsteady;  /* its group rebalancing, per statistics (source_group_state) */
+    int              group_ending;    /* bounded, own share read, the group's end awaited (the same) */
     int              stopping;        /* source_set_stopping: commits wait a bounded time   */
     int              caught_up;       /* a followed table: read what it held at the start   */
     char             metas[SOURCE_METAS_MAX][SOURCE_META_MAX];  /* met at assignments       */

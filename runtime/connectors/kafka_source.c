@@ -255,6 +255,7 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         p += strlen("\"join_state\"");
         while (*p == ' ' || *p == ':') p++;
         ks->steady = strncmp(p, "\"steady\"", 8) == 0;
+        ks->src->group_unsteady = !ks->steady;
     }
     return 0;   /* librdkafka frees json */
 }
@@ -1568,8 +1569,10 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         return SOURCE_BATCH;
     }
     if (ks->last_err[0]) snprintf(s->warning, sizeof s->warning, "kafka: %.200s (retrying)", ks->last_err);
+    ks->src->group_ending = 0;
     if (ks->bounded && owned_done(ks)) {
         if (!ks->group) return SOURCE_END;
+        ks->src->group_ending = 1;
         /* group: over when the group's committed offsets cover every
          * partition's end (this member's own offsets are committed at its
          * next checkpoints, so it keeps taking part in them meanwhile) */

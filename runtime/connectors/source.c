@@ -131,6 +131,12 @@ int source_group_revoking(const Source *s)
     return s ? s->group_revoking : 0;
 }
 
+void source_group_state(const Source *s, int *unsteady, int *ending)
+{
+    *unsteady = s ? s->group_unsteady : 0;
+    *ending = s ? s->group_ending : 0;
+}
+
 int source_caught_up(const Source *s)
 {
     return s ? s->caught_up : 0;

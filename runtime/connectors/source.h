@@ -268,6 +268,15 @@ int     source_group_rewind(Source *s, char *err, size_t cap);
  * partitions up at once. */
 int     source_group_revoking(const Source *s);
 
+/* Where a kafka group member stands, for progress (elsewhere both 0):
+ * *unsteady = 1 while its consumer's group is rebalancing, per librdkafka's
+ * statistics (a member that commits to its own group: it commits, and asks
+ * whether a bounded read is over, only when steady); *ending = 1 once a
+ * bounded read's own partitions are read and it waits for the group's
+ * committed offsets to cover every partition's end. A bounded group read
+ * that does not end shows which of them is stuck. */
+void    source_group_state(const Source *s, int *unsteady, int *ending);
+
 /* A followed table (kafka 'table.follow' = 'true'): 1 once the source has
  * read what its topic held when it started (its table is whole; later
  * records are updates), 0 before; 0 for every other source, which ends

@@ -204,6 +204,13 @@ spread=1
 for n in A B C; do [ "$(rows 0 $n | wc -l)" -gt 0 ] || spread=0; done
 if [ $spread = 1 ]; then _ok; else
   _bad "every instance computes a share" "rows: A $(rows 0 A | wc -l), B $(rows 0 B | wc -l), C $(rows 0 C | wc -l)"; fi
+# each instance's last progress says where its sources stood: done with
+# their share and waiting for the group's end (what a read that does not
+# end would show), none of them rebalancing
+ending=1
+for n in A B C; do [ "$(progress_sum endingSources 0 $n)" -gt 0 ] || ending=0; done
+if [ $ending = 1 ] && grep -q '"rebalancingSources": *0' "$T/prog.0.A"; then _ok; else
+  _bad "progress: endingSources and rebalancingSources" "$(tail -n 1 "$T/prog.0.A" | grep -o '"group":.*')"; fi
 echo "group_wjoin.sh: 3 instances: A $(rows 0 A | wc -l), B $(rows 0 B | wc -l), C $(rows 0 C | wc -l) rows of $(wc -l <"$T/want")"
 
 # 2. a LEFT JOIN, two instances
