@@ -1877,6 +1877,20 @@ static int64_t kx_final_at(const Task *t, const Batch *b, int r)
     return WATERMARK_MIN;
 }
 
+/* Stage 0 of an interval join (lower <= l.t - r.t <= upper): how far after
+ * a row's own time its `until` lies — the latest point at which anything
+ * it takes part in becomes final (kx_final_at): its pairs, its own padded
+ * row, and the padded row of a partner it keeps from being padded. */
+static int64_t kx_until_shift(const PlanNode *join, int side)
+{
+    int64_t lo = join->u.join.lower_us, hi = join->u.join.upper_us, sh;
+    int     kind = join->u.join.kind;
+    int     keep_other = side ? kind == PJOIN_LEFT || kind == PJOIN_FULL : kind == PJOIN_RIGHT || kind == PJOIN_FULL;
+    sh = side ? (hi > 0 ? hi : 0) : (-lo > 0 ? -lo : 0);
+    if (keep_other && hi - lo > sh) sh = hi - lo;
+    return sh + 1;
+}
+
 /* Stage 1: the topic partition of each joined row of b (live rows, in
  * order) — the partition its rows came from: the hash of the left keys, or
  * of the right ones for a row padded on the left (exactly as kx_write
@@ -3289,22 +3303,13 @@ static int kx_setup(Query *q, char *err, size_t cap)
                            "interval join");
         return -1;
     }
-    /* An interval join (lower <= l.t - r.t <= upper): a row's `until` is
-     * its time plus the most after it at which anything it takes part in
-     * becomes final (kx_final_at) — its pairs, its own padded row, and the
-     * padded row of a partner it keeps from being padded. A replay skips
-     * rows whose until is emitted already, and starts at the first row
-     * whose until is not (kx_track, rounded up to kx_gran). */
+    /* An interval join: a replay skips rows whose until (kx_until_shift)
+     * is emitted already, and starts at the first row whose until is not
+     * (kx_track, rounded up to kx_gran). */
+    int     ival = join && join->u.join.flavor == JOIN_INTERVAL;
     int64_t shift[2] = {0, 0}, gran = 0;
-    if (stw[1] && join->u.join.flavor == JOIN_INTERVAL) {
-        int64_t lo = join->u.join.lower_us, hi = join->u.join.upper_us;
-        int     keep_l = join->u.join.kind == PJOIN_LEFT || join->u.join.kind == PJOIN_FULL;
-        int     keep_r = join->u.join.kind == PJOIN_RIGHT || join->u.join.kind == PJOIN_FULL;
-        shift[0] = -lo > 0 ? -lo : 0;
-        if (keep_r && hi - lo > shift[0]) shift[0] = hi - lo;
-        shift[1] = hi > 0 ? hi : 0;
-        if (keep_l && hi - lo > shift[1]) shift[1] = hi - lo;
-        shift[0]++, shift[1]++;
+    if (ival) {
+        shift[0] = kx_until_shift(join, 0), shift[1] = kx_until_shift(join, 1);
         int64_t delay = stw[0]->ops[0]->u.scan.wm_delay_us;
         if (stw[1]->ops[0]->u.scan.wm_delay_us > delay) delay = stw[1]->ops[0]->u.scan.wm_delay_us;
         gran = delay + (shift[0] > shift[1] ? shift[0] : shift[1]);
@@ -3342,7 +3347,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
             return -1;
         }
         types[ncols] = xs[0]->out.cols[join->u.join.ltime].type;
-        names[ncols++] = join->u.join.flavor == JOIN_INTERVAL ? "until" : "window_end";
+        names[ncols++] = ival ? "until" : "window_end";
         types[ncols] = TYPE_BIGINT, names[ncols++] = "side";
     } else if (nl > 512) {
         snprintf(err, cap, "too many columns for the repartition topic");
@@ -3397,7 +3402,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
                 t->kx_ubase = 2 + (w ? nl : 0);
                 t->kx_uown = own;
                 t->kx_uwend = w ? join->u.join.rtime : join->u.join.ltime;
-                t->kx_ival = join->u.join.flavor == JOIN_INTERVAL;
+                t->kx_ival = ival;
                 t->kx_ushift = shift[w];
                 for (int k = 0; k < xs[w]->u.exchange.nkeys; k++)
                     t->kx_ukeys[k] = t->kx_ubase + xs[w]->u.exchange.keys[k];
@@ -3430,7 +3435,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
             t->kx_nleft = nl;
             t->kx_hwend[0] = join->u.join.ltime;
             t->kx_hwend[1] = nl + join->u.join.rtime;
-            t->kx_ival = join->u.join.flavor == JOIN_INTERVAL;
+            t->kx_ival = ival;
             t->kx_lower = join->u.join.lower_us;
             t->kx_upper = join->u.join.upper_us;
             t->kx_gran = gran;

@@ -215,8 +215,6 @@ typedef struct KafkaSource {
     rd_kafka_queue_t *ledq;    /* the answers to its asynchronous commits                 */
     int          led_inflight; /* commits sent through it, not answered yet               */
     char         led_id[160];  /* its group                                               */
-    int          steady;       /* commits to the member group itself (no led): the last
-                                  statistics said its join state is steady (on_stats)     */
 } KafkaSource;
 
 #define LEDGER_WAIT_MS 5000    /* a commit to the offsets group waits this long at most */
@@ -254,8 +252,7 @@ static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
     if (p) {
         p += strlen("\"join_state\"");
         while (*p == ' ' || *p == ':') p++;
-        ks->steady = strncmp(p, "\"steady\"", 8) == 0;
-        ks->src->group_unsteady = !ks->steady;
+        ks->src->group_unsteady = strncmp(p, "\"steady\"", 8) != 0;
     }
     return 0;   /* librdkafka frees json */
 }
@@ -1127,7 +1124,7 @@ static void kafka_committed(Source *s, int64_t epoch)
             if (ks->parts[i].owned && ks->parts[i].claimed >= 0 &&
                 !rd_kafka_topic_partition_list_find(l, ks->topic, i))
                 rd_kafka_topic_partition_list_add(l, ks->topic, i)->offset = ks->parts[i].claimed;
-        if (l->cnt > 0 && !ks->led && !ks->steady && !s->stopping) {
+        if (l->cnt > 0 && !ks->led && s->group_unsteady && !s->stopping) {
             /* to the group itself during a rebalance: later, this epoch kept
              * pending (on_stats says why) */
             rd_kafka_topic_partition_list_destroy(l);
@@ -1576,7 +1573,7 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
         /* group: over when the group's committed offsets cover every
          * partition's end (this member's own offsets are committed at its
          * next checkpoints, so it keeps taking part in them meanwhile) */
-        if (now_us >= ks->next_gcheck && (ks->led || ks->steady)) {
+        if (now_us >= ks->next_gcheck && (ks->led || !ks->src->group_unsteady)) {
             ks->next_gcheck = now_us + GROUP_CHECK_US;
             if (group_read_over(ks)) return SOURCE_END;
         }
@@ -1966,6 +1963,7 @@ int kafka_source_open(Source *s, const ConnSpec *spec, char *err, size_t cap)
      * user's statistics.interval.ms is overridden, nothing else reads them) */
     if (ks->group && !(spec->offsets_group && spec->offsets_group[0])) {
         char errstr[256];
+        s->group_unsteady = 1;   /* (until the first statistics say otherwise) */
         rd_kafka_conf_set_stats_cb(conf, on_stats);
         if (rd_kafka_conf_set(conf, "statistics.interval.ms", STATS_MS, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(conf);
