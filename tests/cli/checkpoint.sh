@@ -37,7 +37,7 @@ for p in 1 2; do
   while :; do
     runs=$((runs + 1))
     "$SLUICE" -q --set parallelism=$p --set checkpoint.interval=100ms --state-dir "$d/state" \
-      -f "$d/q.sql" >/dev/null 2>>"$d/err" </dev/null &
+      --progress "$d/progress" -f "$d/q.sql" >/dev/null 2>>"$d/err" </dev/null &
     pid=$!
     if [ $kills -lt "$KILLS" ]; then
       # a random moment in the first 0.1–0.5 s of this run
@@ -55,6 +55,11 @@ for p in 1 2; do
   nref=$(tail -n +2 "$d/ref.csv" | wc -l)
   if [ "$nref" -gt 100 ]; then _ok; else _bad "reference run (parallelism $p)" "$nref rows: $(head -c 300 "$d/ref.err")"; fi
   if [ $rc -eq 0 ]; then _ok; else _bad "the last run completes (parallelism $p)" "exit $rc: $(tail -c 400 "$d/err")"; fi
+  # the last run's progress: the checkpoint it resumed from, and later ones
+  ck=$(tail -n 1 "$d/progress" | python3 -c 'import json, sys; c = json.load(sys.stdin)["sluice"]["checkpoint"]
+print(int(c["restoredEpoch"] > 0 and c["lastEpoch"] > c["restoredEpoch"] and c["count"] > 0))' 2>&1)
+  if [ "$ck" = 1 ]; then _ok; else
+    _bad "progress: the last run's checkpoint figures (parallelism $p)" "$ck: $(tail -n 1 "$d/progress" | grep -o '"checkpoint":[^}]*')"; fi
   if [ $kills -ge "$KILLS" ]; then _ok; else _bad "killed $KILLS times (parallelism $p)" "only $kills before the input ran out (runs: $runs)"; fi
   # the header once, then exactly the reference rows (order aside)
   if [ "$(grep -c '^user_id,' "$d/out.csv")" = 1 ]; then _ok; else
