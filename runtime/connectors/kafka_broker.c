@@ -228,8 +228,14 @@ rd_kafka_conf_t *kafka_conf_from_spec(const ConnSpec *spec, const char *who, voi
             conn_errf(err, cap, "%s: option 'properties.' names no property", who);
             goto fail;
         }
-        if (conf_set(conf, who, k + 11, spec->opt_values[i] ? spec->opt_values[i] : "", err, cap))
+        const char *v = spec->opt_values[i] ? spec->opt_values[i] : "";
+        if (strcasecmp(k + 11, "bootstrap.servers") == 0 && v[strspn(v, " \t,")] == 0) {
+            /* (librdkafka would wait for ever, silently, with no broker to ask) */
+            conn_errf(err, cap, "%s: 'properties.bootstrap.servers' is empty: name at least one broker "
+                                "as host:port", who);
             goto fail;
+        }
+        if (conf_set(conf, who, k + 11, v, err, cap)) goto fail;
     }
     return conf;
 fail:

@@ -292,6 +292,10 @@ TEST(kafka_source_on_error_fail_and_options)
     CHECK(strstr(err, "properties.no.such.property") != NULL);
     tspec_init(&o, "kafka", "xml", COLS, "topic", "f", NULL);
     CHECK(source_open(&o.spec, err, sizeof err) == NULL);
+    /* no broker to ask: an error, not a wait for ever */
+    tspec_init(&o, "kafka", "json", COLS, "topic", "f", "properties.bootstrap.servers", " ", NULL);
+    CHECK(source_open(&o.spec, err, sizeof err) == NULL);
+    CHECK(strstr(err, "'properties.bootstrap.servers' is empty") != NULL);
     kafka_broker_stop(kb);
 }
 
@@ -423,6 +427,9 @@ TEST(kafka_sink_errors)
     tspec_init(&t, "kafka", "json", COLS, NULL);
     CHECK(sink_open(&t.spec, err, sizeof err) == NULL);
     CHECK(strstr(err, "'topic'") != NULL);
+    tspec_init(&t, "kafka", "json", COLS, "topic", "x", "properties.bootstrap.servers", "", NULL);
+    CHECK(sink_open(&t.spec, err, sizeof err) == NULL);
+    CHECK(strstr(err, "'properties.bootstrap.servers' is empty") != NULL);
     /* nothing listens on port 1 and the user set message.timeout.ms: deliveries
      * time out (fatal: the messages are lost), flush and later writes fail */
     tspec_init(&t, "kafka", "json", COLS, "topic", "x", "properties.bootstrap.servers",
