@@ -858,7 +858,7 @@ uint64_t kx_seal(KxWriter *w)
     return w->seg++;
 }
 
-/* A 'C' or 'S' marker (header: this writer, its open segment) with two u64
+/* A 'C', 'S' or 'K' marker (header: this writer, its open segment) with two u64
  * arguments, to every partition. */
 static int write_marker(KxWriter *w, int kind, uint64_t a, uint64_t b)
 {
@@ -888,6 +888,14 @@ int kx_resolve(KxWriter *w, uint64_t writer, uint64_t seg)
         return errf(w->err, sizeof w->err, "kexchange: kx_resolve of writer %016llx: not another "
                                            "writer", (unsigned long long)writer);
     return write_marker(w, KX_KIND_RESOLVE, writer, seg);
+}
+
+int kx_confirm(KxWriter *w, uint64_t writer, uint64_t seg)
+{
+    if (writer == 0 || writer == w->id)
+        return errf(w->err, sizeof w->err, "kexchange: kx_confirm of writer %016llx: not another "
+                                           "writer", (unsigned long long)writer);
+    return write_marker(w, KX_KIND_CONFIRM, writer, seg);
 }
 
 int kx_commit_meta(uint64_t writer, uint64_t seg, char *buf, size_t cap)
@@ -1549,7 +1557,7 @@ static void release(KxReader *r, KxWState *w)
 }
 
 /* A message of an owned partition: check its header (and a control
- * record whole); a commit or resolve marker is applied at once, a data
+ * record whole); a commit, resolve or confirm marker is applied at once, a data
  * message (rows, watermark, end) is held until its segment is committed,
  * becomes ready when it is, or is dropped when its writer was fenced.
  * 0, or -1 (r->err; m destroyed or kept either way). */
@@ -1587,7 +1595,7 @@ static int take_message(KxReader *r, rd_kafka_message_t *m)
                    (unsigned long long)get_u64(p + 2), (unsigned long long)r->fp);
     } else if (get_u64(p + 10) == 0 || get_u64(p + 18) == 0) {
         bad = errf(why, sizeof why, "writer id or segment 0");
-    } else if (p[1] == KX_KIND_COMMIT || p[1] == KX_KIND_RESOLVE) {
+    } else if (p[1] == KX_KIND_COMMIT || p[1] == KX_KIND_RESOLVE || p[1] == KX_KIND_CONFIRM) {
         if (len != KX_HEADER_BYTES + 16) {
             bad = errf(why, sizeof why, "a marker of %zu bytes (%d expected)", len, KX_HEADER_BYTES + 16);
         } else {

@@ -47,7 +47,7 @@
  *
  *   byte 0   format version, KX_VERSION (2)
  *   byte 1   kind: 'R' rows, 'M' watermarks ('W' watermark, 'E' end: read,
- *            no longer written), 'C' commit, 'S' resolve
+ *            no longer written), 'C' commit, 'S' resolve, 'K' confirm
  *   2..9     u64 schema fingerprint (KxSpec.fingerprint): writer and reader
  *            must agree, or the reader fails (a topic left over from another
  *            query, or another version of it)
@@ -75,6 +75,9 @@
  *   'S' resolve:   u64 w, u64 seg: writer w (another one) is gone; its
  *                  segments 1 … seg are committed, its later ones never
  *                  will be.
+ *   'K' confirm:   u64 w, u64 seg: writer w's (another one's) segments
+ *                  1 … seg are committed; nothing is said of its later
+ *                  ones (w may commit them itself).
  *
  * Anything else — an unknown version or kind, a different fingerprint, a
  * varint running past the end or longer than 10 bytes, a BOOLEAN byte not 0
@@ -143,6 +146,11 @@
  *    (kx_resolve): segments up to the recorded one are applied, the rest
  *    are dropped, and the dead writer is fenced (anything more from it —
  *    a zombie — is ignored).
+ *  - At the end of a bounded read the decisions of every partition are in
+ *    the group, and a writer that ends writes 'K' (kx_confirm) for the
+ *    writers they name before its own ends: their decided segments apply
+ *    first. 'K' does not fence: those writers are alive as a rule, about
+ *    to commit a segment of their own ends.
  *
  * So a row reaches the readers exactly once: either its source offset was
  * committed with its segment (and the next owner starts after it), or
@@ -221,6 +229,7 @@
 #define KX_KIND_WATERMARKS  'M'
 #define KX_KIND_COMMIT      'C'
 #define KX_KIND_RESOLVE     'S'
+#define KX_KIND_CONFIRM     'K'
 #define KX_HEADER_BYTES     26     /* version, kind, u64 fingerprint, u64 writer, u64 segment */
 #define KX_MSG_BYTES        (256 * 1024)       /* target size of a rows message  */
 #define KX_MAX_ROWS_PER_MSG 65536              /* rows in one message, at most   */
@@ -326,6 +335,14 @@ int kx_commit_through(KxWriter *w, uint64_t seg);
  * metadata; 0 = none), the rest of them never will be, and nothing more of
  * it is applied. 0 or -1. */
 int kx_resolve(KxWriter *w, uint64_t writer, uint64_t seg);
+
+/* A 'K' marker to every partition: another writer's segments 1 … seg are
+ * committed (its decision record in the group says so), and nothing more —
+ * unlike kx_resolve it is not fenced: it may be alive, and commit later
+ * segments itself. For the end of a bounded read (query.c): every row is
+ * decided, but the writers that decided the last segments may not have
+ * written their 'C' yet, and are still to write their ends. 0 or -1. */
+int kx_confirm(KxWriter *w, uint64_t writer, uint64_t seg);
 
 /* The offset-commit metadata that records "writer's segments 1 … seg are
  * committed": "kx1 <16 hex digits> <seg>". Returns its length, or -1 when

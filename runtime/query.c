@@ -1769,13 +1769,18 @@ static int kx_writer_rewind(Task *t)
 
 /* Stage 0: partitions newly assigned carried the decision records of their
  * previous owners: resolve those writers (they are gone, or renewed). And
- * at the end of a bounded read the source hands on the decision records of
- * every partition: their writers may not have marked their last segments
- * committed yet, and this task's end markers, written next, must not reach
- * a reader before those segments' rows do — so it resolves them first
- * (they have nothing more to write: every row is decided). */
-static int kx_writer_resolve(Task *t)
+ * at the end of a bounded read (end = 1) the source hands on the decision
+ * records of every partition: their writers may not have marked their last
+ * segments committed yet, and this task's end markers, written next, must
+ * not reach a reader before those segments' rows do — so it confirms them
+ * first (kx_confirm). Not a resolve: every row is decided, but those
+ * writers may be ending too, their own end markers in a later segment that
+ * they commit themselves; a fence that reached a partition before that
+ * commit would drop their ends there, and the readers of it would wait for
+ * them for ever. */
+static int kx_writer_resolve(Task *t, int end)
 {
+    int (*mark)(KxWriter *, uint64_t, uint64_t) = end ? kx_confirm : kx_resolve;
     char     metas[16][SOURCE_META_MAX];
     uint64_t ws[128], segs[128];   /* each writer once, through the latest segment named */
     int      n, nw = 0;
@@ -1790,7 +1795,7 @@ static int kx_writer_resolve(Task *t)
                 if (at == nw) {
                     if (nw == 128) {   /* full: resolve what is gathered, start over */
                         for (int x = 0; x < nw; x++)
-                            if (kx_resolve(t->kxw, ws[x], segs[x])) return kx_writer_fail(t);
+                            if (mark(t->kxw, ws[x], segs[x])) return kx_writer_fail(t);
                         nw = at = 0;
                     }
                     ws[nw] = w[j];
@@ -1802,7 +1807,7 @@ static int kx_writer_resolve(Task *t)
         }
     }
     for (int x = 0; x < nw; x++)
-        if (kx_resolve(t->kxw, ws[x], segs[x])) return kx_writer_fail(t);
+        if (mark(t->kxw, ws[x], segs[x])) return kx_writer_fail(t);
     return 0;
 }
 
@@ -2379,7 +2384,7 @@ static int source_step(Task *t)
             kx_writer_rewind(t);
             return 1;
         }
-        if (kx_writer_resolve(t) || kx_src_assigned(t)) return 1;
+        if (kx_writer_resolve(t, st == SOURCE_END) || kx_src_assigned(t)) return 1;
     }
     switch (st) {
     case SOURCE_BATCH: {

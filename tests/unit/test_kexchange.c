@@ -1117,6 +1117,25 @@ TEST(kexchange_segments)
     while (kx_reader_watermark(r) != 700 && kx_ms() - t0 < 10000) t7_read(r, &out, 50, -1, seen, 4000);
     CHECK_EQ_INT(kx_reader_watermark(r), 700);
 
+    /* the end of a bounded read: B's segment 2 is decided, E confirms it
+     * (B has not written its 'C'); B is not fenced — its segment 3, which
+     * it commits itself, applies too (a resolve would drop it, as A's) */
+    CHECK_EQ_INT(t7_write(B, &in, 2500, 10), 0);
+    CHECK_EQ_INT((int)kx_seal(B), 2);
+    CHECK_EQ_INT(t7_read(r, &out, 500, -1, seen, 4000), 0);
+    CHECK_EQ_INT(kx_confirm(E, kx_writer_id(E), 2), -1);   /* not another writer */
+    CHECK(kx_confirm(E, kx_writer_id(B), 2) == 0 && kx_flush(E, 10000) == 0);
+    CHECK_EQ_INT(t7_read(r, &out, 10000, 10, seen, 4000), 10);
+    CHECK_EQ_INT(t7_count(seen, 2500, 2510, 1), 10);
+    CHECK_EQ_INT(t7_write(B, &in, 2510, 10), 0);
+    CHECK(kx_write_watermark(B, 0, 800) == 0 && kx_commit_through(B, kx_seal(B)) == 0 &&
+          kx_flush(B, 10000) == 0);
+    CHECK_EQ_INT(t7_read(r, &out, 10000, 10, seen, 4000), 10);
+    CHECK_EQ_INT(t7_count(seen, 2510, 2520, 1), 10);
+    t0 = kx_ms();
+    while (kx_reader_watermark(r) != 800 && kx_ms() - t0 < 10000) t7_read(r, &out, 50, -1, seen, 4000);
+    CHECK_EQ_INT(kx_reader_watermark(r), 800);
+
     /* the reader's commit stops at the first message it holds: the next
      * member of the group reads F's segment again, whole, and nothing before */
     CHECK_EQ_INT(t7_write(F, &in, 3000, 10), 0);
