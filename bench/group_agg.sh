@@ -141,7 +141,8 @@ def progress(path):                 # the last report's sluice totals
 def stall(k, r, pre, pids):
     """A run that did not end: what each instance still running was doing —
     its last progress (watermark, share of the group) and, with gdb, its
-    threads' stacks — into bench/results/stall-<group>.txt, for a report."""
+    threads' stacks and its query's state (bench/lib/stall_state.py) — into
+    bench/results/stall-<group>.txt, for a report."""
     path = f"bench/results/stall-{pre}{k}.{r}-{os.getpid()}.txt"
     os.makedirs("bench/results", exist_ok=True)
     with open(path, "w") as f:
@@ -154,6 +155,10 @@ def stall(k, r, pre, pids):
             try:
                 subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"], stdout=f,
                                stderr=subprocess.STDOUT, timeout=60)
+                f.write(f"== pid {pid}: what it waits for (bench/lib/stall_state.py)\n")
+                f.flush()
+                subprocess.run(["gdb", "-p", str(pid), "-batch", "-x", "bench/lib/stall_state.py"], stdout=f,
+                               stderr=subprocess.STDOUT, timeout=120)
             except (OSError, subprocess.SubprocessError) as e:
                 f.write(f"(no stacks: {e})\n")
     print(f"k={k} run {r}: the instances still running are described in {path}")
