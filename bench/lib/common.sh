@@ -70,7 +70,7 @@ start_broker() {
   "$SLUICE" broker --topics "$2" --partitions "$3" > "$T/addr" 2> "$T/broker.err" &
   bpid=$!
   trap 'kill -TERM $bpid 2>/dev/null; wait $bpid 2>/dev/null; [ -n "${GROUP_KEEP:-}" ] || rm -rf "$T"' EXIT
-  for _ in $(seq 50); do [ -s "$T/addr" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ -s "$T/addr" ] && break; sleep 0.1; done
   B=$(head -1 "$T/addr")
   if [ -z "$B" ]; then
     echo "skipping $1: sluice broker did not start: $(head -c 300 "$T/broker.err")"

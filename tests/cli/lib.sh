@@ -51,7 +51,7 @@ group_broker() {
   BROKER=$!
   PIDS=()
   trap _group_cleanup EXIT
-  for _ in $(seq 50); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ -s "$T/broker.out" ] && break; sleep 0.1; done   # (30 s at most: a loaded machine)
   BS=$(head -n 1 "$T/broker.out")
 }
 _group_cleanup() {
