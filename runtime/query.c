@@ -351,6 +351,7 @@ struct Query {
                                      down): its changes go into the next one      */
     _Atomic int64_t ckpt_skipped; /* checkpoints carried over like that           */
     _Atomic int     stop_req;     /* query_stop: stop after a last checkpoint */
+    volatile sig_atomic_t *run_stop; /* query_run's stop flag (the shell's SIGINT), or NULL */
     int             kx;           /* group exchange: stage kx_w → topic → kx_r  */
     int             kx_w, kx_r;   /* (kx_w reads the Kafka source)               */
     int             kx_w2;        /* a window join's right side: it writes too, -1 */
@@ -3938,8 +3939,17 @@ static void collector_aligned(Query *q, const char *ended)
     memset(q->col_barrier, 0, (size_t)q->ncollect);
 }
 
+/* The sink's interrupt (sink_set_interrupt): a stop was asked for. */
+static int query_interrupted(void *ctx)
+{
+    Query *q = ctx;
+    return (q->run_stop && *q->run_stop) || atomic_load(&q->stop_req) || atomic_load(&q->stop);
+}
+
 int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, char *err, size_t cap)
 {
+    q->run_stop = stop;
+    if (q->sink) sink_set_interrupt(q->sink, query_interrupted, q);
     const PlanNode *out = q->plan->root;
     if (!q->sink && sink && sink->on_columns) {
         const char *names[513];

@@ -144,4 +144,12 @@ const char *kafka_sink_warning(KafkaSink *ks);
  * purged). NULL is fine. */
 void kafka_sink_close(KafkaSink *ks);
 
+/* kafka_sink_produce waits for room while the brokers take nothing; with
+ * this set it asks stopped(ctx) every 100 ms meanwhile, and once it says 1
+ * stops waiting: that message and every later one are dropped (counted in
+ * kafka_sink_warning), and kafka_sink_flush never reports everything
+ * delivered again — a stop (SIGINT) must not wait for ever for brokers
+ * that are gone, and no checkpoint may commit what was dropped. */
+void kafka_sink_set_interrupt(KafkaSink *ks, int (*stopped)(void *ctx), void *ctx);
+
 #endif

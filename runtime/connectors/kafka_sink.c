@@ -48,6 +48,10 @@ struct KafkaSink {
                                            successful delivery, or ""        */
     int               queue_full;       /* produce is waiting for room        */
     char              warning[300];     /* what kafka_sink_warning returns    */
+    int             (*stopped)(void *); /* kafka_sink_set_interrupt, or NULL  */
+    void             *stop_ctx;
+    int64_t           dropped;          /* messages not queued: a stop came while
+                                           the queue was full (never delivered) */
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -137,6 +141,10 @@ int kafka_sink_produce(KafkaSink *ks, const char *val, size_t n, const char *key
 {
     rd_kafka_poll(ks->rk, 0);
     if (failed(ks, err, cap)) return -1;
+    if (ks->dropped > 0) {   /* stopping, the brokers gone: not queued either */
+        ks->dropped++;
+        return 0;
+    }
     for (;;) {
         if (rd_kafka_produce(ks->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)val, n,
                              key, key ? keylen : 0, NULL) == 0) {
@@ -154,11 +162,19 @@ int kafka_sink_produce(KafkaSink *ks, const char *val, size_t n, const char *key
         ks->queue_full = 1;   /* backpressure: wait for deliveries to make room */
         rd_kafka_poll(ks->rk, 100);
         if (failed(ks, err, cap)) return -1;
+        if (ks->stopped && ks->stopped(ks->stop_ctx)) {
+            /* a stop must not wait for brokers that are gone: this message
+             * and the rest are not queued (the warning counts them), and
+             * nothing is delivered whole any more (kafka_sink_flush) */
+            ks->dropped = 1;
+            return 0;
+        }
     }
 }
 
 int kafka_sink_flush(KafkaSink *ks, int wait_ms, char *err, size_t cap)
 {
+    if (ks->dropped > 0) return 1;   /* never all delivered: no checkpoint commits it */
     int64_t left = wait_ms;
     for (;;) {   /* in slices, so that a failure ends the wait at once */
         int slice = left < 100 ? (int)left : 100;
@@ -182,7 +198,12 @@ const char *kafka_sink_warning(KafkaSink *ks)
 {
     int n = rd_kafka_outq_len(ks->rk);
     ks->warning[0] = 0;
-    if (n > 0 && ks->queue_full)
+    if (ks->dropped > 0)
+        snprintf(ks->warning, sizeof ks->warning,
+                 "kafka: %d message(s) waiting for a broker and %lld more not queued (stopped with the "
+                 "local queue full: %.150s)", n, (long long)ks->dropped,
+                 ks->trouble[0] ? ks->trouble : "no broker answered");
+    else if (n > 0 && ks->queue_full)
         snprintf(ks->warning, sizeof ks->warning,
                  "kafka: %d message(s) waiting for a broker, the local queue is full (%s)", n,
                  ks->trouble[0] ? ks->trouble : "backpressure");
@@ -190,6 +211,12 @@ const char *kafka_sink_warning(KafkaSink *ks)
         snprintf(ks->warning, sizeof ks->warning, "kafka: %d message(s) waiting for a broker (%s)", n,
                  ks->trouble);
     return ks->warning;
+}
+
+void kafka_sink_set_interrupt(KafkaSink *ks, int (*stopped)(void *ctx), void *ctx)
+{
+    ks->stopped = stopped;
+    ks->stop_ctx = ctx;
 }
 
 void kafka_sink_close(KafkaSink *ks)

@@ -392,6 +392,11 @@ oom:
     return set_err(k, "sink: out of memory");
 }
 
+void sink_set_interrupt(Sink *k, int (*stopped)(void *ctx), void *ctx)
+{
+    if (k && k->kafka) kafka_sink_set_interrupt(k->kafka, stopped, ctx);
+}
+
 int sink_flush(Sink *k)
 {
     if (k->blackhole) return 0;

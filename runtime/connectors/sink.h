@@ -60,6 +60,14 @@ int sink_write(Sink *k, const Batch *b);
  * properties.message.timeout.ms set and run out). */
 int sink_flush(Sink *k);
 
+/* A sink that waits for its target (kafka: room in the producer's queue
+ * while no broker takes messages) asks stopped(ctx) every 100 ms, and once
+ * it says 1 stops waiting: the rows from there on are dropped, sink_warning
+ * counts them, and sink_flush/prepare never succeed again (nothing dropped
+ * is ever committed). The runtime passes its stop request, so that SIGINT
+ * ends a query whose brokers are gone. Other sinks never wait: ignored. */
+void sink_set_interrupt(Sink *k, int (*stopped)(void *ctx), void *ctx);
+
 /* The message of the last failure ("" if none). */
 const char *sink_error(const Sink *k);
 
