@@ -83,6 +83,8 @@ struct KxWriter {
     char              fatal[256];   /* a fatal producer error, or ""              */
     char              err[512];     /* kx_writer_error                            */
     char              warn[256];    /* the last transport problem (kx_writer_warning) */
+    int             (*stopped)(void *); /* kx_writer_set_interrupt, or NULL         */
+    void             *stop_ctx;
 };
 
 /* A message of a segment not committed yet (held), or committed and waiting
@@ -681,7 +683,17 @@ static int produce(KxWriter *w, int p, const uint8_t *buf, size_t len)
                         "partition %d: %s", len, w->topic, p, rd_kafka_err2str(e));
         rd_kafka_poll(w->rk, 100);   /* backpressure: wait for deliveries */
         if (writer_failed(w)) return -1;
+        if (w->stopped && w->stopped(w->stop_ctx))   /* (its segment never commits) */
+            return errf(w->err, sizeof w->err,
+                        "kexchange: stopped while %d message(s) to topic '%s' waited for a broker%s%s",
+                        rd_kafka_outq_len(w->rk), w->topic, w->warn[0] ? ": " : "", w->warn);
     }
+}
+
+void kx_writer_set_interrupt(KxWriter *w, int (*stopped)(void *ctx), void *ctx)
+{
+    w->stopped = stopped;
+    w->stop_ctx = ctx;
 }
 
 static int check_batch(KxWriter *w, const Batch *b, const int *key_cols, int nkeys)

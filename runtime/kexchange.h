@@ -379,6 +379,13 @@ const char *kx_writer_warning(const KxWriter *w);
 /* Free; what was not flushed is dropped (call kx_flush first). NULL is fine. */
 void kx_writer_close(KxWriter *w);
 
+/* A write waits for room while the producer's queue is full (no broker
+ * takes the messages); with this set it asks stopped(ctx) every 100 ms
+ * meanwhile and fails (-1, kx_writer_error) once it says 1: a stop must not
+ * wait for ever for brokers that are gone. Nothing is lost: the open
+ * segment never commits, and its rows are read again after a restart. */
+void kx_writer_set_interrupt(KxWriter *w, int (*stopped)(void *ctx), void *ctx);
+
 /* ---- reader ----------------------------------------------------------------- */
 
 typedef struct KxReader KxReader;

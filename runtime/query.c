@@ -3291,6 +3291,14 @@ static const PlanNode *kx_join_node(const Stage *st)
     return NULL;
 }
 
+/* The interrupt of a sink or a repartition writer (sink_set_interrupt,
+ * kx_writer_set_interrupt) waiting for brokers: a stop was asked for. */
+static int query_interrupted(void *ctx)
+{
+    Query *q = ctx;
+    return (q->run_stop && *q->run_stop) || atomic_load(&q->stop_req) || atomic_load(&q->stop);
+}
+
 static int kx_setup(Query *q, char *err, size_t cap)
 {
     const Plan     *plan = q->plan;
@@ -3424,6 +3432,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
                 snprintf(err, cap, "repartition topic '%s': %s", q->kx_topic, why);
                 return -1;
             }
+            kx_writer_set_interrupt(t->kxw, query_interrupted, q);
             kx_claim_update(t);   /* before the source's first assignment */
         }
     spec.replay = 1;
@@ -3937,13 +3946,6 @@ static void collector_aligned(Query *q, const char *ended)
     }
     checkpoint_commit(q, q->ckpt_inflight, 0);
     memset(q->col_barrier, 0, (size_t)q->ncollect);
-}
-
-/* The sink's interrupt (sink_set_interrupt): a stop was asked for. */
-static int query_interrupted(void *ctx)
-{
-    Query *q = ctx;
-    return (q->run_stop && *q->run_stop) || atomic_load(&q->stop_req) || atomic_load(&q->stop);
 }
 
 int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, char *err, size_t cap)

@@ -1037,6 +1037,47 @@ static int t7_count(const int *seen, int from, int to, int times)
     return n;
 }
 
+/* kx_writer_set_interrupt: a stop ends a write that waits for room (the
+ * brokers gone, the producer's queue full) instead of waiting for ever */
+static int t8_stops;
+static int t8_stopped(void *ctx)
+{
+    (void)ctx;
+    return ++t8_stops >= 3;   /* after ~300 ms of waiting */
+}
+
+TEST(kexchange_writer_interrupt)
+{
+    char         err[512];
+    KxSpec       spec;
+    KafkaBroker *kb = kx_broker("kx-t8", 2, &spec, 2, T7_TYPES, 0x8888, err, sizeof err);
+    REQUIRE(kb != NULL);
+    const char *pk[] = {kx_pk[0], kx_pk[1], kx_pk[2], "queue.buffering.max.messages"};
+    const char *pv[] = {kx_pv[0], kx_pv[1], kx_pv[2], "4"};
+    spec.nprops = 4, spec.prop_keys = pk, spec.prop_values = pv;
+    KxWriter *w = kx_writer_open(&spec, err, sizeof err);
+    if (!w) printf("    open: %s\n", err);
+    REQUIRE(w != NULL);
+    kx_writer_set_interrupt(w, t8_stopped, NULL);
+    kafka_broker_stop(kb);
+    Batch in;
+    REQUIRE(batch_init(&in, 2, T7_TYPES, 0) == 0);
+    int rc = 0;
+    for (int i = 0; i < 64 && rc == 0; i++) {   /* a message per partition and write */
+        batch_reset(&in);
+        vector_i64(&in.cols[0])[0] = i;
+        vector_i64(&in.cols[1])[0] = i;
+        batch_set_nrows(&in, 1);
+        int key = 0;
+        rc = kx_write(w, &in, &key, 1);
+    }
+    CHECK_EQ_INT(rc, -1);
+    CHECK(t8_stops >= 3);
+    CHECK(strstr(kx_writer_error(w), "stopped while") != NULL);
+    kx_writer_close(w);
+    batch_destroy(&in);
+}
+
 TEST(kexchange_segments)
 {
     char         err[512];
