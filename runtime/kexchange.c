@@ -894,20 +894,23 @@ int kx_commit_through(KxWriter *w, uint64_t seg)
     return write_marker(w, KX_KIND_COMMIT, seg, 0);
 }
 
-int kx_resolve(KxWriter *w, uint64_t writer, uint64_t seg)
+/* An 'S' or 'K' marker about another writer (what: the caller's name). */
+static int other_marker(KxWriter *w, int kind, const char *what, uint64_t writer, uint64_t seg)
 {
     if (writer == 0 || writer == w->id)
-        return errf(w->err, sizeof w->err, "kexchange: kx_resolve of writer %016llx: not another "
-                                           "writer", (unsigned long long)writer);
-    return write_marker(w, KX_KIND_RESOLVE, writer, seg);
+        return errf(w->err, sizeof w->err, "kexchange: %s of writer %016llx: not another writer", what,
+                    (unsigned long long)writer);
+    return write_marker(w, kind, writer, seg);
+}
+
+int kx_resolve(KxWriter *w, uint64_t writer, uint64_t seg)
+{
+    return other_marker(w, KX_KIND_RESOLVE, "kx_resolve", writer, seg);
 }
 
 int kx_confirm(KxWriter *w, uint64_t writer, uint64_t seg)
 {
-    if (writer == 0 || writer == w->id)
-        return errf(w->err, sizeof w->err, "kexchange: kx_confirm of writer %016llx: not another "
-                                           "writer", (unsigned long long)writer);
-    return write_marker(w, KX_KIND_CONFIRM, writer, seg);
+    return other_marker(w, KX_KIND_CONFIRM, "kx_confirm", writer, seg);
 }
 
 int kx_commit_meta(uint64_t writer, uint64_t seg, char *buf, size_t cap)
