@@ -3952,6 +3952,7 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
 {
     q->run_stop = stop;
     if (q->sink) sink_set_interrupt(q->sink, query_interrupted, q);
+    if (q->late_sink) sink_set_interrupt(q->late_sink, query_interrupted, q);   /* (kafka too) */
     const PlanNode *out = q->plan->root;
     if (!q->sink && sink && sink->on_columns) {
         const char *names[513];
