@@ -9,7 +9,7 @@ expect_exit 2 "broker bad option" "$SLUICE" broker --bogus 1
 
 "$SLUICE" broker --topics t1 --partitions 3 > "$T/addr" 2>"$T/err" &
 pid=$!
-for _ in $(seq 300); do [ -s "$T/addr" ] && break; sleep 0.1; done   # (30 s at most: a loaded machine)
+wait_nonempty "$T/addr"
 B=$(head -1 "$T/addr")
 if [[ "$B" =~ ^127\.0\.0\.1:[0-9]+$ ]]; then _ok; else _bad "prints its bootstrap address" "'$B' $(cat "$T/err")"; fi
 

@@ -16,7 +16,7 @@ fi
 "$SLUICE" broker --partitions 2 --topics in,out,ts >"$T/broker.out" 2>"$T/broker.err" </dev/null &
 BROKER=$!
 trap 'kill -TERM $BROKER 2>/dev/null; wait $BROKER 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 300); do [ -s "$T/broker.out" ] && break; sleep 0.1; done   # (30 s at most: a loaded machine)
+wait_nonempty "$T/broker.out"
 BS=$(head -n 1 "$T/broker.out")
 if [[ "$BS" =~ ^127\.0\.0\.1:[0-9]+ ]]; then _ok; else
   _bad "broker prints its bootstrap address first" "'$BS' $(head -c 300 "$T/broker.err")"; fi

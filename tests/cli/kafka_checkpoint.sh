@@ -18,7 +18,7 @@ fi
 "$SLUICE" broker --partitions 3 --topics in >"$T/broker.out" 2>"$T/broker.err" </dev/null &
 BROKER=$!
 trap 'kill -TERM $BROKER 2>/dev/null; wait $BROKER 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 300); do [ -s "$T/broker.out" ] && break; sleep 0.1; done   # (30 s at most: a loaded machine)
+wait_nonempty "$T/broker.out"
 BS=$(head -n 1 "$T/broker.out")
 
 produce() {   # FROM TO: messages with ids FROM..TO into topic in

@@ -8,7 +8,7 @@ if ! command -v kcat >/dev/null || ! "$SLUICE" broker --help >/dev/null 2>&1; th
 "$SLUICE" broker --topics ev --partitions 2 > "$T/addr" 2>/dev/null &
 bpid=$!
 trap 'kill -TERM $bpid 2>/dev/null; wait $bpid 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 300); do [ -s "$T/addr" ] && break; sleep 0.1; done   # (30 s at most: a loaded machine)
+wait_nonempty "$T/addr"
 B=$(head -1 "$T/addr")
 
 # partition 0 first covers 0..40 s; partition 1 the same 40 s, produced after it

@@ -45,13 +45,20 @@ expect_stdout_file() {
 # background for a group test, its address in BS; the test's instances go
 # into PIDS. At exit they and the broker are stopped (KEEP=1 first copies
 # the logs and outputs to /tmp/NAME.keep.PID), and $T is removed.
+# wait_nonempty FILE: until FILE has content (a broker's address), 30 s at
+# most — a loaded machine starts a broker with many partitions slowly
+wait_nonempty() {
+  for _ in $(seq 300); do [ -s "$1" ] && return 0; sleep 0.1; done
+  return 1
+}
+
 group_broker() {
   _gname=$1
   "$SLUICE" broker --partitions 6 --topics "$2" >"$T/broker.out" 2>"$T/broker.err" </dev/null &
   BROKER=$!
   PIDS=()
   trap _group_cleanup EXIT
-  for _ in $(seq 300); do [ -s "$T/broker.out" ] && break; sleep 0.1; done   # (30 s at most: a loaded machine)
+  wait_nonempty "$T/broker.out"
   BS=$(head -n 1 "$T/broker.out")
 }
 _group_cleanup() {
@@ -76,7 +83,7 @@ run_broker() {   # TOPICS: the last run gone, a fresh bundled broker with TOPICS
   PIDS=()
   "$SLUICE" broker --partitions 6 --topics "$1" >"$T/broker.out" 2>"$T/broker.err" </dev/null &
   BROKER=$!
-  for _ in $(seq 300); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
+  wait_nonempty "$T/broker.out"
   BS=$(head -n 1 "$T/broker.out")
   [ -z "$BS" ] && echo "$(basename "$0"): the broker gave no address: $(head -c 300 "$T/broker.err")"
   # it answers before anything starts (a run once found none: every instance
