@@ -523,6 +523,15 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
                 NEWLINE();
                 bputs(b, "group: a joined row is emitted when the watermark passes the later of its two times");
                 if (n->u.join.kind != PJOIN_INNER) bputs(b, ", a padded one when its row expires");
+            } else {
+                /* a pair comes when its second row does (runtime/query.c, join_out_wm) */
+                int64_t d = n->u.join.upper_us > -n->u.join.lower_us ? n->u.join.upper_us : -n->u.join.lower_us;
+                if (d > 0) {
+                    NEWLINE();
+                    bputs(b, "the watermark after it lags its inputs' by ");
+                    put_duration(b, d);
+                    bputs(b, " (a pair's times can lie that far behind)");
+                }
             }
         } else if (n->u.join.flavor == JOIN_WINDOW) {
             NEWLINE();

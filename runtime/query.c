@@ -134,6 +134,7 @@ typedef struct Task {
     ExprState   *scan_filter;
     int          wm_col;
     int64_t      wm_delay;
+    int64_t      join_delay;   /* the JOIN's output watermark lags its inputs' by this (join_out_wm) */
     int64_t      max_ts;
     int64_t      last_wm_sent_us;
     int64_t      last_data_us;
@@ -1599,6 +1600,18 @@ static int64_t frontier(Task *t, int64_t now)
     return t->frontier;
 }
 
+/* The watermark of the rows a task's JOIN emits: the smaller of its two
+ * sides', less join_delay — a pair comes out when its second row comes,
+ * and its times lie at most that far behind. A windowed aggregate of an
+ * interval join's rows would otherwise close windows that pairs still
+ * fall into. */
+static int64_t join_out_wm(const Task *t)
+{
+    int64_t m = t->side_wm[0] < t->side_wm[1] ? t->side_wm[0] : t->side_wm[1];
+    if (m == WATERMARK_MIN || m == WATERMARK_MAX || t->join_delay == 0) return m;
+    return m > WATERMARK_MIN + t->join_delay ? m - t->join_delay : WATERMARK_MIN;
+}
+
 /* The source's watermark moved to wm. In a task with a JOIN (a group's join
  * with a table, read where the stream is), that is the watermark of the
  * JOIN's side the source feeds; the operators after it get the smaller of
@@ -1607,7 +1620,7 @@ static int source_advance(Task *t, int64_t wm)
 {
     if (t->join_i < 0) return advance(t, wm);
     if (wm > t->side_wm[t->src_k] && advance_side(t, t->src_k, wm)) return -1;
-    int64_t m = t->side_wm[0] < t->side_wm[1] ? t->side_wm[0] : t->side_wm[1];
+    int64_t m = join_out_wm(t);
     return m > t->wm ? advance(t, m) : 0;
 }
 
@@ -2536,7 +2549,7 @@ static int handle_msg(Task *t, int i, Msg m)
                 if (input_watermark(t, side, &wm) && wm > t->side_wm[side] && advance_side(t, side, wm))
                     return -1;
             }
-            wm = t->side_wm[0] < t->side_wm[1] ? t->side_wm[0] : t->side_wm[1];
+            wm = join_out_wm(t);
             if (wm > t->wm && advance(t, wm)) return -1;
         } else if (input_watermark(t, -1, &wm) && wm > t->wm && advance(t, wm)) {
             return -1;
@@ -2814,6 +2827,15 @@ static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, 
         js.ttl_us = js.flavor == JOIN_OP_REGULAR && js.ltime >= 0 && js.rtime >= 0 && !n->u.join.table
                   ? q->settings->state_ttl_us : 0;
         js.emit_changes = js.flavor == JOIN_OP_REGULAR && js.type != JOIN_TYPE_INNER && !n->u.join.table;
+        /* a pair comes out when its second row does, so its times can lie
+         * behind both inputs' watermarks: by -lower (a left time) or upper (a
+         * right one) for an interval join, by the TTL for a regular one */
+        if (js.flavor == JOIN_OP_INTERVAL) {
+            t->join_delay = js.upper_us > -js.lower_us ? js.upper_us : -js.lower_us;
+            if (t->join_delay < 0) t->join_delay = 0;
+        } else {
+            t->join_delay = js.ttl_us;
+        }
         s->join = join_op_new(&js, why, sizeof why);
         if (!s->join) {
             snprintf(err, cap, "cannot run the join: %s", why);
