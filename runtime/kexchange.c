@@ -139,6 +139,7 @@ struct KxReader {
     int                 defer;      /* revocations wait for kx_reader_release          */
     int                 test_fail_offsets; /* test seam: the next N offset fetches fail */
     int                 closing;    /* in kx_reader_close: nothing waits               */
+    int                 assigned;   /* on_rebalance has seen an assignment             */
     int                 nrevoking;  /* partitions revoked, not released yet            */
     int64_t             generation; /* assignment changes so far                   */
     int64_t             nheld;      /* messages held or ready (kx_reader_pending)  */
@@ -1169,6 +1170,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     }
     r->generation++;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        r->assigned = 1;
         /* the metadata the group keeps with each partition's offset — asked
          * again while it does not answer (KAFKA_COMMITTED_TRIES times, 5 s
          * each at most, before going on without it): without it the
@@ -2028,8 +2030,7 @@ void kx_reader_close(KxReader *r)
     if (r->cur) rd_kafka_message_destroy(r->cur);
     r->cur = NULL;
     if (r->rk) {
-        kafka_consumer_leave(r->rk, KAFKA_LEAVE_MS);   /* leaves the group: on_rebalance revokes */
-        rd_kafka_destroy(r->rk);
+        kafka_consumer_end(r->rk, KAFKA_LEAVE_MS, r->assigned);   /* leaves the group: on_rebalance revokes */
     }
     if (r->led) rd_kafka_destroy(r->led);   /* (after the close: its handoffs use it) */
     free(r->col_bm);

@@ -66,13 +66,20 @@ rd_kafka_resp_err_t kafka_commit_result(rd_kafka_event_t *ev);
 rd_kafka_resp_err_t kafka_committed_retry(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, int tries,
                                           int timeout_ms, int *fail);
 
-/* Close consumer rk (rd_kafka_consumer_close); a group member leaves its
- * group first: it unsubscribes and serves its rebalance callback (the
- * revocation) until it owns nothing, for timeout_ms at most, messages
- * polled meanwhile dropped. librdkafka 2.0's close can otherwise wait
- * forever in the callback's incremental_unassign when a rebalance meets
- * the close (librdkafka issue 4527; seen on the bundled broker). */
-void kafka_consumer_leave(rd_kafka_t *rk, int timeout_ms);
+/* Close consumer rk (rd_kafka_consumer_close) and destroy it; a group
+ * member leaves its group first: it unsubscribes and serves its rebalance
+ * callback (the revocation) until it owns nothing, for timeout_ms at most,
+ * messages polled meanwhile dropped. librdkafka 2.0's close can otherwise
+ * wait forever in the callback's incremental_unassign when a rebalance
+ * meets the close (librdkafka issue 4527; seen on the bundled broker).
+ * `assigned`: the member's rebalance callback has seen an assignment. A
+ * member that joined its group but never got one is closed and kept, not
+ * destroyed: librdkafka 2.0's cooperative-sticky assignor asserts in the
+ * destroy when its state was never set (librdkafka issue 4312, fixed in
+ * 2.3; seen when the brokers went away mid-rebalance). Such handles stay
+ * until the process ends (kafka_consumer_kept counts them). */
+void kafka_consumer_end(rd_kafka_t *rk, int timeout_ms, int assigned);
+int  kafka_consumer_kept(void);
 #define KAFKA_LEAVE_MS 10000
 
 /* A librdkafka configuration from a spec: every option `properties.X = V`

@@ -10,6 +10,7 @@
 #include "runtime/connectors/kafka.h"
 
 #include <librdkafka/rdkafka_mock.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,11 +172,43 @@ rd_kafka_resp_err_t kafka_committed_retry(rd_kafka_t *rk, rd_kafka_topic_partiti
     return e;
 }
 
-void kafka_consumer_leave(rd_kafka_t *rk, int timeout_ms)
+/* Consumer handles kept from rd_kafka_destroy (kafka_consumer_end): never
+ * freed, reachable until exit. */
+static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
+static rd_kafka_t    **kept;
+static int             nkept, capkept;
+
+static void keep_handle(rd_kafka_t *rk)
+{
+    pthread_mutex_lock(&kept_mu);
+    if (nkept == capkept) {
+        int          cap = capkept ? 2 * capkept : 8;
+        rd_kafka_t **k = realloc(kept, (size_t)cap * sizeof *k);
+        if (k) {
+            kept = k;
+            capkept = cap;
+        }
+    }
+    if (nkept < capkept) kept[nkept++] = rk;
+    pthread_mutex_unlock(&kept_mu);
+}
+
+int kafka_consumer_kept(void)
+{
+    pthread_mutex_lock(&kept_mu);
+    int n = nkept;
+    pthread_mutex_unlock(&kept_mu);
+    return n;
+}
+
+void kafka_consumer_end(rd_kafka_t *rk, int timeout_ms, int assigned)
 {
     rd_kafka_topic_partition_list_t *sub = NULL;
     int subscribed = rd_kafka_subscription(rk, &sub) == RD_KAFKA_RESP_ERR_NO_ERROR && sub && sub->cnt > 0;
     if (sub) rd_kafka_topic_partition_list_destroy(sub);
+    char *member = subscribed ? rd_kafka_memberid(rk) : NULL;
+    int   joined = member && member[0];
+    if (member) rd_kafka_mem_free(rk, member);
     if (subscribed && rd_kafka_unsubscribe(rk) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         struct timespec t0, t;
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -190,6 +223,8 @@ void kafka_consumer_leave(rd_kafka_t *rk, int timeout_ms)
         }
     }
     rd_kafka_consumer_close(rk);
+    if (joined && !assigned) keep_handle(rk);
+    else rd_kafka_destroy(rk);
 }
 
 rd_kafka_resp_err_t kafka_commit_wait(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *l, int timeout_ms)

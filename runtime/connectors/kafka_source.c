@@ -206,6 +206,7 @@ typedef struct KafkaSource {
     int64_t      release_after;/* group, held revocations: released by the commit of a
                                   barrier epoch > this                                    */
     int          closing;      /* kafka_close: revocations are not held                   */
+    int          assigned;     /* on_rebalance has seen an assignment                     */
     int          hold_eager;   /* the revocation held is an eager one (range, roundrobin) */
     int          npending;     /* partitions whose start the offsets group has not told yet */
     int64_t      pending_at;   /* now_us of the next ask; 0 = at once                     */
@@ -1028,6 +1029,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        ks->assigned = 1;
         group_assign(rk, ks, l);
         if (coop) e = rd_kafka_incremental_assign(rk, l);
         else re = rd_kafka_assign(rk, l);
@@ -1728,8 +1730,7 @@ static void kafka_close(Source *s)
         /* held partitions go now (as in the close's own callback): the
          * leave waits for an empty assignment */
         if (ks->src->group_revoking > 0) group_release(ks);
-        kafka_consumer_leave(ks->rk, KAFKA_LEAVE_MS);   /* group mode: leaves the group (on_rebalance revokes) */
-        rd_kafka_destroy(ks->rk);
+        kafka_consumer_end(ks->rk, KAFKA_LEAVE_MS, ks->assigned);   /* group mode: leaves the group (on_rebalance revokes) */
     }
     if (ks->ledq) rd_kafka_queue_destroy(ks->ledq);
     if (ks->led) rd_kafka_destroy(ks->led);

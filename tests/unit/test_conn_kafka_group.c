@@ -18,7 +18,9 @@
  *   - with an offsets group (ConnSpec.offsets_group) the offsets go there,
  *     and a partition moved to a member that joins is held by the old one
  *     until a checkpoint has committed its offset: every row once; closed
- *     while holding, it gives them up at once (no hang at exit).
+ *     while holding, it gives them up at once (no hang at exit);
+ *   - kafka_consumer_end keeps (does not destroy) a member that joined but
+ *     was never assigned (librdkafka 2.0's assertion), destroys the rest.
  * The mock's group coordinator waits ~3 s before a group's first
  * assignment and about as long per rebalance: these tests take ~10-15 s.
  */
@@ -535,5 +537,72 @@ TEST(kafka_group_offsets_unanswered)
     for (int i = 0; i < N; i++) CHECK(seen[i] == (i / GN >= 20 ? 1 : 0));
     CHECK_EQ_INT(bad, 0);
     source_close(s[0]);
+    kafka_broker_stop(kb);
+}
+
+/* A cooperative-sticky member that joined its group but never got an
+ * assignment is closed and kept, not destroyed (librdkafka before 2.3
+ * asserts in the destroy: issue 4312); one that got an assignment is
+ * destroyed. */
+static rd_kafka_t *gcoop(const char *bs, const char *group, const char *topic)
+{
+    char             errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
+    rd_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", errstr, sizeof errstr);
+    rd_kafka_conf_set_log_cb(conf, kt_quiet);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    return rk;
+}
+
+static int gjoined(rd_kafka_t *rk)
+{
+    char *m = rd_kafka_memberid(rk);
+    int   j = m && m[0];
+    if (m) rd_kafka_mem_free(rk, m);
+    return j;
+}
+
+TEST(kafka_consumer_end_unassigned)
+{
+    char         err[512];
+    KafkaBroker *kb = kafka_broker_start(1, "kev", 2, err, sizeof err);
+    REQUIRE(kb != NULL);
+    const char *bs = kafka_broker_bootstrap(kb);
+    int         kept = kafka_consumer_kept();
+    /* joined, no assignment served (rebalance events are not polled) */
+    rd_kafka_t *a = gcoop(bs, "gk", "kev");
+    REQUIRE(a != NULL);
+    for (int64_t t0 = gmono_ms(); !gjoined(a) && gmono_ms() - t0 < 15000;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(a, 50);
+        if (m) rd_kafka_message_destroy(m);
+    }
+    CHECK(gjoined(a));
+    kafka_consumer_end(a, 2000, 0);
+    CHECK_EQ_INT(kafka_consumer_kept(), kept + 1);
+    /* assigned: destroyed */
+    rd_kafka_t *b = gcoop(bs, "gk2", "kev");
+    REQUIRE(b != NULL);
+    int owns = 0;
+    for (int64_t t0 = gmono_ms(); !owns && gmono_ms() - t0 < 15000;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(b, 50);
+        if (m) rd_kafka_message_destroy(m);
+        rd_kafka_topic_partition_list_t *l = NULL;
+        if (rd_kafka_assignment(b, &l) == RD_KAFKA_RESP_ERR_NO_ERROR && l) owns = l->cnt > 0;
+        if (l) rd_kafka_topic_partition_list_destroy(l);
+    }
+    CHECK(owns);
+    kafka_consumer_end(b, 2000, 1);
+    CHECK_EQ_INT(kafka_consumer_kept(), kept + 1);
     kafka_broker_stop(kb);
 }
