@@ -516,22 +516,26 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
             bputs(b, " and ");
             put_duration(b, n->u.join.upper_us);
             bputs(b, " · state kept until the other side's watermark passes");
-            if (p->group) {
+            /* a pair comes when its second row does (runtime/query.c, join_out_wm) */
+            int64_t d = n->u.join.upper_us > -n->u.join.lower_us ? n->u.join.upper_us : -n->u.join.lower_us;
+            int     agg = p->group && plan_join_aggregate(p, n);
+            if (p->group && !agg) {
                 /* deployment.group: a joined row goes out once the
                  * watermark says it is final, so a partition that moves
                  * replays only rows that can still join (runtime/query.c) */
                 NEWLINE();
                 bputs(b, "group: a joined row is emitted when the watermark passes the later of its two times");
                 if (n->u.join.kind != PJOIN_INNER) bputs(b, ", a padded one when its row expires");
-            } else {
-                /* a pair comes when its second row does (runtime/query.c, join_out_wm) */
-                int64_t d = n->u.join.upper_us > -n->u.join.lower_us ? n->u.join.upper_us : -n->u.join.lower_us;
-                if (d > 0) {
-                    NEWLINE();
-                    bputs(b, "the watermark after it lags its inputs' by ");
-                    put_duration(b, d);
-                    bputs(b, " (a pair's times can lie that far behind)");
-                }
+            } else if (d > 0) {
+                NEWLINE();
+                bputs(b, "the watermark after it lags its inputs' by ");
+                put_duration(b, d);
+                bputs(b, " (a pair's times can lie that far behind)");
+            }
+            if (agg) {
+                /* the aggregate's windows are what a moved partition replays */
+                NEWLINE();
+                bputs(b, "group: joined rows go to the aggregation at once; its windows are emitted as they close");
             }
         } else if (n->u.join.flavor == JOIN_WINDOW) {
             NEWLINE();

@@ -253,6 +253,17 @@ const Stage *plan_group_topic(const Plan *p);
  * topic feeds no such join (side 1) or there is no topic. */
 const Stage *plan_group_topic_side(const Plan *p, int side);
 
+/* deployment.group: the join of two streams whose rows aggregate `agg`
+ * aggregates in the join's own tasks, or NULL. agg is then a one-phase
+ * windowed aggregate (the join key among its group keys, so no exchange
+ * between) whose windows close with the join's finality: by a window
+ * join's own window_end, or by TUMBLE windows of an interval join's left
+ * time (the join's watermark column). Only projections and filters lie
+ * between. */
+const PlanNode *plan_agg_of_join(const PlanNode *agg);
+/* The aggregate of plan p that aggregates join's rows so (plan_agg_of_join), or NULL. */
+const PlanNode *plan_join_aggregate(const Plan *p, const PlanNode *join);
+
 /* Which input of join n is a table read whole before the other's first row
  * (join.table) — 1 the right, 2 the left, 0 neither: a regular join with
  * that side plan_bounded_table and the other not, and the table not a

@@ -125,51 +125,64 @@ typedef struct GroupWalk {
     SqlError   *err;
 } GroupWalk;
 
-/* A window or interval join of two streams in a group holds its joined rows
- * until the watermark says they are final (runtime/query.c): no aggregation
- * or other join may take them (yet), but an aggregation by a window join's
- * own window (agg_of_window_join). 0, or -1 with the error. */
+/* A window or interval join of two streams in a group emits a joined row
+ * only when the watermark says it is final (runtime/query.c): no
+ * aggregation or other join may take its rows through another exchange
+ * (yet); an aggregation in the join's own tasks may (plan_agg_of_join).
+ * 0, or -1 with the error. */
 static int group_above_join(GroupWalk *g, const PlanNode *join)
 {
-    if (g->aggs && join->u.join.flavor == JOIN_INTERVAL)
-        return group_refuse(g->err, g->group, "this query aggregates the rows of an interval join of two streams "
-                                              "(in a group only a window join's rows can be aggregated, by the "
-                                              "join's window and keys)");
     if (g->aggs)
-        return group_refuse(g->err, g->group, "this query aggregates the rows of a window join of two streams "
-                                              "through another exchange (an aggregation by the join's window "
-                                              "and keys runs in the join's tasks)");
+        return group_refuse(g->err, g->group, join->u.join.flavor == JOIN_INTERVAL
+                                                  ? "this query aggregates the rows of an interval join of two "
+                                                    "streams other than in TUMBLE windows of the left side's time "
+                                                    "with the join key among the group keys"
+                                                  : "this query aggregates the rows of a window join of two streams "
+                                                    "through another exchange (an aggregation by the join's window "
+                                                    "and keys runs in the join's tasks)");
     if (g->tjoins)
         return group_refuse(g->err, g->group, "this query joins the rows of a join of two streams again");
     return 0;
 }
 
-/* A one-phase windowed aggregate whose window_end is a window join's
- * window_end, through projections and filters only: it runs in the join's
- * tasks, on the joined rows the join releases when their window closes
- * (before the aggregate's own watermark passes it), so in a group its
- * windows are emitted, skipped at a replay and rebuilt exactly as the
- * join's. */
-static int agg_of_window_join(const PlanNode *agg)
+const PlanNode *plan_agg_of_join(const PlanNode *agg)
 {
-    if (agg->u.agg.mode != AGG_SIMPLE || !agg->u.agg.windowed || agg->u.agg.wend_key < 0) return 0;
-    int col = agg->u.agg.keys[agg->u.agg.wend_key];
+    if (agg->kind != PLAN_AGGREGATE || agg->u.agg.mode != AGG_SIMPLE || !agg->u.agg.windowed ||
+        agg->u.agg.wend_key < 0)
+        return NULL;
+    int col = agg->u.agg.keys[agg->u.agg.wend_key], windowed = 0;
     for (const PlanNode *n = agg->input; n; n = n->input) {
         switch (n->kind) {
         case PLAN_FILTER: break;
         case PLAN_PROJECT: {
             const Expr *e = n->u.project.exprs[col];
-            if (e->op != EXPR_COLUMN) return 0;
+            if (e->op != EXPR_COLUMN) return NULL;
             col = e->col;
             break;
         }
+        case PLAN_WINDOW:   /* an interval join's rows, windowed here by a time of theirs */
+            if (windowed || n->u.window.kind != WINDOW_TUMBLE || col != n->input->out.ncols + 1) return NULL;
+            col = n->u.window.time_col;
+            windowed = 1;
+            break;
         case PLAN_JOIN:
-            return !n->u.join.table && n->u.join.flavor == JOIN_WINDOW &&
-                   (col == n->u.join.ltime || col == n->input->out.ncols + n->u.join.rtime);
-        default: return 0;
+            if (n->u.join.table || n->u.join.flavor == JOIN_REGULAR) return NULL;
+            if (n->u.join.flavor == JOIN_WINDOW)
+                return !windowed && (col == n->u.join.ltime || col == n->input->out.ncols + n->u.join.rtime) ? n
+                                                                                                              : NULL;
+            return windowed && col == n->u.join.ltime ? n : NULL;
+        default: return NULL;
         }
     }
-    return 0;
+    return NULL;
+}
+
+const PlanNode *plan_join_aggregate(const Plan *p, const PlanNode *join)
+{
+    for (int st = 0; st < p->nstages; st++)
+        for (int i = 0; i < p->stages[st].nops; i++)
+            if (plan_agg_of_join(p->stages[st].ops[i]) == join) return p->stages[st].ops[i];
+    return NULL;
 }
 
 static const PlanNode *unexchanged(const PlanNode *n)
@@ -240,10 +253,10 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
                                     "this query sends rows across instances other than into an aggregation");
             break;
         case PLAN_AGGREGATE:
-            if (agg_of_window_join(n)) {   /* (checked as the others below, but for its mode) */
+            if (plan_agg_of_join(n)) {   /* (checked as the others below, but for its mode) */
                 if (n->u.agg.wkind == WINDOW_SESSION || n->u.agg.emit == EMIT_MODE_CHANGES || n->u.agg.retract ||
                     n->u.agg.late_sink)
-                    return group_refuse(g->err, g->group, "this query's aggregation of a window join's rows "
+                    return group_refuse(g->err, g->group, "this query's aggregation of a join's rows "
                                                           "has session windows, changes or a late sink");
                 break;
             }
@@ -256,6 +269,10 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
             if (n->u.agg.emit == EMIT_MODE_CHANGES || n->u.agg.retract)
                 return group_refuse(g->err, g->group, "this query's aggregation emits or takes changes");
             if (n->u.agg.late_sink) return group_refuse(g->err, g->group, "this query has a late sink");
+            if (n->u.agg.mode == AGG_SIMPLE)   /* (the join's tasks, but not as plan_agg_of_join allows) */
+                for (const PlanNode *j = n->input; j; j = j->right ? NULL : j->input)
+                    if (j->kind == PLAN_JOIN && !j->u.join.table && j->u.join.flavor != JOIN_REGULAR)
+                        return group_above_join(g, j);
             if (n->u.agg.mode != AGG_FINAL)
                 return group_refuse(g->err, g->group, "this query's aggregation is not split at an exchange");
             break;

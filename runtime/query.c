@@ -266,8 +266,12 @@ typedef struct Task {
     int          kx_uncols, kx_uwend, kx_ubase, kx_uown, kx_ukeys[64];
     int          kx_ival;      /* stages 0 and 1: the join is an interval join         */
     int64_t      kx_ushift;    /* stage 0 of an interval join: until = time + this     */
+    int64_t      kx_uwin;      /* … rounded up to the end of its TUMBLE window of this
+                                  size, when an aggregate takes the join's rows (0 not) */
     Vector       kx_uuntil;    /* stage 0 of an interval join: the until column        */
     int          kx_join;      /* stage 1: the topic feeds a join of two streams       */
+    int          kx_agg;       /* stage 1: … whose rows an aggregate takes at once
+                                  (plan_agg_of_join: no hold; its windows are final)   */
     int          kx_hwend[2];  /* stage 1: the join output's window_end (an interval
                                   join: time) column of each side                      */
     int64_t      kx_lower, kx_upper; /* stage 1 of an interval join: its bounds        */
@@ -541,8 +545,16 @@ static int kx_until_fill(Task *t, const Batch *b)
     const int64_t *in = vector_i64(tv);
     for (int i = 0; i < b->count; i++) {
         int r = b->sel ? (int)b->sel[i] : i;
-        if (vector_is_null(tv, r)) vector_set_null(u, r);
-        else out[r] = in[vector_index(tv, r)] + t->kx_ushift;
+        if (vector_is_null(tv, r)) {
+            vector_set_null(u, r);
+            continue;
+        }
+        int64_t x = in[vector_index(tv, r)] + t->kx_ushift;
+        if (t->kx_uwin > 0) {   /* the end of x's window */
+            int64_t m = x % t->kx_uwin;
+            x += (m < 0 ? -m : t->kx_uwin - m);
+        }
+        out[r] = x;
     }
     return 0;
 }
@@ -752,7 +764,7 @@ static int join_drain(Task *t, int i)
             t->in_emit--;
             return -1;
         }
-        if (s->out.count > 0 && (t->kx_join ? kx_hold_add(t, &s->out) : push_out(t, i))) {
+        if (s->out.count > 0 && (t->kx_join && !t->kx_agg ? kx_hold_add(t, &s->out) : push_out(t, i))) {
             t->in_emit--;
             return -1;
         }
@@ -2042,6 +2054,10 @@ static int kx_advance(Task *t, int64_t wm)
     if (t->kx_join) {
         if (wm > t->side_wm[0] && advance_side(t, 0, wm)) return -1;
         if (wm > t->side_wm[1] && advance_side(t, 1, wm)) return -1;
+        if (t->kx_agg) {   /* (what it emits — and records — is the aggregate's: join_out_wm) */
+            int64_t m = join_out_wm(t);
+            return m > t->wm ? advance(t, m) : 0;
+        }
         if (kx_hold_release(t, wm)) return -1;
     }
     return advance(t, wm);
@@ -3343,9 +3359,21 @@ static int kx_setup(Query *q, char *err, size_t cap)
      * is emitted already, and starts at the first row whose until is not
      * (kx_track, rounded up to kx_gran). */
     int     ival = join && join->u.join.flavor == JOIN_INTERVAL;
-    int64_t shift[2] = {0, 0}, gran = 0;
+    int64_t shift[2] = {0, 0}, gran = 0, win = 0;
+    /* … or, when an aggregate takes its rows at once (TUMBLE windows of the
+     * left time: plan_agg_of_join), the end of the last window anything
+     * the row takes part in falls into: a left row's own, a right row's
+     * latest partner's (r.t + upper). Its windows are what is emitted. */
+    const PlanNode *jagg = ival ? plan_join_aggregate(plan, join) : NULL;
+    for (const PlanNode *n = jagg ? jagg->input : NULL; n && !win; n = n->input)
+        if (n->kind == PLAN_WINDOW) win = n->u.window.size_us;
+    if (jagg && win <= 0) {
+        snprintf(err, cap, "deployment.group: the aggregation of the interval join has no TUMBLE window");
+        return -1;
+    }
     if (ival) {
-        shift[0] = kx_until_shift(join, 0), shift[1] = kx_until_shift(join, 1);
+        shift[0] = win ? 0 : kx_until_shift(join, 0);
+        shift[1] = win ? join->u.join.upper_us : kx_until_shift(join, 1);
         int64_t delay = stw[0]->ops[0]->u.scan.wm_delay_us;
         if (stw[1]->ops[0]->u.scan.wm_delay_us > delay) delay = stw[1]->ops[0]->u.scan.wm_delay_us;
         gran = delay + (shift[0] > shift[1] ? shift[0] : shift[1]);
@@ -3440,6 +3468,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
                 t->kx_uwend = w ? join->u.join.rtime : join->u.join.ltime;
                 t->kx_ival = ival;
                 t->kx_ushift = shift[w];
+                t->kx_uwin = win;
                 for (int k = 0; k < xs[w]->u.exchange.nkeys; k++)
                     t->kx_ukeys[k] = t->kx_ubase + xs[w]->u.exchange.keys[k];
                 for (int c = 1; c < ncols; c++) {
@@ -3468,6 +3497,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
                 return -1;
             }
             t->kx_join = 1;
+            t->kx_agg = jagg != NULL;
             t->kx_wend = 0;
             t->kx_nleft = nl;
             t->kx_hwend[0] = join->u.join.ltime;

@@ -24,7 +24,11 @@
 #      final before its row comes) — each on three instances, one killed
 #      mid-run: a replay skips the rows whose pairs (and padded rows) were
 #      all emitted, and drops the pairs of the rows it reads again that
-#      were.
+#      were;
+#   6. the interval join's rows counted per window and user (an
+#      aggregation in the join's tasks), JOIN and LEFT JOIN, on three
+#      instances with one killed mid-run: a replay skips the rows whose
+#      windows were emitted.
 # Each instance reads at most GROUP_RATE rows/s of each stream, so a run
 # lasts a few seconds. Skipped like kafka.sh when the broker, kcat or
 # sqlite3 is missing. GROUP_LOGS=DIR keeps a failed run's logs in DIR/runK.
@@ -114,6 +118,14 @@ query() {   # JOIN [interval|before]: the crash events with the clicks of their 
     WHERE e.level = 'CRITICAL' AND e.event = 'crash';"
     return
   fi
+  if [ "${2:-}" = ivalagg ]; then   # per 10-second window of the event and user
+    echo "INSERT INTO out SELECT window_start, user_id, COUNT(*) AS n, SUM(cid) AS cids
+  FROM TUMBLE((SELECT e.ts, e.user_id, c.cid FROM events e $1 clicks c ON e.user_id = c.user_id AND
+      e.ts BETWEEN c.ts - INTERVAL '2' SECOND AND c.ts + INTERVAL '4' SECOND
+    WHERE e.level = 'CRITICAL' AND e.event = 'crash'), ts, INTERVAL '10' SECOND)
+  GROUP BY window_start, window_end, user_id;"
+    return
+  fi
   if [ "${2:-}" = interval ]; then
     local from="events e $1 clicks c ON e.user_id = c.user_id AND
       e.ts BETWEEN c.ts - INTERVAL '2' SECOND AND c.ts + INTERVAL '4' SECOND"
@@ -173,26 +185,40 @@ sqlite3 -list -separator , :memory: \
   "SELECT strftime('%Y-%m-%d %H:%M:%S', e.ts / 10000 * 10, 'unixepoch'), e.uid, COUNT(*), SUM(c.cid)
    FROM ev e JOIN cl c ON e.uid = c.uid AND e.ts / 10000 = c.ts / 10000
    WHERE e.level = 'CRITICAL' AND e.event = 'crash' GROUP BY e.ts / 10000, e.uid;" | sort >"$T/want.agg"
+for k in JOIN "LEFT JOIN"; do   # the interval join's rows per window and user
+  sqlite3 -list -separator , :memory: \
+    "CREATE TABLE ev (ts INTEGER, id INTEGER, uid INTEGER, level TEXT, event TEXT);" \
+    "CREATE TABLE cl (ts INTEGER, cid INTEGER, uid INTEGER, page TEXT);" \
+    ".import --csv $T/ev.csv ev" ".import --csv $T/cl.csv cl" \
+    "SELECT strftime('%Y-%m-%d %H:%M:%S', e.ts / 10000 * 10, 'unixepoch'), e.uid, COUNT(*), SUM(c.cid)
+     FROM ev e $k cl c ON e.uid = c.uid AND e.ts BETWEEN c.ts - 2000 AND c.ts + 4000
+     WHERE e.level = 'CRITICAL' AND e.event = 'crash' GROUP BY e.ts / 10000, e.uid;" | sort \
+    >"$T/want.ivalagg$([ "$k" = JOIN ] || echo .left)"
+done
 # (the query's CSV: an empty string for a NULL page, as sqlite3's)
 if [ "$(wc -l <"$T/want")" -gt 1000 ] && [ "$(wc -l <"$T/want.left")" -gt "$(wc -l <"$T/want")" ] && [ "$(wc -l <"$T/want.agg")" -gt 100 ]; then _ok; else
   _bad "sqlite3's answers" "$(wc -l <"$T/want"), $(wc -l <"$T/want.left") and $(wc -l <"$T/want.agg") rows"; fi
 if [ "$(wc -l <"$T/want.ival")" -gt 1000 ] && [ "$(wc -l <"$T/want.ival.left")" -gt "$(wc -l <"$T/want.ival")" ] &&
-   [ "$(wc -l <"$T/want.before.left")" -gt 1000 ]; then _ok; else
+   [ "$(wc -l <"$T/want.before.left")" -gt 1000 ] && [ "$(wc -l <"$T/want.ivalagg")" -gt 100 ] &&
+   [ "$(wc -l <"$T/want.ivalagg.left")" -gt "$(wc -l <"$T/want.ivalagg")" ]; then _ok; else
   _bad "sqlite3's interval answers" "$(wc -l <"$T/want.ival"), $(wc -l <"$T/want.ival.left") and $(wc -l <"$T/want.before.left") rows"; fi
 
 # the single-process answers are sqlite3's
 broker
-for f in "" interval; do
+for f in "" interval ivalagg; do
   rm -f "$T/single.csv"
   "$SLUICE" -q --set parallelism=2 -e "$(src 0) $(sink "$T/single.csv") $(query JOIN $f)" >"$T/log.single" 2>&1 </dev/null
   tail -n +2 "$T/single.csv" | sort >"$T/single"
-  if cmp -s "$T/want${f:+.ival}" "$T/single"; then _ok; else
-    _bad "the single-process answer is sqlite3's${f:+ (interval join)}" "$(wc -l <"$T/single") rows for $(wc -l <"$T/want${f:+.ival}"): $(tail -c 300 "$T/log.single")"; fi
+  w=want; [ "$f" = interval ] && w=want.ival; [ "$f" = ivalagg ] && w=want.ivalagg
+  if cmp -s "$T/$w" "$T/single"; then _ok; else
+    _bad "the single-process answer is sqlite3's${f:+ ($f)}" "$(wc -l <"$T/single") rows for $(wc -l <"$T/$w"): $(tail -c 300 "$T/log.single")"; fi
 done
 
 # EXPLAIN names the one topic both sides go into, and when rows are final
 expect_out "EXPLAIN: both sides into one topic" "topic g-1-repartition (6 partitions)" \
   "$SLUICE" -q --group g --set deployment.partitions=6 -e "$(src 0) $(sink "$T/x.csv") EXPLAIN $(query JOIN)"
+expect_out "EXPLAIN: an aggregate takes an interval join's rows at once" "group: joined rows go to the aggregation at once; its windows are emitted as they close" \
+  "$SLUICE" -q --group g --set deployment.partitions=6 -e "$(src 0) $(sink "$T/x.csv") EXPLAIN $(query JOIN ivalagg)"
 expect_out "EXPLAIN: an interval join's rows are final" "group: a joined row is emitted when the watermark passes the later of its two times, a padded one when its row expires" \
   "$SLUICE" -q --group g --set deployment.partitions=6 -e "$(src 0) $(sink "$T/x.csv") EXPLAIN $(query "LEFT JOIN" interval)"
 
@@ -245,5 +271,11 @@ kill_run I want.ival JOIN interval
 kill_run IL want.ival.left "LEFT JOIN" interval
 kill_run IR want.ival.left "RIGHT JOIN" interval
 kill_run IB want.before.left "LEFT JOIN" before
+
+# 6. the interval join's rows per window and user (an aggregation in the
+# join's tasks: no hold; a replay skips the rows of windows emitted), JOIN
+# and LEFT JOIN, one of three killed
+kill_run IA want.ivalagg JOIN ivalagg
+kill_run IAL want.ivalagg.left "LEFT JOIN" ivalagg
 
 finish
