@@ -257,8 +257,8 @@ const Stage *plan_group_topic_side(const Plan *p, int side);
  * aggregates in the join's own tasks, or NULL. agg is then a one-phase
  * windowed aggregate (the join key among its group keys, so no exchange
  * between) whose windows close with the join's finality: by a window
- * join's own window_end, or by TUMBLE windows of an interval join's left
- * time (the join's watermark column). Only projections and filters lie
+ * join's own window_end, or by TUMBLE, HOP or CUMULATE windows of an
+ * interval join's left time (the join's watermark column). Only projections and filters lie
  * between. */
 const PlanNode *plan_agg_of_join(const PlanNode *agg);
 /* The aggregate of plan p that aggregates join's rows so (plan_agg_of_join), or NULL. */

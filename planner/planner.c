@@ -135,8 +135,8 @@ static int group_above_join(GroupWalk *g, const PlanNode *join)
     if (g->aggs)
         return group_refuse(g->err, g->group, join->u.join.flavor == JOIN_INTERVAL
                                                   ? "this query aggregates the rows of an interval join of two "
-                                                    "streams other than in TUMBLE windows of the left side's time "
-                                                    "with the join key among the group keys"
+                                                    "streams other than in TUMBLE, HOP or CUMULATE windows of the "
+                                                    "left side's time with the join key among the group keys"
                                                   : "this query aggregates the rows of a window join of two streams "
                                                     "through another exchange (an aggregation by the join's window "
                                                     "and keys runs in the join's tasks)");
@@ -161,7 +161,7 @@ const PlanNode *plan_agg_of_join(const PlanNode *agg)
             break;
         }
         case PLAN_WINDOW:   /* an interval join's rows, windowed here by a time of theirs */
-            if (windowed || n->u.window.kind != WINDOW_TUMBLE || col != n->input->out.ncols + 1) return NULL;
+            if (windowed || n->u.window.kind == WINDOW_SESSION || col != n->input->out.ncols + 1) return NULL;
             col = n->u.window.time_col;
             windowed = 1;
             break;

@@ -266,12 +266,19 @@ typedef struct Task {
     int          kx_uncols, kx_uwend, kx_ubase, kx_uown, kx_ukeys[64];
     int          kx_ival;      /* stages 0 and 1: the join is an interval join         */
     int64_t      kx_ushift;    /* stage 0 of an interval join: until = time + this     */
-    int64_t      kx_uwin;      /* … rounded up to the end of its TUMBLE window of this
-                                  size, when an aggregate takes the join's rows (0 not) */
+    int64_t      kx_uwin, kx_uwsize; /* … moved to the end of its last window, when an
+                                  aggregate takes the join's rows: windows of this
+                                  size every kx_uwin (0: none)                          */
     Vector       kx_uuntil;    /* stage 0 of an interval join: the until column        */
     int          kx_join;      /* stage 1: the topic feeds a join of two streams       */
     int          kx_agg;       /* stage 1: … whose rows an aggregate takes at once
                                   (plan_agg_of_join: no hold; its windows are final)   */
+    const PlanNode *kx_wnode;  /* … the window op below that aggregate, whose output
+                                  has the join's left keys at kx_wkeys                 */
+    int          kx_wkeys[64], kx_nwkeys;
+    uint32_t    *kx_wsel;      /* … kx_drop_emitted's selection and hashes              */
+    uint64_t    *kx_whash;
+    int          kx_wsel_cap;
     int          kx_hwend[2];  /* stage 1: the join output's window_end (an interval
                                   join: time) column of each side                      */
     int64_t      kx_lower, kx_upper; /* stage 1 of an interval join: its bounds        */
@@ -550,9 +557,9 @@ static int kx_until_fill(Task *t, const Batch *b)
             continue;
         }
         int64_t x = in[vector_index(tv, r)] + t->kx_ushift;
-        if (t->kx_uwin > 0) {   /* the end of x's window */
+        if (t->kx_uwin > 0) {   /* the end of x's last window: floor(x / win) * win + size */
             int64_t m = x % t->kx_uwin;
-            x += (m < 0 ? -m : t->kx_uwin - m);
+            x = x - (m < 0 ? m + t->kx_uwin : m) + t->kx_uwsize;
         }
         out[r] = x;
     }
@@ -745,6 +752,7 @@ static int push_out(Task *t, int i)
 }
 
 static int kx_hold_add(Task *t, const Batch *b);
+static int kx_drop_emitted(Task *t, const Batch *wb, Batch *kept);
 
 /* Hand out what a JOIN has queued (in a group's window join of two
  * streams: into the hold, until the rows' window closes). */
@@ -1123,6 +1131,12 @@ static int push(Task *t, int i, int side, Batch *b)
                     return -1;
                 }
                 if (wb->count == 0) continue;
+                Batch kept;
+                if (n == t->kx_wnode && t->kx_supp_max != WATERMARK_MIN) {   /* (after a replay) */
+                    if (kx_drop_emitted(t, wb, &kept)) return -1;
+                    if (kept.count == 0) continue;
+                    wb = &kept;
+                }
                 if (copy) {
                     batch_reset(&s->out);
                     if (batch_append_live(&s->out, wb) != 0) {
@@ -1939,6 +1953,43 @@ static void kx_rows_parts(const Task *t, const Batch *b, uint16_t *parts)
         int s = vector_is_null(l0, r) && !vector_is_null(r0, r);
         parts[i] = (uint16_t)kx_partition_of(h[s][i], P);
     }
+}
+
+/* Stage 1 of an interval join whose rows an aggregate takes at once: wb
+ * (the window op's output) as *kept, a view without the rows whose window
+ * its partition had emitted before a replay — a pair read again can fall
+ * into several windows, some emitted. A row's partition: the hash of the
+ * join's left keys (as kx_write hashed its left row). 0, or -1 after
+ * query_fail. */
+static int kx_drop_emitted(Task *t, const Batch *wb, Batch *kept)
+{
+    int P = t->q->plan->group_partitions, n = wb->count;
+    if (n > t->kx_wsel_cap) {
+        uint32_t *ns = realloc(t->kx_wsel, (size_t)n * sizeof *ns);
+        uint64_t *nh = realloc(t->kx_whash, (size_t)n * sizeof *nh);
+        if (ns) t->kx_wsel = ns;
+        if (nh) t->kx_whash = nh;
+        if (!ns || !nh) {
+            query_fail(t->q, "out of memory");
+            return -1;
+        }
+        t->kx_wsel_cap = n;
+    }
+    for (int k = 0; k < t->kx_nwkeys; k++) hash_vector(&wb->cols[t->kx_wkeys[k]], wb->sel, n, t->kx_whash, k > 0);
+    const Vector *we = &wb->cols[t->kx_wnode->input->out.ncols + 1];
+    int           m = 0;
+    for (int i = 0; i < n; i++) {
+        int r = wb->sel ? (int)wb->sel[i] : i;
+        if (!vector_is_null(we, r) &&
+            vector_i64(we)[vector_index(we, r)] <= t->kx_supp[kx_partition_of(t->kx_whash[i], P)])
+            continue;
+        t->kx_wsel[m++] = (uint32_t)r;
+    }
+    *kept = *wb;
+    kept->sel = t->kx_wsel;
+    kept->count = m;
+    if (m < n) atomic_fetch_add_explicit(&t->kx_replayed, n - m, memory_order_relaxed);
+    return 0;
 }
 
 /* Stage 1 of a join of two streams (docs/scaling.md): the joined rows wait
@@ -3093,6 +3144,8 @@ static void task_free(Task *t)
     free(t->kx_owned);
     kx_hold_clear(t);
     free(t->kx_hold);
+    free(t->kx_wsel);
+    free(t->kx_whash);
     pool_free(&t->kx_pool);
     vector_destroy(&t->kx_uuntil);
     if (t->kx_ucols) {   /* the side column and the other side's NULLs are its own */
@@ -3359,17 +3412,46 @@ static int kx_setup(Query *q, char *err, size_t cap)
      * is emitted already, and starts at the first row whose until is not
      * (kx_track, rounded up to kx_gran). */
     int     ival = join && join->u.join.flavor == JOIN_INTERVAL;
-    int64_t shift[2] = {0, 0}, gran = 0, win = 0;
-    /* … or, when an aggregate takes its rows at once (TUMBLE windows of the
-     * left time: plan_agg_of_join), the end of the last window anything
-     * the row takes part in falls into: a left row's own, a right row's
-     * latest partner's (r.t + upper). Its windows are what is emitted. */
-    const PlanNode *jagg = ival ? plan_join_aggregate(plan, join) : NULL;
-    for (const PlanNode *n = jagg ? jagg->input : NULL; n && !win; n = n->input)
-        if (n->kind == PLAN_WINDOW) win = n->u.window.size_us;
-    if (jagg && win <= 0) {
-        snprintf(err, cap, "deployment.group: the aggregation of the interval join has no TUMBLE window");
-        return -1;
+    int64_t shift[2] = {0, 0}, gran = 0, win = 0, wsize = 0;
+    /* … or, when an aggregate takes its rows at once (windows of the left
+     * time: plan_agg_of_join), the end of the last window anything the row
+     * takes part in falls into: a left row's own, a right row's latest
+     * partner's (r.t + upper). Its windows are what is emitted. The last
+     * window of x ends at floor(x / win) * win + wsize (win: a HOP's
+     * slide, else the size). A replay drops the (row, window) pairs of
+     * windows emitted already (kx_drop_emitted): a pair can fall into
+     * several, some emitted. */
+    const PlanNode *jagg = ival ? plan_join_aggregate(plan, join) : NULL, *wnode = NULL;
+    int             wkeys[64], nwkeys = 0;
+    for (const PlanNode *n = jagg ? jagg->input : NULL; n && !wnode; n = n->input)
+        if (n->kind == PLAN_WINDOW) wnode = n;
+    if (jagg) {
+        const PlanNode *path[64];
+        int             npath = 0;
+        for (const PlanNode *n = wnode ? wnode->input : NULL; n && n != join && npath < 64; n = n->input)
+            path[npath++] = n;
+        const PlanNode *lx = stw[0]->out_exchange;   /* (the keys the left rows were written by) */
+        nwkeys = lx->u.exchange.nkeys;
+        for (int k = 0; k < nwkeys && k < 64; k++) {   /* … traced up to the window's input */
+            int col = lx->u.exchange.keys[k];
+            for (int i = npath - 1; i >= 0 && col >= 0; i--) {
+                if (path[i]->kind != PLAN_PROJECT) continue;
+                int to = -1;
+                for (int c = 0; c < path[i]->out.ncols && to < 0; c++)
+                    if (path[i]->u.project.exprs[c]->op == EXPR_COLUMN && path[i]->u.project.exprs[c]->col == col)
+                        to = c;
+                col = to;
+            }
+            wkeys[k] = col;
+            if (col < 0) wnode = NULL;
+        }
+        if (!wnode || nwkeys > 64) {
+            snprintf(err, cap, "deployment.group: the aggregation of the interval join does not window its rows "
+                               "by a time of theirs with the join key kept");
+            return -1;
+        }
+        wsize = wnode->u.window.size_us;
+        win = wnode->u.window.kind == WINDOW_HOP ? wnode->u.window.slide_us : wsize;
     }
     if (ival) {
         shift[0] = win ? 0 : kx_until_shift(join, 0);
@@ -3469,6 +3551,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
                 t->kx_ival = ival;
                 t->kx_ushift = shift[w];
                 t->kx_uwin = win;
+                t->kx_uwsize = wsize;
                 for (int k = 0; k < xs[w]->u.exchange.nkeys; k++)
                     t->kx_ukeys[k] = t->kx_ubase + xs[w]->u.exchange.keys[k];
                 for (int c = 1; c < ncols; c++) {
@@ -3498,6 +3581,9 @@ static int kx_setup(Query *q, char *err, size_t cap)
             }
             t->kx_join = 1;
             t->kx_agg = jagg != NULL;
+            t->kx_wnode = wnode;
+            t->kx_nwkeys = nwkeys;
+            for (int k = 0; k < nwkeys; k++) t->kx_wkeys[k] = wkeys[k];
             t->kx_wend = 0;
             t->kx_nleft = nl;
             t->kx_hwend[0] = join->u.join.ltime;

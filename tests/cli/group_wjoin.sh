@@ -26,9 +26,10 @@
 #      all emitted, and drops the pairs of the rows it reads again that
 #      were;
 #   6. the interval join's rows counted per window and user (an
-#      aggregation in the join's tasks), JOIN and LEFT JOIN, on three
-#      instances with one killed mid-run: a replay skips the rows whose
-#      windows were emitted.
+#      aggregation in the join's tasks), JOIN and LEFT JOIN in TUMBLE
+#      windows, and JOIN in HOP windows, on three instances with one
+#      killed mid-run: a replay skips the rows whose windows were all
+#      emitted, and drops a pair's windows emitted already.
 # Each instance reads at most GROUP_RATE rows/s of each stream, so a run
 # lasts a few seconds. Skipped like kafka.sh when the broker, kcat or
 # sqlite3 is missing. GROUP_LOGS=DIR keeps a failed run's logs in DIR/runK.
@@ -118,11 +119,13 @@ query() {   # JOIN [interval|before]: the crash events with the clicks of their 
     WHERE e.level = 'CRITICAL' AND e.event = 'crash';"
     return
   fi
-  if [ "${2:-}" = ivalagg ]; then   # per 10-second window of the event and user
+  if [ "${2:-}" = ivalagg ] || [ "${2:-}" = ivalhop ]; then   # per 10-second window of the event and user
+    local w="TUMBLE"                                             # (ivalhop: every 5 seconds)
+    [ "$2" = ivalhop ] && w="HOP"
     echo "INSERT INTO out SELECT window_start, user_id, COUNT(*) AS n, SUM(cid) AS cids
-  FROM TUMBLE((SELECT e.ts, e.user_id, c.cid FROM events e $1 clicks c ON e.user_id = c.user_id AND
+  FROM $w((SELECT e.ts, e.user_id, c.cid FROM events e $1 clicks c ON e.user_id = c.user_id AND
       e.ts BETWEEN c.ts - INTERVAL '2' SECOND AND c.ts + INTERVAL '4' SECOND
-    WHERE e.level = 'CRITICAL' AND e.event = 'crash'), ts, INTERVAL '10' SECOND)
+    WHERE e.level = 'CRITICAL' AND e.event = 'crash'), ts,$([ "$2" = ivalhop ] && echo " INTERVAL '5' SECOND,") INTERVAL '10' SECOND)
   GROUP BY window_start, window_end, user_id;"
     return
   fi
@@ -195,21 +198,32 @@ for k in JOIN "LEFT JOIN"; do   # the interval join's rows per window and user
      WHERE e.level = 'CRITICAL' AND e.event = 'crash' GROUP BY e.ts / 10000, e.uid;" | sort \
     >"$T/want.ivalagg$([ "$k" = JOIN ] || echo .left)"
 done
+sqlite3 -list -separator , :memory: \
+  "CREATE TABLE ev (ts INTEGER, id INTEGER, uid INTEGER, level TEXT, event TEXT);" \
+  "CREATE TABLE cl (ts INTEGER, cid INTEGER, uid INTEGER, page TEXT);" \
+  ".import --csv $T/ev.csv ev" ".import --csv $T/cl.csv cl" \
+  "WITH p AS (SELECT e.ts AS ts, e.uid AS uid, c.cid AS cid FROM ev e JOIN cl c
+              ON e.uid = c.uid AND e.ts BETWEEN c.ts - 2000 AND c.ts + 4000
+              WHERE e.level = 'CRITICAL' AND e.event = 'crash'),
+        w AS (SELECT ts / 5000 * 5000 AS ws, uid, cid FROM p UNION ALL SELECT ts / 5000 * 5000 - 5000, uid, cid FROM p)
+   SELECT strftime('%Y-%m-%d %H:%M:%S', ws / 1000, 'unixepoch'), uid, COUNT(*), SUM(cid) FROM w GROUP BY ws, uid;" |
+  sort >"$T/want.ivalhop"
 # (the query's CSV: an empty string for a NULL page, as sqlite3's)
 if [ "$(wc -l <"$T/want")" -gt 1000 ] && [ "$(wc -l <"$T/want.left")" -gt "$(wc -l <"$T/want")" ] && [ "$(wc -l <"$T/want.agg")" -gt 100 ]; then _ok; else
   _bad "sqlite3's answers" "$(wc -l <"$T/want"), $(wc -l <"$T/want.left") and $(wc -l <"$T/want.agg") rows"; fi
 if [ "$(wc -l <"$T/want.ival")" -gt 1000 ] && [ "$(wc -l <"$T/want.ival.left")" -gt "$(wc -l <"$T/want.ival")" ] &&
    [ "$(wc -l <"$T/want.before.left")" -gt 1000 ] && [ "$(wc -l <"$T/want.ivalagg")" -gt 100 ] &&
-   [ "$(wc -l <"$T/want.ivalagg.left")" -gt "$(wc -l <"$T/want.ivalagg")" ]; then _ok; else
+   [ "$(wc -l <"$T/want.ivalagg.left")" -gt "$(wc -l <"$T/want.ivalagg")" ] &&
+   [ "$(wc -l <"$T/want.ivalhop")" -gt "$(wc -l <"$T/want.ivalagg")" ]; then _ok; else
   _bad "sqlite3's interval answers" "$(wc -l <"$T/want.ival"), $(wc -l <"$T/want.ival.left") and $(wc -l <"$T/want.before.left") rows"; fi
 
 # the single-process answers are sqlite3's
 broker
-for f in "" interval ivalagg; do
+for f in "" interval ivalagg ivalhop; do
   rm -f "$T/single.csv"
   "$SLUICE" -q --set parallelism=2 -e "$(src 0) $(sink "$T/single.csv") $(query JOIN $f)" >"$T/log.single" 2>&1 </dev/null
   tail -n +2 "$T/single.csv" | sort >"$T/single"
-  w=want; [ "$f" = interval ] && w=want.ival; [ "$f" = ivalagg ] && w=want.ivalagg
+  w=want; [ "$f" = interval ] && w=want.ival; [ -n "$f" ] && [ "$f" != interval ] && w=want.$f
   if cmp -s "$T/$w" "$T/single"; then _ok; else
     _bad "the single-process answer is sqlite3's${f:+ ($f)}" "$(wc -l <"$T/single") rows for $(wc -l <"$T/$w"): $(tail -c 300 "$T/log.single")"; fi
 done
@@ -277,5 +291,6 @@ kill_run IB want.before.left "LEFT JOIN" before
 # and LEFT JOIN, one of three killed
 kill_run IA want.ivalagg JOIN ivalagg
 kill_run IAL want.ivalagg.left "LEFT JOIN" ivalagg
+kill_run IH want.ivalhop JOIN ivalhop
 
 finish
