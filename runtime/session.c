@@ -674,14 +674,7 @@ static json_t *progress_json(const char *id, const char *source, const char *sin
                                : json_pack("{s:f, s:f, s:i}", "p50", p->latency_p50_us / 1000.0, "p99",
                                            p->latency_p99_us / 1000.0, "samples", p->latency_samples));
     if (sl && p->checkpoints_on)   /* the last committed checkpoint (docs/running.md) */
-        json_object_set_new(sl, "checkpoint",
-                            json_pack("{s:I, s:I, s:f, s:I, s:o, s:I, s:I}", "lastEpoch", (json_int_t)p->ckpt_epoch,
-                                      "count", (json_int_t)p->ckpt_count, "lastDurationMs",
-                                      p->ckpt_duration_us / 1000.0, "lastBytes", (json_int_t)p->ckpt_bytes,
-                                      "lastAgeMs",
-                                      p->ckpt_age_us < 0 ? json_null() : json_integer(p->ckpt_age_us / 1000),
-                                      "skipped", (json_int_t)p->ckpt_skipped, "restoredEpoch",
-                                      (json_int_t)p->restored_epoch));
+        json_object_set_new(sl, "checkpoint", session_checkpoint_json(p));
     if (sl && p->group[0])   /* deployment.group: this instance's share (docs/running.md) */
         json_object_set_new(sl, "group",
                             json_pack("{s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:i}", "name", p->group,
@@ -1205,6 +1198,15 @@ void session_queries_free(SessionQueryInfo *v, int n)
 {
     for (int i = 0; v && i < n; i++) session_query_info_clear(&v[i]);
     free(v);
+}
+
+json_t *session_checkpoint_json(const QueryProgress *p)
+{
+    return json_pack("{s:I, s:I, s:f, s:I, s:o, s:I, s:I}", "lastEpoch", (json_int_t)p->ckpt_epoch, "count",
+                     (json_int_t)p->ckpt_count, "lastDurationMs", p->ckpt_duration_us / 1000.0, "lastBytes",
+                     (json_int_t)p->ckpt_bytes, "lastAgeMs",
+                     p->ckpt_age_us < 0 ? json_null() : json_integer(p->ckpt_age_us / 1000), "skipped",
+                     (json_int_t)p->ckpt_skipped, "restoredEpoch", (json_int_t)p->restored_epoch);
 }
 
 char *session_progress_json(const SessionQueryInfo *q, int i)

@@ -182,6 +182,13 @@ void session_queries_free(SessionQueryInfo *v, int n);
  * is out of range or out of memory. */
 char *session_progress_json(const SessionQueryInfo *q, int i);
 
+/* The last committed checkpoint of progress p as a jansson object (the
+ * --progress file's "checkpoint": lastEpoch, count, lastDurationMs,
+ * lastBytes, lastAgeMs, skipped, restoredEpoch; docs/running.md) — also the
+ * web UI's, which adds its own fields. Caller owns it; NULL out of memory. */
+struct json_t;
+struct json_t *session_checkpoint_json(const struct QueryProgress *p);
+
 /* Called on the session thread each time a query is about to start (its
  * registry record exists): the shell starts the web UI there when SET
  * ui.port asked for it. NULL: none. */

@@ -386,18 +386,13 @@ static void add_details(json_t *o, const SessionQueryInfo *q)
                                   (json_int_t)q->state_memory_bytes, "shuffleRows",
                                   (json_int_t)(p ? p->shuffle_rows : 0), "shuffleBytes",
                                   (json_int_t)(p ? p->shuffle_bytes : 0)));
-    /* checkpoints: the runtime's figures of the last committed one */
-    json_t *ck = json_pack("{s:b, s:o}", "enabled", q->state_dir[0] != 0, "stateDir",
-                           q->state_dir[0] ? json_string(q->state_dir) : json_null());
-    if (p && p->checkpoints_on) {
-        json_object_set_new(ck, "lastEpoch", json_integer(p->ckpt_epoch));
-        json_object_set_new(ck, "count", json_integer(p->ckpt_count));
-        json_object_set_new(ck, "lastDurationMs", json_real(p->ckpt_duration_us / 1000.0));
-        json_object_set_new(ck, "lastBytes", json_integer(p->ckpt_bytes));
-        json_object_set_new(ck, "lastAgeMs", p->ckpt_age_us < 0 ? json_null() : json_integer(p->ckpt_age_us / 1000));
-        json_object_set_new(ck, "restoredEpoch", json_integer(p->restored_epoch));
-        json_object_set_new(ck, "stateBytes", json_integer(p->state_bytes));
-    }
+    /* checkpoints: the runtime's figures of the last committed one (as the
+     * --progress file's), and where the state is */
+    json_t *ck = p && p->checkpoints_on ? session_checkpoint_json(p) : json_object();
+    if (!ck) return;
+    json_object_set_new(ck, "enabled", json_boolean(q->state_dir[0] != 0));
+    json_object_set_new(ck, "stateDir", q->state_dir[0] ? json_string(q->state_dir) : json_null());
+    if (p && p->checkpoints_on) json_object_set_new(ck, "stateBytes", json_integer(p->state_bytes));
     json_object_set_new(o, "checkpoints", ck);
 }
 
