@@ -1807,7 +1807,8 @@ static int kx_writer_rewind(Task *t)
     return 0;
 }
 
-/* Stage 0: partitions newly assigned carried the decision records of their
+/* Stage 0, settling the writers named in decision records: partitions
+ * newly assigned carried the decision records of their
  * previous owners: resolve those writers (they are gone, or renewed). And
  * at the end of a bounded read (end = 1) the source hands on the decision
  * records of every partition: their writers may not have marked their last
@@ -1818,7 +1819,7 @@ static int kx_writer_rewind(Task *t)
  * they commit themselves; a fence that reached a partition before that
  * commit would drop their ends there, and the readers of it would wait for
  * them for ever. */
-static int kx_writer_resolve(Task *t, int end)
+static int kx_settle_writers(Task *t, int end)
 {
     int (*mark)(KxWriter *, uint64_t, uint64_t) = end ? kx_confirm : kx_resolve;
     char     metas[16][SOURCE_META_MAX];
@@ -2465,7 +2466,7 @@ static int source_step(Task *t)
             kx_writer_rewind(t);
             return 1;
         }
-        if (kx_writer_resolve(t, st == SOURCE_END) || kx_src_assigned(t)) return 1;
+        if (kx_settle_writers(t, st == SOURCE_END) || kx_src_assigned(t)) return 1;
     }
     switch (st) {
     case SOURCE_BATCH: {
