@@ -1571,7 +1571,7 @@ static SourceStatus kafka_next(Source *s, Batch *b, int64_t now_us, int64_t *wai
     ks->src->group_ending = 0;
     if (ks->bounded && owned_done(ks)) {
         if (!ks->group) return SOURCE_END;
-        ks->src->group_ending = 1;
+        ks->src->group_ending = ks->assigned;   /* (before its first assignment it has no share yet) */
         /* group: over when the group's committed offsets cover every
          * partition's end (this member's own offsets are committed at its
          * next checkpoints, so it keeps taking part in them meanwhile) */
