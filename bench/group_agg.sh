@@ -45,7 +45,8 @@
 # two streams"): the crash events joined with the same user's clicks —
 # N/5 more generator events (seed 2) in a topic `clicks` (and N/250 in
 # `smallc` for the fixed part) — of the same 10-second window (wjoin) or
-# within 2 s (ijoin); the repartition topic is then `<group>-1-repartition`,
+# within 2 s (ijoin), or those pairs counted per 10-second window and user
+# in the join's tasks (ijagg); the repartition topic is then `<group>-1-repartition`,
 # the rates count the events of both topics, and the check compares the
 # joined rows. N_GROUP_JOIN (3M; 200k with BENCH_QUICK) sets N.
 # A benchmark, not a test: it never fails on speed. Appends one record per k
@@ -58,7 +59,8 @@ case "$GQ" in
   agg) WHAT="crash query"; NDEF=3000000; X=0 ;;
   wjoin) WHAT="window join"; NDEF=3000000; X=1 ;;
   ijoin) WHAT="interval join"; NDEF=3000000; X=1 ;;
-  *) echo "GROUP_QUERY must be agg, wjoin or ijoin; got '$GQ'"; exit 2 ;;
+  ijagg) WHAT="interval join per window"; NDEF=3000000; X=1 ;;
+  *) echo "GROUP_QUERY must be agg, wjoin, ijoin or ijagg; got '$GQ'"; exit 2 ;;
 esac
 if [ "$GQ" = agg ]; then N=${N_GROUP_AGG:-}; else N=${N_GROUP_JOIN:-}; fi
 if [ "$BENCH_QUICK" = 1 ]; then N=${N:-200000}; else N=${N:-$NDEF}; fi
@@ -100,6 +102,11 @@ WHERE l.level = 'CRITICAL' AND l.event = 'crash';" ;;
   ijoin) QUERY="SELECT l.ts, l.user_id, c.ts AS click_ts, c.event
 FROM logs l JOIN clicks c ON l.user_id = c.user_id AND l.ts BETWEEN c.ts - INTERVAL '2' SECOND AND c.ts + INTERVAL '2' SECOND
 WHERE l.level = 'CRITICAL' AND l.event = 'crash';" ;;
+  ijagg) QUERY="SELECT window_start, user_id, COUNT(*) AS pairs, MAX(click_ts) AS last_click
+FROM TUMBLE((SELECT l.ts, l.user_id, c.ts AS click_ts FROM logs l JOIN clicks c
+  ON l.user_id = c.user_id AND l.ts BETWEEN c.ts - INTERVAL '2' SECOND AND c.ts + INTERVAL '2' SECOND
+  WHERE l.level = 'CRITICAL' AND l.event = 'crash'), ts, INTERVAL '10' SECOND)
+GROUP BY window_start, window_end, user_id;" ;;
 esac
 if [ "$X" = 1 ]; then
   echo "$(src events) $(src clicks clicks) $QUERY" > "$T/q.sql"
