@@ -26,6 +26,7 @@
 #      by themselves. Every window of the single-process answer is there once
 #      with its count, nothing else, and nothing was late.
 #      GROUP_LOGS=DIR keeps the logs and outputs of a failed run in DIR/runK.
+#      And one such run of the query in HOP windows (10 s every 5 s).
 #   5. records of the repartition topic deleted unread (the bundled broker's
 #      5 MB a partition, overrun by kcat beforehand): the instance fails,
 #      naming the topic, partition and offsets lost.
@@ -136,7 +137,8 @@ echo "group_agg.sh: C left: A $(rows L A | wc -l), B $(rows L B | wc -l), C $(ro
 
 # 4. kill one of the three, mid-run
 exact=0
-for k in $(seq "$KILLS"); do
+kill_run() {   # RUN
+  local k=$1
   broker
   start A "$k"; start B "$k"; start C "$k"
   C=${PIDS[2]}
@@ -166,8 +168,21 @@ for k in $(seq "$KILLS"); do
   [ "$dups" = 0 ] && [ $same = 1 ] && exact=$((exact + 1))
   if [ "$dups" != 0 ] || [ $same = 0 ] || [ "$codes" != "0 0" ]; then keep_logs "$k"; fi
   echo "group_agg.sh: kill run $k: A $(rows "$k" A | wc -l), B $(rows "$k" B | wc -l), killed C $(rows "$k" C | wc -l) windows; $dups twice; $(replayed "$k" A B) rows replayed"
-done
+}
+for k in $(seq "$KILLS"); do kill_run "$k"; done
 echo "group_agg.sh: $exact of $KILLS kill runs gave the single-process answer exactly"
+
+# 4b. the same in HOP windows (10 s every 5 s: each row in two windows, a
+# partial row per window), one kill run, against its single-process answer
+QUERY="INSERT INTO out SELECT window_start, window_end, user_id, COUNT(*) AS crashes
+  FROM HOP(events, ts, INTERVAL '5' SECOND, INTERVAL '10' SECOND) WHERE level = 'CRITICAL' AND event = 'crash'
+  GROUP BY window_start, window_end, user_id;"
+broker
+"$SLUICE" -q --set parallelism=1 -e "$SRC); $(sink "$T/single.hop.csv") $QUERY" >"$T/log.single" 2>&1 </dev/null
+tail -n +2 "$T/single.hop.csv" | sort >"$T/want"
+if [ "$(wc -l <"$T/want")" -gt 2000 ]; then _ok; else
+  _bad "the single-process answer (HOP)" "$(wc -l <"$T/want") rows: $(tail -c 300 "$T/log.single")"; fi
+kill_run H
 
 # 5. records of the repartition topic deleted before they were read (a
 # retention reached by a lagging reader): ~7 MB put into partition 0 ahead
