@@ -80,7 +80,16 @@ wait_all() {   # FROM TO SECONDS NAMES...: until the outputs hold every expected
 start A; A=${PIDS[0]}
 start B; B=${PIDS[1]}
 start C; C=${PIDS[2]}
-sleep 5                      # the group forms (the mock's first rebalance waits 3 s)
+# the group forms: the mock's first rebalance waits 3 s, and a member that
+# joins after it (a slow start on a loaded machine: once in CI, B and C
+# were not in the first one) needs another; wait for every instance's
+# progress to report partitions (at most 60 s) before producing
+t0=$(date +%s)
+for _ in $(seq 600); do
+  [ "$(parts A)" -gt 0 ] && [ "$(parts B)" -gt 0 ] && [ "$(parts C)" -gt 0 ] && break
+  sleep 0.1
+done
+echo "group.sh: the group spread its partitions after $(( $(date +%s) - t0 )) s"
 produce 0 2999
 if wait_all 0 2999 30 A B C; then _ok; else
   _bad "three instances read the topic" "missing $(comm -23 "$T/want" "$T/got" | wc -l) rows; $(tail -c 300 "$T/log.A")"; fi
