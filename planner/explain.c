@@ -516,8 +516,7 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
             bputs(b, " and ");
             put_duration(b, n->u.join.upper_us);
             bputs(b, " · state kept until the other side's watermark passes");
-            /* a pair comes when its second row does (runtime/query.c, join_out_wm) */
-            int64_t d = n->u.join.upper_us > -n->u.join.lower_us ? n->u.join.upper_us : -n->u.join.lower_us;
+            int64_t d = plan_interval_lag(n);   /* (runtime/query.c, join_out_wm) */
             int     agg = p->group && plan_join_aggregate(p, n);
             if (p->group && !agg) {
                 /* deployment.group: a joined row goes out once the

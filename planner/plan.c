@@ -50,6 +50,13 @@ const char *window_kind_name(WindowKind k)
     return "?";
 }
 
+int64_t plan_interval_lag(const PlanNode *n)
+{
+    if (n->kind != PLAN_JOIN || n->u.join.flavor != JOIN_INTERVAL) return 0;
+    int64_t d = n->u.join.upper_us > -n->u.join.lower_us ? n->u.join.upper_us : -n->u.join.lower_us;
+    return d > 0 ? d : 0;
+}
+
 int plan_bounded_table(const PlanNode *n)
 {
     for (; n; n = n->input) {

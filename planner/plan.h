@@ -253,6 +253,12 @@ const Stage *plan_group_topic(const Plan *p);
  * topic feeds no such join (side 1) or there is no topic. */
 const Stage *plan_group_topic_side(const Plan *p, int side);
 
+/* How far the watermark after join n lags its inputs': a pair comes out
+ * when its second row does, so an interval join's pair can lie
+ * max(-lower, upper) behind both (0 for any other join; a regular join's
+ * state.ttl is a setting, added by the runtime). */
+int64_t plan_interval_lag(const PlanNode *n);
+
 /* deployment.group: the join of two streams whose rows aggregate `agg`
  * aggregates in the join's own tasks, or NULL. agg is then a one-phase
  * windowed aggregate (the join key among its group keys, so no exchange

@@ -2896,14 +2896,9 @@ static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, 
                   ? q->settings->state_ttl_us : 0;
         js.emit_changes = js.flavor == JOIN_OP_REGULAR && js.type != JOIN_TYPE_INNER && !n->u.join.table;
         /* a pair comes out when its second row does, so its times can lie
-         * behind both inputs' watermarks: by -lower (a left time) or upper (a
-         * right one) for an interval join, by the TTL for a regular one */
-        if (js.flavor == JOIN_OP_INTERVAL) {
-            t->join_delay = js.upper_us > -js.lower_us ? js.upper_us : -js.lower_us;
-            if (t->join_delay < 0) t->join_delay = 0;
-        } else {
-            t->join_delay = js.ttl_us;
-        }
+         * behind both inputs' watermarks: by the bounds for an interval join,
+         * by the TTL for a regular one */
+        t->join_delay = js.flavor == JOIN_OP_INTERVAL ? plan_interval_lag(n) : js.ttl_us;
         s->join = join_op_new(&js, why, sizeof why);
         if (!s->join) {
             snprintf(err, cap, "cannot run the join: %s", why);
