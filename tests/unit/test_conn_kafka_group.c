@@ -546,17 +546,8 @@ TEST(kafka_group_offsets_unanswered)
  * destroyed. */
 static rd_kafka_t *gcoop(const char *bs, const char *group, const char *topic)
 {
-    char             errstr[256];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
-    rd_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", errstr, sizeof errstr);
-    rd_kafka_conf_set_log_cb(conf, kt_quiet);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    if (!rk) {
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
+    rd_kafka_t *rk = kt_group_consumer(bs, group, "cooperative-sticky");
+    if (!rk) return NULL;
     rd_kafka_poll_set_consumer(rk);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);

@@ -16,18 +16,26 @@ static inline void kt_quiet(const rd_kafka_t *rk, int level, const char *fac, co
     (void)rk, (void)level, (void)fac, (void)buf;
 }
 
-/* A consumer handle of group `group` that never subscribes (it reads and
- * commits the group's offsets, as another client would), or NULL. */
-static inline rd_kafka_t *kt_group_client(const char *bs, const char *group)
+/* A consumer handle of group `group`, with partition.assignment.strategy
+ * `strategy` (NULL: librdkafka's default), or NULL. */
+static inline rd_kafka_t *kt_group_consumer(const char *bs, const char *group, const char *strategy)
 {
     char             errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bs, errstr, sizeof errstr);
     rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr);
+    if (strategy) rd_kafka_conf_set(conf, "partition.assignment.strategy", strategy, errstr, sizeof errstr);
     rd_kafka_conf_set_log_cb(conf, kt_quiet);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!rk) rd_kafka_conf_destroy(conf);
     return rk;
+}
+
+/* A consumer handle of group `group` that never subscribes (it reads and
+ * commits the group's offsets, as another client would), or NULL. */
+static inline rd_kafka_t *kt_group_client(const char *bs, const char *group)
+{
+    return kt_group_consumer(bs, group, NULL);
 }
 
 /* Messages {"id":i,"name":"n<i>"} for i in [from, to), i to partition i % nparts. 0 or -1. */
