@@ -114,6 +114,8 @@ typedef struct KxPart {
     int       revoking;/* revoked by the group, held until kx_reader_release          */
     int64_t  *ctl;     /* norigins: offset of the last 'W'/'E' applied per origin, -1 */
     int64_t   from;    /* replay: where a replay of it starts (-1: the beginning)      */
+    int64_t   applied; /* replay: rows released by a message before this offset were
+                          applied already (a restored state has them): dropped, -1 none */
     int64_t   expect;  /* the offset the next message must have, -1 unknown: a later
                           one means records were deleted unread (see take_message)   */
 } KxPart;
@@ -143,6 +145,7 @@ struct KxReader {
     int                 nrevoking;  /* partitions revoked, not released yet            */
     int64_t             generation; /* assignment changes so far                   */
     int64_t             nheld;      /* messages held or ready (kx_reader_pending)  */
+    int64_t             dropped;    /* rows messages dropped as applied already     */
     rd_kafka_message_t *cur;        /* rows message being returned, or NULL       */
     uint32_t            cur_n;      /* its rows                                   */
     uint32_t            cur_row;    /* rows of it returned so far                 */
@@ -426,8 +429,8 @@ static int topic_partitions(rd_kafka_t *rk, const char *topic, const char *boots
 
 /* CreateTopics(topic, P, the broker's replication factor); "already exists"
  * is success. 0, or -1 with err. */
-static int create_topic(rd_kafka_t *rk, const char *topic, int nparts, int timeout_ms, char *err,
-                        size_t cap)
+static int create_topic(rd_kafka_t *rk, const char *topic, int nparts, int compact, int timeout_ms,
+                        char *err, size_t cap)
 {
     char                     errstr[512];
     int                      rc = -1;
@@ -436,6 +439,10 @@ static int create_topic(rd_kafka_t *rk, const char *topic, int nparts, int timeo
     rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
     if (!nt || !q || !ao) {
         errf(err, cap, "kexchange: cannot create topic '%s': %s", topic, nt ? "out of memory" : errstr);
+        goto out;
+    }
+    if (compact && rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact")) {
+        errf(err, cap, "kexchange: cannot create topic '%s': out of memory", topic);
         goto out;
     }
     rd_kafka_AdminOptions_set_request_timeout(ao, timeout_ms, errstr, sizeof errstr);
@@ -476,29 +483,31 @@ out:
     return rc;
 }
 
-/* The topic exists with P partitions (created if it was missing). 0 or -1. */
-static int ensure_topic(KxWriter *w, const KxSpec *spec, char *err, size_t cap)
+/* The topic exists with P partitions (created if it was missing; compacted
+ * when compact). 0 or -1. */
+static int ensure_topic(rd_kafka_t *rk, const char *topic, int nparts, int compact, const KxSpec *spec,
+                        char *err, size_t cap)
 {
     int timeout = spec->timeout_ms > 0 ? spec->timeout_ms : DEFAULT_TIMEOUT_MS;
-    int n = 0, rc = topic_partitions(w->rk, w->topic, spec->bootstrap, timeout, &n, err, cap);
+    int n = 0, rc = topic_partitions(rk, topic, spec->bootstrap, timeout, &n, err, cap);
     if (rc < 0) return -1;
     if (rc == 0) {
-        if (create_topic(w->rk, w->topic, w->nparts, timeout, err, cap)) return -1;
+        if (create_topic(rk, topic, nparts, compact, timeout, err, cap)) return -1;
         int64_t deadline = mono_ms() + timeout;
         for (;;) {   /* until the metadata shows it */
-            rc = topic_partitions(w->rk, w->topic, spec->bootstrap, timeout, &n, err, cap);
+            rc = topic_partitions(rk, topic, spec->bootstrap, timeout, &n, err, cap);
             if (rc != 0) break;
             if (mono_ms() >= deadline)
                 return errf(err, cap, "kexchange: topic '%s' was created but does not show in "
-                                      "the metadata after %d ms", w->topic, timeout);
+                                      "the metadata after %d ms", topic, timeout);
             sleep_ms(100);
         }
         if (rc < 0) return -1;
     }
-    if (n != w->nparts)
+    if (n != nparts)
         return errf(err, cap, "kexchange: topic '%s' has %d partitions, this exchange needs %d "
                               "(a topic of another query or parallelism: delete it, or use "
-                              "another group name)", w->topic, n, w->nparts);
+                              "another group name)", topic, n, nparts);
     return 0;
 }
 
@@ -536,7 +545,7 @@ KxWriter *kx_writer_open(const KxSpec *spec, char *err, size_t cap)
         errf(err, cap, "kexchange: %s", errstr);
         goto fail;
     }
-    if (ensure_topic(w, spec, err, cap)) goto fail;
+    if (ensure_topic(w->rk, w->topic, w->nparts, 0, spec, err, cap)) goto fail;
     w->rkt = rd_kafka_topic_new(w->rk, w->topic, NULL);
     if (!w->rkt) {
         errf(err, cap, "kexchange: cannot make a handle for topic '%s': %s", w->topic,
@@ -1106,6 +1115,17 @@ static int64_t meta_from(const char *m)
     return end != f + 6 && (*end == 0 || *end == ' ') && v >= 0 ? (int64_t)v : -1;
 }
 
+/* The offset a metadata string names with an " at <offset>" word (see
+ * kx_reader_set_replay_point), or -1. */
+static int64_t meta_at(const char *m)
+{
+    const char *f = strstr(m, " at ");
+    if (!f) return -1;
+    char     *end;
+    long long v = strtoll(f + 4, &end, 10);
+    return end != f + 4 && (*end == 0 || *end == ' ') && v >= 0 ? (int64_t)v : -1;
+}
+
 #define LEDGER_COMMIT_MS 5000   /* a ledger commit waits this long for its answer at most */
 
 /* Commit l (offsets, metadata) through the ledger consumer and wait for
@@ -1202,6 +1222,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             }
             if (r->replay) {   /* from where the metadata says a replay may start */
                 p->from = meta_from(p->meta);
+                p->applied = meta_at(p->meta);
                 l->elems[i].offset = p->from >= 0 ? p->from : RD_KAFKA_OFFSET_BEGINNING;
                 p->expect = p->from >= 0 ? p->from : 0;
             } else if (c && !r->led) {   /* the group's offset, else the beginning */
@@ -1306,6 +1327,7 @@ KxReader *kx_reader_open(const KxSpec *spec, const char *group, int norigins, ch
         r->parts[p].ctl = r->ctls + (size_t)p * (size_t)norigins;
         for (int o = 0; o < norigins; o++) r->parts[p].ctl[o] = -1;
         r->parts[p].from = -1;
+        r->parts[p].applied = -1;
         r->parts[p].next = -1;
         r->parts[p].expect = -1;
         r->parts[p].min = INT64_MIN;
@@ -1562,14 +1584,31 @@ static void ready_push(KxReader *r, KxHeld *h)
     r->ready_tail = h;
 }
 
-/* Writer w's held messages of segments <= w->committed become ready, in order. */
-static void release(KxReader *r, KxWState *w)
+/* h becomes ready, released by the message at offset `at` (a marker, or h
+ * itself): rows released before the partition's `applied` offset are in
+ * the state a replay restored, and are dropped (kx_reader_set_replay_point). */
+static void make_ready(KxReader *r, KxHeld *h, int64_t at)
+{
+    const KxPart *p = &r->parts[h->m->partition];
+    if (at < p->applied && ((const uint8_t *)h->m->payload)[1] == KX_KIND_ROWS) {
+        rd_kafka_message_destroy(h->m);
+        free(h);
+        r->nheld--;
+        r->dropped++;
+        return;
+    }
+    ready_push(r, h);
+}
+
+/* Writer w's held messages of segments <= w->committed become ready, in
+ * order, released by the message at offset at. */
+static void release(KxReader *r, KxWState *w, int64_t at)
 {
     while (w->head && w->head->seg <= w->committed) {
         KxHeld *h = w->head;
         w->head = h->next;
         if (!w->head) w->tail = NULL;
-        ready_push(r, h);
+        make_ready(r, h, at);
     }
 }
 
@@ -1623,7 +1662,7 @@ static int take_message(KxReader *r, rd_kafka_message_t *m)
             if (!w) goto fail;
             if (!w->fenced) {
                 if (through > w->committed) w->committed = through;
-                release(r, w);
+                release(r, w, m->offset);
                 if (p[1] == KX_KIND_RESOLVE) {   /* the rest of it never commits */
                     held_free_list(r, w->head);
                     w->head = w->tail = NULL;
@@ -1662,7 +1701,7 @@ static int take_message(KxReader *r, rd_kafka_message_t *m)
                 h->next = NULL;
                 r->nheld++;
                 if (h->seg <= w->committed) {
-                    ready_push(r, h);
+                    make_ready(r, h, m->offset);
                 } else {
                     if (w->tail) w->tail->next = h;
                     else w->head = h;
@@ -1739,8 +1778,63 @@ int kx_read(KxReader *r, Batch *out, int64_t *watermark, int timeout_ms)
     return kx_read_parts(r, out, NULL, NULL, watermark, timeout_ms);
 }
 
+static int read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *offs, int64_t *watermark,
+                      int timeout_ms, int poll);
+
 int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *offs, int64_t *watermark,
                   int timeout_ms)
+{
+    return read_parts(r, out, parts, offs, watermark, timeout_ms, 1);
+}
+
+int kx_read_drain(KxReader *r, Batch *out, uint16_t *parts, int64_t *offs, int64_t *watermark)
+{
+    return read_parts(r, out, parts, offs, watermark, 0, 0);
+}
+
+int kx_reader_busy(const KxReader *r)
+{
+    return r->ready != NULL || r->cur != NULL;
+}
+
+int kx_reader_position(const KxReader *r, int part, int64_t *from, int64_t *applied)
+{
+    if (part < 0 || part >= r->nparts || !r->parts[part].owned || kx_reader_busy(r)) return -1;
+    const KxPart *p = &r->parts[part];
+    int64_t       start = p->from >= 0 ? p->from : 0, x = commit_offset(r, part);
+    if (x < 0) {   /* nothing polled since it was assigned (or rewound): where that started */
+        *from = start;
+        *applied = p->applied > start ? p->applied : start;
+        return 0;
+    }
+    /* every origin's last watermark (or end) is read again: before it the
+     * rows messages are all applied (dropped by the rule), and without it
+     * an origin that has ended would hold the replaying reader back for
+     * ever; one not heard since the replay start was not heard after it */
+    for (int o = 0; o < r->norigins; o++) {
+        int64_t c = p->ctl[o] >= 0 ? p->ctl[o] : start;
+        if (c < x) x = c;
+    }
+    *from = x;
+    *applied = p->next > p->applied ? p->next : p->applied;
+    return 0;
+}
+
+void kx_reader_set_replay_point(KxReader *r, int part, int64_t from, int64_t applied, const char *meta)
+{
+    if (part < 0 || part >= r->nparts || !r->parts[part].owned) return;
+    r->parts[part].from = from;
+    r->parts[part].applied = applied;
+    if (meta) snprintf(r->parts[part].meta, sizeof r->parts[part].meta, "%s", meta);
+}
+
+int64_t kx_reader_dropped(const KxReader *r)
+{
+    return r->dropped;
+}
+
+static int read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *offs, int64_t *watermark,
+                      int timeout_ms, int poll)
 {
     if (r->failed || check_out(r, out)) return -1;
     int64_t gen0 = r->generation;
@@ -1771,7 +1865,7 @@ int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *offs, int64
             if (apply_message(r, m)) return -1;
             continue;
         }
-        if (nmsg >= MAX_MSGS_PER_READ) break;
+        if (!poll || nmsg >= MAX_MSGS_PER_READ) break;
         int wait = 0;
         if (nmsg == 0) {   /* nothing taken yet: wait what is left of the timeout */
             int64_t left = deadline - mono_ms();
@@ -1858,12 +1952,14 @@ int kx_reader_commit(KxReader *r)
 }
 
 /* Whether kx_reader_commit_meta commits partition p: owned, and read from
- * (its position is known) — or, with a ledger, given metadata: a record
- * needs no position (committed at 0; the ledger's offsets mean nothing). */
+ * (its position is known) — or, with a ledger, given metadata (and only
+ * then): a record needs no position (committed at 0; the ledger's offsets
+ * mean nothing). */
 static int commits(const KxReader *r, const char *const *metas, int p)
 {
     if (!r->parts[p].owned) return 0;
-    return r->parts[p].next >= 0 || (r->led && metas && metas[p] && *metas[p]);
+    if (r->led) return metas && metas[p] && *metas[p];   /* (a commit without one would erase the record) */
+    return r->parts[p].next >= 0;
 }
 
 int kx_reader_commit_meta(KxReader *r, const char *const *metas, int sync)
@@ -2041,4 +2137,194 @@ void kx_reader_close(KxReader *r)
     free(r->types);
     free(r->topic);
     free(r);
+}
+
+/* ---- changelog -------------------------------------------------------------------- */
+
+struct KxLog {
+    rd_kafka_t       *rk;       /* producer                                       */
+    rd_kafka_topic_t *rkt;
+    rd_kafka_t       *rd;       /* consumer for kx_log_read, made at the first one */
+    const KxSpec     *spec;     /* (bootstrap and properties, for rd)             */
+    char             *topic;
+    int               nparts;
+    int64_t          *end;      /* P: offset after the last record delivered, -1  */
+    int               failed;
+    char              err[512];
+};
+
+static void on_log_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    KxLog *l = opaque;
+    if (m->err) {
+        if (!l->failed)
+            errf(l->err, sizeof l->err, "kexchange: changelog topic '%s' partition %d: %s", l->topic,
+                 (int)m->partition, rd_kafka_err2str(m->err));
+        l->failed = 1;
+        return;
+    }
+    if (m->partition >= 0 && m->partition < l->nparts && m->offset + 1 > l->end[m->partition])
+        l->end[m->partition] = m->offset + 1;
+}
+
+KxLog *kx_log_open(const KxSpec *spec, char *err, size_t cap)
+{
+    if (err && cap) err[0] = 0;
+    if (!spec || !spec->bootstrap || !spec->topic || spec->partitions < 1 || spec->partitions > KX_MAX_PARTITIONS) {
+        errf(err, cap, "kexchange: a changelog needs bootstrap servers, a topic and 1 … %d partitions",
+             KX_MAX_PARTITIONS);
+        return NULL;
+    }
+    KxLog *l = calloc(1, sizeof *l);
+    if (!l) {
+        errf(err, cap, "out of memory");
+        return NULL;
+    }
+    l->spec = spec;
+    l->nparts = spec->partitions;
+    l->topic = strdup(spec->topic);
+    l->end = malloc((size_t)l->nparts * sizeof *l->end);
+    if (!l->topic || !l->end) {
+        errf(err, cap, "out of memory");
+        goto fail;
+    }
+    for (int p = 0; p < l->nparts; p++) l->end[p] = -1;
+    static const char *const names[] = {"enable.idempotence", "linger.ms", "message.timeout.ms"};
+    static const char *const values[] = {"true", "5", "30000"};
+    rd_kafka_conf_t *conf = make_conf(spec, l, names, values, 3, err, cap);
+    if (!conf) goto fail;
+    rd_kafka_conf_set_dr_msg_cb(conf, on_log_delivery);
+    char errstr[512];
+    if (!(l->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr))) {
+        rd_kafka_conf_destroy(conf);
+        errf(err, cap, "kexchange: %s", errstr);
+        goto fail;
+    }
+    if (ensure_topic(l->rk, l->topic, l->nparts, 1, spec, err, cap)) goto fail;
+    if (!(l->rkt = rd_kafka_topic_new(l->rk, l->topic, NULL))) {
+        errf(err, cap, "kexchange: cannot make a handle for topic '%s': %s", l->topic,
+             rd_kafka_err2str(rd_kafka_last_error()));
+        goto fail;
+    }
+    return l;
+fail:
+    kx_log_close(l);
+    return NULL;
+}
+
+int kx_log_put(KxLog *l, int part, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    if (l->failed) return -1;
+    if (part < 0 || part >= l->nparts)
+        return errf(l->err, sizeof l->err, "kexchange: changelog partition %d of %d", part, l->nparts);
+    for (;;) {
+        if (rd_kafka_produce(l->rkt, part, RD_KAFKA_MSG_F_COPY, (void *)val, val ? vlen : 0, key, klen, NULL) == 0)
+            return 0;
+        rd_kafka_resp_err_t e = rd_kafka_last_error();
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            l->failed = 1;
+            return errf(l->err, sizeof l->err, "kexchange: changelog topic '%s': %s", l->topic,
+                        rd_kafka_err2str(e));
+        }
+        rd_kafka_poll(l->rk, 10);
+    }
+}
+
+int kx_log_flush(KxLog *l, int timeout_ms)
+{
+    if (l->failed) return -1;
+    rd_kafka_resp_err_t e = rd_kafka_flush(l->rk, timeout_ms);
+    if (l->failed) return -1;
+    if (e) {
+        errf(l->err, sizeof l->err, "kexchange: changelog topic '%s': %d records not delivered in %d ms (%s)",
+             l->topic, rd_kafka_outq_len(l->rk), timeout_ms, rd_kafka_err2str(e));
+        return -1;   /* not sticky: they may still be delivered */
+    }
+    return 0;
+}
+
+int64_t kx_log_end(const KxLog *l, int part)
+{
+    return part >= 0 && part < l->nparts ? l->end[part] : -1;
+}
+
+int kx_log_read(KxLog *l, int part, int64_t upto, KxLogFn fn, void *ctx, int timeout_ms)
+{
+    if (part < 0 || part >= l->nparts)
+        return errf(l->err, sizeof l->err, "kexchange: changelog partition %d of %d", part, l->nparts);
+    if (upto <= 0) return 0;
+    char errstr[512];
+    if (!l->rd) {
+        static const char *const names[] = {"enable.auto.commit", "enable.partition.eof", "group.id"};
+        static const char *const values[] = {"false", "true", "sluice-changelog-reader"};
+        rd_kafka_conf_t *conf = make_conf(l->spec, l, names, values, 3, l->err, sizeof l->err);
+        if (!conf) return -1;
+        if (!(l->rd = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr))) {
+            rd_kafka_conf_destroy(conf);
+            return errf(l->err, sizeof l->err, "kexchange: %s", errstr);
+        }
+    }
+    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(1);
+    if (!tl) return errf(l->err, sizeof l->err, "out of memory");
+    rd_kafka_topic_partition_list_add(tl, l->topic, part)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_resp_err_t e = rd_kafka_assign(l->rd, tl);
+    rd_kafka_topic_partition_list_destroy(tl);
+    if (e) return errf(l->err, sizeof l->err, "kexchange: changelog topic '%s': %s", l->topic, rd_kafka_err2str(e));
+    int     rc = 0, done = 0;
+    int64_t last = -1, deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS);
+    while (!done && rc == 0) {
+        if (mono_ms() >= deadline) {
+            rc = errf(l->err, sizeof l->err, "kexchange: changelog topic '%s' partition %d: not read to offset "
+                                              "%lld within %d ms (read to %lld)", l->topic, part,
+                      (long long)upto, timeout_ms, (long long)last);
+            break;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(l->rd, 100);
+        if (!m) continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (m->offset >= upto) done = 1;   /* (compaction may leave no record right before upto) */
+            else rc = errf(l->err, sizeof l->err, "kexchange: changelog topic '%s' partition %d ends at offset "
+                                                   "%lld; its record says %lld (records deleted?)",
+                           l->topic, part, (long long)m->offset, (long long)upto);
+        } else if (m->err) {
+            snprintf(errstr, sizeof errstr, "%s", rd_kafka_message_errstr(m));   /* transient: retried */
+        } else if (m->partition == part) {
+            if (m->offset >= upto) {
+                done = 1;
+            } else {
+                last = m->offset;
+                if (fn(ctx, m->key, m->key_len, m->payload, m->payload ? m->len : 0, m->offset)) {
+                    rc = -1;
+                    if (!l->err[0]) errf(l->err, sizeof l->err, "kexchange: changelog: a bad record");
+                }
+                if (m->offset + 1 >= upto) done = 1;
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_assign(l->rd, NULL);
+    return rc;
+}
+
+const char *kx_log_error(const KxLog *l)
+{
+    return l->err;
+}
+
+void kx_log_close(KxLog *l)
+{
+    if (!l) return;
+    if (l->rk) {
+        rd_kafka_flush(l->rk, 5000);
+        if (l->rkt) rd_kafka_topic_destroy(l->rkt);
+        rd_kafka_destroy(l->rk);
+    }
+    if (l->rd) {
+        rd_kafka_consumer_close(l->rd);
+        rd_kafka_destroy(l->rd);
+    }
+    free(l->topic);
+    free(l->end);
+    free(l);
 }

@@ -438,6 +438,32 @@ int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *offs, int64
 int64_t kx_reader_replay_floor(const KxReader *r, int part);
 void    kx_reader_set_replay_from(KxReader *r, int part, int64_t from);
 
+/* Replay onto a restored state (an unwindowed aggregation whose state a
+ * changelog holds; query.c, docs/scaling.md). The application order is a
+ * function of the partition's records: a data message is applied when the
+ * marker committing its segment comes (or at once, when its segment was
+ * committed before it came). So "the rows applied at a moment" is told by
+ * two offsets: `from`, the first message not applied (held), and
+ * `applied`, the position read to — a rows message released by a record
+ * before `applied` was applied, one released at or after it was not.
+ *
+ * kx_reader_position gives both for an owned partition (`from` also at
+ * or before every origin's last watermark or end applied, so a replay
+ * sees each again — an ended origin would hold it back for ever
+ * otherwise), -1 while a
+ * released message is not wholly returned (kx_reader_busy: drain it with
+ * kx_read_drain first) or the partition is not owned. A reader assigned a
+ * partition whose metadata has " from <O>" and " at <A>" words (or told so
+ * by kx_reader_set_replay_point for one it keeps, with the metadata it
+ * should report for it) starts it at O and drops the rows messages
+ * released before A (counted by kx_reader_dropped); watermarks apply
+ * again (harmless: they only move forward). */
+int     kx_reader_busy(const KxReader *r);
+int     kx_read_drain(KxReader *r, Batch *out, uint16_t *parts, int64_t *offs, int64_t *watermark);
+int     kx_reader_position(const KxReader *r, int part, int64_t *from, int64_t *applied);
+void    kx_reader_set_replay_point(KxReader *r, int part, int64_t from, int64_t applied, const char *meta);
+int64_t kx_reader_dropped(const KxReader *r);
+
 /* Assignment changes so far (a rebalance that gave or took partitions);
  * with spec->replay, each one starts every owned partition over. */
 int64_t kx_reader_generation(const KxReader *r);
@@ -521,5 +547,35 @@ const char *kx_reader_warning(const KxReader *r);
 /* Leave the group (its partitions are revoked and move to other members;
  * nothing is committed here) and free. NULL is fine. */
 void kx_reader_close(KxReader *r);
+
+/* ---- Changelog -------------------------------------------------------------
+ *
+ * A changelog topic: keyed records of a state, one partition per exchange
+ * partition, created compacted (cleanup.policy=compact: Kafka keeps the
+ * last record of every key) with the spec's partitions when missing; an
+ * existing one must have that many. query.c keeps an unwindowed
+ * aggregation's state in it (docs/scaling.md, "Unwindowed aggregations").
+ *
+ *   KxLog *l = kx_log_open(&spec, err, sizeof err);   (bootstrap, topic, P, props)
+ *   kx_log_put(l, p, key, klen, val, vlen);          val NULL: a tombstone
+ *   kx_log_flush(l, 10000);  end = kx_log_end(l, p); every put delivered
+ *   kx_log_read(l, p, upto, fn, ctx, 30000);         records [0, upto) in order
+ *   kx_log_close(l);
+ *
+ * A log is used by one thread at a time. kx_log_end is the offset after
+ * the last record this log delivered to p (-1: none yet). kx_log_read
+ * calls fn for every record of p before offset upto (a tombstone with
+ * val NULL, vlen 0); it fails when p ends before upto (records deleted) or
+ * is not read to upto in timeout_ms; fn returning non-zero stops it.
+ * Failures return -1 with kx_log_error; an undelivered record is sticky. */
+typedef struct KxLog KxLog;
+typedef int (*KxLogFn)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen, int64_t offset);
+KxLog      *kx_log_open(const KxSpec *spec, char *err, size_t cap);
+int         kx_log_put(KxLog *l, int part, const void *key, size_t klen, const void *val, size_t vlen);
+int         kx_log_flush(KxLog *l, int timeout_ms);
+int64_t     kx_log_end(const KxLog *l, int part);
+int         kx_log_read(KxLog *l, int part, int64_t upto, KxLogFn fn, void *ctx, int timeout_ms);
+const char *kx_log_error(const KxLog *l);
+void        kx_log_close(KxLog *l);
 
 #endif

@@ -1421,6 +1421,123 @@ TEST(kexchange_bounded_replay)
     kafka_broker_stop(kb);
 }
 
+static int t_cl_seen(void *ctx, const void *key, size_t klen, const void *val, size_t vlen, int64_t off)
+{
+    char  *text = ctx;
+    size_t at = strlen(text);
+    snprintf(text + at, 128 - at, "%.*s=%.*s@%lld ", (int)klen, (const char *)key, val ? (int)vlen : 1,
+             val ? (const char *)val : "-", (long long)off);
+    return 0;
+}
+
+/* ---- 9b. a replay onto a restored state: the rows applied before are dropped ---- */
+
+/* Writer X's rows wait for their segment's commit while writer Y's,
+ * written after them, are committed and applied. The position then says:
+ * from X's first message (held) — or the origin's end before it —,
+ * applied through Y's commit. A next owner told so (" from F … at A" in
+ * the partition's record) replays from F, sees the end again, and gets
+ * X's rows once X commits, not Y's again. */
+TEST(kexchange_replay_point)
+{
+    char         err[512];
+    KxSpec       spec;
+    KafkaBroker *kb = kx_broker("kx-t9b", 1, &spec, 2, T3_TYPES, 0x9b9b, err, sizeof err);
+    REQUIRE(kb != NULL);
+    spec.replay = 1;
+    spec.ledger = "kx-g9b-emitted";
+    KxWriter *x = kx_writer_open(&spec, err, sizeof err);
+    KxWriter *y = x ? kx_writer_open(&spec, err, sizeof err) : NULL;
+    KxReader *r = y ? kx_reader_open(&spec, "kx-g9b", 1, err, sizeof err) : NULL;
+    if (!r) printf("    open: %s\n", err);
+    REQUIRE(x && y && r);
+    Batch in, out;
+    REQUIRE(batch_init(&in, 2, T3_TYPES, 0) == 0 && batch_init(&out, 2, T3_TYPES, 0) == 0);
+    CHECK_EQ_INT(kx_write_end(y, 0), 0);   /* the only origin ends first: a replay must see it again */
+    CHECK_EQ_INT(kx_commit_now(y), 0);
+    CHECK_EQ_INT(kx_flush(y, 10000), 0);
+    batch_reset(&in);
+    for (int i = 0; i < 10; i++) vector_i64(&in.cols[0])[i] = i, vector_i64(&in.cols[1])[i] = i;
+    batch_set_nrows(&in, 10);
+    int key = 0;
+    CHECK_EQ_INT(kx_write(x, &in, &key, 1), 0);   /* X: rows 0…9, not committed */
+    CHECK_EQ_INT(kx_flush(x, 10000), 0);
+    for (int i = 0; i < 10; i++) vector_i64(&in.cols[1])[i] = 100 + i;
+    CHECK_EQ_INT(kx_write(y, &in, &key, 1), 0);   /* Y: rows 100…109, committed */
+    CHECK_EQ_INT(kx_commit_now(y), 0);
+    CHECK_EQ_INT(kx_flush(y, 10000), 0);
+
+    int64_t seq[64], off[64];
+    CHECK_EQ_INT(t9_read(r, &out, seq, off, 64, 10), 10);
+    CHECK(seq[0] == 100 && seq[9] == 109);
+    CHECK_EQ_INT(kx_reader_busy(r), 0);
+    int64_t from = -1, applied = -1;
+    CHECK_EQ_INT(kx_reader_position(r, 0, &from, &applied), 0);
+    CHECK(from >= 0 && applied > from + 1);   /* X's message held, Y's and its commit after it */
+    CHECK_EQ_INT(kx_reader_position(r, 1, &from, &applied), -1);   /* (no such partition) */
+    CHECK_EQ_INT(kx_reader_position(r, 0, &from, &applied), 0);
+    char meta[128];
+    snprintf(meta, sizeof meta, "kxwm 0 from %lld cl 0 at %lld", (long long)from, (long long)applied);
+    const char *metas[1] = {meta};
+    CHECK_EQ_INT(kx_reader_commit_meta(r, metas, 1), 0);
+    kx_reader_close(r);
+
+    CHECK_EQ_INT(kx_commit_now(x), 0);   /* X commits now: its rows apply, after Y's */
+    CHECK_EQ_INT(kx_flush(x, 10000), 0);
+    r = kx_reader_open(&spec, "kx-g9b", 1, err, sizeof err);
+    REQUIRE(r != NULL);
+    int n = t9_read(r, &out, seq, off, 64, 10);
+    CHECK_EQ_INT(n, 10);
+    int xs = 0;
+    for (int i = 0; i < n; i++) xs += seq[i] < 10;
+    CHECK_EQ_INT(xs, 10);
+    CHECK_EQ_INT(t9_read(r, &out, seq, off, 64, 1), 0);   /* Y's rows do not come again */
+    CHECK(kx_reader_dropped(r) >= 1);
+    CHECK_EQ_INT(kx_reader_ended(r), 1);                  /* the end came again */
+    CHECK_EQ_STR(kx_reader_part_meta(r, 0), meta);
+
+    batch_destroy(&in);
+    batch_destroy(&out);
+    kx_reader_close(r);
+    kx_writer_close(y);
+    kx_writer_close(x);
+    kafka_broker_stop(kb);
+}
+
+/* A changelog: keyed records and tombstones in order, the end of what was
+ * delivered, and a read that stops at an offset — or fails when the
+ * partition ends before it. */
+TEST(kexchange_changelog)
+{
+    char         err[512];
+    KxSpec       spec;
+    KafkaBroker *kb = kx_broker("kx-cl", 2, &spec, 2, T3_TYPES, 0xc1c1, err, sizeof err);
+    REQUIRE(kb != NULL);
+    KxLog *l = kx_log_open(&spec, err, sizeof err);
+    if (!l) printf("    open: %s\n", err);
+    REQUIRE(l != NULL);
+    CHECK_EQ_INT((int)kx_log_end(l, 1), -1);
+    CHECK_EQ_INT(kx_log_put(l, 1, "a", 1, "one", 3), 0);
+    CHECK_EQ_INT(kx_log_put(l, 1, "b", 1, "two", 3), 0);
+    CHECK_EQ_INT(kx_log_put(l, 1, "a", 1, NULL, 0), 0);
+    CHECK_EQ_INT(kx_log_put(l, 0, "c", 1, "three", 5), 0);
+    CHECK_EQ_INT(kx_log_put(l, 2, "c", 1, "x", 1), -1);   /* (no partition 2) */
+    CHECK_EQ_INT(kx_log_flush(l, 10000), 0);
+    CHECK_EQ_INT((int)kx_log_end(l, 1), 3);
+    CHECK_EQ_INT((int)kx_log_end(l, 0), 1);
+    char seen[128] = "";
+    CHECK_EQ_INT(kx_log_read(l, 1, 3, t_cl_seen, seen, 10000), 0);
+    CHECK_EQ_STR(seen, "a=one@0 b=two@1 a=-@2 ");
+    seen[0] = 0;
+    CHECK_EQ_INT(kx_log_read(l, 1, 2, t_cl_seen, seen, 10000), 0);   /* stops before offset 2 */
+    CHECK_EQ_STR(seen, "a=one@0 b=two@1 ");
+    CHECK_EQ_INT(kx_log_read(l, 0, 0, t_cl_seen, seen, 10000), 0);   /* nothing before 0 */
+    CHECK_EQ_INT(kx_log_read(l, 0, 5, t_cl_seen, seen, 10000), -1);  /* ends at 1 */
+    CHECK(strstr(kx_log_error(l), "ends at offset 1") != NULL);
+    kx_log_close(l);
+    kafka_broker_stop(kb);
+}
+
 /* ---- 10. watermark records: one per partition and seal ----------------------- */
 
 /* The high offset of each of P partitions of topic, or -1s. */
