@@ -146,15 +146,17 @@ kill-test: deps
 	@CHECKPOINT_KILLS=$(KILLS) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/checkpoint.sh
 	@SPILL_KILLS=$$(( $(KILLS) / 5 )) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/spill.sh
 
-# Group mode (issue 13): the seed's crash query, and window and interval
-# joins of two streams (tests/cli/group_wjoin.sh), on three instances, one
-# killed mid-run, RUNS times; each run must give the single-process answer
+# Group mode (issue 13): the seed's crash query, window and interval joins
+# of two streams (tests/cli/group_wjoin.sh), and an aggregation without a
+# window (tests/cli/group_changes.sh), on three instances, one killed
+# mid-run, RUNS times; each run must give the single-process answer
 # exactly (docs/scaling.md says how often it does yet).
 RUNS ?= 10
 group-kill-test: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@GROUP_KILLS=$(RUNS) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/group_agg.sh
 	@GROUP_KILLS=$(RUNS) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/group_wjoin.sh
+	@GROUP_KILLS=$(RUNS) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/group_changes.sh
 
 DEMO_SECONDS ?= 45
 demo: deps

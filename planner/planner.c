@@ -118,6 +118,7 @@ static int group_refuse(SqlError *err, const char *group, const char *what)
 typedef struct GroupWalk {
     const char *group;
     int         topics;   /* exchanges across instances (repartition topics) */
+    int         clagg;    /* an unwindowed aggregation (EMIT CHANGES): a changelog topic */
     int         sjoin;    /* a window or interval join of two streams reads the topic */
     int         aggs;     /* aggregations seen (above what is walked now) */
     int         tjoins;   /* joins with a table seen (the same) */
@@ -262,8 +263,16 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
             }
             g->aggs++;
             if (n->u.agg.mode == AGG_PARTIAL) break;
-            if (!n->u.agg.windowed || n->u.agg.wend_key < 0)
-                return group_refuse(g->err, g->group, "this query has an aggregation without a window");
+            if (!n->u.agg.windowed || n->u.agg.wend_key < 0) {
+                /* its state goes to a changelog topic (runtime: kx_cl_setup) */
+                if (n->u.agg.emit != EMIT_MODE_CHANGES || n->u.agg.retract || n->u.agg.mode != AGG_FINAL)
+                    return group_refuse(g->err, g->group, n->u.agg.retract
+                                                              ? "this query's aggregation takes changes"
+                                                              : "this query has an aggregation without a window "
+                                                                "that is not split at an exchange");
+                g->clagg = 1;
+                break;
+            }
             if (n->u.agg.wkind == WINDOW_SESSION)
                 return group_refuse(g->err, g->group, "this query has session windows");
             if (n->u.agg.emit == EMIT_MODE_CHANGES || n->u.agg.retract)
@@ -292,7 +301,16 @@ static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlE
      * them, but not a join whose stream comes through an exchange */
     if (g.topics && g.apart)
         return group_refuse(err, group, "this query has both an aggregation and a join of a join's output");
-    if (p->emit == EMIT_MODE_CHANGES) return group_refuse(err, group, "this query emits changes");
+    if (p->emit == EMIT_MODE_CHANGES && !g.clagg) return group_refuse(err, group, "this query emits changes");
+    if (g.clagg && (p->group_partitions < 1 || 64 % p->group_partitions != 0)) {
+        /* its state moves in 64 slices of the key hash (runtime: kx_cl_part) */
+        err->loc = -1;
+        snprintf(err->msg, sizeof err->msg,
+                 "deployment.group '%s': an aggregation without a window keeps its state in a changelog by 64 "
+                 "slices of the key hash: deployment.partitions must divide 64 (1, 2, 4, 8, 16, 32 or 64); "
+                 "got %d (SET 'deployment.partitions' = '16')", group, p->group_partitions);
+        return -1;
+    }
     return 0;
 }
 

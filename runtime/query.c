@@ -249,7 +249,25 @@ typedef struct Task {
                                   first offset of their rows (bounded replay)           */
     int64_t     *kx_open_lo;   /* stage 1: per partition, the first offset of rows of
                                   windows that did not fit in kx_open (INT64_MAX none)  */
-    int          kx_wend;      /* stage 1: input column of the aggregate's window_end   */
+    int          kx_wend;      /* stage 1: input column of the aggregate's window_end
+                                  (-1: an unwindowed aggregation, kx_cl)               */
+    /* stage 1 of an unwindowed aggregation (EMIT CHANGES): its state goes to
+     * the changelog topic, one partition per repartition partition, as the
+     * aggregate's checkpoint chunks ("G" bucket: 64 buckets by the top 6
+     * bits of the key hash, so each lies in one partition when P divides
+     * 64); a partition's owner restores it from there (kx_cl_restore) and
+     * replays the repartition topic from the position recorded with it */
+    int          kx_cl;        /* 1: this task keeps its state in kx_log                */
+    int          kx_clop;      /* the index of that aggregate in ops                    */
+    KxLog       *kx_log;
+    int          kx_clfull;    /* the next checkpoint writes every bucket (after a restore) */
+    int64_t     *kx_clx;       /* per partition: the changelog's end as recorded / written */
+    int64_t     *kx_clpos;     /* KX_PEND × P × 3: from, applied, changelog end per pending */
+    int64_t     *kx_clbar;     /* P × 3: those of the barrier just taken                   */
+    int64_t     *kx_clcur;     /* P × 3: those of the checkpoint being recorded            */
+    char       (*kx_clrec)[KX_META_MAX]; /* per partition: its last record (handoffs)    */
+    _Atomic int64_t kx_restored; /* groups restored from the changelog                  */
+    _Atomic int64_t kx_cldropped;/* rows messages the restored state held: dropped (kexchange) */
     _Atomic int64_t kx_replayed; /* stage 1: rows of windows emitted already, skipped    */
     int64_t      kx_next_check;/* stage 1, done with its partitions: next look at the group */
     int64_t      kx_rec;       /* stage 1: a watermark to record in the group (kx_record) */
@@ -373,6 +391,7 @@ struct Query {
     char            kx_topic[400];
     char            kx_group[300];/* the readers' consumer group                 */
     char            kx_ledger[320];/* their records: a group nobody joins          */
+    char            kx_cltopic[320];/* an unwindowed aggregation's changelog topic  */
     uint8_t        *col_barrier;  /* per collector channel: its barrier arrived */
     HeldQueue      *col_held;
     HoldPool        col_pool;
@@ -1473,11 +1492,14 @@ fail:
 /* The barrier of epoch has passed this task: snapshot, then send it on. */
 static void kx_pend_push(Task *t, int64_t epoch, int64_t val)
 {
+    size_t blk = t->kx_clpos ? (size_t)t->q->plan->group_partitions * 3 : 0;
     if (t->kx_npend == KX_PEND) {   /* the oldest goes: a later commit covers it */
         memmove(t->kx_pend_epoch, t->kx_pend_epoch + 1, (KX_PEND - 1) * sizeof *t->kx_pend_epoch);
         memmove(t->kx_pend_val, t->kx_pend_val + 1, (KX_PEND - 1) * sizeof *t->kx_pend_val);
+        if (blk) memmove(t->kx_clpos, t->kx_clpos + blk, (KX_PEND - 1) * blk * sizeof *t->kx_clpos);
         t->kx_npend--;
     }
+    if (blk) memcpy(t->kx_clpos + (size_t)t->kx_npend * blk, t->kx_clbar, blk * sizeof *t->kx_clpos);
     t->kx_pend_epoch[t->kx_npend] = epoch;
     t->kx_pend_val[t->kx_npend++] = val;
 }
@@ -1491,6 +1513,12 @@ static int kx_pend_take(Task *t, int64_t epoch, int64_t *val)
         if (t->kx_pend_epoch[i] <= epoch) k = i;
     if (k < 0) return 0;
     *val = t->kx_pend_val[k];
+    size_t blk = t->kx_clpos ? (size_t)t->q->plan->group_partitions * 3 : 0;
+    if (blk) {   /* (the positions of k become the ones to record) */
+        memcpy(t->kx_clcur, t->kx_clpos + (size_t)k * blk, blk * sizeof *t->kx_clcur);
+        memmove(t->kx_clpos, t->kx_clpos + (size_t)(k + 1) * blk,
+                (size_t)(t->kx_npend - k - 1) * blk * sizeof *t->kx_clpos);
+    }
     memmove(t->kx_pend_epoch, t->kx_pend_epoch + k + 1, (size_t)(t->kx_npend - k - 1) * sizeof *t->kx_pend_epoch);
     memmove(t->kx_pend_val, t->kx_pend_val + k + 1, (size_t)(t->kx_npend - k - 1) * sizeof *t->kx_pend_val);
     t->kx_npend -= k + 1;
@@ -1498,6 +1526,7 @@ static int kx_pend_take(Task *t, int64_t epoch, int64_t *val)
 }
 
 static int kx_writer_fail(Task *t);
+static int kx_cl_barrier(Task *t);
 
 static int task_barrier(Task *t, int64_t epoch)
 {
@@ -1524,6 +1553,7 @@ static int task_barrier(Task *t, int64_t epoch)
         source_set_commit_meta(t->source, meta);
         kx_pend_push(t, epoch, (int64_t)seg);
     }
+    if (t->kx_cl && kx_cl_barrier(t)) return -1;   /* (its state to the changelog, its position) */
     if (t->kxr) kx_pend_push(t, epoch, t->wm == WATERMARK_MIN ? WATERMARK_MIN : t->wm);
     if (t->source) source_barrier(t->source, epoch);   /* the position just checkpointed is epoch's */
     if (t->ndrops) spill_drop_done(t);
@@ -2172,6 +2202,157 @@ static void kx_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
     }
 }
 
+/* ---- stage 1 of an unwindowed aggregation: the changelog ---------------------------- */
+
+/* the repartition partition of checkpoint bucket b (P divides 64: kx_setup) */
+static int kx_cl_part(const Task *t, unsigned b)
+{
+    return (int)((b * (unsigned)t->q->plan->group_partitions) >> 6);
+}
+
+typedef struct ClPut {
+    Task    *t;
+    uint64_t put;   /* buckets written by this snapshot */
+    int      bad;
+} ClPut;
+
+static int kx_cl_chunk(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    ClPut         *c = ctx;
+    const uint8_t *k = key;
+    if (klen == 1 && k[0] == 'M') return 0;   /* (the meta: no watermark matters unwindowed) */
+    if (klen != 2 || k[0] != 'G' || k[1] > 63) {
+        c->bad = 1;   /* (a window or session chunk: not an unwindowed aggregate) */
+        return -1;
+    }
+    int p = kx_cl_part(c->t, k[1]);
+    /* a partition given away since the last reset is another owner's now
+     * (its groups go at the reset): never written after its record */
+    if (!c->t->kx_owned[p] || !kx_reader_owned(c->t->kxr, p)) return 0;
+    c->put |= UINT64_C(1) << k[1];
+    return kx_log_put(c->t->kx_log, p, key, klen, val, val ? vlen : 0);
+}
+
+/* At a barrier: the aggregate's changed buckets (every bucket after a
+ * restore, and a tombstone for each of an owned partition's buckets that
+ * has no groups) into the changelog, delivered; then, per owned
+ * partition, the position that state stands for (kx_reader_position) and
+ * the changelog's end, into kx_clbar for kx_pend_push. 0, or -1 after
+ * query_fail. */
+static int kx_cl_barrier(Task *t)
+{
+    Query *q = t->q;
+    int    P = q->plan->group_partitions;
+    ClPut  c = {t, 0, 0};
+    if (agg_op_snapshot(t->ops[t->kx_clop].agg, t->kx_clfull, kx_cl_chunk, &c) != 0) {
+        if (c.bad) query_fail(q, "changelog '%s': the aggregate's state is not by group key", q->kx_cltopic);
+        else query_fail(q, "changelog '%s': %s", q->kx_cltopic,
+                        kx_log_error(t->kx_log)[0] ? kx_log_error(t->kx_log) : agg_op_error(t->ops[t->kx_clop].agg));
+        return -1;
+    }
+    if (t->kx_clfull) {   /* what a dead owner wrote after its record is overwritten or deleted */
+        for (unsigned b = 0; b < 64; b++) {
+            int p = kx_cl_part(t, b);
+            if (!t->kx_owned[p] || !kx_reader_owned(t->kxr, p) || (c.put >> b & 1)) continue;
+            uint8_t key[2] = {'G', (uint8_t)b};
+            if (kx_log_put(t->kx_log, p, key, 2, NULL, 0)) break;
+        }
+    }
+    if (kx_log_flush(t->kx_log, 30000)) {
+        query_fail(q, "changelog '%s': %s", q->kx_cltopic, kx_log_error(t->kx_log));
+        return -1;
+    }
+    t->kx_clfull = 0;
+    for (int p = 0; p < P; p++) {
+        int64_t *x = t->kx_clbar + (size_t)p * 3;
+        x[0] = x[1] = x[2] = -1;
+        if (!t->kx_owned[p] || !kx_reader_owned(t->kxr, p)) continue;
+        int64_t end = kx_log_end(t->kx_log, p);
+        if (end > t->kx_clx[p]) t->kx_clx[p] = end;
+        if (kx_reader_position(t->kxr, p, &x[0], &x[1])) x[0] = x[1] = -1;
+        else x[2] = t->kx_clx[p];
+    }
+    return 0;
+}
+
+typedef struct ClRead {
+    uint8_t *val[64];
+    size_t   len[64];
+    int      p, bad;
+    Task    *t;
+} ClRead;
+
+static int kx_cl_take(void *ctx, const void *key, size_t klen, const void *val, size_t vlen, int64_t off)
+{
+    ClRead        *r = ctx;
+    const uint8_t *k = key;
+    (void)off;
+    if (klen != 2 || k[0] != 'G' || k[1] > 63 || kx_cl_part(r->t, k[1]) != r->p) {
+        r->bad = 1;
+        return -1;
+    }
+    free(r->val[k[1]]);
+    r->val[k[1]] = NULL;
+    r->len[k[1]] = 0;
+    if (!val) return 0;   /* a tombstone */
+    if (!(r->val[k[1]] = malloc(vlen ? vlen : 1))) return -1;
+    memcpy(r->val[k[1]], val, vlen);
+    r->len[k[1]] = vlen;
+    return 0;
+}
+
+/* After a reset: every owned partition's state from the changelog, as far
+ * as its record says ("cl <end>": the records before end; none: empty).
+ * The reader replays the repartition topic from the record's position. 0,
+ * or -1 after query_fail. */
+static int kx_cl_restore(Task *t)
+{
+    Query  *q = t->q;
+    int     P = q->plan->group_partitions;
+    AggOp  *op = t->ops[t->kx_clop].agg;
+    int64_t before = agg_op_groups(op);
+    for (int p = 0; p < P; p++) {
+        if (!kx_reader_owned(t->kxr, p)) continue;
+        const char *m = kx_reader_part_meta(t->kxr, p), *c = strstr(m, " cl ");
+        int64_t     end = c ? strtoll(c + 4, NULL, 10) : 0;
+        ClRead      r = {.p = p, .t = t};
+        int         rc = kx_log_read(t->kx_log, p, end, kx_cl_take, &r, 30000);
+        for (unsigned b = 0; b < 64 && rc == 0; b++) {
+            if (!r.val[b]) continue;
+            uint8_t key[2] = {'G', (uint8_t)b};
+            if (agg_op_restore(op, key, 2, r.val[b], r.len[b])) {
+                query_fail(q, "changelog '%s' partition %d: %s", q->kx_cltopic, p, agg_op_error(op));
+                rc = -2;
+            }
+        }
+        for (int b = 0; b < 64; b++) free(r.val[b]);
+        if (rc == -1)
+            query_fail(q, "changelog '%s' partition %d: %s", q->kx_cltopic, p,
+                       r.bad ? "a record that is not a bucket of this partition" : kx_log_error(t->kx_log));
+        if (rc) return -1;
+        t->kx_clx[p] = end;
+        snprintf(t->kx_clrec[p], sizeof t->kx_clrec[p], "%s", m);
+    }
+    atomic_fetch_add_explicit(&t->kx_restored, agg_op_groups(op) - before, memory_order_relaxed);
+    t->kx_clfull = 1;
+    return 0;
+}
+
+/* Stage 1 of an unwindowed aggregation: the record of partition p,
+ * "kxwm <v> from <O> cl <X> at <A>" — the changelog's records before X
+ * hold the state after the rows applied at the checkpoint (the reader's
+ * position O, A; kexchange.h) — into buf, and the reader's replay point
+ * of p when it keeps it. Nothing when the checkpoint knew no position. */
+static void kx_cl_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
+{
+    const int64_t *x = t->kx_clcur + (size_t)p * 3;
+    if (x[0] < 0 || x[2] < 0) return;
+    snprintf(buf, cap, "kxwm %lld from %lld cl %lld at %lld", (long long)v, (long long)x[0], (long long)x[2],
+             (long long)x[1]);
+    kx_reader_set_replay_point(t->kxr, p, x[0], x[1], buf);
+    snprintf(t->kx_clrec[p], sizeof t->kx_clrec[p], "%s", buf);
+}
+
 /* Stage 1: the assignment changed. The reader starts every owned partition
  * over; the operators start over empty; rows of windows that were emitted
  * already — by this task before (its own watermark), or by the partition's
@@ -2207,6 +2388,7 @@ static int kx_reader_reset(Task *t)
     for (size_t k = 0; k < (size_t)P * KX_OPEN; k++) t->kx_open[k].wend = WATERMARK_MIN;
     for (int p = 0; p < P; p++) t->kx_open_lo[p] = INT64_MAX;   /* (the rows come again) */
     t->kx_gen = kx_reader_generation(t->kxr);
+    if (t->kx_cl && kx_cl_restore(t)) return -1;
     return 0;
 }
 
@@ -2227,8 +2409,9 @@ static int kx_record(Task *t)
         for (int p = 0; p < P; p++) {
             if (!t->kx_owned[p]) continue;
             int64_t v = t->kx_rec > t->kx_supp[p] ? t->kx_rec : t->kx_supp[p];
-            if (v == WATERMARK_MIN) continue;
-            kx_meta(t, p, v, buf[p], sizeof buf[p]);
+            if (v == WATERMARK_MIN && !t->kx_cl) continue;
+            if (t->kx_cl) kx_cl_meta(t, p, v, buf[p], sizeof buf[p]);
+            else kx_meta(t, p, v, buf[p], sizeof buf[p]);
             metas[p] = buf[p];
         }
         rc = kx_reader_commit_meta(t->kxr, metas, 1);
@@ -2247,6 +2430,7 @@ static void kx_reader_committed(Task *t, int64_t committed)
     int64_t wm;
     t->acked_epoch = committed;
     if (!kx_pend_take(t, committed, &wm)) return;
+    if (t->kx_cl && wm == WATERMARK_MIN) wm = WATERMARK_MIN + 1;   /* (a changelog position is recorded all the same) */
     if (wm > t->kx_rec || t->kx_rec == WATERMARK_MIN) t->kx_rec = wm;
     kx_record(t);
 }
@@ -2262,7 +2446,8 @@ static void kx_handoff(void *ctx, int p, char *buf, size_t cap)
 {
     Task   *t = ctx;
     int64_t v = t->wm > t->kx_supp[p] ? t->wm : t->kx_supp[p];
-    if (v != WATERMARK_MIN) kx_meta(t, p, v, buf, cap);
+    if (t->kx_cl) snprintf(buf, cap, "%s", t->kx_clrec[p]);   /* (the last checkpoint's record) */
+    else if (v != WATERMARK_MIN) kx_meta(t, p, v, buf, cap);
 }
 
 /* Every partition of the repartition topic has "kxwm <max>" in the group:
@@ -2280,12 +2465,50 @@ static int kx_group_done(Task *t)
     return done;
 }
 
+/* Stage 1: rows[0..n) of b read from the repartition topic (kx_parts
+ * says from which partitions) go in, less those of windows emitted
+ * already. 0, or -1 after query_fail. */
+static int kx_take(Task *t, Batch *b, int n, int64_t now)
+{
+    int k = n;
+    if (t->kx_wend >= 0) {   /* rows of windows emitted already are skipped */
+        const Vector *ve = &b->cols[t->kx_wend];
+        k = 0;
+        for (int i = 0; i < n; i++) {
+            int r = i;
+            if (!vector_is_null(ve, r) && vector_i64(ve)[vector_index(ve, r)] <= t->kx_supp[t->kx_parts[i]])
+                continue;
+            b->sel_buf[k++] = (uint32_t)r;
+        }
+        if (k < n) {
+            atomic_fetch_add_explicit(&t->kx_replayed, n - k, memory_order_relaxed);
+            batch_set_sel(b, b->sel_buf, k);
+        }
+    }
+    atomic_fetch_add_explicit(&t->rows_in, k, memory_order_relaxed);
+    t->last_data_us = now;
+    if (t->kx_wend >= 0) kx_track(t, b, k);
+    if (k > 0 && (t->kx_join ? kx_push_sides(t, b) : push(t, t->entry[t->in_slot[0]], t->entry_side[t->in_slot[0]], b)))
+        return -1;
+    return 0;
+}
+
 static int kx_step(Task *t)
 {
     Query  *q = t->q;
     int64_t now = now_us();
     int64_t req = atomic_load_explicit(&q->ckpt_request, memory_order_acquire);
     if (req > t->barrier_epoch) {
+        if (t->kx_cl && kx_reader_busy(t->kxr)) {
+            /* the barrier's state must hold every row released so far, whole
+             * (a position cuts between messages: kexchange.h) */
+            Batch *b = &t->src_batch;
+            batch_reset(b);
+            int n = kx_read_drain(t->kxr, b, t->kx_parts, t->kx_offs, NULL);
+            if (n < 0) query_fail(q, "exchange topic '%s': %s", q->kx_topic, kx_reader_error(t->kxr));
+            else if (n > 0) kx_take(t, b, n, now);
+            return 1;
+        }
         task_barrier(t, req);
         return 1;
     }
@@ -2323,27 +2546,8 @@ static int kx_step(Task *t)
         return 1;
     }
     if (kx_reader_generation(t->kxr) != t->kx_gen) return kx_reader_reset(t), 1;   /* rows of before: dropped */
-    if (n > 0) {
-        /* rows of windows emitted already are skipped */
-        const Vector *ve = &b->cols[t->kx_wend];
-        int           k = 0;
-        for (int i = 0; i < n; i++) {
-            int r = i;
-            if (!vector_is_null(ve, r) && vector_i64(ve)[vector_index(ve, r)] <= t->kx_supp[t->kx_parts[i]])
-                continue;
-            b->sel_buf[k++] = (uint32_t)r;
-        }
-        if (k < n) {
-            atomic_fetch_add_explicit(&t->kx_replayed, n - k, memory_order_relaxed);
-            batch_set_sel(b, b->sel_buf, k);
-        }
-        atomic_fetch_add_explicit(&t->rows_in, k, memory_order_relaxed);
-        t->last_data_us = now;
-        kx_track(t, b, k);
-        if (k > 0 && (t->kx_join ? kx_push_sides(t, b)
-                                 : push(t, t->entry[t->in_slot[0]], t->entry_side[t->in_slot[0]], b)))
-            return 1;
-    }
+    if (n > 0 && kx_take(t, b, n, now)) return 1;
+    if (t->kx_cl) atomic_store_explicit(&t->kx_cldropped, kx_reader_dropped(t->kxr), memory_order_relaxed);
     if (wm != WATERMARK_MAX && wm != WATERMARK_MIN && wm > t->wm) {
         t->wm_at_us = now;
         if (kx_advance(t, wm)) return 1;
@@ -2356,6 +2560,9 @@ static int kx_step(Task *t)
     if (owns && kx_reader_ended(t->kxr) && t->wm != WATERMARK_MAX) {
         t->wm_at_us = now;
         if (kx_advance(t, WATERMARK_MAX)) return 1;
+        /* an unwindowed aggregation's last changes go out now: the record
+         * of this end (at the next checkpoint) says they were emitted */
+        if (t->kx_cl && (agg_emit(t, t->kx_clop, 2, 0) || flush_all(t))) return 1;
     }
     if ((!owns || t->wm == WATERMARK_MAX) && now >= t->kx_next_check && q->kx_norigins > 0) {
         t->kx_next_check = now + KX_CHECK_US;
@@ -3138,6 +3345,12 @@ static void task_free(Task *t)
     free(t->kx_open_lo);
     free(t->kx_supp);
     free(t->kx_owned);
+    kx_log_close(t->kx_log);
+    free(t->kx_clx);
+    free(t->kx_clpos);
+    free(t->kx_clbar);
+    free(t->kx_clcur);
+    free(t->kx_clrec);
     kx_hold_clear(t);
     free(t->kx_hold);
     free(t->kx_wsel);
@@ -3386,6 +3599,35 @@ static int query_interrupted(void *ctx)
     return (q->run_stop && *q->run_stop) || atomic_load(&q->stop_req) || atomic_load(&q->stop);
 }
 
+/* Stage 1 task t of an unwindowed aggregation (EMIT CHANGES): its state
+ * goes to the changelog topic <group>-<stage>-changelog (kx_cl_barrier).
+ * 0, or -1 with err. */
+static int kx_cl_setup(Query *q, Task *t, const KxSpec *xs, char *err, size_t cap)
+{
+    int P = q->plan->group_partitions;
+    snprintf(q->kx_cltopic, sizeof q->kx_cltopic, "%s-%d-changelog", q->plan->group, q->plan->stages[t->stage].id);
+    KxSpec spec = *xs;
+    spec.topic = q->kx_cltopic;
+    char why[512];
+    if (!(t->kx_log = kx_log_open(&spec, why, sizeof why))) {
+        snprintf(err, cap, "changelog topic '%s': %s", q->kx_cltopic, why);
+        return -1;
+    }
+    t->kx_cl = 1;
+    t->kx_clop = t->entry[0];
+    t->kx_clx = calloc((size_t)P, sizeof *t->kx_clx);
+    t->kx_clpos = calloc((size_t)KX_PEND * (size_t)P * 3, sizeof *t->kx_clpos);
+    t->kx_clbar = calloc((size_t)P * 3, sizeof *t->kx_clbar);
+    t->kx_clcur = calloc((size_t)P * 3, sizeof *t->kx_clcur);
+    t->kx_clrec = calloc((size_t)P, sizeof *t->kx_clrec);
+    if (!t->kx_clx || !t->kx_clpos || !t->kx_clbar || !t->kx_clcur || !t->kx_clrec) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    for (size_t k = 0; k < (size_t)P * 3; k++) t->kx_clbar[k] = t->kx_clcur[k] = -1;
+    return 0;
+}
+
 static int kx_setup(Query *q, char *err, size_t cap)
 {
     const Plan     *plan = q->plan;
@@ -3398,6 +3640,14 @@ static int kx_setup(Query *q, char *err, size_t cap)
     if (P < 1 || P > KX_MAX_PARTITIONS) {
         snprintf(err, cap, "deployment.partitions must be 1 … %d; got %d", KX_MAX_PARTITIONS, P);
         return -1;
+    }
+    for (int i = 0; i < st1->nops; i++) {   /* (the planner checks it: planner_check_group) */
+        const PlanNode *a = st1->ops[i];
+        if (a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key >= 0) continue;
+        if (64 % P != 0) {   /* (a checkpoint bucket must lie in one partition: kx_cl_part) */
+            snprintf(err, cap, "deployment.partitions must divide 64 for an aggregation without a window; got %d", P);
+            return -1;
+        }
     }
     if (stw[1] && (!join || join->u.join.flavor == JOIN_REGULAR)) {
         snprintf(err, cap, "deployment.group: the repartition topic of two streams must feed a window or "
@@ -3595,11 +3845,16 @@ static int kx_setup(Query *q, char *err, size_t cap)
             }
         } else {
             const PlanNode *a = t->entry[0] < t->nops ? t->ops[t->entry[0]].node : NULL;
-            if (!a || a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key < 0) {
-                snprintf(err, cap, "deployment.group: the repartition topic must feed a windowed aggregation");
+            int             unwindowed = a && a->kind == PLAN_AGGREGATE && a->u.agg.mode == AGG_FINAL &&
+                             a->u.agg.wend_key < 0 && !a->u.agg.windowed && a->u.agg.emit == EMIT_MODE_CHANGES &&
+                             !a->u.agg.retract;
+            if (!unwindowed && (!a || a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key < 0)) {
+                snprintf(err, cap, "deployment.group: the repartition topic must feed a windowed aggregation "
+                                   "or an unwindowed one that emits changes");
                 return -1;
             }
-            t->kx_wend = a->u.agg.keys[a->u.agg.wend_key];
+            t->kx_wend = unwindowed ? -1 : a->u.agg.keys[a->u.agg.wend_key];
+            if (unwindowed && kx_cl_setup(q, t, &spec, err, cap)) return -1;
         }
         t->kx_parts = calloc(SLUICE_VECTOR_SIZE, sizeof *t->kx_parts);
         t->kx_offs = calloc(SLUICE_VECTOR_SIZE, sizeof *t->kx_offs);
@@ -3842,7 +4097,8 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     for (int k = 0; budget > 0 && k < q->ntasks; k++)
         for (int i = 0; i < q->tasks[k]->nops; i++) {
             OpState *s = &q->tasks[k]->ops[i];
-            if (s->agg && !(s->node->u.agg.windowed && s->node->u.agg.wkind == WINDOW_SESSION))
+            if (s->agg && !(s->node->u.agg.windowed && s->node->u.agg.wkind == WINDOW_SESSION) &&
+                !(q->tasks[k]->kx_cl && i == q->tasks[k]->kx_clop))   /* (its changelog is its memory) */
                 s->spill_share = (size_t)(budget / nstateful);
         }
     if (q->store && restore(q, err, cap)) goto fail;
@@ -4293,6 +4549,8 @@ void query_progress(Query *q, QueryProgress *p)
             p->input_rows += atomic_load_explicit(&t->rows_in, memory_order_relaxed);
         p->late_rows += atomic_load_explicit(&t->late_rows, memory_order_relaxed);
         p->replayed_rows += atomic_load_explicit(&t->kx_replayed, memory_order_relaxed);
+        p->restored_groups += atomic_load_explicit(&t->kx_restored, memory_order_relaxed);
+        p->replay_dropped += atomic_load_explicit(&t->kx_cldropped, memory_order_relaxed);
         if (q->plan->group) {
             snprintf(p->group, sizeof p->group, "%s", q->plan->group);
             int parts = atomic_load_explicit(&t->grp_parts, memory_order_relaxed);

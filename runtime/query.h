@@ -62,6 +62,10 @@ typedef struct QueryProgress {
     int64_t replayed_rows;       /* group mode: rows read again from the repartition
                                     topic after an assignment change (skipped: their
                                     windows were emitted already)                  */
+    int64_t restored_groups;     /* group mode, an unwindowed aggregation: groups
+                                    restored from its changelog topic             */
+    int64_t replay_dropped;      /* … and messages of rows the restored state held
+                                    already, dropped when read again              */
     int64_t bad_records;
     /* group mode (deployment.group; "" and 0 otherwise): what Kafka gave this instance */
     char    group[128];          /* the group's name                          */

@@ -78,10 +78,10 @@ run_cleanup() {   # the last run's instances (SIGKILL) and broker
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   [ -n "${BROKER:-}" ] && { kill -TERM "$BROKER" 2>/dev/null; wait "$BROKER" 2>/dev/null; }
 }
-run_broker() {   # TOPICS: the last run gone, a fresh bundled broker with TOPICS (6 partitions); sets BS
+run_broker() {   # TOPICS [P]: the last run gone, a fresh bundled broker with TOPICS (P partitions, 6); sets BS
   run_cleanup
   PIDS=()
-  "$SLUICE" broker --partitions 6 --topics "$1" >"$T/broker.out" 2>"$T/broker.err" </dev/null &
+  "$SLUICE" broker --partitions "${2:-6}" --topics "$1" >"$T/broker.out" 2>"$T/broker.err" </dev/null &
   BROKER=$!
   wait_nonempty "$T/broker.out"
   BS=$(head -n 1 "$T/broker.out")

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Group mode with an aggregation without a window (issue 13; docs/scaling.md,
+# "Aggregations without a window"): critical crash events counted per user
+# over the whole stream, EMIT CHANGES, run by sluice instances of one group
+# against the bundled broker. The partial counts cross the repartition topic
+# g-0-repartition; each partition's state goes to the changelog topic
+# g-1-changelog at every checkpoint, and a partition's next owner restores
+# it from there and reads the repartition topic on from the position
+# recorded with it. Each instance writes the changes it emits (+I/+U rows)
+# to its own file sink. Checked against sqlite3 (the same counts over the
+# same rows):
+#   1. the single-process answer: each user's last change is sqlite3's row;
+#   2. three instances, all alive: per user, the largest count emitted by
+#      any instance is sqlite3's count (with its sum), no instance emits
+#      more than that (nothing counted twice), every instance did a share;
+#   3. GROUP_KILLS runs (default 2) where one of three is killed with
+#      SIGKILL mid-run: the survivors restore its partitions' state from
+#      the changelog (progress: restoredGroups > 0), and the same holds:
+#      every user's final count and sum are sqlite3's, none larger.
+#   4. a partition count that does not divide 64 is refused, naming it.
+# Skipped like kafka.sh when the broker, kcat or sqlite3 is missing.
+# GROUP_LOGS=DIR keeps a failed run's logs in DIR/runK.
+source "$(dirname "$0")/lib.sh"
+
+if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&1 ||
+   ! command -v sqlite3 >/dev/null 2>&1; then
+  echo "group_changes.sh: skipped ('sluice broker', kcat or sqlite3 not available)"
+  finish
+  exit
+fi
+KILLS=${GROUP_KILLS:-2}
+N=${GROUP_EVENTS:-120000}
+RATE=${GROUP_RATE:-10000}   # rows/s each instance reads at most: a run lasts a few seconds
+PIDS=()
+BROKER=
+trap 'run_cleanup; rm -rf "$T"' EXIT
+
+# log events keyed by user (300 users), a value to sum
+awk -v n="$N" 'BEGIN {
+  s = 4242; t0 = 1700000000000
+  split("CRITICAL INFO WARN ERROR", lv, " "); split("crash login click crash", ev, " ")
+  for (i = 0; i < n; i++) {
+    s = (s * 69069 + 1) % 4294967296; u = 1 + int(s / 65536) % 300
+    s = (s * 69069 + 1) % 4294967296; l = lv[1 + int(s / 65536) % 4]
+    s = (s * 69069 + 1) % 4294967296; e = ev[1 + int(s / 65536) % 4]
+    s = (s * 69069 + 1) % 4294967296; d = int(s / 65536) % 1000
+    printf "%d\t{\"ts\":%d,\"user_id\":%d,\"level\":\"%s\",\"event\":\"%s\",\"ms\":%d}\n", u, t0 + i * 2, u, l, e, d
+  }
+}' >"$T/events.jsonl"
+cut -f2 "$T/events.jsonl" | sed 's/.*"user_id":\([0-9]*\),"level":"\([A-Z]*\)","event":"\([a-z]*\)","ms":\([0-9]*\)}/\1,\2,\3,\4/' >"$T/events.csv"
+sqlite3 -list -separator , :memory: "CREATE TABLE ev (uid INTEGER, level TEXT, event TEXT, ms INTEGER);" \
+  ".import --csv $T/events.csv ev" \
+  "SELECT uid, COUNT(*), SUM(ms) FROM ev WHERE level = 'CRITICAL' AND event = 'crash' GROUP BY uid;" | sort >"$T/want"
+if [ "$(wc -l <"$T/want")" -ge 290 ]; then _ok; else _bad "sqlite3's answer" "$(wc -l <"$T/want") users"; fi
+
+broker() {   # a fresh broker (8 partitions) with the source topic and the group's two topics
+  run_broker events,g-0-repartition,g-1-changelog 8
+  kcat -b "$BS" -t events -P -K '\t' -l "$T/events.jsonl" 2>>"$T/kcat.err"
+  SRC="CREATE STREAM events (ts TIMESTAMP(3), user_id BIGINT, level VARCHAR, event VARCHAR, ms BIGINT,
+    WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH (connector = 'kafka', topic = 'events',
+    format = 'json', 'properties.bootstrap.servers' = '$BS', 'scan.bounded.mode' = 'latest-offset',
+    'properties.session.timeout.ms' = '3000', 'properties.heartbeat.interval.ms' = '500'"
+}
+QUERY="INSERT INTO out SELECT user_id, COUNT(*) AS crashes, SUM(ms) AS ms FROM events
+  WHERE level = 'CRITICAL' AND event = 'crash' GROUP BY user_id EMIT CHANGES;"
+sink() { echo "CREATE SINK out WITH (connector = 'file', path = '$1', format = 'csv');"; }
+start() {   # NAME RUN [PARTITIONS]: one instance of group g
+  "$SLUICE" -q --group g --state-dir "$T/state.$2.$1" --set checkpoint.interval=300ms --set parallelism=1 \
+    --set emit.interval=200ms --progress "$T/prog.$2.$1" --set deployment.partitions="${3:-8}" \
+    -e "$SRC, 'scan.rate-limit' = '$RATE'); $(sink "$T/out.$2.$1.csv") $QUERY" >"$T/log.$2.$1" 2>&1 </dev/null &
+  PIDS+=($!)
+}
+keep_logs() {
+  [ -n "${GROUP_LOGS:-}" ] || return 0
+  mkdir -p "$GROUP_LOGS/run$1" && cp "$T"/log."$1".* "$T"/out."$1".*.csv "$T"/prog."$1".* "$T/want" "$T/got" "$GROUP_LOGS/run$1/" 2>/dev/null
+}
+# per user, the change with the largest count any instance emitted (op,user,count,sum rows)
+final() { awk -F, '$1 != "op" { if (!($2 in c) || $3 + 0 > c[$2] + 0) { c[$2] = $3; s[$2] = $4 } }
+                   END { for (u in c) print u "," c[u] "," s[u] }' "$@" | sort; }
+changes_exact() {   # WHAT RUN SECS NAME...: the named instances end, exit 0, and their changes end at sqlite3's
+  local what=$1 run=$2 secs=$3 codes files=(); shift 3
+  if wait_ended "$secs" "${PIDS[@]}"; then _ok; else _bad "$what: all end by themselves" "still running after $secs s"; fi
+  codes=$(for p in "${PIDS[@]}"; do cat "$T/rc.$p"; done | tr -d '\n')
+  if [ "$codes" = "$(printf '0%.0s' "${PIDS[@]}")" ]; then _ok; else
+    _bad "$what: all exit cleanly" "exit codes $codes: $(tail -c 300 "$T/log.$run.A")"; fi
+  PIDS=()
+  for n in "$@"; do [ -f "$T/out.$run.$n.csv" ] && files+=("$T/out.$run.$n.csv"); done
+  final "${files[@]}" >"$T/got"
+  if cmp -s "$T/want" "$T/got"; then _ok; else
+    keep_logs "$run"
+    _bad "$what: every user's last count is sqlite3's, none larger" "$(wc -l <"$T/got") users for $(wc -l <"$T/want"): $(diff "$T/want" "$T/got" | grep -c '^>') differ: $(diff "$T/want" "$T/got" | grep '^[<>]' | head -4 | tr '\n' ' ')"; fi
+}
+
+# 1. the single-process answer: each user's last change
+broker
+"$SLUICE" -q --set parallelism=2 -e "$SRC); $(sink "$T/single.csv") $QUERY" >"$T/log.single" 2>&1 </dev/null
+final "$T/single.csv" >"$T/single"
+if cmp -s "$T/want" "$T/single"; then _ok; else
+  _bad "the single-process answer is sqlite3's" "$(wc -l <"$T/single") users: $(tail -c 300 "$T/log.single")"; fi
+
+# EXPLAIN names the changelog topic
+expect_out "EXPLAIN: the changelog topic" "group: state in changelog topic g-1-changelog (8 partitions)" \
+  "$SLUICE" -q --group g --set deployment.partitions=8 -e "$SRC); $(sink "$T/x.csv") EXPLAIN $QUERY"
+
+# 2. three instances, all alive
+start A 0; start B 0; start C 0
+changes_exact "three instances" 0 120 A B C
+spread=1
+for n in A B C; do [ "$(tail -n +2 "$T/out.0.$n.csv" 2>/dev/null | wc -l)" -gt 0 ] || spread=0; done
+if [ $spread = 1 ]; then _ok; else _bad "every instance computes a share" "$(wc -l "$T"/out.0.*.csv | tr '\n' ' ')"; fi
+
+# 3. one of three killed mid-run (SIGKILL, at a random moment)
+kill_run() {   # RUN
+  broker
+  start A "$1"; start B "$1"; start C "$1"
+  C=${PIDS[2]}
+  emitted "$1" C
+  sleep "$(awk -v k="$(printf '%s' "$1" | cksum | cut -d' ' -f1)" 'BEGIN { srand(k % 100000); printf "%.1f", 0.5 + rand() * 2 }')"
+  kill -0 "$C" 2>/dev/null || echo "group_changes.sh: kill run $1: C ended before the kill"
+  kill -9 "$C"
+  wait "$C" 2>/dev/null
+  PIDS=("${PIDS[0]}" "${PIDS[1]}")
+  changes_exact "kill run $1: the survivors" "$1" 120 A B C
+  restored=$(progress_sum restoredGroups "$1" A B)
+  if [ "$restored" -gt 0 ]; then _ok; else _bad "kill run $1: the survivors restore state from the changelog" "restoredGroups $restored"; fi
+  echo "group_changes.sh: kill run $1: changes A $(tail -n +2 "$T/out.$1.A.csv" | wc -l), B $(tail -n +2 "$T/out.$1.B.csv" | wc -l), C (killed) $(tail -n +2 "$T/out.$1.C.csv" 2>/dev/null | wc -l); groups restored $restored, messages dropped as applied $(progress_sum replayDropped "$1" A B)"
+}
+for k in $(seq "$KILLS"); do kill_run "K$k"; done
+
+# 4. a partition count that does not divide 64
+expect_out "deployment.partitions must divide 64" "deployment.partitions must divide 64 (1, 2, 4, 8, 16, 32 or 64); got 6 (SET 'deployment.partitions' = '16')" \
+  "$SLUICE" -q --group g --state-dir "$T/state.p6" --set deployment.partitions=6 -e "$SRC); $(sink "$T/x.csv") $QUERY"
+
+finish
