@@ -49,6 +49,10 @@
 # in the join's tasks (ijagg); the repartition topic is then `<group>-1-repartition`,
 # the rates count the events of both topics, and the check compares the
 # joined rows. N_GROUP_JOIN (3M; 200k with BENCH_QUICK) sets N.
+# GROUP_QUERY=changes measures an aggregation without a window (crashes
+# per user over the whole stream, EMIT CHANGES; docs/scaling.md): 64
+# partitions, its state through the changelog topic `<group>-1-changelog`,
+# N_GROUP_AGG (2M) events; the check compares each user's final row.
 # A benchmark, not a test: it never fails on speed. Appends one record per k
 # to BENCH_RECORDS. Skipped with a message when the broker does not start.
 set -uo pipefail
@@ -60,11 +64,14 @@ case "$GQ" in
   wjoin) WHAT="window join"; NDEF=3000000; X=1 ;;
   ijoin) WHAT="interval join"; NDEF=3000000; X=1 ;;
   ijagg) WHAT="interval join per window"; NDEF=3000000; X=1 ;;
-  *) echo "GROUP_QUERY must be agg, wjoin, ijoin or ijagg; got '$GQ'"; exit 2 ;;
+  changes) WHAT="crash count per user (no window, EMIT CHANGES)"; NDEF=2000000; X=0 ;;
+  *) echo "GROUP_QUERY must be agg, wjoin, ijoin, ijagg or changes; got '$GQ'"; exit 2 ;;
 esac
-if [ "$GQ" = agg ]; then N=${N_GROUP_AGG:-}; else N=${N_GROUP_JOIN:-}; fi
+if [ "$GQ" = agg ] || [ "$GQ" = changes ]; then N=${N_GROUP_AGG:-}; else N=${N_GROUP_JOIN:-}; fi
 if [ "$BENCH_QUICK" = 1 ]; then N=${N:-200000}; else N=${N:-$NDEF}; fi
 P=$(( 12 * ((N + 249999) / 250000) ))
+# (an aggregation without a window moves its state in 64 slices: P divides 64)
+[ "$GQ" = changes ] && P=64
 NS=$(( N / 50 ))
 KS=${GROUP_KS:-1 2 3}
 WL="$WHAT, Kafka group $(human "$N")"
@@ -72,6 +79,7 @@ T=$(mktemp -d)
 topics=events,small
 [ "$X" = 1 ] && topics="$topics,clicks,smallc"
 for k in $KS; do for r in $(seq 0 $((REPEAT - 1))); do topics="$topics,a$k.$r-$X-repartition,s$k.$r-$X-repartition"; done; done
+[ "$GQ" = changes ] && for k in $KS; do for r in $(seq 0 $((REPEAT - 1))); do topics="$topics,a$k.$r-1-changelog,s$k.$r-1-changelog"; done; done
 start_broker "group_agg ($GQ)" "$topics" "$P"
 echo "== group mode, $WHAT through the repartition topic: broker $B, $P partitions, $N events$([ "$X" = 1 ] && echo " and $((N / 5)) clicks"), k = $KS (best of $REPEAT; $(nproc) cores)"
 
@@ -107,6 +115,8 @@ FROM TUMBLE((SELECT l.ts, l.user_id, c.ts AS click_ts FROM logs l JOIN clicks c
   ON l.user_id = c.user_id AND l.ts BETWEEN c.ts - INTERVAL '2' SECOND AND c.ts + INTERVAL '2' SECOND
   WHERE l.level = 'CRITICAL' AND l.event = 'crash'), ts, INTERVAL '10' SECOND)
 GROUP BY window_start, window_end, user_id;" ;;
+  changes) QUERY="SELECT user_id, COUNT(*) AS crashes, MAX(ts) AS last_crash FROM logs
+WHERE level = 'CRITICAL' AND event = 'crash' GROUP BY user_id EMIT CHANGES;" ;;
 esac
 if [ "$X" = 1 ]; then
   echo "$(src events) $(src clicks clicks) $QUERY" > "$T/q.sql"
@@ -219,6 +229,8 @@ best, base = {}, {}
 for k in ks:
     for r in range(repeat):
         x = run(k, r)
+        if x is not None:
+            print(f"   k={k} run {r}: {x['total']:.2f} s", flush=True)
         if x is not None and (k not in best or x["total"] < best[k]["total"]):
             best[k] = x
         y = run(k, r, "s", "qs.sql", NS)
@@ -244,7 +256,7 @@ for k, x in sorted(best.items()):
           f"{' '.join(map(str, x['rows']))} ({' '.join(map(str, x['exits']))})")
     if not measured:
         print(f"   (k = {k}: the fixed part, {fixed:.2f} s, is not clearly below the total: no rate; run again "
-              f"or with a larger {'N_GROUP_AGG' if os.environ.get('GROUP_QUERY', 'agg') == 'agg' else 'N_GROUP_JOIN'})")
+              f"or with a larger {'N_GROUP_AGG' if os.environ.get('GROUP_QUERY', 'agg') in ('agg', 'changes') else 'N_GROUP_JOIN'})")
         continue
     with open(records, "a") as f:
         f.write(json.dumps(dict(workload=wl, engine="sluice", threads=k, rows=N - NS, wall_s=work,
@@ -259,12 +271,28 @@ print("total s: start → every instance exited (a bounded read in group mode en
       "~3 s first assignment, the end's bookkeeping); work s = total − fixed, for the other 49/50 of the "
       "events; CPU s, RSS: the instances over their lives (N run)")
 
+def final(lines):
+    # EMIT CHANGES: op,user_id,crashes,… rows; each user's row with the
+    # largest count (counts only grow) is its final one, whoever emitted it
+    last = {}
+    for l in lines:
+        c = l.split(b",")
+        if len(c) > 2 and c[2].isdigit() and (c[1] not in last or int(c[2]) > last[c[1]][0]):
+            last[c[1]] = (int(c[2]), l.split(b",", 1)[1])
+    return sorted(row for _, row in last.values())
+
+changes = os.environ.get("GROUP_QUERY", "agg") == "changes"
 want = sorted(open(f"{T}/want.csv", "rb").read().splitlines())
+if changes:
+    want = final(want)
+    C = len(want)
 bad = []
 for k, x in sorted(best.items()):
     got = []
     for i in range(k):
         got += open(f"{T}/a{k}.{x['r']}.{i}.csv", "rb").read().splitlines()[1:]
+    if changes:
+        got = final(got)
     if sorted(got) != want:
         bad.append(f"k={k}: {len(got)} rows, {len(set(got) - set(want))} unexpected, "
                    f"{len(set(want) - set(got))} missing")
