@@ -2149,6 +2149,8 @@ struct KxLog {
     char             *topic;
     int               nparts;
     int64_t          *end;      /* P: offset after the last record delivered, -1  */
+    int64_t          *first;    /* P: first offset delivered since kx_log_mark, -1 */
+    uint64_t          owner;    /* kx_log_set_owner: the header of every record   */
     int               failed;
     char              err[512];
 };
@@ -2164,8 +2166,9 @@ static void on_log_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *o
         l->failed = 1;
         return;
     }
-    if (m->partition >= 0 && m->partition < l->nparts && m->offset + 1 > l->end[m->partition])
-        l->end[m->partition] = m->offset + 1;
+    if (m->partition < 0 || m->partition >= l->nparts) return;
+    if (m->offset + 1 > l->end[m->partition]) l->end[m->partition] = m->offset + 1;
+    if (l->first[m->partition] < 0 || m->offset < l->first[m->partition]) l->first[m->partition] = m->offset;
 }
 
 KxLog *kx_log_open(const KxSpec *spec, char *err, size_t cap)
@@ -2185,11 +2188,12 @@ KxLog *kx_log_open(const KxSpec *spec, char *err, size_t cap)
     l->nparts = spec->partitions;
     l->topic = strdup(spec->topic);
     l->end = malloc((size_t)l->nparts * sizeof *l->end);
-    if (!l->topic || !l->end) {
+    l->first = malloc((size_t)l->nparts * sizeof *l->first);
+    if (!l->topic || !l->end || !l->first) {
         errf(err, cap, "out of memory");
         goto fail;
     }
-    for (int p = 0; p < l->nparts; p++) l->end[p] = -1;
+    for (int p = 0; p < l->nparts; p++) l->end[p] = l->first[p] = -1;
     static const char *const names[] = {"enable.idempotence", "linger.ms", "message.timeout.ms"};
     static const char *const values[] = {"true", "5", "30000"};
     rd_kafka_conf_t *conf = make_conf(spec, l, names, values, 3, err, cap);
@@ -2218,10 +2222,14 @@ int kx_log_put(KxLog *l, int part, const void *key, size_t klen, const void *val
     if (l->failed) return -1;
     if (part < 0 || part >= l->nparts)
         return errf(l->err, sizeof l->err, "kexchange: changelog partition %d of %d", part, l->nparts);
+    uint8_t owner[8];
+    for (int i = 0; i < 8; i++) owner[i] = (uint8_t)(l->owner >> (8 * i));
     for (;;) {
-        if (rd_kafka_produce(l->rkt, part, RD_KAFKA_MSG_F_COPY, (void *)val, val ? vlen : 0, key, klen, NULL) == 0)
-            return 0;
-        rd_kafka_resp_err_t e = rd_kafka_last_error();
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            l->rk, RD_KAFKA_V_RKT(l->rkt), RD_KAFKA_V_PARTITION(part), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, val ? vlen : 0),
+            RD_KAFKA_V_HEADER(KX_LOG_OWNER, owner, 8), RD_KAFKA_V_END);
+        if (!e) return 0;
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             l->failed = 1;
             return errf(l->err, sizeof l->err, "kexchange: changelog topic '%s': %s", l->topic,
@@ -2249,11 +2257,40 @@ int64_t kx_log_end(const KxLog *l, int part)
     return part >= 0 && part < l->nparts ? l->end[part] : -1;
 }
 
-int kx_log_read(KxLog *l, int part, int64_t upto, KxLogFn fn, void *ctx, int timeout_ms)
+void kx_log_set_owner(KxLog *l, uint64_t owner)
+{
+    l->owner = owner;
+}
+
+void kx_log_mark(KxLog *l)
+{
+    for (int p = 0; p < l->nparts; p++) l->first[p] = -1;
+}
+
+int64_t kx_log_first(const KxLog *l, int part)
+{
+    return part >= 0 && part < l->nparts ? l->first[part] : -1;
+}
+
+/* the owner header of m, 0 without one */
+static uint64_t log_owner(rd_kafka_message_t *m)
+{
+    rd_kafka_headers_t *hs = NULL;
+    const void         *v = NULL;
+    size_t              n = 0;
+    if (rd_kafka_message_headers(m, &hs) || rd_kafka_header_get_last(hs, KX_LOG_OWNER, &v, &n) || n != 8)
+        return 0;
+    uint64_t o = 0;
+    for (int i = 0; i < 8; i++) o |= (uint64_t)((const uint8_t *)v)[i] << (8 * i);
+    return o;
+}
+
+int kx_log_read(KxLog *l, int part, int64_t from, int64_t upto, KxLogFn fn, void *ctx, int timeout_ms)
 {
     if (part < 0 || part >= l->nparts)
         return errf(l->err, sizeof l->err, "kexchange: changelog partition %d of %d", part, l->nparts);
-    if (upto <= 0) return 0;
+    if (from < 0) from = 0;
+    if (upto <= from) return 0;
     char errstr[512];
     if (!l->rd) {
         static const char *const names[] = {"enable.auto.commit", "enable.partition.eof", "group.id"};
@@ -2267,7 +2304,7 @@ int kx_log_read(KxLog *l, int part, int64_t upto, KxLogFn fn, void *ctx, int tim
     }
     rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(1);
     if (!tl) return errf(l->err, sizeof l->err, "out of memory");
-    rd_kafka_topic_partition_list_add(tl, l->topic, part)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_add(tl, l->topic, part)->offset = from > 0 ? from : RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_resp_err_t e = rd_kafka_assign(l->rd, tl);
     rd_kafka_topic_partition_list_destroy(tl);
     if (e) return errf(l->err, sizeof l->err, "kexchange: changelog topic '%s': %s", l->topic, rd_kafka_err2str(e));
@@ -2289,12 +2326,12 @@ int kx_log_read(KxLog *l, int part, int64_t upto, KxLogFn fn, void *ctx, int tim
                            l->topic, part, (long long)m->offset, (long long)upto);
         } else if (m->err) {
             snprintf(errstr, sizeof errstr, "%s", rd_kafka_message_errstr(m));   /* transient: retried */
-        } else if (m->partition == part) {
+        } else if (m->partition == part && m->offset >= from) {
             if (m->offset >= upto) {
                 done = 1;
             } else {
                 last = m->offset;
-                if (fn(ctx, m->key, m->key_len, m->payload, m->payload ? m->len : 0, m->offset)) {
+                if (fn(ctx, m->key, m->key_len, m->payload, m->payload ? m->len : 0, m->offset, log_owner(m))) {
                     rc = -1;
                     if (!l->err[0]) errf(l->err, sizeof l->err, "kexchange: changelog: a bad record");
                 }
@@ -2326,5 +2363,6 @@ void kx_log_close(KxLog *l)
     }
     free(l->topic);
     free(l->end);
+    free(l->first);
     free(l);
 }

@@ -235,7 +235,7 @@
 #define KX_MAX_ROWS_PER_MSG 65536              /* rows in one message, at most   */
 #define KX_MAX_PARTITIONS   65536
 #define KX_MAX_ORIGINS      65536
-#define KX_META_MAX         128                /* offset metadata kept per partition */
+#define KX_META_MAX         192                /* offset metadata kept per partition */
 #define KX_PAIRS_PER_MSG    4096               /* (origin, watermark) pairs in an 'M' record */
 
 /* What both sides of one exchange agree on. The open functions copy what
@@ -559,22 +559,32 @@ void kx_reader_close(KxReader *r);
  *   KxLog *l = kx_log_open(&spec, err, sizeof err);   (bootstrap, topic, P, props)
  *   kx_log_put(l, p, key, klen, val, vlen);          val NULL: a tombstone
  *   kx_log_flush(l, 10000);  end = kx_log_end(l, p); every put delivered
- *   kx_log_read(l, p, upto, fn, ctx, 30000);         records [0, upto) in order
+ *   kx_log_read(l, p, from, upto, fn, ctx, 30000);   records [from, upto) in order
  *   kx_log_close(l);
  *
- * A log is used by one thread at a time. kx_log_end is the offset after
- * the last record this log delivered to p (-1: none yet). kx_log_read
- * calls fn for every record of p before offset upto (a tombstone with
- * val NULL, vlen 0); it fails when p ends before upto (records deleted) or
- * is not read to upto in timeout_ms; fn returning non-zero stops it.
+ * A log is used by one thread at a time. Every record carries the header
+ * KX_LOG_OWNER with the owner set last (kx_log_set_owner; 0 at first),
+ * which kx_log_read hands to fn (0 for a record without it): a reader
+ * can tell one writer's records from another's (a zombie's). kx_log_end
+ * is the offset after the last record this log delivered to p (-1: none
+ * yet); kx_log_first the first one delivered to p since kx_log_mark (-1:
+ * none). kx_log_read calls fn for every record of p from offset `from`
+ * up to (not including) upto (a tombstone with val NULL, vlen 0); it
+ * fails when p ends before upto (records deleted) or is not read to upto
+ * in timeout_ms; fn returning non-zero stops it.
  * Failures return -1 with kx_log_error; an undelivered record is sticky. */
+#define KX_LOG_OWNER "sluice.owner"   /* the record header naming its writer (8 bytes LE) */
 typedef struct KxLog KxLog;
-typedef int (*KxLogFn)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen, int64_t offset);
+typedef int (*KxLogFn)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen, int64_t offset,
+                       uint64_t owner);
 KxLog      *kx_log_open(const KxSpec *spec, char *err, size_t cap);
+void        kx_log_set_owner(KxLog *l, uint64_t owner);
 int         kx_log_put(KxLog *l, int part, const void *key, size_t klen, const void *val, size_t vlen);
 int         kx_log_flush(KxLog *l, int timeout_ms);
 int64_t     kx_log_end(const KxLog *l, int part);
-int         kx_log_read(KxLog *l, int part, int64_t upto, KxLogFn fn, void *ctx, int timeout_ms);
+void        kx_log_mark(KxLog *l);
+int64_t     kx_log_first(const KxLog *l, int part);
+int         kx_log_read(KxLog *l, int part, int64_t from, int64_t upto, KxLogFn fn, void *ctx, int timeout_ms);
 const char *kx_log_error(const KxLog *l);
 void        kx_log_close(KxLog *l);
 

@@ -120,6 +120,7 @@ typedef struct KxOpen {
     int64_t off;
 } KxOpen;
 #define KX_OPEN 8   /* windows tracked per partition; more fold into kx_open_lo */
+#define KX_CLN  4   /* per partition and barrier: from, applied, changelog end, full start */
 
 typedef struct Task {
     Query       *q;
@@ -262,9 +263,12 @@ typedef struct Task {
     KxLog       *kx_log;
     int          kx_clfull;    /* the next checkpoint writes every bucket (after a restore) */
     int64_t     *kx_clx;       /* per partition: the changelog's end as recorded / written */
-    int64_t     *kx_clpos;     /* KX_PEND × P × 3: from, applied, changelog end per pending */
-    int64_t     *kx_clbar;     /* P × 3: those of the barrier just taken                   */
-    int64_t     *kx_clcur;     /* P × 3: those of the checkpoint being recorded            */
+    int64_t     *kx_clf;       /* per partition: where its last full snapshot starts       */
+    uint64_t     kx_cltok;     /* this task's owner token since its last restore           */
+    int64_t     *kx_clpos;     /* KX_PEND × P × KX_CLN: from, applied, changelog end, full
+                                  snapshot start, per pending barrier                   */
+    int64_t     *kx_clbar;     /* P × KX_CLN: those of the barrier just taken              */
+    int64_t     *kx_clcur;     /* P × KX_CLN: those of the checkpoint being recorded       */
     char       (*kx_clrec)[KX_META_MAX]; /* per partition: its last record (handoffs)    */
     _Atomic int64_t kx_restored; /* groups restored from the changelog                  */
     _Atomic int64_t kx_cldropped;/* rows messages the restored state held: dropped (kexchange) */
@@ -1492,7 +1496,7 @@ fail:
 /* The barrier of epoch has passed this task: snapshot, then send it on. */
 static void kx_pend_push(Task *t, int64_t epoch, int64_t val)
 {
-    size_t blk = t->kx_clpos ? (size_t)t->q->plan->group_partitions * 3 : 0;
+    size_t blk = t->kx_clpos ? (size_t)t->q->plan->group_partitions * KX_CLN : 0;
     if (t->kx_npend == KX_PEND) {   /* the oldest goes: a later commit covers it */
         memmove(t->kx_pend_epoch, t->kx_pend_epoch + 1, (KX_PEND - 1) * sizeof *t->kx_pend_epoch);
         memmove(t->kx_pend_val, t->kx_pend_val + 1, (KX_PEND - 1) * sizeof *t->kx_pend_val);
@@ -1513,7 +1517,7 @@ static int kx_pend_take(Task *t, int64_t epoch, int64_t *val)
         if (t->kx_pend_epoch[i] <= epoch) k = i;
     if (k < 0) return 0;
     *val = t->kx_pend_val[k];
-    size_t blk = t->kx_clpos ? (size_t)t->q->plan->group_partitions * 3 : 0;
+    size_t blk = t->kx_clpos ? (size_t)t->q->plan->group_partitions * KX_CLN : 0;
     if (blk) {   /* (the positions of k become the ones to record) */
         memcpy(t->kx_clcur, t->kx_clpos + (size_t)k * blk, blk * sizeof *t->kx_clcur);
         memmove(t->kx_clpos, t->kx_clpos + (size_t)(k + 1) * blk,
@@ -2244,6 +2248,7 @@ static int kx_cl_barrier(Task *t)
     Query *q = t->q;
     int    P = q->plan->group_partitions;
     ClPut  c = {t, 0, 0};
+    if (t->kx_clfull) kx_log_mark(t->kx_log);   /* (where this full snapshot starts, per partition) */
     if (agg_op_snapshot(t->ops[t->kx_clop].agg, t->kx_clfull, kx_cl_chunk, &c) != 0) {
         if (c.bad) query_fail(q, "changelog '%s': the aggregate's state is not by group key", q->kx_cltopic);
         else query_fail(q, "changelog '%s': %s", q->kx_cltopic,
@@ -2262,16 +2267,17 @@ static int kx_cl_barrier(Task *t)
         query_fail(q, "changelog '%s': %s", q->kx_cltopic, kx_log_error(t->kx_log));
         return -1;
     }
-    t->kx_clfull = 0;
     for (int p = 0; p < P; p++) {
-        int64_t *x = t->kx_clbar + (size_t)p * 3;
-        x[0] = x[1] = x[2] = -1;
+        int64_t *x = t->kx_clbar + (size_t)p * KX_CLN;
+        x[0] = x[1] = x[2] = x[3] = -1;
         if (!t->kx_owned[p] || !kx_reader_owned(t->kxr, p)) continue;
+        if (t->kx_clfull) t->kx_clf[p] = kx_log_first(t->kx_log, p);
         int64_t end = kx_log_end(t->kx_log, p);
         if (end > t->kx_clx[p]) t->kx_clx[p] = end;
-        if (kx_reader_position(t->kxr, p, &x[0], &x[1])) x[0] = x[1] = -1;
-        else x[2] = t->kx_clx[p];
+        if (t->kx_clf[p] < 0 || kx_reader_position(t->kxr, p, &x[0], &x[1])) x[0] = x[1] = -1;
+        else x[2] = t->kx_clx[p], x[3] = t->kx_clf[p];
     }
+    t->kx_clfull = 0;
     return 0;
 }
 
@@ -2279,14 +2285,17 @@ typedef struct ClRead {
     uint8_t *val[64];
     size_t   len[64];
     int      p, bad;
+    uint64_t owner;   /* the records of this owner only (0: any) */
     Task    *t;
 } ClRead;
 
-static int kx_cl_take(void *ctx, const void *key, size_t klen, const void *val, size_t vlen, int64_t off)
+static int kx_cl_take(void *ctx, const void *key, size_t klen, const void *val, size_t vlen, int64_t off,
+                      uint64_t owner)
 {
     ClRead        *r = ctx;
     const uint8_t *k = key;
     (void)off;
+    if (r->owner && owner != r->owner) return 0;   /* a zombie's, or a dead owner's unrecorded */
     if (klen != 2 || k[0] != 'G' || k[1] > 63 || kx_cl_part(r->t, k[1]) != r->p) {
         r->bad = 1;
         return -1;
@@ -2301,8 +2310,22 @@ static int kx_cl_take(void *ctx, const void *key, size_t klen, const void *val, 
     return 0;
 }
 
+/* A new owner token (never 0, never the last one): the time, the process
+ * and a counter mixed. */
+static uint64_t kx_cl_token(uint64_t last)
+{
+    static _Atomic uint64_t n;
+    uint64_t x = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 40) ^ (atomic_fetch_add(&n, 1) * 0x9e3779b97f4a7c15ULL);
+    x ^= x >> 31, x *= 0xbf58476d1ce4e5b9ULL, x ^= x >> 27;
+    return x && x != last ? x : last + 1;
+}
+
 /* After a reset: every owned partition's state from the changelog, as far
- * as its record says ("cl <end>": the records before end; none: empty).
+ * as its record says ("cl <end>": the records before end, from its last
+ * full snapshot's start and of that snapshot's owner — "full <start> by
+ * <owner>" — so a zombie's records and what a dead owner wrote after its
+ * record are not read; none: empty). A new owner token follows, and the
+ * next checkpoint writes a full snapshot under it.
  * The reader replays the repartition topic from the record's position. 0,
  * or -1 after query_fail. */
 static int kx_cl_restore(Task *t)
@@ -2313,10 +2336,11 @@ static int kx_cl_restore(Task *t)
     int64_t before = agg_op_groups(op);
     for (int p = 0; p < P; p++) {
         if (!kx_reader_owned(t->kxr, p)) continue;
-        const char *m = kx_reader_part_meta(t->kxr, p), *c = strstr(m, " cl ");
-        int64_t     end = c ? strtoll(c + 4, NULL, 10) : 0;
-        ClRead      r = {.p = p, .t = t};
-        int         rc = kx_log_read(t->kx_log, p, end, kx_cl_take, &r, 30000);
+        const char *m = kx_reader_part_meta(t->kxr, p), *c = strstr(m, " cl "), *f = strstr(m, " full "),
+                   *by = strstr(m, " by ");
+        int64_t     end = c ? strtoll(c + 4, NULL, 10) : 0, full = f ? strtoll(f + 6, NULL, 10) : 0;
+        ClRead      r = {.p = p, .t = t, .owner = by ? strtoull(by + 4, NULL, 16) : 0};
+        int         rc = kx_log_read(t->kx_log, p, full, end, kx_cl_take, &r, 30000);
         for (unsigned b = 0; b < 64 && rc == 0; b++) {
             if (!r.val[b]) continue;
             uint8_t key[2] = {'G', (uint8_t)b};
@@ -2334,21 +2358,25 @@ static int kx_cl_restore(Task *t)
         snprintf(t->kx_clrec[p], sizeof t->kx_clrec[p], "%s", m);
     }
     atomic_fetch_add_explicit(&t->kx_restored, agg_op_groups(op) - before, memory_order_relaxed);
-    t->kx_clfull = 1;
+    t->kx_clfull = 1;   /* the next checkpoint writes the whole state, as a new owner */
+    t->kx_cltok = kx_cl_token(t->kx_cltok);
+    kx_log_set_owner(t->kx_log, t->kx_cltok);
+    for (int p = 0; p < P; p++) t->kx_clf[p] = -1;
     return 0;
 }
 
 /* Stage 1 of an unwindowed aggregation: the record of partition p,
- * "kxwm <v> from <O> cl <X> at <A>" — the changelog's records before X
- * hold the state after the rows applied at the checkpoint (the reader's
+ * "kxwm <v> from <O> cl <X> at <A> full <F> by <T>" — the changelog's
+ * records from F (this owner's last full snapshot) to X, of owner T, hold
+ * the state after the rows applied at the checkpoint (the reader's
  * position O, A; kexchange.h) — into buf, and the reader's replay point
  * of p when it keeps it. Nothing when the checkpoint knew no position. */
 static void kx_cl_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
 {
-    const int64_t *x = t->kx_clcur + (size_t)p * 3;
-    if (x[0] < 0 || x[2] < 0) return;
-    snprintf(buf, cap, "kxwm %lld from %lld cl %lld at %lld", (long long)v, (long long)x[0], (long long)x[2],
-             (long long)x[1]);
+    const int64_t *x = t->kx_clcur + (size_t)p * KX_CLN;
+    if (x[0] < 0 || x[2] < 0 || x[3] < 0) return;
+    snprintf(buf, cap, "kxwm %lld from %lld cl %lld at %lld full %lld by %llx", (long long)v, (long long)x[0],
+             (long long)x[2], (long long)x[1], (long long)x[3], (unsigned long long)t->kx_cltok);
     kx_reader_set_replay_point(t->kxr, p, x[0], x[1], buf);
     snprintf(t->kx_clrec[p], sizeof t->kx_clrec[p], "%s", buf);
 }
@@ -2403,7 +2431,7 @@ static int kx_record(Task *t)
 {
     if (t->kx_rec == WATERMARK_MIN) return 0;
     int          P = t->q->plan->group_partitions, rc = -1;
-    char       (*buf)[64] = calloc((size_t)P, sizeof *buf);
+    char       (*buf)[KX_META_MAX] = calloc((size_t)P, sizeof *buf);
     const char **metas = calloc((size_t)P, sizeof *metas);
     if (buf && metas) {
         for (int p = 0; p < P; p++) {
@@ -3347,6 +3375,7 @@ static void task_free(Task *t)
     free(t->kx_owned);
     kx_log_close(t->kx_log);
     free(t->kx_clx);
+    free(t->kx_clf);
     free(t->kx_clpos);
     free(t->kx_clbar);
     free(t->kx_clcur);
@@ -3616,15 +3645,17 @@ static int kx_cl_setup(Query *q, Task *t, const KxSpec *xs, char *err, size_t ca
     t->kx_cl = 1;
     t->kx_clop = t->entry[0];
     t->kx_clx = calloc((size_t)P, sizeof *t->kx_clx);
-    t->kx_clpos = calloc((size_t)KX_PEND * (size_t)P * 3, sizeof *t->kx_clpos);
-    t->kx_clbar = calloc((size_t)P * 3, sizeof *t->kx_clbar);
-    t->kx_clcur = calloc((size_t)P * 3, sizeof *t->kx_clcur);
+    t->kx_clf = malloc((size_t)P * sizeof *t->kx_clf);
+    t->kx_clpos = calloc((size_t)KX_PEND * (size_t)P * KX_CLN, sizeof *t->kx_clpos);
+    t->kx_clbar = calloc((size_t)P * KX_CLN, sizeof *t->kx_clbar);
+    t->kx_clcur = calloc((size_t)P * KX_CLN, sizeof *t->kx_clcur);
     t->kx_clrec = calloc((size_t)P, sizeof *t->kx_clrec);
-    if (!t->kx_clx || !t->kx_clpos || !t->kx_clbar || !t->kx_clcur || !t->kx_clrec) {
+    if (!t->kx_clx || !t->kx_clf || !t->kx_clpos || !t->kx_clbar || !t->kx_clcur || !t->kx_clrec) {
         snprintf(err, cap, "out of memory");
         return -1;
     }
-    for (size_t k = 0; k < (size_t)P * 3; k++) t->kx_clbar[k] = t->kx_clcur[k] = -1;
+    for (size_t k = 0; k < (size_t)P * KX_CLN; k++) t->kx_clbar[k] = t->kx_clcur[k] = -1;
+    for (int p = 0; p < P; p++) t->kx_clf[p] = -1;
     return 0;
 }
 

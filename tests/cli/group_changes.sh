@@ -17,6 +17,9 @@
 #      SIGKILL mid-run: the survivors restore its partitions' state from
 #      the changelog (progress: restoredGroups > 0), and the same holds:
 #      every user's final count and sum are sqlite3's, none larger.
+#   3b. one of three stalled (SIGSTOP) for twice the session timeout, then
+#      continued: the others take its partitions and it comes back as a
+#      zombie, then rejoins; all three end with sqlite3's answer.
 #   4. a partition count that does not divide 64 is refused, naming it.
 # Skipped like kafka.sh when the broker, kcat or sqlite3 is missing.
 # GROUP_LOGS=DIR keeps a failed run's logs in DIR/runK.
@@ -126,6 +129,26 @@ kill_run() {   # RUN
   echo "group_changes.sh: kill run $1: changes A $(tail -n +2 "$T/out.$1.A.csv" | wc -l), B $(tail -n +2 "$T/out.$1.B.csv" | wc -l), C (killed) $(tail -n +2 "$T/out.$1.C.csv" 2>/dev/null | wc -l); groups restored $restored, messages dropped as applied $(progress_sum replayDropped "$1" A B)"
 }
 for k in $(seq "$KILLS"); do kill_run "K$k"; done
+
+# 3b. a stalled instance (SIGSTOP for twice the session timeout, then
+# SIGCONT): the group gives its partitions to the others, who restore them;
+# when it runs again it is a zombie until it notices — what it writes to
+# the changelog meanwhile carries its old owner token, which a restore
+# skips — and it then rejoins and gets partitions back (restored from the
+# others' records). All three end; the answer is sqlite3's.
+stall_run() {   # RUN
+  broker
+  start A "$1"; start B "$1"; start C "$1"
+  C=${PIDS[2]}
+  emitted "$1" C
+  sleep 0.5
+  kill -STOP "$C"
+  sleep 6
+  kill -CONT "$C"
+  changes_exact "stall run $1: all three" "$1" 120 A B C
+  echo "group_changes.sh: stall run $1: changes A $(tail -n +2 "$T/out.$1.A.csv" | wc -l), B $(tail -n +2 "$T/out.$1.B.csv" | wc -l), C (stalled) $(tail -n +2 "$T/out.$1.C.csv" 2>/dev/null | wc -l); groups restored $(progress_sum restoredGroups "$1" A B C)"
+}
+stall_run S1
 
 # 4. a partition count that does not divide 64
 expect_out "deployment.partitions must divide 64" "deployment.partitions must divide 64 (1, 2, 4, 8, 16, 32 or 64); got 6 (SET 'deployment.partitions' = '16')" \

@@ -1421,12 +1421,13 @@ TEST(kexchange_bounded_replay)
     kafka_broker_stop(kb);
 }
 
-static int t_cl_seen(void *ctx, const void *key, size_t klen, const void *val, size_t vlen, int64_t off)
+static int t_cl_seen(void *ctx, const void *key, size_t klen, const void *val, size_t vlen, int64_t off,
+                     uint64_t owner)
 {
     char  *text = ctx;
     size_t at = strlen(text);
-    snprintf(text + at, 128 - at, "%.*s=%.*s@%lld ", (int)klen, (const char *)key, val ? (int)vlen : 1,
-             val ? (const char *)val : "-", (long long)off);
+    snprintf(text + at, 128 - at, "%.*s=%.*s@%lld/%llu ", (int)klen, (const char *)key, val ? (int)vlen : 1,
+             val ? (const char *)val : "-", (long long)off, (unsigned long long)owner);
     return 0;
 }
 
@@ -1519,20 +1520,28 @@ TEST(kexchange_changelog)
     CHECK_EQ_INT((int)kx_log_end(l, 1), -1);
     CHECK_EQ_INT(kx_log_put(l, 1, "a", 1, "one", 3), 0);
     CHECK_EQ_INT(kx_log_put(l, 1, "b", 1, "two", 3), 0);
+    CHECK_EQ_INT(kx_log_flush(l, 10000), 0);
+    kx_log_mark(l);
+    kx_log_set_owner(l, 7);
     CHECK_EQ_INT(kx_log_put(l, 1, "a", 1, NULL, 0), 0);
     CHECK_EQ_INT(kx_log_put(l, 0, "c", 1, "three", 5), 0);
     CHECK_EQ_INT(kx_log_put(l, 2, "c", 1, "x", 1), -1);   /* (no partition 2) */
     CHECK_EQ_INT(kx_log_flush(l, 10000), 0);
     CHECK_EQ_INT((int)kx_log_end(l, 1), 3);
     CHECK_EQ_INT((int)kx_log_end(l, 0), 1);
+    CHECK_EQ_INT((int)kx_log_first(l, 1), 2);   /* (since the mark) */
+    CHECK_EQ_INT((int)kx_log_first(l, 0), 0);
     char seen[128] = "";
-    CHECK_EQ_INT(kx_log_read(l, 1, 3, t_cl_seen, seen, 10000), 0);
-    CHECK_EQ_STR(seen, "a=one@0 b=two@1 a=-@2 ");
+    CHECK_EQ_INT(kx_log_read(l, 1, 0, 3, t_cl_seen, seen, 10000), 0);
+    CHECK_EQ_STR(seen, "a=one@0/0 b=two@1/0 a=-@2/7 ");
     seen[0] = 0;
-    CHECK_EQ_INT(kx_log_read(l, 1, 2, t_cl_seen, seen, 10000), 0);   /* stops before offset 2 */
-    CHECK_EQ_STR(seen, "a=one@0 b=two@1 ");
-    CHECK_EQ_INT(kx_log_read(l, 0, 0, t_cl_seen, seen, 10000), 0);   /* nothing before 0 */
-    CHECK_EQ_INT(kx_log_read(l, 0, 5, t_cl_seen, seen, 10000), -1);  /* ends at 1 */
+    CHECK_EQ_INT(kx_log_read(l, 1, 0, 2, t_cl_seen, seen, 10000), 0);   /* stops before offset 2 */
+    CHECK_EQ_STR(seen, "a=one@0/0 b=two@1/0 ");
+    seen[0] = 0;
+    CHECK_EQ_INT(kx_log_read(l, 1, 1, 3, t_cl_seen, seen, 10000), 0);   /* starts at offset 1 */
+    CHECK_EQ_STR(seen, "b=two@1/0 a=-@2/7 ");
+    CHECK_EQ_INT(kx_log_read(l, 0, 0, 0, t_cl_seen, seen, 10000), 0);   /* nothing before 0 */
+    CHECK_EQ_INT(kx_log_read(l, 0, 0, 5, t_cl_seen, seen, 10000), -1);  /* ends at 1 */
     CHECK(strstr(kx_log_error(l), "ends at offset 1") != NULL);
     kx_log_close(l);
     kafka_broker_stop(kb);
