@@ -196,6 +196,8 @@ static int check_spec(const AggOpSpec *s, char *why, size_t cap)
         return fail_new(why, cap, "update_before is not supported with session windows");
     if (s->retract && s->session)
         return fail_new(why, cap, "session windows cannot take retractions (a changelog input)");
+    if (s->snap_parts < 0 || s->snap_parts > 64 || (s->snap_parts && s->session))
+        return fail_new(why, cap, "snap_parts must be 0 … 64, and 0 with session windows");
     if (s->retract && s->phase == AGG_PHASE_FINAL &&
         (s->ninput < 1 || !sql_type_is_i64(s->input_types[s->ninput - 1])))
         return fail_new(why, cap, "a FINAL with retract reads the row count from its last input "
@@ -231,6 +233,7 @@ static uint64_t spec_fingerprint(const AggOp *op)
     /* only when set: ops without them keep their fingerprint (format 1 chunks) */
     if (op->update_before) FP(0x7562);
     if (op->retract) FP(0x7274);
+    if (op->snap_mul != 64) FP(0x736e00 + op->snap_mul);
 #undef FP
     return h;
 }
@@ -494,7 +497,7 @@ static int probe_tables(AggOp *op, int m)
         uint64_t bits = 0;   /* checkpoint buckets touched */
         for (int j = 0; j < m; j++) {
             op->tabs[j] = &op->global;
-            bits |= SNAP_BIT(op->hashes[j]);
+            bits |= SNAP_BIT(op, op->hashes[j]);
         }
         op->global.snap_dirty |= bits;
     } else {
@@ -509,7 +512,7 @@ static int probe_tables(AggOp *op, int m)
             uint64_t bits = 0;   /* checkpoint buckets touched */
             for (int i = j; i < k; i++) {
                 op->tabs[i] = t;
-                bits |= SNAP_BIT(op->hashes[i]);
+                bits |= SNAP_BIT(op, op->hashes[i]);
             }
             t->snap_dirty |= bits;
             j = k;
@@ -634,7 +637,7 @@ static int collect_table(AggOp *op, AggTable *t, int n, int cap, int *done)
             uint8_t *res = op->update_before ? row + op->res_off : NULL;
             if (n + 1 + ub > cap) break;   /* a -U/+U pair is never split */
             t->ndirty--;
-            t->snap_dirty |= SNAP_BIT(h->hash);   /* its flags are checkpointed */
+            t->snap_dirty |= SNAP_BIT(op, h->hash);   /* its flags are checkpointed */
             EmitRow *e = &op->er[n++];
             memset(e, 0, sizeof *e);
             e->key = row + GROUP_HDR;
@@ -830,6 +833,7 @@ AggOp *agg_op_new(const AggOpSpec *spec, char *why, size_t cap)
     op->changes = spec->emit_changes != 0;
     op->update_before = spec->update_before != 0;
     op->retract = spec->retract != 0;
+    op->snap_mul = spec->snap_parts ? (uint32_t)spec->snap_parts : 64;
     agg_table_init(&op->global, 0);
 
     int nk = spec->nkeys;

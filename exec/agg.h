@@ -194,7 +194,8 @@
  *                                      their sessions and pending retractions
  *
  * bucket is one byte, the top 6 bits of the group's key hash (64 buckets per
- * table), so one chunk holds about 1/64 of a table: a chunk stays small
+ * table; with spec.snap_parts = P, the partition ((h >> 32) * P) >> 32 a
+ * hash exchange of P partitions sends the keys to: P buckets), so one chunk holds about 1/64 of a table: a chunk stays small
  * compared to the state (with millions of keys, the state is spread over
  * 64 chunks; window keys sort by window_end). Every value starts with a
  * format version (2), the chunk kind and a 64-bit fingerprint of the spec
@@ -276,6 +277,11 @@ typedef struct AggOpSpec {
                                         -D with the retracted values (below)   */
     int               retract;       /* the input is a changelog: honour -U/-D
                                         rows (below); not with sessions       */
+    int               snap_parts;    /* checkpoint buckets, 1 … 64: a group's
+                                        bucket is the partition a hash exchange
+                                        of that many partitions sends its keys
+                                        to ((h >> 32) * P >> 32); 0 = 64 (the
+                                        top 6 bits). Not with sessions.      */
 } AggOpSpec;
 
 typedef struct AggOp AggOp;

@@ -124,11 +124,16 @@ typedef struct SnapRd {
 } SnapRd;
 
 /* checkpoint chunks: 64 hash buckets per table (the top 6 bits of the hash) */
-#define SNAP_BUCKET(h) ((unsigned)((h) >> 58))
-#define SNAP_BIT(h)    (UINT64_C(1) << SNAP_BUCKET(h))
+/* the checkpoint bucket of a group's key hash: ((h >> 32) * M) >> 32 with
+ * M = op->snap_mul — the partition a hash exchange of M partitions sends
+ * the key to; with M = 64 (the default) exactly the top 6 bits, h >> 58 */
+#define SNAP_BUCKET(op, h) ((unsigned)((((h) >> 32) * (uint64_t)(op)->snap_mul) >> 32))
+#define SNAP_BIT(op, h)    (UINT64_C(1) << SNAP_BUCKET(op, h))
+#define SNAP_BIT64(h)      (UINT64_C(1) << ((h) >> 58))   /* sessions: always 64 buckets */
 
 struct AggOp {
     AggPhase   phase;
+    uint32_t   snap_mul;      /* checkpoint buckets: spec.snap_parts, or 64       */
     int        ninput;
     SqlType   *in_types;
     int        nkeys;

@@ -209,7 +209,7 @@ static void sess_release(SessStore *ss, uint32_t sid)
 /* the checkpoint bucket bit of key row kg */
 static inline uint64_t key_bit(const SessStore *ss, uint32_t kg)
 {
-    return SNAP_BIT(((const GroupHdr *)agg_table_row(&ss->keys, kg))->hash);
+    return SNAP_BIT64(((const GroupHdr *)agg_table_row(&ss->keys, kg))->hash);
 }
 
 static void key_deref(SessStore *ss, uint32_t kg)
@@ -467,7 +467,7 @@ int sess_assign(AggOp *op, const Batch *in, int m)
         op->gids[j] = sid;
         op->gp[j] = (uint8_t *)S(ss, sid) + SESS_HDR;
         op->heaps[j] = &ss->mem;
-        ss->snap_dirty |= SNAP_BIT(op->hashes[j]);
+        ss->snap_dirty |= SNAP_BIT(op, op->hashes[j]);
     }
     return 0;
 }
@@ -690,7 +690,7 @@ int sess_restore(AggOp *op, unsigned bucket, SnapRd *r)
         uint64_t h, ns, ng;
         uint32_t kg;
         if (snap_get_key(op, r, op->img, &h) < 0) return -1;
-        if (SNAP_BUCKET(h) != bucket) return agg_fail(op, "restore: a session key in the wrong bucket");
+        if (SNAP_BUCKET(op, h) != bucket) return agg_fail(op, "restore: a session key in the wrong bucket");
         if (snap_get_varint(r, &ns) < 0 || snap_get_varint(r, &ng) < 0 || ns + ng == 0 ||
             ns > (uint64_t)(r->end - r->p) || ng > (uint64_t)(r->end - r->p) || (ng && !op->changes))
             return agg_fail(op, "restore: bad session counts");

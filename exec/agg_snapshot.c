@@ -290,7 +290,7 @@ int snap_bucket_rows(AggOp *op, const uint8_t *rows, uint32_t nrows, uint32_t wi
     memset(cnt, 0, sizeof cnt);
     for (uint32_t g = 0; g < nrows; g++) {
         const GroupHdr *h = (const GroupHdr *)(rows + (size_t)g * width);
-        if ((h->flags & GF_LIVE) && (mask & SNAP_BIT(h->hash))) cnt[SNAP_BUCKET(h->hash) + 1]++;
+        if ((h->flags & GF_LIVE) && (mask & SNAP_BIT(op, h->hash))) cnt[SNAP_BUCKET(op, h->hash) + 1]++;
     }
     for (int b = 0; b < 64; b++) cnt[b + 1] += cnt[b];
     if (cnt[64] > op->sgids_cap) {
@@ -302,7 +302,7 @@ int snap_bucket_rows(AggOp *op, const uint8_t *rows, uint32_t nrows, uint32_t wi
     memcpy(start, cnt, sizeof cnt);
     for (uint32_t g = 0; g < nrows; g++) {
         const GroupHdr *h = (const GroupHdr *)(rows + (size_t)g * width);
-        if ((h->flags & GF_LIVE) && (mask & SNAP_BIT(h->hash))) op->sgids[cnt[SNAP_BUCKET(h->hash)]++] = g;
+        if ((h->flags & GF_LIVE) && (mask & SNAP_BIT(op, h->hash))) op->sgids[cnt[SNAP_BUCKET(op, h->hash)]++] = g;
     }
     return 0;
 }
@@ -521,7 +521,7 @@ static int restore_table(AggOp *op, AggTable *t, unsigned bucket, char kind, Sna
         if (snap_get_u8(r, &fl) < 0) return agg_fail(op, "restore: truncated group");
         if (fl > 3 || (fl && !op->changes)) return agg_fail(op, "restore: bad group flags");
         if (snap_get_key(op, r, img, &h) < 0) return -1;
-        if (SNAP_BUCKET(h) != bucket) return agg_fail(op, "restore: a group in the wrong bucket");
+        if (SNAP_BUCKET(op, h) != bucket) return agg_fail(op, "restore: a group in the wrong bucket");
         if (op->windowed) {
             int li = op->kmap[op->wend];
             if ((*(uint64_t *)(img + op->kl.width - 8) >> li & 1) ||

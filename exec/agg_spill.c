@@ -210,7 +210,7 @@ static int load_value(AggOp *op, AggTable *t, uint64_t h, const uint8_t *val, si
         return -1;
     }
     ((GroupHdr *)row)->flags |= fl & 2 ? GF_EMITTED : 0;
-    t->snap_dirty |= SNAP_BIT(h);   /* the group is in this bucket's chunk again */
+    t->snap_dirty |= SNAP_BIT(op, h);   /* the group is in this bucket's chunk again */
     t->nspilled--;
     op->nspilled--;
     op->spill_loads++;
@@ -312,7 +312,7 @@ static int64_t evict_table(AggOp *op, AggTable *t, uint32_t want, AggChunkFn put
             if (n > 0) table_rebuild(op, t);   /* the slots of the rows gone */
             return -1;
         }
-        t->snap_dirty |= SNAP_BIT(h->hash);   /* the group leaves this bucket's chunk */
+        t->snap_dirty |= SNAP_BIT(op, h->hash);   /* the group leaves this bucket's chunk */
         t->nspilled++;
         op->nspilled++;
         h->flags = 0;   /* gone: the rebuild below skips it (its slot goes with the old table) */

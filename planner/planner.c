@@ -302,13 +302,13 @@ static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlE
     if (g.topics && g.apart)
         return group_refuse(err, group, "this query has both an aggregation and a join of a join's output");
     if (p->emit == EMIT_MODE_CHANGES && !g.clagg) return group_refuse(err, group, "this query emits changes");
-    if (g.clagg && (p->group_partitions < 1 || 64 % p->group_partitions != 0)) {
-        /* its state moves in 64 slices of the key hash (runtime: kx_cl_part) */
+    if (g.clagg && (p->group_partitions < 1 || p->group_partitions > 64)) {
+        /* its checkpoint slices are the partitions, at most 64 (runtime: kx_cl_part) */
         err->loc = -1;
         snprintf(err->msg, sizeof err->msg,
-                 "deployment.group '%s': an aggregation without a window keeps its state in a changelog by 64 "
-                 "slices of the key hash: deployment.partitions must divide 64 (1, 2, 4, 8, 16, 32 or 64); "
-                 "got %d (SET 'deployment.partitions' = '16')", group, p->group_partitions);
+                 "deployment.group '%s': an aggregation without a window keeps its state in a changelog by "
+                 "partition, at most 64: deployment.partitions must be 1 … 64; got %d", group,
+                 p->group_partitions);
         return -1;
     }
     return 0;

@@ -254,9 +254,9 @@ typedef struct Task {
                                   (-1: an unwindowed aggregation, kx_cl)               */
     /* stage 1 of an unwindowed aggregation (EMIT CHANGES): its state goes to
      * the changelog topic, one partition per repartition partition, as the
-     * aggregate's checkpoint chunks ("G" bucket: 64 buckets by the top 6
-     * bits of the key hash, so each lies in one partition when P divides
-     * 64); a partition's owner restores it from there (kx_cl_restore) and
+     * aggregate's checkpoint chunks ("G" bucket: its buckets are the
+     * partitions, AggOpSpec.snap_parts = P <= 64); a partition's owner
+     * restores it from there (kx_cl_restore) and
      * replays the repartition topic from the position recorded with it */
     int          kx_cl;        /* 1: this task keeps its state in kx_log                */
     int          kx_clop;      /* the index of that aggregate in ops                    */
@@ -2208,10 +2208,12 @@ static void kx_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
 
 /* ---- stage 1 of an unwindowed aggregation: the changelog ---------------------------- */
 
-/* the repartition partition of checkpoint bucket b (P divides 64: kx_setup) */
+/* the repartition partition of checkpoint bucket b: the aggregate's buckets
+ * are the partitions (AggOpSpec.snap_parts = P, at most 64: kx_setup) */
 static int kx_cl_part(const Task *t, unsigned b)
 {
-    return (int)((b * (unsigned)t->q->plan->group_partitions) >> 6);
+    (void)t;
+    return (int)b;
 }
 
 typedef struct ClPut {
@@ -2225,7 +2227,7 @@ static int kx_cl_chunk(void *ctx, const void *key, size_t klen, const void *val,
     ClPut         *c = ctx;
     const uint8_t *k = key;
     if (klen == 1 && k[0] == 'M') return 0;   /* (the meta: no watermark matters unwindowed) */
-    if (klen != 2 || k[0] != 'G' || k[1] > 63) {
+    if (klen != 2 || k[0] != 'G' || k[1] >= c->t->q->plan->group_partitions) {
         c->bad = 1;   /* (a window or session chunk: not an unwindowed aggregate) */
         return -1;
     }
@@ -2255,8 +2257,8 @@ static int kx_cl_barrier(Task *t)
                         kx_log_error(t->kx_log)[0] ? kx_log_error(t->kx_log) : agg_op_error(t->ops[t->kx_clop].agg));
         return -1;
     }
-    if (t->kx_clfull) {   /* what a dead owner wrote after its record is overwritten or deleted */
-        for (unsigned b = 0; b < 64; b++) {
+    if (t->kx_clfull) {   /* a tombstone for each empty slice: every partition gets a record */
+        for (unsigned b = 0; b < (unsigned)P; b++) {   /* (the buckets are the partitions) */
             int p = kx_cl_part(t, b);
             if (!t->kx_owned[p] || !kx_reader_owned(t->kxr, p) || (c.put >> b & 1)) continue;
             uint8_t key[2] = {'G', (uint8_t)b};
@@ -2296,7 +2298,7 @@ static int kx_cl_take(void *ctx, const void *key, size_t klen, const void *val, 
     const uint8_t *k = key;
     (void)off;
     if (r->owner && owner != r->owner) return 0;   /* a zombie's, or a dead owner's unrecorded */
-    if (klen != 2 || k[0] != 'G' || k[1] > 63 || kx_cl_part(r->t, k[1]) != r->p) {
+    if (klen != 2 || k[0] != 'G' || k[1] > 63 || kx_cl_part(r->t, k[1]) != r->p) {   /* (bucket = partition) */
         r->bad = 1;
         return -1;
     }
@@ -3039,6 +3041,11 @@ static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, 
         as.wend_key = n->u.agg.windowed ? n->u.agg.wend_key : -1;
         as.session = n->u.agg.windowed && n->u.agg.wkind == WINDOW_SESSION;
         as.emit_changes = n->u.agg.mode != AGG_PARTIAL && n->u.agg.emit == EMIT_MODE_CHANGES;
+        /* group mode, an aggregation without a window: its checkpoint slices
+         * are the repartition topic's partitions (its changelog; kx_cl_setup) */
+        if (q->plan->group && n->u.agg.mode == AGG_FINAL && !n->u.agg.windowed && as.emit_changes &&
+            plan_group_topic(q->plan) && q->plan->group_partitions >= 1 && q->plan->group_partitions <= 64)
+            as.snap_parts = q->plan->group_partitions;
         as.retract = n->u.agg.retract;
         as.update_before = as.emit_changes && n->u.agg.update_before;
         s->changes = as.emit_changes;
@@ -3633,7 +3640,15 @@ static int query_interrupted(void *ctx)
  * 0, or -1 with err. */
 static int kx_cl_setup(Query *q, Task *t, const KxSpec *xs, char *err, size_t cap)
 {
-    int P = q->plan->group_partitions;
+    int             P = q->plan->group_partitions;
+    const PlanNode *a = t->ops[t->entry[0]].node, *x = q->plan->stages[q->kx_w].out_exchange;
+    int             same = x->u.exchange.nkeys == a->u.agg.nkeys;
+    for (int k = 0; same && k < a->u.agg.nkeys; k++) same = x->u.exchange.keys[k] == a->u.agg.keys[k];
+    if (!same) {   /* (a group's slice must be the partition its rows come from) */
+        snprintf(err, cap, "deployment.group: the aggregation without a window is not keyed as its repartition "
+                           "topic (its keys are not the exchange's, in order)");
+        return -1;
+    }
     snprintf(q->kx_cltopic, sizeof q->kx_cltopic, "%s-%d-changelog", q->plan->group, q->plan->stages[t->stage].id);
     KxSpec spec = *xs;
     spec.topic = q->kx_cltopic;
@@ -3675,8 +3690,8 @@ static int kx_setup(Query *q, char *err, size_t cap)
     for (int i = 0; i < st1->nops; i++) {   /* (the planner checks it: planner_check_group) */
         const PlanNode *a = st1->ops[i];
         if (a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key >= 0) continue;
-        if (64 % P != 0) {   /* (a checkpoint bucket must lie in one partition: kx_cl_part) */
-            snprintf(err, cap, "deployment.partitions must divide 64 for an aggregation without a window; got %d", P);
+        if (P > 64) {   /* (its checkpoint buckets are the partitions: kx_cl_part) */
+            snprintf(err, cap, "deployment.partitions must be at most 64 for an aggregation without a window; got %d", P);
             return -1;
         }
     }

@@ -19,6 +19,7 @@
  */
 #include <math.h>
 
+#include "exec/hash.h"
 #include "tests/unit/test_exec_agg_util.h"
 
 #define SEC USEC_PER_SEC
@@ -546,6 +547,59 @@ TEST(agg_snapshot_incremental_is_small)
     CHECK(agg_op_restore(r, st.e[0].k, st.e[0].kn, st.e[0].v, st.e[0].vn) < 0);
     agg_op_free(r);
     batch_destroy(&out);
+    batch_destroy(&b);
+    store_free(&st);
+    agg_op_free(op);
+}
+
+/* snap_parts = P: the checkpoint buckets are the partitions a hash
+ * exchange of P partitions sends the keys to ((h >> 32) * P >> 32, the
+ * hash of hash_vector over the keys) — group mode keeps each partition's
+ * state as its bucket's chunk (runtime: the changelog) */
+TEST(agg_snapshot_partition_buckets)
+{
+    enum { P = 12, NK = 1000 };
+    AggOpSpec sp = agg_spec(AGG_PHASE_SIMPLE, NCOLS, in_t, 1, g_keys, 3, g_aggs);
+    sp.snap_parts = P;
+    AggOp *op = agg_op_new(&sp, NULL, 0);
+    Batch  b;
+    Store  st = {0};
+    REQUIRE(op && batch_init(&b, NCOLS, in_t, 0) == 0);
+    fill_keys(&b, 0, NK);
+    REQUIRE(agg_op_push(op, &b) == 0);
+    /* each key's partition, as the exchange computes it */
+    uint64_t h[NK];
+    int      want[P] = {0};
+    hash_vector(&b.cols[C_K], NULL, NK, h, 0);
+    for (int i = 0; i < NK; i++) want[((h[i] >> 32) * P) >> 32]++;
+    REQUIRE(snap(op, 1, &st) == 0);
+    CHECK_EQ_INT(st.puts, 1 + P);   /* meta + one chunk per partition */
+    int seen = 0;
+    for (int i = 0; i < st.n; i++) {
+        if (st.e[i].kn != 2 || st.e[i].k[0] != 'G') continue;
+        int p = st.e[i].k[1];
+        CHECK(p < P);
+        /* that chunk alone holds exactly the keys of partition p */
+        AggOp *r = agg_op_new(&sp, NULL, 0);
+        REQUIRE(r != NULL);
+        CHECK_EQ_INT(agg_op_restore(r, st.e[i].k, 2, st.e[i].v, st.e[i].vn), 0);
+        if (p < P) CHECK_EQ_INT((int)agg_op_groups(r), want[p]);
+        seen += (int)agg_op_groups(r);
+        agg_op_free(r);
+        /* and an op of the default 64 buckets refuses it (another spec) */
+        AggOpSpec d = sp;
+        d.snap_parts = 0;
+        r = agg_op_new(&d, NULL, 0);
+        REQUIRE(r != NULL);
+        CHECK(agg_op_restore(r, st.e[i].k, 2, st.e[i].v, st.e[i].vn) < 0);
+        agg_op_free(r);
+    }
+    CHECK_EQ_INT(seen, NK);
+    /* out of range, or with sessions: refused */
+    char why[200];
+    AggOpSpec bad = sp;
+    bad.snap_parts = 65;
+    CHECK(agg_op_new(&bad, why, sizeof why) == NULL);
     batch_destroy(&b);
     store_free(&st);
     agg_op_free(op);
