@@ -839,6 +839,7 @@ static int agg_emit_once(Task *t, int i, int how, int64_t wm)
 /* ---- spilling: aggregate groups over state.memory ------------------------------ */
 
 #define SPILL_DRAIN_GROUPS 4096   /* groups loaded between emissions of a closing window */
+#define SPILL_DRAIN_CHECK  64     /* … and between looks at the op's size meanwhile */
 
 /* The tag of what this task writes to the spill store (the epoch of its next
  * checkpoint) and the last committed epoch (runtime/spill.h). */
@@ -872,6 +873,7 @@ typedef struct SpillCtx {
     int64_t  wm;
     int64_t  n;      /* groups loaded */
     int      failed;
+    size_t   base;   /* spill_drain_cb: the op's state bytes after its last emission */
 } SpillCtx;
 
 static void spill_publish(Task *t)
@@ -924,7 +926,7 @@ static int spill_evict(Task *t, int i)
     /* EMIT CHANGES: a group with a change not yet emitted cannot go, so the
      * pending changes go out first (earlier than emit.interval) */
     if (s->changes && agg_emit_once(t, i, 2, 0)) return -1;
-    SpillCtx c = {t, i, 0, 0, 0, 0};
+    SpillCtx c = {t, i, 0, 0, 0, 0, 0};
     int64_t  n = agg_op_spill_evict(s->agg, s->spill_share / 2, spill_put_cb, &c);
     if (n < 0) {
         if (!stopping(t->q)) query_fail(t->q, "spilling state: %s", agg_op_error(s->agg));
@@ -942,7 +944,7 @@ static int spill_evict(Task *t, int i)
 /* before a push: take back the spilled groups the batch's rows belong to */
 static int spill_fetch(Task *t, int i, const Batch *b)
 {
-    SpillCtx c = {t, i, 0, 0, 0, 0};
+    SpillCtx c = {t, i, 0, 0, 0, 0, 0};
     char     err[512];
     if (!t->spill_batch && !(t->spill_batch = spill_batch_new(t->q->spill))) {
         query_fail(t->q, "out of memory");
@@ -969,12 +971,22 @@ static int spill_drain_cb(void *ctx, const void *gkey, size_t klen, const void *
         c->failed = 1;
         return 1;
     }
-    /* emit (and free) what is loaded every few thousand groups, or at half the op's share */
-    if ((++c->n % SPILL_DRAIN_GROUPS == 0 || (s->spill_share && agg_op_state_bytes(s->agg) > s->spill_share / 2)) &&
-        agg_emit_once(c->t, c->i, c->how, c->wm)) {
+    /* emit (and free) what is loaded every few thousand groups, or once what
+     * was loaded since the last emission reaches half the op's share (looked
+     * at every SPILL_DRAIN_CHECK groups: the size walks every open window's
+     * table). Not "the state over half the share": the windows that stay
+     * open can hold that much by themselves, and every group loaded then
+     * emitted — one emission per group, minutes for a large drain. */
+    ++c->n;
+    int due = c->n % SPILL_DRAIN_GROUPS == 0;
+    if (!due && s->spill_share && c->n % SPILL_DRAIN_CHECK == 0)
+        due = agg_op_state_bytes(s->agg) > c->base + s->spill_share / 2;
+    if (!due) return 0;
+    if (agg_emit_once(c->t, c->i, c->how, c->wm)) {
         c->failed = 1;
         return 1;
     }
+    c->base = agg_op_state_bytes(s->agg);
     return 0;
 }
 
@@ -987,7 +999,7 @@ static int spill_drain_due(Task *t, int i, int how, int64_t wm)
     size_t   plen;
     char     err[512];
     while (agg_op_spill_wanted(s->agg, how == 1 ? INT64_MAX : wm, pre, &plen)) {
-        SpillCtx c = {t, i, how, wm, 0, 0};
+        SpillCtx c = {t, i, how, wm, 0, 0, agg_op_state_bytes(s->agg)};
         int64_t  tag = spill_tag(t);
         int rc = spill_drain(t->q->spill, s->node->id, t->index, pre, plen, tag, spill_committed(t), spill_drain_cb,
                              &c, err, sizeof err);
