@@ -1989,6 +1989,27 @@ int kx_reader_commit_meta(KxReader *r, const char *const *metas, int sync)
     return 0;
 }
 
+int kx_reader_record(KxReader *r, const char *const *metas, char *err, size_t cap)
+{
+    if (!r->led) return 1;
+    int n = 0;
+    for (int p = 0; p < r->nparts; p++) n += metas[p] && *metas[p];
+    if (n == 0) return 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+    if (!l) return errf(err, cap, "out of memory");
+    for (int p = 0; p < r->nparts; p++) {
+        if (!metas[p] || !*metas[p]) continue;
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, r->topic, p);
+        tp->offset = 0;   /* (the ledger's offsets mean nothing) */
+        tp->metadata = strdup(metas[p]);   /* freed with the list */
+        tp->metadata_size = tp->metadata ? strlen(metas[p]) : 0;
+    }
+    rd_kafka_resp_err_t e = ledger_commit(r, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) return errf(err, cap, "kexchange: cannot record in the group of topic '%s': %s", r->topic, rd_kafka_err2str(e));
+    return 0;
+}
+
 int64_t kx_reader_pending(const KxReader *r)
 {
     return r->nheld;

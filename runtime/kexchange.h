@@ -514,6 +514,16 @@ int kx_reader_group_metas(KxReader *r, char (*metas)[KX_META_MAX], int timeout_m
  * nothing). */
 int kx_reader_commit_meta(KxReader *r, const char *const *metas, int sync);
 
+/* Write metas[p] (non-empty entries only; P entries) to the ledger now,
+ * at offset 0, and wait for the answer (5 s at most) — the record of a
+ * checkpoint, written by the thread that commits it, between its durable
+ * write and the sink's visible commit (docs/scaling.md, "The record").
+ * Safe to call from another thread than the reader's: it touches only the
+ * ledger's handle. The caller says which partitions it owned when it made
+ * the metas; nothing else is checked. 0, -1 with the reason in err, or 1
+ * when the reader has no ledger (nothing written). */
+int kx_reader_record(KxReader *r, const char *const *metas, char *err, size_t cap);
+
 /* The reader's current watermark (as kx_read reports it). */
 int64_t kx_reader_watermark(const KxReader *r);
 

@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -275,6 +276,10 @@ typedef struct Task {
     _Atomic int64_t kx_replayed; /* stage 1: rows of windows emitted already, skipped    */
     int64_t      kx_next_check;/* stage 1, done with its partitions: next look at the group */
     int64_t      kx_rec;       /* stage 1: a watermark to record in the group (kx_record) */
+    char       (*kx_led)[KX_META_MAX]; /* stage 1, per partition: the records of the
+                                  barrier of kx_led_epoch (kx_led_build; ckpt_lock)    */
+    int64_t      kx_led_epoch;
+    _Atomic int64_t kx_led_done; /* …the last epoch whose records checkpoint_commit wrote */
     int64_t      kx_rec_retry_us;
     int64_t      kx_release_at;/* stage 1, partitions revoked: the checkpoint after which
                                   they are released (0 = none awaited)                  */
@@ -344,6 +349,9 @@ struct Query {
     pthread_mutex_t error_lock;
     _Atomic int64_t start_us;
     _Atomic int64_t output_rows;
+    int             crash_after;  /* tests: SIGKILL after this many sink commits
+                                     that made rows visible (SLUICE_CRASH_AFTER_COMMIT) */
+    int64_t         crash_rows;   /* …output_rows at the last commit                */
     QueryProgressFn progress_fn;
     void           *progress_ctx;
     int64_t         progress_interval_us;
@@ -1543,6 +1551,7 @@ static int kx_pend_take(Task *t, int64_t epoch, int64_t *val)
 
 static int kx_writer_fail(Task *t);
 static int kx_cl_barrier(Task *t);
+static void kx_led_build(Task *t, int64_t epoch);
 
 static int task_barrier(Task *t, int64_t epoch)
 {
@@ -1570,7 +1579,10 @@ static int task_barrier(Task *t, int64_t epoch)
         kx_pend_push(t, epoch, (int64_t)seg);
     }
     if (t->kx_cl && kx_cl_barrier(t)) return -1;   /* (its state to the changelog, its position) */
-    if (t->kxr) kx_pend_push(t, epoch, t->wm == WATERMARK_MIN ? WATERMARK_MIN : t->wm);
+    if (t->kxr) {
+        kx_pend_push(t, epoch, t->wm == WATERMARK_MIN ? WATERMARK_MIN : t->wm);
+        kx_led_build(t, epoch);
+    }
     if (t->source) source_barrier(t->source, epoch);   /* the position just checkpointed is epoch's */
     if (t->ndrops) spill_drop_done(t);
     if (flush_all(t)) return -1;
@@ -2206,16 +2218,20 @@ static int64_t kx_replay_from(Task *t, int p, int64_t v)
 }
 
 /* Stage 1: the record of partition p, "kxwm <v> from <offset>", into buf;
- * the reader rewinds p (when it keeps it) from there too. */
-static void kx_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
+ * the offset (-1: none, the record is "kxwm <v>"). */
+static int64_t kx_meta_text(Task *t, int p, int64_t v, char *buf, size_t cap)
 {
     int64_t from = kx_replay_from(t, p, v);
-    if (from >= 0) {
-        snprintf(buf, cap, "kxwm %lld from %lld", (long long)v, (long long)from);
-        kx_reader_set_replay_from(t->kxr, p, from);
-    } else {
-        snprintf(buf, cap, "kxwm %lld", (long long)v);
-    }
+    if (from >= 0) snprintf(buf, cap, "kxwm %lld from %lld", (long long)v, (long long)from);
+    else snprintf(buf, cap, "kxwm %lld", (long long)v);
+    return from;
+}
+
+/* kx_meta_text; the reader rewinds p (when it keeps it) from there too. */
+static void kx_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
+{
+    int64_t from = kx_meta_text(t, p, v, buf, cap);
+    if (from >= 0) kx_reader_set_replay_from(t->kxr, p, from);
 }
 
 /* ---- stage 1 of an unwindowed aggregation: the changelog ---------------------------- */
@@ -2385,12 +2401,18 @@ static int kx_cl_restore(Task *t)
  * the state after the rows applied at the checkpoint (the reader's
  * position O, A; kexchange.h) — into buf, and the reader's replay point
  * of p when it keeps it. Nothing when the checkpoint knew no position. */
-static void kx_cl_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
+static void kx_cl_text(const Task *t, const int64_t *x, int64_t v, char *buf, size_t cap)
 {
-    const int64_t *x = t->kx_clcur + (size_t)p * KX_CLN;
     if (x[0] < 0 || x[2] < 0 || x[3] < 0) return;
     snprintf(buf, cap, "kxwm %lld from %lld cl %lld at %lld full %lld by %llx", (long long)v, (long long)x[0],
              (long long)x[2], (long long)x[1], (long long)x[3], (unsigned long long)t->kx_cltok);
+}
+
+static void kx_cl_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
+{
+    const int64_t *x = t->kx_clcur + (size_t)p * KX_CLN;
+    kx_cl_text(t, x, v, buf, cap);
+    if (!buf[0]) return;
     kx_reader_set_replay_point(t->kxr, p, x[0], x[1], buf);
     snprintf(t->kx_clrec[p], sizeof t->kx_clrec[p], "%s", buf);
 }
@@ -2426,6 +2448,9 @@ static int kx_reader_reset(Task *t)
     t->wm = WATERMARK_MIN;   /* the operators' watermark starts over (the collector ignores it) */
     atomic_store_explicit(&t->wm_pub, WATERMARK_MIN, memory_order_relaxed);
     t->kx_npend = 0;         /* a barrier of before the reset records nothing true now */
+    pthread_mutex_lock(&t->q->ckpt_lock);
+    t->kx_led_epoch = 0;     /* (nor does checkpoint_commit: kx_led_write) */
+    pthread_mutex_unlock(&t->q->ckpt_lock);
     t->kx_rec = WATERMARK_MIN; /* (kept partitions: in kx_supp, recorded at the next one) */
     for (size_t k = 0; k < (size_t)P * KX_OPEN; k++) t->kx_open[k].wend = WATERMARK_MIN;
     for (int p = 0; p < P; p++) t->kx_open_lo[p] = INT64_MAX;   /* (the rows come again) */
@@ -2440,8 +2465,10 @@ static int kx_reader_reset(Task *t)
  * = nothing to record), synchronously. A failure (brokers unreachable)
  * leaves it for a retry every KX_RECORD_RETRY_US: until it is recorded,
  * windows this instance's sink has committed would be emitted again by a
- * partition's next owner. 0 recorded (or nothing to), -1 not. */
-static int kx_record(Task *t)
+ * partition's next owner. write = 0: checkpoint_commit has written it
+ * (kx_led_write); only the reader's replay points follow. 0 recorded (or
+ * nothing to), -1 not. */
+static int kx_record(Task *t, int write)
 {
     if (t->kx_rec == WATERMARK_MIN) return 0;
     int          P = t->q->plan->group_partitions, rc = -1;
@@ -2456,7 +2483,7 @@ static int kx_record(Task *t)
             else kx_meta(t, p, v, buf[p], sizeof buf[p]);
             metas[p] = buf[p];
         }
-        rc = kx_reader_commit_meta(t->kxr, metas, 1);
+        rc = write ? kx_reader_commit_meta(t->kxr, metas, 1) : 0;
     }
     free(buf);
     free(metas);
@@ -2474,7 +2501,28 @@ static void kx_reader_committed(Task *t, int64_t committed)
     if (!kx_pend_take(t, committed, &wm)) return;
     if (t->kx_cl && wm == WATERMARK_MIN) wm = WATERMARK_MIN + 1;   /* (a changelog position is recorded all the same) */
     if (wm > t->kx_rec || t->kx_rec == WATERMARK_MIN) t->kx_rec = wm;
-    kx_record(t);
+    kx_record(t, atomic_load(&t->kx_led_done) < committed);
+}
+
+/* Stage 1, at the barrier of epoch: that checkpoint's records, as
+ * kx_record will make them, for checkpoint_commit to write (kx_led_write).
+ * Positions and watermarks are the barrier's. */
+static void kx_led_build(Task *t, int64_t epoch)
+{
+    int     P = t->q->plan->group_partitions;
+    int64_t wm = t->wm;
+    if (t->kx_cl && wm == WATERMARK_MIN) wm = WATERMARK_MIN + 1;   /* (as kx_reader_committed) */
+    for (int p = 0; p < P; p++) {
+        char *m = t->kx_led[p];
+        m[0] = 0;
+        if (!t->kx_owned[p] || wm == WATERMARK_MIN) continue;   /* (nothing to record: kx_record) */
+        int64_t v = wm > t->kx_supp[p] ? wm : t->kx_supp[p];
+        if (t->kx_cl) kx_cl_text(t, t->kx_clbar + (size_t)p * KX_CLN, v, m, KX_META_MAX);
+        else kx_meta_text(t, p, v, m, KX_META_MAX);
+    }
+    pthread_mutex_lock(&t->q->ckpt_lock);
+    t->kx_led_epoch = epoch;
+    pthread_mutex_unlock(&t->q->ckpt_lock);
 }
 
 /* Stage 1 gives partition p away: the next owner skips the windows this
@@ -2556,7 +2604,7 @@ static int kx_step(Task *t)
     }
     int64_t committed = atomic_load_explicit(&q->ckpt_epoch, memory_order_acquire);
     if (committed > t->acked_epoch) kx_reader_committed(t, committed);
-    else if (t->kx_rec != WATERMARK_MIN && now >= t->kx_rec_retry_us) kx_record(t);
+    else if (t->kx_rec != WATERMARK_MIN && now >= t->kx_rec_retry_us) kx_record(t, 1);
     if (kx_reader_revoking(t->kxr)) {
         /* partitions given away: nothing more is read until a checkpoint
          * taken from here on has committed what was emitted of them; the
@@ -3399,6 +3447,7 @@ static void task_free(Task *t)
     free(t->kx_clbar);
     free(t->kx_clcur);
     free(t->kx_clrec);
+    free(t->kx_led);
     kx_hold_clear(t);
     free(t->kx_hold);
     free(t->kx_wsel);
@@ -3920,7 +3969,8 @@ static int kx_setup(Query *q, char *err, size_t cap)
         t->kx_open_lo = malloc((size_t)P * sizeof *t->kx_open_lo);
         t->kx_supp = calloc((size_t)P, sizeof *t->kx_supp);
         t->kx_owned = calloc((size_t)P, 1);
-        if (!t->kx_parts || !t->kx_offs || !t->kx_open || !t->kx_open_lo || !t->kx_supp || !t->kx_owned ||
+        t->kx_led = calloc((size_t)P, sizeof *t->kx_led);
+        if (!t->kx_parts || !t->kx_offs || !t->kx_open || !t->kx_open_lo || !t->kx_supp || !t->kx_owned || !t->kx_led ||
             batch_init(&t->src_batch, ncols, types, SLUICE_VECTOR_SIZE) != 0)
             goto oom;
         for (int p = 0; p < P; p++) t->kx_supp[p] = WATERMARK_MIN, t->kx_open_lo[p] = INT64_MAX;
@@ -3952,6 +4002,8 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     pthread_mutex_init(&q->spill_lock, NULL);
     pthread_mutex_init(&q->lat_lock, NULL);
     pthread_mutex_init(&q->ckpt_lock, NULL);
+    const char *crash = getenv("SLUICE_CRASH_AFTER_COMMIT");   /* (docs/scaling.md, Testing) */
+    q->crash_after = crash ? atoi(crash) : 0;
     q->lat_cap = 4096;
     q->lat = calloc((size_t)q->lat_cap, sizeof *q->lat);   /* NULL: no latency figures */
     q->plan = plan;
@@ -4288,6 +4340,36 @@ static void release_pieces(Query *q, int64_t epoch)
     pthread_mutex_unlock(&q->ckpt_lock);
 }
 
+/* Checkpoint epoch is durable (the sink's rows prepared, not visible yet):
+ * each stage-1 task's records of its barrier go to the ledger now, before
+ * the sink commits. A kill in between leaves rows nobody sees yet (a
+ * restart of the instance commits them) and the partitions' next owners
+ * emit those windows; written after the sink's commit, as the task did
+ * before, a kill in between left rows seen and not recorded — emitted
+ * twice. A record not written (a failure, or a reset since the barrier:
+ * kx_reader_reset) is left to the task, after the sink's commit
+ * (kx_reader_committed). */
+static void kx_led_write(Query *q, int64_t epoch)
+{
+    int          P = q->plan->group_partitions;
+    const char **metas = calloc((size_t)P, sizeof *metas);
+    char       (*copy)[KX_META_MAX] = calloc((size_t)P, sizeof *copy);
+    for (int k = 0; metas && copy && k < q->ntasks; k++) {
+        Task *t = q->tasks[k];
+        if (!t->kxr || !t->kx_led) continue;
+        pthread_mutex_lock(&q->ckpt_lock);
+        int mine = t->kx_led_epoch == epoch;
+        if (mine) memcpy(copy, t->kx_led, (size_t)P * sizeof *copy);
+        pthread_mutex_unlock(&q->ckpt_lock);
+        if (!mine) continue;
+        for (int p = 0; p < P; p++) metas[p] = copy[p];
+        char why[256];
+        if (kx_reader_record(t->kxr, metas, why, sizeof why) == 0) atomic_store(&t->kx_led_done, epoch);
+    }
+    free(metas);
+    free(copy);
+}
+
 /* Write checkpoint epoch: every task's piece (or final piece), the sink's
  * prepared state and the epoch in one write batch; then the sink commits.
  * final: the query has ended — a task with no piece for epoch (upstream of
@@ -4359,10 +4441,16 @@ static int checkpoint_commit(Query *q, int64_t epoch, int final)
     }
     state_txn_abort(q->ckpt_carry);   /* committed with this one */
     q->ckpt_carry = NULL;
+    if (q->kx && !final) kx_led_write(q, epoch);
     if (q->sink && sink_commit(q->sink) != 0) {
         query_fail(q, "checkpoint %lld: sink '%s': %s", (long long)epoch, q->plan->root->u.output.sink,
                    sink_error(q->sink));
         return -1;
+    }
+    if (q->crash_after > 0 && q->sink) {   /* a test's kill at the worst moment it can pick */
+        int64_t rows = atomic_load(&q->output_rows);
+        if (rows > q->crash_rows && --q->crash_after == 0) raise(SIGKILL);
+        q->crash_rows = rows;
     }
     release_pieces(q, epoch);
     int64_t now = now_us();
@@ -4558,7 +4646,7 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
         if (t->kxr) {   /* bounded: "kxwm max" tells the others it is all done */
             kx_reader_committed(t, e);
             int64_t until = now_us() + KX_RECORD_FINAL_US;
-            while (t->kx_rec != WATERMARK_MIN && now_us() < until && kx_record(t) != 0)
+            while (t->kx_rec != WATERMARK_MIN && now_us() < until && kx_record(t, 1) != 0)
                 nanosleep(&(struct timespec){0, KX_RECORD_RETRY_US * 1000L}, NULL);
         }
     }

@@ -26,7 +26,9 @@
 #      by themselves. Every window of the single-process answer is there once
 #      with its count, nothing else, and nothing was late.
 #      GROUP_LOGS=DIR keeps the logs and outputs of a failed run in DIR/runK.
-#      And one such run of the query in HOP windows (10 s every 5 s).
+#      And one such run of the query in HOP windows (10 s every 5 s), and
+#      one where C kills itself right after the sink's commit of its second
+#      checkpoint with windows (SLUICE_CRASH_AFTER_COMMIT=2).
 #   5. records of the repartition topic deleted unread (the bundled broker's
 #      5 MB a partition, overrun by kcat beforehand): the instance fails,
 #      naming the topic, partition and offsets lost.
@@ -137,18 +139,33 @@ echo "group_agg.sh: C left: A $(rows L A | wc -l), B $(rows L B | wc -l), C $(ro
 
 # 4. kill one of the three, mid-run
 exact=0
-kill_run() {   # RUN
+kill_run() {   # RUN [crash]
   local k=$1
   broker
-  start A "$k"; start B "$k"; start C "$k"
-  C=${PIDS[2]}
-  # mid-run: once C has emitted windows (its sink's pending file has rows),
-  # then 0 … 2.5 s later (each instance reads for ~4 s at RATE rows/s)
-  emitted "$k" C
-  sleep "$(awk -v k="$k" 'BEGIN { srand(k); printf "%.1f", rand() * 2.5 }')"
-  kill -0 "$C" 2>/dev/null || echo "group_agg.sh: kill run $k: C ended before the kill"
-  kill -9 "$C"
-  wait "$C" 2>/dev/null
+  start A "$k"; start B "$k"
+  if [ "${2:-}" = crash ]; then
+    # C kills itself right after the sink's commit of its second checkpoint
+    # with windows, before anything else hears of it (SLUICE_CRASH_AFTER_COMMIT;
+    # in a subshell that keeps its exit code: no "Killed" from this shell):
+    # those windows must be recorded already, else they come twice
+    ( SLUICE_CRASH_AFTER_COMMIT=2 start C "$k"; wait "${PIDS[2]}" 2>/dev/null; echo $? >"$T/rc.crash.$k" ) &
+    local C=$! rc=alive
+    for _ in $(seq 600); do kill -0 "$C" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$C" 2>/dev/null; then pkill -9 -P "$C"; else rc=$(cat "$T/rc.crash.$k"); fi
+    wait "$C" 2>/dev/null
+    if [ "$rc" = 137 ]; then _ok; else
+      _bad "run $k: C killed itself after a commit" "exit code $rc (alive: still running after 60 s): $(tail -c 300 "$T/log.$k.C")"; fi
+  else
+    start C "$k"
+    C=${PIDS[2]}
+    # mid-run: once C has emitted windows (its sink's pending file has rows),
+    # then 0 … 2.5 s later (each instance reads for ~4 s at RATE rows/s)
+    emitted "$k" C
+    sleep "$(awk -v k="$k" 'BEGIN { srand(k); printf "%.1f", rand() * 2.5 }')"
+    kill -0 "$C" 2>/dev/null || echo "group_agg.sh: kill run $k: C ended before the kill"
+    kill -9 "$C"
+    wait "$C" 2>/dev/null
+  fi
   if wait_ended 120 "${PIDS[0]}" "${PIDS[1]}"; then _ok; else
     _bad "run $k: the survivors end by themselves" "still running after 120 s: $(tail -c 300 "$T/log.$k.A")"; fi
   codes="$(cat "$T/rc.${PIDS[0]}") $(cat "$T/rc.${PIDS[1]}")"
@@ -171,6 +188,7 @@ kill_run() {   # RUN
 }
 for k in $(seq "$KILLS"); do kill_run "$k"; done
 echo "group_agg.sh: $exact of $KILLS kill runs gave the single-process answer exactly"
+kill_run X crash
 
 # 4b. the same in HOP windows (10 s every 5 s: each row in two windows, a
 # partial row per window), one kill run, against its single-process answer

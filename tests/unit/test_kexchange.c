@@ -32,6 +32,7 @@
  * and session.timeout.ms - 1 s per rebalance (3000 here): ~20 s in all.
  */
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1246,6 +1247,20 @@ static void t8_handoff(void *ctx, int partition, char *buf, size_t cap)
     snprintf(buf, cap, "kxwm %d", *(int *)ctx);
 }
 
+typedef struct T8Record {
+    KxReader   *r;
+    const char *metas[4];
+    int         rc;
+    char        err[256];
+} T8Record;
+
+static void *t8_record(void *arg)
+{
+    T8Record *x = arg;
+    x->rc = kx_reader_record(x->r, x->metas, x->err, sizeof x->err);
+    return NULL;
+}
+
 /* A owns the topic; B joins. A's revocation is held (defer): B gets nothing
  * until A releases; then B gets them with A's handoff metadata, which is in
  * the ledger group and not in the readers' own group. */
@@ -1279,6 +1294,19 @@ TEST(kexchange_deferred_handoff)
     REQUIRE(gm != NULL);
     CHECK_EQ_INT(kx_reader_group_metas(A, gm, 5000), 0);
     for (int p = 0; p < 4; p++) CHECK_EQ_STR(gm[p], "kxwm 7");
+    /* a record written from another thread (checkpoint_commit's), of the
+     * partitions given a record only */
+    T8Record rec = {A, {"kxwm 9", NULL, "", "kxwm 9"}, -2, ""};
+    pthread_t th;
+    REQUIRE(pthread_create(&th, NULL, t8_record, &rec) == 0);
+    pthread_join(th, NULL);
+    if (rec.rc) printf("    record: %s\n", rec.err);
+    CHECK_EQ_INT(rec.rc, 0);
+    CHECK_EQ_INT(kx_reader_group_metas(A, gm, 5000), 0);
+    CHECK_EQ_STR(gm[0], "kxwm 9");
+    CHECK_EQ_STR(gm[1], "kxwm 7");
+    CHECK_EQ_STR(gm[2], "kxwm 7");
+    CHECK_EQ_STR(gm[3], "kxwm 9");
 
     KxReader *B = kx_reader_open(&spec, "kx-g8", 1, err, sizeof err);
     REQUIRE(B != NULL);
