@@ -1104,26 +1104,43 @@ static void part_revoke(KxReader *r, int id)
 static int64_t commit_offset(const KxReader *r, int id);
 static int     do_rewind(KxReader *r);
 
-/* The offset a metadata string names with a " from <offset>" word (see
- * kx_reader_replay_floor), or -1. */
-static int64_t meta_from(const char *m)
+/* The number after " <word> " in m (base 10, or 16 for hex), or -1 (a
+ * missing word, no digits, a negative number, or one not ending at a space
+ * or the end). */
+static int64_t record_word(const char *m, const char *word, int hex, uint64_t *u)
 {
-    const char *f = strstr(m, " from ");
+    char key[16];
+    snprintf(key, sizeof key, " %s ", word);
+    const char *f = strstr(m, key);
     if (!f) return -1;
-    char     *end;
-    long long v = strtoll(f + 6, &end, 10);
-    return end != f + 6 && (*end == 0 || *end == ' ') && v >= 0 ? (int64_t)v : -1;
+    f += strlen(key);
+    char *end;
+    if (hex) {
+        if (!isxdigit((unsigned char)*f)) return -1;
+        unsigned long long v = strtoull(f, &end, 16);
+        if (*end && *end != ' ') return -1;
+        *u = v;
+        return 0;
+    }
+    long long v = strtoll(f, &end, 10);
+    return end != f && (*end == 0 || *end == ' ') && v >= 0 ? (int64_t)v : -1;
 }
 
-/* The offset a metadata string names with an " at <offset>" word (see
- * kx_reader_set_replay_point), or -1. */
-static int64_t meta_at(const char *m)
+void kx_record_parse(const char *m, KxRecord *r)
 {
-    const char *f = strstr(m, " at ");
-    if (!f) return -1;
-    char     *end;
-    long long v = strtoll(f + 4, &end, 10);
-    return end != f + 4 && (*end == 0 || *end == ' ') && v >= 0 ? (int64_t)v : -1;
+    *r = (KxRecord){0, 0, -1, -1, -1, -1, 0};
+    long long v;
+    int       used = 0;
+    if (!m || strncmp(m, "kxwm ", 5) != 0 || sscanf(m + 5, "%lld%n", &v, &used) != 1 ||
+        (m[5 + used] && m[5 + used] != ' '))
+        return;
+    r->has_wm = 1;
+    r->wm = (int64_t)v;
+    r->from = record_word(m, "from", 0, NULL);
+    r->cl = record_word(m, "cl", 0, NULL);
+    r->at = record_word(m, "at", 0, NULL);
+    r->full = record_word(m, "full", 0, NULL);
+    record_word(m, "by", 1, &r->by);
 }
 
 #define LEDGER_COMMIT_MS 5000   /* a ledger commit waits this long for its answer at most */
@@ -1221,8 +1238,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                 p->meta[c->elems[i].metadata_size] = 0;
             }
             if (r->replay) {   /* from where the metadata says a replay may start */
-                p->from = meta_from(p->meta);
-                p->applied = meta_at(p->meta);
+                KxRecord rec;
+                kx_record_parse(p->meta, &rec);
+                p->from = rec.from;
+                p->applied = rec.at;
                 l->elems[i].offset = p->from >= 0 ? p->from : RD_KAFKA_OFFSET_BEGINNING;
                 p->expect = p->from >= 0 ? p->from : 0;
             } else if (c && !r->led) {   /* the group's offset, else the beginning */

@@ -238,6 +238,22 @@
 #define KX_META_MAX         192                /* offset metadata kept per partition */
 #define KX_PAIRS_PER_MSG    4096               /* (origin, watermark) pairs in an 'M' record */
 
+/* A stage-1 record (the offset metadata of a partition in the ledger,
+ * runtime/query.c writes it): "kxwm <wm>" and then, each optional, "from
+ * <O>" (where a replay may start), "cl <X>" (the changelog's end it
+ * covers), "at <A>" (the position read to: kx_reader_set_replay_point),
+ * "full <F>" (the changelog's last full snapshot's start) and "by <T>"
+ * (its owner token, hex). kx_record_parse fills one: -1 (0 for by) where
+ * a word is missing; has_wm 0 when the text does not start with "kxwm <n>"
+ * (then nothing else is read). The one parser of that text. */
+typedef struct KxRecord {
+    int      has_wm;
+    int64_t  wm, from, cl, at, full;
+    uint64_t by;
+} KxRecord;
+
+void kx_record_parse(const char *m, KxRecord *r);
+
 /* What both sides of one exchange agree on. The open functions copy what
  * they keep; the caller's arrays and strings may go after the call. */
 typedef struct KxSpec {

@@ -1914,13 +1914,10 @@ static int kx_settle_writers(Task *t, int end)
  * "kxwm <n>". 1 with *wm, else 0. */
 static int kx_parse_wm(const char *m, int64_t *wm)
 {
-    long long v;
-    int       used = 0;
-    if (strncmp(m, "kxwm ", 5) != 0 || sscanf(m + 5, "%lld%n", &v, &used) != 1 ||
-        (m[5 + used] && m[5 + used] != ' '))   /* (" from <offset>": kexchange's) */
-        return 0;
-    *wm = (int64_t)v;
-    return 1;
+    KxRecord r;
+    kx_record_parse(m, &r);
+    if (r.has_wm) *wm = r.wm;
+    return r.has_wm;
 }
 
 /* Stage 1: rows[0..n) of b (selected) were read; remember, per partition,
@@ -2236,14 +2233,6 @@ static void kx_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
 
 /* ---- stage 1 of an unwindowed aggregation: the changelog ---------------------------- */
 
-/* the repartition partition of checkpoint bucket b: the aggregate's buckets
- * are the partitions (AggOpSpec.snap_parts = P, at most 64: kx_setup) */
-static int kx_cl_part(const Task *t, unsigned b)
-{
-    (void)t;
-    return (int)b;
-}
-
 typedef struct ClPut {
     Task    *t;
     uint64_t put;   /* buckets written by this snapshot */
@@ -2259,7 +2248,7 @@ static int kx_cl_chunk(void *ctx, const void *key, size_t klen, const void *val,
         c->bad = 1;   /* (a window or session chunk: not an unwindowed aggregate) */
         return -1;
     }
-    int p = kx_cl_part(c->t, k[1]);
+    int p = k[1];   /* (the aggregate's buckets are the partitions: AggOpSpec.snap_parts = P) */
     /* a partition given away since the last reset is another owner's now
      * (its groups go at the reset): never written after its record */
     if (!c->t->kx_owned[p] || !kx_reader_owned(c->t->kxr, p)) return 0;
@@ -2286,10 +2275,9 @@ static int kx_cl_barrier(Task *t)
         return -1;
     }
     if (t->kx_clfull) {   /* a tombstone for each empty slice: every partition gets a record */
-        for (unsigned b = 0; b < (unsigned)P; b++) {   /* (the buckets are the partitions) */
-            int p = kx_cl_part(t, b);
-            if (!t->kx_owned[p] || !kx_reader_owned(t->kxr, p) || (c.put >> b & 1)) continue;
-            uint8_t key[2] = {'G', (uint8_t)b};
+        for (int p = 0; p < P; p++) {   /* (the buckets are the partitions) */
+            if (!t->kx_owned[p] || !kx_reader_owned(t->kxr, p) || (c.put >> p & 1)) continue;
+            uint8_t key[2] = {'G', (uint8_t)p};
             if (kx_log_put(t->kx_log, p, key, 2, NULL, 0)) break;
         }
     }
@@ -2311,12 +2299,11 @@ static int kx_cl_barrier(Task *t)
     return 0;
 }
 
-typedef struct ClRead {
-    uint8_t *val[64];
-    size_t   len[64];
+typedef struct ClRead {   /* partition p's slice: its last value (NULL: none, or a tombstone) */
+    uint8_t *val;
+    size_t   len;
     int      p, bad;
     uint64_t owner;   /* the records of this owner only (0: any) */
-    Task    *t;
 } ClRead;
 
 static int kx_cl_take(void *ctx, const void *key, size_t klen, const void *val, size_t vlen, int64_t off,
@@ -2326,17 +2313,17 @@ static int kx_cl_take(void *ctx, const void *key, size_t klen, const void *val, 
     const uint8_t *k = key;
     (void)off;
     if (r->owner && owner != r->owner) return 0;   /* a zombie's, or a dead owner's unrecorded */
-    if (klen != 2 || k[0] != 'G' || k[1] > 63 || kx_cl_part(r->t, k[1]) != r->p) {   /* (bucket = partition) */
+    if (klen != 2 || k[0] != 'G' || k[1] != r->p) {   /* (bucket = partition) */
         r->bad = 1;
         return -1;
     }
-    free(r->val[k[1]]);
-    r->val[k[1]] = NULL;
-    r->len[k[1]] = 0;
+    free(r->val);
+    r->val = NULL;
+    r->len = 0;
     if (!val) return 0;   /* a tombstone */
-    if (!(r->val[k[1]] = malloc(vlen ? vlen : 1))) return -1;
-    memcpy(r->val[k[1]], val, vlen);
-    r->len[k[1]] = vlen;
+    if (!(r->val = malloc(vlen ? vlen : 1))) return -1;
+    memcpy(r->val, val, vlen);
+    r->len = vlen;
     return 0;
 }
 
@@ -2366,20 +2353,20 @@ static int kx_cl_restore(Task *t)
     int64_t before = agg_op_groups(op);
     for (int p = 0; p < P; p++) {
         if (!kx_reader_owned(t->kxr, p)) continue;
-        const char *m = kx_reader_part_meta(t->kxr, p), *c = strstr(m, " cl "), *f = strstr(m, " full "),
-                   *by = strstr(m, " by ");
-        int64_t     end = c ? strtoll(c + 4, NULL, 10) : 0, full = f ? strtoll(f + 6, NULL, 10) : 0;
-        ClRead      r = {.p = p, .t = t, .owner = by ? strtoull(by + 4, NULL, 16) : 0};
-        int         rc = kx_log_read(t->kx_log, p, full, end, kx_cl_take, &r, 30000);
-        for (unsigned b = 0; b < 64 && rc == 0; b++) {
-            if (!r.val[b]) continue;
-            uint8_t key[2] = {'G', (uint8_t)b};
-            if (agg_op_restore(op, key, 2, r.val[b], r.len[b])) {
+        const char *m = kx_reader_part_meta(t->kxr, p);
+        KxRecord    rec;
+        kx_record_parse(m, &rec);
+        int64_t end = rec.cl >= 0 ? rec.cl : 0, full = rec.full >= 0 ? rec.full : 0;   /* (none: nothing read) */
+        ClRead  r = {.p = p, .owner = rec.by};
+        int     rc = kx_log_read(t->kx_log, p, full, end, kx_cl_take, &r, 30000);
+        if (rc == 0 && r.val) {
+            uint8_t key[2] = {'G', (uint8_t)p};
+            if (agg_op_restore(op, key, 2, r.val, r.len)) {
                 query_fail(q, "changelog '%s' partition %d: %s", q->kx_cltopic, p, agg_op_error(op));
                 rc = -2;
             }
         }
-        for (int b = 0; b < 64; b++) free(r.val[b]);
+        free(r.val);
         if (rc == -1)
             query_fail(q, "changelog '%s' partition %d: %s", q->kx_cltopic, p,
                        r.bad ? "a record that is not a bucket of this partition" : kx_log_error(t->kx_log));
@@ -3751,7 +3738,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
     for (int i = 0; i < st1->nops; i++) {   /* (the planner checks it: planner_check_group) */
         const PlanNode *a = st1->ops[i];
         if (a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key >= 0) continue;
-        if (P > 64) {   /* (its checkpoint buckets are the partitions: kx_cl_part) */
+        if (P > 64) {   /* (its checkpoint buckets are the partitions: kx_cl_chunk) */
             snprintf(err, cap, "deployment.partitions must be at most 64 for an aggregation without a window; got %d", P);
             return -1;
         }

@@ -189,6 +189,30 @@ static int kx_commit_now(KxWriter *w)
 static const SqlType T1_TYPES[T1_NCOLS] = {TYPE_BIGINT,  TYPE_BIGINT,    TYPE_BIGINT,  TYPE_DOUBLE,
                                            TYPE_VARCHAR, TYPE_TIMESTAMP, TYPE_BOOLEAN, TYPE_INTERVAL};
 
+/* The one parser of a stage-1 record: every word, in the order query.c
+ * writes them; words missing; text that is not a record. */
+TEST(kexchange_record_parse)
+{
+    KxRecord r;
+    kx_record_parse("kxwm 1700000010000 from 64 cl 12 at 70 full 3 by 9f3a", &r);
+    CHECK_EQ_INT(r.has_wm, 1);
+    CHECK(r.wm == 1700000010000 && r.from == 64 && r.cl == 12 && r.at == 70 && r.full == 3);
+    CHECK(r.by == 0x9f3a);
+    kx_record_parse("kxwm -9223372036854775807 from 5", &r);
+    CHECK(r.has_wm && r.wm == -9223372036854775807LL && r.from == 5 && r.cl == -1 && r.at == -1);
+    CHECK(r.full == -1 && r.by == 0);
+    kx_record_parse("kxwm 7", &r);
+    CHECK(r.has_wm && r.wm == 7 && r.from == -1);
+    kx_record_parse("kxwm 7x from 5", &r);   /* not a number: not a record */
+    CHECK(!r.has_wm && r.from == -1);
+    kx_record_parse("", &r);
+    CHECK(!r.has_wm);
+    kx_record_parse(NULL, &r);
+    CHECK(!r.has_wm);
+    kx_record_parse("kxwm 7 from x at -3 by zz", &r);   /* bad words: missing */
+    CHECK(r.has_wm && r.from == -1 && r.at == -1 && r.by == 0);
+}
+
 /* n random rows into b: k (NULL now and then), w, seq (*seq on), then a value
  * of every type, each NULL ~10% of the time, with edge values */
 static void t1_fill(Batch *b, int n, int w, int64_t *seq)
