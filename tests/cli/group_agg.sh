@@ -145,16 +145,9 @@ kill_run() {   # RUN [crash]
   start A "$k"; start B "$k"
   if [ "${2:-}" = crash ]; then
     # C kills itself right after the sink's commit of its second checkpoint
-    # with windows, before anything else hears of it (SLUICE_CRASH_AFTER_COMMIT;
-    # in a subshell that keeps its exit code: no "Killed" from this shell):
-    # those windows must be recorded already, else they come twice
-    ( SLUICE_CRASH_AFTER_COMMIT=2 start C "$k"; wait "${PIDS[2]}" 2>/dev/null; echo $? >"$T/rc.crash.$k" ) &
-    local C=$! rc=alive
-    for _ in $(seq 600); do kill -0 "$C" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$C" 2>/dev/null; then pkill -9 -P "$C"; else rc=$(cat "$T/rc.crash.$k"); fi
-    wait "$C" 2>/dev/null
-    if [ "$rc" = 137 ]; then _ok; else
-      _bad "run $k: C killed itself after a commit" "exit code $rc (alive: still running after 60 s): $(tail -c 300 "$T/log.$k.C")"; fi
+    # with windows, before anything else hears of it: those windows must be
+    # recorded already, else they come twice
+    crash_start "run $k" "$k" C C "$k"
   else
     start C "$k"
     C=${PIDS[2]}

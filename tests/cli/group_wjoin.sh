@@ -281,16 +281,7 @@ kill_run() {   # RUN WANT JOIN [interval|before]
 crash_run() {   # RUN WANT JOIN
   broker
   start A "$1" "$3"; start B "$1" "$3"
-  # (C in a subshell that waits for it and keeps its exit code: no
-  # "Killed" from this shell)
-  ( SLUICE_CRASH_AFTER_COMMIT=2 start C "$1" "$3"; wait "${PIDS[2]}" 2>/dev/null; echo $? >"$T/rc.crash.$1" ) &
-  local C=$! rc=alive
-  for _ in $(seq 600); do kill -0 "$C" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$C" 2>/dev/null; then pkill -9 -P "$C"; else rc=$(cat "$T/rc.crash.$1"); fi
-  wait "$C" 2>/dev/null
-  if [ "$rc" = 137 ]; then _ok; else
-    _bad "crash run $1: C killed itself after a commit" "exit code $rc (alive: still running after 60 s): $(tail -c 300 "$T/log.$1.C")"; fi
-  PIDS=("${PIDS[0]}" "${PIDS[1]}")
+  crash_start "crash run $1" "$1" C C "$1" "$3"   # (not in PIDS: the survivors are)
   exact "crash run $1 ($3): the survivors" "$1" "$2" 120 A B C
   echo "group_wjoin.sh: crash run $1 ($3): A $(rows "$1" A | wc -l), B $(rows "$1" B | wc -l), C (killed) $(rows "$1" C | wc -l) rows; read again after the moves $(replayed "$1" A B)"
 }

@@ -116,6 +116,21 @@ wait_ended() {   # SECONDS PID...: 0 when all ended in time (exit codes in $T/rc
   done
   return $late
 }
+crash_start() {   # WHAT RUN NAME START-ARGS...: the test's `start START-ARGS...` (instance NAME
+                  # of RUN) with SLUICE_CRASH_AFTER_COMMIT=2, which kills itself right after the
+                  # sink's commit of its second checkpoint with rows; waits (60 s at most) until
+                  # it has, and checks it died of SIGKILL. In a subshell that waits for it and
+                  # keeps its exit code: no "Killed" from this shell.
+  local what=$1 run=$2 name=$3 pid rc=alive; shift 3
+  ( SLUICE_CRASH_AFTER_COMMIT=2 start "$@"; wait "${PIDS[-1]}" 2>/dev/null; echo $? >"$T/rc.crash.$run" ) &
+  pid=$!
+  for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then pkill -9 -P "$pid"; else rc=$(cat "$T/rc.crash.$run"); fi
+  wait "$pid" 2>/dev/null
+  if [ "$rc" = 137 ]; then _ok; else
+    _bad "$what: $name killed itself after a commit" "exit code $rc (alive: still running after 60 s): $(tail -c 300 "$T/log.$run.$name")"; fi
+}
+
 emitted() {   # RUN NAME: wait (30 s at most) until the instance has emitted rows
   for _ in $(seq 300); do
     [ -s "$T/.out.$1.$2.csv.pending" ] || [ "$(rows "$1" "$2" | wc -l)" -gt 0 ] && return
