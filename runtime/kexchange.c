@@ -1205,7 +1205,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         }
         return;
     }
-    r->generation++;
+    /* a cooperative rebalance gives every member an assignment, most of
+     * them empty: one that adds nothing changes nothing (a new generation
+     * would have stage 1 start every partition over: query.c) */
+    if (!(coop && err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && l->cnt == 0 && r->assigned)) r->generation++;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         r->assigned = 1;
         /* the metadata the group keeps with each partition's offset — asked
@@ -2047,9 +2050,16 @@ int64_t kx_reader_replay_floor(const KxReader *r, int part)
     return x;
 }
 
-void kx_reader_set_replay_from(KxReader *r, int part, int64_t from)
+int64_t kx_reader_replay_start(const KxReader *r, int part)
 {
-    if (part >= 0 && part < r->nparts && r->parts[part].owned) r->parts[part].from = from;
+    return part >= 0 && part < r->nparts && r->parts[part].owned ? r->parts[part].from : -1;
+}
+
+void kx_reader_set_replay_from(KxReader *r, int part, int64_t from, const char *meta)
+{
+    if (part < 0 || part >= r->nparts || !r->parts[part].owned) return;
+    if (from >= 0) r->parts[part].from = from;
+    if (meta) snprintf(r->parts[part].meta, sizeof r->parts[part].meta, "%s", meta);
 }
 
 int kx_reader_revoking(const KxReader *r)

@@ -452,7 +452,14 @@ int kx_read_parts(KxReader *r, Batch *out, uint16_t *parts, int64_t *offs, int64
  * rows of every window it has not emitted yet. Rows before it are of
  * windows already emitted, which a replay skips anyway. */
 int64_t kx_reader_replay_floor(const KxReader *r, int part);
-void    kx_reader_set_replay_from(KxReader *r, int part, int64_t from);
+/* Where a replay of part starts now: the offset assigned with it or set
+ * since (-1: the beginning). A record may name it while the floor is not
+ * known (just after a rewind): it is at or before the start the floor
+ * would give, as the windows not emitted only get fewer. */
+int64_t kx_reader_replay_start(const KxReader *r, int part);
+/* from < 0 keeps the offset; meta (NULL: kept) becomes kx_reader_part_meta:
+ * the caller's last record of the partition. */
+void    kx_reader_set_replay_from(KxReader *r, int part, int64_t from, const char *meta);
 
 /* Replay onto a restored state (an unwindowed aggregation whose state a
  * changelog holds; query.c, docs/scaling.md). The application order is a
@@ -480,13 +487,15 @@ int     kx_reader_position(const KxReader *r, int part, int64_t *from, int64_t *
 void    kx_reader_set_replay_point(KxReader *r, int part, int64_t from, int64_t applied, const char *meta);
 int64_t kx_reader_dropped(const KxReader *r);
 
-/* Assignment changes so far (a rebalance that gave or took partitions);
- * with spec->replay, each one starts every owned partition over. */
+/* Assignment changes so far (a rebalance that gave or took partitions;
+ * not a cooperative one that gave this member nothing new); with
+ * spec->replay, each one starts every owned partition over. */
 int64_t kx_reader_generation(const KxReader *r);
 
-/* Whether partition part is assigned to this reader now, and the metadata
- * the group's committed offset of it carried when it was assigned ("" if
- * none; see kx_reader_commit_meta). */
+/* Whether partition part is assigned to this reader now, and its record:
+ * the metadata the group's committed offset of it carried when it was
+ * assigned ("" if none; see kx_reader_commit_meta), or the last one the
+ * caller set since (kx_reader_set_replay_point, _set_replay_from). */
 int         kx_reader_owned(const KxReader *r, int part);
 const char *kx_reader_part_meta(const KxReader *r, int part);
 

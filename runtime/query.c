@@ -270,12 +270,12 @@ typedef struct Task {
                                   snapshot start, per pending barrier                   */
     int64_t     *kx_clbar;     /* P × KX_CLN: those of the barrier just taken              */
     int64_t     *kx_clcur;     /* P × KX_CLN: those of the checkpoint being recorded       */
-    char       (*kx_clrec)[KX_META_MAX]; /* per partition: its last record (handoffs)    */
     _Atomic int64_t kx_restored; /* groups restored from the changelog                  */
     _Atomic int64_t kx_cldropped;/* rows messages the restored state held: dropped (kexchange) */
     _Atomic int64_t kx_replayed; /* stage 1: rows of windows emitted already, skipped    */
     int64_t      kx_next_check;/* stage 1, done with its partitions: next look at the group */
     int64_t      kx_rec;       /* stage 1: a watermark to record in the group (kx_record) */
+    int          kx_rec_due;   /* …a record is due (kx_rec may be WATERMARK_MIN: kx_supp's) */
     char       (*kx_led)[KX_META_MAX]; /* stage 1, per partition: the records of the
                                   barrier of kx_led_epoch (kx_led_build; ckpt_lock)    */
     int64_t      kx_led_epoch;
@@ -283,6 +283,8 @@ typedef struct Task {
     int64_t      kx_rec_retry_us;
     int64_t      kx_release_at;/* stage 1, partitions revoked: the checkpoint after which
                                   they are released (0 = none awaited)                  */
+    int64_t      kx_reset_at;  /* stage 1, the assignment changed: the checkpoint after
+                                  which it starts over (kx_reset_due; 0 = none)        */
     /* a window or interval join of two streams through the topic
      * (kx_setup): each side's rows go in as [until, side, left columns,
      * right columns], the other side's columns NULL; `until` is a window
@@ -352,6 +354,9 @@ struct Query {
     int             crash_after;  /* tests: SIGKILL after this many sink commits
                                      that made rows visible (SLUICE_CRASH_AFTER_COMMIT) */
     int64_t         crash_rows;   /* …output_rows at the last commit                */
+    int64_t         stop_hold_us; /* tests: a stop's last checkpoint commits this much
+                                     later (SLUICE_STOP_COMMIT_DELAY_MS)            */
+    int64_t         hold_until_us;/* …until then                                     */
     QueryProgressFn progress_fn;
     void           *progress_ctx;
     int64_t         progress_interval_us;
@@ -2196,11 +2201,13 @@ static int kx_push_sides(Task *t, Batch *b)
 
 /* Stage 1: where a replay of partition p must start for the windows after
  * v to be rebuilt whole (kexchange.h, bounded replay), or -1 (from the
- * beginning); forgets the windows emitted (at or before t->wm). */
+ * beginning); forgets the windows emitted (at or before t->wm). Before
+ * the reader knows its floor (after a rewind: a reset), where the replay
+ * under way started. */
 static int64_t kx_replay_from(Task *t, int p, int64_t v)
 {
     int64_t from = kx_reader_replay_floor(t->kxr, p);
-    if (from < 0) return -1;
+    if (from < 0) return kx_reader_replay_start(t->kxr, p);
     KxOpen *o = t->kx_open + (size_t)p * KX_OPEN;
     for (int k = 0; k < KX_OPEN; k++) {
         if (o[k].wend == WATERMARK_MIN) continue;
@@ -2224,11 +2231,12 @@ static int64_t kx_meta_text(Task *t, int p, int64_t v, char *buf, size_t cap)
     return from;
 }
 
-/* kx_meta_text; the reader rewinds p (when it keeps it) from there too. */
+/* kx_meta_text; the reader rewinds p (when it keeps it) from there too,
+ * and keeps the record (kx_reader_part_meta: kx_handoff). */
 static void kx_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
 {
     int64_t from = kx_meta_text(t, p, v, buf, cap);
-    if (from >= 0) kx_reader_set_replay_from(t->kxr, p, from);
+    kx_reader_set_replay_from(t->kxr, p, from, buf);
 }
 
 /* ---- stage 1 of an unwindowed aggregation: the changelog ---------------------------- */
@@ -2372,7 +2380,6 @@ static int kx_cl_restore(Task *t)
                        r.bad ? "a record that is not a bucket of this partition" : kx_log_error(t->kx_log));
         if (rc) return -1;
         t->kx_clx[p] = end;
-        snprintf(t->kx_clrec[p], sizeof t->kx_clrec[p], "%s", m);
     }
     atomic_fetch_add_explicit(&t->kx_restored, agg_op_groups(op) - before, memory_order_relaxed);
     t->kx_clfull = 1;   /* the next checkpoint writes the whole state, as a new owner */
@@ -2401,7 +2408,6 @@ static void kx_cl_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
     kx_cl_text(t, x, v, buf, cap);
     if (!buf[0]) return;
     kx_reader_set_replay_point(t->kxr, p, x[0], x[1], buf);
-    snprintf(t->kx_clrec[p], sizeof t->kx_clrec[p], "%s", buf);
 }
 
 /* Stage 1: the assignment changed. The reader starts every owned partition
@@ -2439,6 +2445,7 @@ static int kx_reader_reset(Task *t)
     t->kx_led_epoch = 0;     /* (nor does checkpoint_commit: kx_led_write) */
     pthread_mutex_unlock(&t->q->ckpt_lock);
     t->kx_rec = WATERMARK_MIN; /* (kept partitions: in kx_supp, recorded at the next one) */
+    t->kx_rec_due = 0;
     for (size_t k = 0; k < (size_t)P * KX_OPEN; k++) t->kx_open[k].wend = WATERMARK_MIN;
     for (int p = 0; p < P; p++) t->kx_open_lo[p] = INT64_MAX;   /* (the rows come again) */
     t->kx_gen = kx_reader_generation(t->kxr);
@@ -2457,13 +2464,13 @@ static int kx_reader_reset(Task *t)
  * nothing to), -1 not. */
 static int kx_record(Task *t, int write)
 {
-    if (t->kx_rec == WATERMARK_MIN) return 0;
+    if (!t->kx_rec_due) return 0;
     int          P = t->q->plan->group_partitions, rc = -1;
     char       (*buf)[KX_META_MAX] = calloc((size_t)P, sizeof *buf);
     const char **metas = calloc((size_t)P, sizeof *metas);
     if (buf && metas) {
         for (int p = 0; p < P; p++) {
-            if (!t->kx_owned[p]) continue;
+            if (!t->kx_owned[p] || !kx_reader_owned(t->kxr, p)) continue;   /* (lost since: kx_reset_due) */
             int64_t v = t->kx_rec > t->kx_supp[p] ? t->kx_rec : t->kx_supp[p];
             if (v == WATERMARK_MIN && !t->kx_cl) continue;
             if (t->kx_cl) kx_cl_meta(t, p, v, buf[p], sizeof buf[p]);
@@ -2474,7 +2481,7 @@ static int kx_record(Task *t, int write)
     }
     free(buf);
     free(metas);
-    if (rc == 0) t->kx_rec = WATERMARK_MIN;
+    if (rc == 0) t->kx_rec = WATERMARK_MIN, t->kx_rec_due = 0;
     else t->kx_rec_retry_us = now_us() + KX_RECORD_RETRY_US;
     return rc;
 }
@@ -2487,7 +2494,8 @@ static void kx_reader_committed(Task *t, int64_t committed)
     t->acked_epoch = committed;
     if (!kx_pend_take(t, committed, &wm)) return;
     if (t->kx_cl && wm == WATERMARK_MIN) wm = WATERMARK_MIN + 1;   /* (a changelog position is recorded all the same) */
-    if (wm > t->kx_rec || t->kx_rec == WATERMARK_MIN) t->kx_rec = wm;
+    if (wm > t->kx_rec) t->kx_rec = wm;
+    t->kx_rec_due = 1;   /* (with the task's watermark unknown — rebuilding — kx_supp's still count) */
     kx_record(t, atomic_load(&t->kx_led_done) < committed);
 }
 
@@ -2502,8 +2510,9 @@ static void kx_led_build(Task *t, int64_t epoch)
     for (int p = 0; p < P; p++) {
         char *m = t->kx_led[p];
         m[0] = 0;
-        if (!t->kx_owned[p] || wm == WATERMARK_MIN) continue;   /* (nothing to record: kx_record) */
+        if (!t->kx_owned[p] || !kx_reader_owned(t->kxr, p)) continue;   /* (as kx_record) */
         int64_t v = wm > t->kx_supp[p] ? wm : t->kx_supp[p];
+        if (v == WATERMARK_MIN) continue;   /* (nothing emitted) */
         if (t->kx_cl) kx_cl_text(t, t->kx_clbar + (size_t)p * KX_CLN, v, m, KX_META_MAX);
         else kx_meta_text(t, p, v, m, KX_META_MAX);
     }
@@ -2518,12 +2527,17 @@ static void kx_led_build(Task *t, int64_t epoch)
  * committed (kx_step), so these are exactly the windows its sink holds. A
  * lost assignment comes at once: the windows emitted since the last
  * checkpoint are committed at the next one — should this instance die
- * before that, they are missing (docs/scaling.md, Guarantees). */
+ * before that, they are missing (docs/scaling.md, Guarantees). A stop
+ * (the query has ended: query_run) gives the last record, that of the last
+ * committed checkpoint: the tasks ran on past its barrier, and what they
+ * emitted since is in no sink (an instance leaving on SIGTERM lost the
+ * windows that closed during its last checkpoint). An unwindowed
+ * aggregation always gives its last record: its changelog's position. */
 static void kx_handoff(void *ctx, int p, char *buf, size_t cap)
 {
     Task   *t = ctx;
     int64_t v = t->wm > t->kx_supp[p] ? t->wm : t->kx_supp[p];
-    if (t->kx_cl) snprintf(buf, cap, "%s", t->kx_clrec[p]);   /* (the last checkpoint's record) */
+    if (t->kx_cl || stopping(t->q)) snprintf(buf, cap, "%s", kx_reader_part_meta(t->kxr, p));
     else if (v != WATERMARK_MIN) kx_meta(t, p, v, buf, cap);
 }
 
@@ -2570,6 +2584,27 @@ static int kx_take(Task *t, Batch *b, int n, int64_t now)
     return 0;
 }
 
+/* Stage 1, the assignment changed: whether to start over now. The reset
+ * drops the records of barriers not committed yet (kx_pend, kx_led: they
+ * are of the assignment before), so the windows their checkpoints commit
+ * would be recorded only by a checkpoint after the reset (in kx_supp) —
+ * and by none, when the instance stops at one of those: their next owners
+ * emit them again. So the task reads nothing more until the checkpoint of
+ * its last barrier before the change has committed, or of the first one
+ * after it (which holds everything emitted before the change) when taken;
+ * later barriers add nothing, as nothing is read. With no barrier
+ * pending, what was emitted since the last one is in kx_supp after the
+ * reset, recorded at the next barrier. */
+static int kx_reset_due(Task *t, int64_t committed)
+{
+    if (!t->q->store || t->kx_npend == 0) return t->kx_reset_at = 0, 1;
+    if (!t->kx_reset_at) t->kx_reset_at = t->barrier_epoch + 1;
+    int64_t due = t->barrier_epoch < t->kx_reset_at ? t->barrier_epoch : t->kx_reset_at;
+    if (committed < due) return 0;
+    t->kx_reset_at = 0;
+    return 1;
+}
+
 static int kx_step(Task *t)
 {
     Query  *q = t->q;
@@ -2591,7 +2626,7 @@ static int kx_step(Task *t)
     }
     int64_t committed = atomic_load_explicit(&q->ckpt_epoch, memory_order_acquire);
     if (committed > t->acked_epoch) kx_reader_committed(t, committed);
-    else if (t->kx_rec != WATERMARK_MIN && now >= t->kx_rec_retry_us) kx_record(t, 1);
+    else if (t->kx_rec_due && now >= t->kx_rec_retry_us) kx_record(t, 1);
     if (kx_reader_revoking(t->kxr)) {
         /* partitions given away: nothing more is read until a checkpoint
          * taken from here on has committed what was emitted of them; the
@@ -2611,8 +2646,11 @@ static int kx_step(Task *t)
         return linger_flush(t, now);
     }
     t->kx_release_at = 0;   /* (released by a lost assignment meanwhile) */
+    if (kx_reader_generation(t->kxr) != t->kx_gen) {
+        if (!kx_reset_due(t, committed)) return linger_flush(t, now);
+        return kx_reader_reset(t), 1;
+    }
     if (now < t->wait_until_us) return linger_flush(t, now);
-    if (kx_reader_generation(t->kxr) != t->kx_gen) return kx_reader_reset(t), 1;
     Batch  *b = &t->src_batch;
     int64_t wm = WATERMARK_MIN, s0 = now_ns();
     batch_reset(b);
@@ -2622,7 +2660,7 @@ static int kx_step(Task *t)
         query_fail(q, "exchange topic '%s': %s", q->kx_topic, kx_reader_error(t->kxr));
         return 1;
     }
-    if (kx_reader_generation(t->kxr) != t->kx_gen) return kx_reader_reset(t), 1;   /* rows of before: dropped */
+    if (kx_reader_generation(t->kxr) != t->kx_gen) return 1;   /* rows of before: dropped (the reset rereads them) */
     if (n > 0 && kx_take(t, b, n, now)) return 1;
     if (t->kx_cl) atomic_store_explicit(&t->kx_cldropped, kx_reader_dropped(t->kxr), memory_order_relaxed);
     if (wm != WATERMARK_MAX && wm != WATERMARK_MIN && wm > t->wm) {
@@ -3433,7 +3471,6 @@ static void task_free(Task *t)
     free(t->kx_clpos);
     free(t->kx_clbar);
     free(t->kx_clcur);
-    free(t->kx_clrec);
     free(t->kx_led);
     kx_hold_clear(t);
     free(t->kx_hold);
@@ -3712,8 +3749,7 @@ static int kx_cl_setup(Query *q, Task *t, const KxSpec *xs, char *err, size_t ca
     t->kx_clpos = calloc((size_t)KX_PEND * (size_t)P * KX_CLN, sizeof *t->kx_clpos);
     t->kx_clbar = calloc((size_t)P * KX_CLN, sizeof *t->kx_clbar);
     t->kx_clcur = calloc((size_t)P * KX_CLN, sizeof *t->kx_clcur);
-    t->kx_clrec = calloc((size_t)P, sizeof *t->kx_clrec);
-    if (!t->kx_clx || !t->kx_clf || !t->kx_clpos || !t->kx_clbar || !t->kx_clcur || !t->kx_clrec) {
+    if (!t->kx_clx || !t->kx_clf || !t->kx_clpos || !t->kx_clbar || !t->kx_clcur) {
         snprintf(err, cap, "out of memory");
         return -1;
     }
@@ -3991,6 +4027,8 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     pthread_mutex_init(&q->ckpt_lock, NULL);
     const char *crash = getenv("SLUICE_CRASH_AFTER_COMMIT");   /* (docs/scaling.md, Testing) */
     q->crash_after = crash ? atoi(crash) : 0;
+    const char *hold = getenv("SLUICE_STOP_COMMIT_DELAY_MS");
+    q->stop_hold_us = hold ? atoll(hold) * 1000 : 0;
     q->lat_cap = 4096;
     q->lat = calloc((size_t)q->lat_cap, sizeof *q->lat);   /* NULL: no latency figures */
     q->plan = plan;
@@ -4455,6 +4493,7 @@ static int checkpoint_commit(Query *q, int64_t epoch, int final)
  * stage task that has not ended: commit it, and let the rows flow again. */
 static void collector_aligned(Query *q, const char *ended)
 {
+    if (q->hold_until_us && now_us() < q->hold_until_us) return;   /* (a test's) */
     for (int i = 0; i < q->ncollect; i++)
         if (!q->col_barrier[i] && !ended[i]) return;
     if (q->kx) {   /* stage 0's barriers do not pass through stage 1: wait for its pieces */
@@ -4562,6 +4601,7 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
                 atomic_store(&q->stop, 1);
             } else if (!stop_deadline) {
                 stop_deadline = now + STOP_CHECKPOINT_US;
+                if (q->stop_hold_us) q->hold_until_us = now + q->stop_hold_us;
                 if (!q->ckpt_inflight) checkpoint_request(q, now);
                 stop_epoch = q->ckpt_inflight;
             } else if (atomic_load(&q->ckpt_epoch) >= stop_epoch || now > stop_deadline) {
@@ -4633,7 +4673,7 @@ int query_run(Query *q, const ResultSink *sink, volatile sig_atomic_t *stop, cha
         if (t->kxr) {   /* bounded: "kxwm max" tells the others it is all done */
             kx_reader_committed(t, e);
             int64_t until = now_us() + KX_RECORD_FINAL_US;
-            while (t->kx_rec != WATERMARK_MIN && now_us() < until && kx_record(t, 1) != 0)
+            while (t->kx_rec_due && now_us() < until && kx_record(t, 1) != 0)
                 nanosleep(&(struct timespec){0, KX_RECORD_RETRY_US * 1000L}, NULL);
         }
     }
