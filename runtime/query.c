@@ -2453,10 +2453,19 @@ static int kx_reader_reset(Task *t)
     return 0;
 }
 
+/* Stage 1: whether the task records partition p: it owned p at its last
+ * reset, and owns it still (one lost since waits for kx_reset_due, and its
+ * records are the next owner's). */
+static int kx_records(const Task *t, int p)
+{
+    return t->kx_owned[p] && kx_reader_owned(t->kxr, p);
+}
+
 /* Stage 1: record in the ledger group (<group>-1-emitted; kexchange.h,
- * Ledger), per owned partition, the watermark the task had emitted through
- * at the barrier of a checkpoint that is durable (t->kx_rec; WATERMARK_MIN
- * = nothing to record), synchronously. A failure (brokers unreachable)
+ * Ledger), per partition it records (kx_records), the watermark the task
+ * had emitted through at the barrier of a checkpoint that is durable
+ * (t->kx_rec, when t->kx_rec_due; a partition's kx_supp counts too),
+ * synchronously. A failure (brokers unreachable)
  * leaves it for a retry every KX_RECORD_RETRY_US: until it is recorded,
  * windows this instance's sink has committed would be emitted again by a
  * partition's next owner. write = 0: checkpoint_commit has written it
@@ -2470,7 +2479,7 @@ static int kx_record(Task *t, int write)
     const char **metas = calloc((size_t)P, sizeof *metas);
     if (buf && metas) {
         for (int p = 0; p < P; p++) {
-            if (!t->kx_owned[p] || !kx_reader_owned(t->kxr, p)) continue;   /* (lost since: kx_reset_due) */
+            if (!kx_records(t, p)) continue;
             int64_t v = t->kx_rec > t->kx_supp[p] ? t->kx_rec : t->kx_supp[p];
             if (v == WATERMARK_MIN && !t->kx_cl) continue;
             if (t->kx_cl) kx_cl_meta(t, p, v, buf[p], sizeof buf[p]);
@@ -2510,7 +2519,7 @@ static void kx_led_build(Task *t, int64_t epoch)
     for (int p = 0; p < P; p++) {
         char *m = t->kx_led[p];
         m[0] = 0;
-        if (!t->kx_owned[p] || !kx_reader_owned(t->kxr, p)) continue;   /* (as kx_record) */
+        if (!kx_records(t, p)) continue;
         int64_t v = wm > t->kx_supp[p] ? wm : t->kx_supp[p];
         if (v == WATERMARK_MIN) continue;   /* (nothing emitted) */
         if (t->kx_cl) kx_cl_text(t, t->kx_clbar + (size_t)p * KX_CLN, v, m, KX_META_MAX);
