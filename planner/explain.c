@@ -484,13 +484,13 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
                 }
             } else {
                 bputs(b, "no window · emit changes every emit.interval · state grows with the groups");
-                if (p->group && n->u.agg.mode == AGG_FINAL && plan_group_topic(p)) {
-                    /* deployment.group: the state moves with the partitions
-                     * through a changelog topic (docs/scaling.md) */
-                    NEWLINE();
-                    bprintf(b, "group: state in changelog topic %s-%d-changelog (%d partitions); a partition's "
-                               "next owner restores it from there", p->group, n->stage, p->group_partitions);
-                }
+            }
+            if (p->group && n->u.agg.mode == AGG_FINAL && n->u.agg.emit == EMIT_MODE_CHANGES && plan_group_topic(p)) {
+                /* deployment.group: the state moves with the partitions
+                 * through a changelog topic (docs/scaling.md) */
+                NEWLINE();
+                bprintf(b, "group: state in changelog topic %s-%d-changelog (%d partitions); a partition's "
+                           "next owner restores it from there", p->group, n->stage, p->group_partitions);
             }
         }
         if (n->u.agg.retract || n->u.agg.update_before) {

@@ -798,6 +798,14 @@ static PlanNode *place_exchanges(Opt *o, PlanNode *n, unsigned rules, Part *out)
             if (i != n->u.agg.wstart_key && i != n->u.agg.wend_key) req[nreq++] = n->u.agg.keys[i];
         if (nreq == 0 && n->u.agg.windowed && n->u.agg.wkind != WINDOW_SESSION && n->u.agg.wstart_key >= 0)
             req[nreq++] = n->u.agg.keys[n->u.agg.wstart_key];
+        if (o->p->group && n->u.agg.windowed && n->u.agg.wkind != WINDOW_SESSION && n->u.agg.emit == EMIT_MODE_CHANGES &&
+            !n->u.agg.retract && !n->u.agg.late_sink && n->u.agg.nkeys <= 16) {
+            /* group mode, a window's changes: every key, the window's too, so
+             * that a group's checkpoint slice is the partition of the
+             * repartition topic its rows come from (runtime: kx_cl_setup) */
+            nreq = 0;
+            for (int i = 0; i < n->u.agg.nkeys; i++) req[nreq++] = n->u.agg.keys[i];
+        }
         Part after = {nreq ? PART_HASH : PART_SINGLE, 0, {0}};
         for (int i = 0; i < nreq; i++)
             for (int k = 0; k < n->u.agg.nkeys; k++)

@@ -109,8 +109,8 @@ static int group_refuse(SqlError *err, const char *group, const char *what)
     err->loc = -1;
     snprintf(err->msg, sizeof err->msg,
              "deployment.group '%s': %s; a group runs filters, projections, joins with bounded tables "
-             "and either one windowed aggregation (TUMBLE or HOP, emit final) or one window or interval "
-             "join of two Kafka streams for now "
+             "and either one aggregation (TUMBLE, HOP or CUMULATE windows, or EMIT CHANGES) or one window or "
+             "interval join of two Kafka streams for now "
              "(docs/scaling.md), or unset deployment.group", group, what);
     return -1;
 }
@@ -118,7 +118,7 @@ static int group_refuse(SqlError *err, const char *group, const char *what)
 typedef struct GroupWalk {
     const char *group;
     int         topics;   /* exchanges across instances (repartition topics) */
-    int         clagg;    /* an unwindowed aggregation (EMIT CHANGES): a changelog topic */
+    int         clagg;    /* an aggregation that emits changes: a changelog topic */
     int         sjoin;    /* a window or interval join of two streams reads the topic */
     int         aggs;     /* aggregations seen (above what is walked now) */
     int         tjoins;   /* joins with a table seen (the same) */
@@ -275,9 +275,16 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
             }
             if (n->u.agg.wkind == WINDOW_SESSION)
                 return group_refuse(g->err, g->group, "this query has session windows");
-            if (n->u.agg.emit == EMIT_MODE_CHANGES || n->u.agg.retract)
-                return group_refuse(g->err, g->group, "this query's aggregation emits or takes changes");
+            if (n->u.agg.retract) return group_refuse(g->err, g->group, "this query's aggregation takes changes");
             if (n->u.agg.late_sink) return group_refuse(g->err, g->group, "this query has a late sink");
+            if (n->u.agg.emit == EMIT_MODE_CHANGES) {
+                /* a window's changes: its state goes to a changelog topic, as
+                 * an unwindowed aggregation's (runtime: kx_cl_setup) */
+                if (n->u.agg.mode != AGG_FINAL)
+                    return group_refuse(g->err, g->group, "this query's aggregation is not split at an exchange");
+                g->clagg = 1;
+                break;
+            }
             if (n->u.agg.mode == AGG_SIMPLE)   /* (the join's tasks, but not as plan_agg_of_join allows) */
                 for (const PlanNode *j = n->input; j; j = j->right ? NULL : j->input)
                     if (j->kind == PLAN_JOIN && !j->u.join.table && j->u.join.flavor != JOIN_REGULAR)
@@ -306,7 +313,7 @@ static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlE
         /* its checkpoint slices are the partitions, at most 64 (runtime: kx_cl_part) */
         err->loc = -1;
         snprintf(err->msg, sizeof err->msg,
-                 "deployment.group '%s': an aggregation without a window keeps its state in a changelog by "
+                 "deployment.group '%s': an aggregation that emits changes keeps its state in a changelog by "
                  "partition, at most 64: deployment.partitions must be 1 … 64; got %d", group,
                  p->group_partitions);
         return -1;

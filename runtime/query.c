@@ -252,11 +252,11 @@ typedef struct Task {
     int64_t     *kx_open_lo;   /* stage 1: per partition, the first offset of rows of
                                   windows that did not fit in kx_open (INT64_MAX none)  */
     int          kx_wend;      /* stage 1: input column of the aggregate's window_end
-                                  (-1: an unwindowed aggregation, kx_cl)               */
-    /* stage 1 of an unwindowed aggregation (EMIT CHANGES): its state goes to
+                                  (-1: an unwindowed aggregation)                      */
+    /* stage 1 of an aggregation that emits changes (kx_cl_agg): its state goes to
      * the changelog topic, one partition per repartition partition, as the
-     * aggregate's checkpoint chunks ("G" bucket: its buckets are the
-     * partitions, AggOpSpec.snap_parts = P <= 64); a partition's owner
+     * aggregate's checkpoint chunks ("G" bucket, or "W" window bucket: its
+     * buckets are the partitions, AggOpSpec.snap_parts = P <= 64; kx_cl_part); a partition's owner
      * restores it from there (kx_cl_restore) and
      * replays the repartition topic from the position recorded with it */
     int          kx_cl;        /* 1: this task keeps its state in kx_log                */
@@ -408,7 +408,7 @@ struct Query {
     char            kx_topic[400];
     char            kx_group[300];/* the readers' consumer group                 */
     char            kx_ledger[320];/* their records: a group nobody joins          */
-    char            kx_cltopic[320];/* an unwindowed aggregation's changelog topic  */
+    char            kx_cltopic[320];/* the changelog topic (kx_cl_setup)           */
     uint8_t        *col_barrier;  /* per collector channel: its barrier arrived */
     HeldQueue      *col_held;
     HoldPool        col_pool;
@@ -2239,7 +2239,31 @@ static void kx_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
     kx_reader_set_replay_from(t->kxr, p, from, buf);
 }
 
-/* ---- stage 1 of an unwindowed aggregation: the changelog ---------------------------- */
+/* ---- stage 1 of an aggregation that emits changes: the changelog -------------------- */
+
+/* Whether a's state goes to a changelog topic in group mode: the final
+ * aggregation of an unwindowed GROUP BY, or of TUMBLE, HOP or CUMULATE
+ * windows, that emits changes (planner_check_group allows no other). */
+static int kx_cl_agg(const PlanNode *a)
+{
+    if (a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.emit != EMIT_MODE_CHANGES ||
+        a->u.agg.retract || a->u.agg.late_sink)
+        return 0;
+    if (!a->u.agg.windowed) return a->u.agg.wend_key < 0;
+    return a->u.agg.wkind != WINDOW_SESSION && a->u.agg.wend_key >= 0;
+}
+
+/* The partition of a changelog key of the aggregate's state: "G" bucket
+ * (unwindowed groups; a tombstone of that key marks a partition with no
+ * groups in a full snapshot, windowed too), or "W" window bucket (one
+ * window's groups); the buckets are the partitions (AggOpSpec.snap_parts =
+ * P). -1: neither, or not a partition of P. */
+static int kx_cl_part(const uint8_t *k, size_t klen, int P)
+{
+    if (klen == 2 && k[0] == 'G') return k[1] < P ? k[1] : -1;
+    if (klen == 10 && k[0] == 'W') return k[9] < P ? k[9] : -1;
+    return -1;
+}
 
 typedef struct ClPut {
     Task    *t;
@@ -2251,16 +2275,18 @@ static int kx_cl_chunk(void *ctx, const void *key, size_t klen, const void *val,
 {
     ClPut         *c = ctx;
     const uint8_t *k = key;
-    if (klen == 1 && k[0] == 'M') return 0;   /* (the meta: no watermark matters unwindowed) */
-    if (klen != 2 || k[0] != 'G' || k[1] >= c->t->q->plan->group_partitions) {
-        c->bad = 1;   /* (a window or session chunk: not an unwindowed aggregate) */
+    /* the meta: the watermark is the record's (kx_reader_reset), and the
+     * late rows are counted by the task */
+    if (klen == 1 && k[0] == 'M') return 0;
+    int p = kx_cl_part(k, klen, c->t->q->plan->group_partitions);
+    if (p < 0) {
+        c->bad = 1;   /* (a session chunk, or buckets that are not the partitions) */
         return -1;
     }
-    int p = k[1];   /* (the aggregate's buckets are the partitions: AggOpSpec.snap_parts = P) */
     /* a partition given away since the last reset is another owner's now
      * (its groups go at the reset): never written after its record */
     if (!c->t->kx_owned[p] || !kx_reader_owned(c->t->kxr, p)) return 0;
-    c->put |= UINT64_C(1) << k[1];
+    c->put |= UINT64_C(1) << p;
     return kx_log_put(c->t->kx_log, p, key, klen, val, val ? vlen : 0);
 }
 
@@ -2307,12 +2333,25 @@ static int kx_cl_barrier(Task *t)
     return 0;
 }
 
-typedef struct ClRead {   /* partition p's slice: its last value (NULL: none, or a tombstone) */
-    uint8_t *val;
+typedef struct ClChunk {   /* one key of partition p's slice, and its last value */
+    uint8_t  key[10];
+    size_t   klen;
+    uint8_t *val;             /* NULL: a tombstone */
     size_t   len;
-    int      p, bad;
+} ClChunk;
+
+typedef struct ClRead {   /* partition p's slice: every key's last value */
+    ClChunk *c;
+    int      n, cap;
+    int      p, P, bad;
     uint64_t owner;   /* the records of this owner only (0: any) */
 } ClRead;
+
+static void cl_read_free(ClRead *r)
+{
+    for (int i = 0; i < r->n; i++) free(r->c[i].val);
+    free(r->c);
+}
 
 static int kx_cl_take(void *ctx, const void *key, size_t klen, const void *val, size_t vlen, int64_t off,
                       uint64_t owner)
@@ -2321,17 +2360,36 @@ static int kx_cl_take(void *ctx, const void *key, size_t klen, const void *val, 
     const uint8_t *k = key;
     (void)off;
     if (r->owner && owner != r->owner) return 0;   /* a zombie's, or a dead owner's unrecorded */
-    if (klen != 2 || k[0] != 'G' || k[1] != r->p) {   /* (bucket = partition) */
+    if (kx_cl_part(k, klen, r->P) != r->p) {   /* (bucket = partition) */
         r->bad = 1;
         return -1;
     }
-    free(r->val);
-    r->val = NULL;
-    r->len = 0;
-    if (!val) return 0;   /* a tombstone */
-    if (!(r->val = malloc(vlen ? vlen : 1))) return -1;
-    memcpy(r->val, val, vlen);
-    r->len = vlen;
+    /* the keys are one per open window (or one, unwindowed): few */
+    int i = 0;
+    while (i < r->n && (r->c[i].klen != klen || memcmp(r->c[i].key, k, klen) != 0)) i++;
+    if (i == r->n) {
+        if (!val) return 0;   /* a tombstone of a key not live */
+        if (r->n == r->cap) {
+            int      cap = r->cap ? 2 * r->cap : 8;
+            ClChunk *c = realloc(r->c, (size_t)cap * sizeof *c);
+            if (!c) return -1;
+            r->c = c, r->cap = cap;
+        }
+        memcpy(r->c[i].key, k, klen);
+        r->c[i].klen = klen;
+        r->c[i].val = NULL;
+        r->n++;
+    }
+    free(r->c[i].val);
+    r->c[i].val = NULL;
+    r->c[i].len = 0;
+    if (!val) {   /* a tombstone: the key is gone */
+        r->c[i] = r->c[--r->n];
+        return 0;
+    }
+    if (!(r->c[i].val = malloc(vlen ? vlen : 1))) return -1;
+    memcpy(r->c[i].val, val, vlen);
+    r->c[i].len = vlen;
     return 0;
 }
 
@@ -2365,16 +2423,14 @@ static int kx_cl_restore(Task *t)
         KxRecord    rec;
         kx_record_parse(m, &rec);
         int64_t end = rec.cl >= 0 ? rec.cl : 0, full = rec.full >= 0 ? rec.full : 0;   /* (none: nothing read) */
-        ClRead  r = {.p = p, .owner = rec.by};
+        ClRead  r = {.p = p, .P = P, .owner = rec.by};
         int     rc = kx_log_read(t->kx_log, p, full, end, kx_cl_take, &r, 30000);
-        if (rc == 0 && r.val) {
-            uint8_t key[2] = {'G', (uint8_t)p};
-            if (agg_op_restore(op, key, 2, r.val, r.len)) {
+        for (int i = 0; rc == 0 && i < r.n; i++)
+            if (agg_op_restore(op, r.c[i].key, r.c[i].klen, r.c[i].val, r.c[i].len)) {
                 query_fail(q, "changelog '%s' partition %d: %s", q->kx_cltopic, p, agg_op_error(op));
                 rc = -2;
             }
-        }
-        free(r.val);
+        cl_read_free(&r);
         if (rc == -1)
             query_fail(q, "changelog '%s' partition %d: %s", q->kx_cltopic, p,
                        r.bad ? "a record that is not a bucket of this partition" : kx_log_error(t->kx_log));
@@ -2389,7 +2445,7 @@ static int kx_cl_restore(Task *t)
     return 0;
 }
 
-/* Stage 1 of an unwindowed aggregation: the record of partition p,
+/* Stage 1 of an aggregation that emits changes: the record of partition p,
  * "kxwm <v> from <O> cl <X> at <A> full <F> by <T>" — the changelog's
  * records from F (this owner's last full snapshot) to X, of owner T, hold
  * the state after the rows applied at the checkpoint (the reader's
@@ -2426,8 +2482,12 @@ static int kx_reader_reset(Task *t)
     int nowned = 0;
     for (int p = 0; p < P; p++) {
         /* what this task has emitted of p stays emitted, even after p went
-         * away and came back: it is in this instance's sink */
-        if (t->kx_owned[p] && t->wm > t->kx_supp[p]) t->kx_supp[p] = t->wm;
+         * away and came back: it is in this instance's sink. Not with a
+         * changelog: the state is restored as the record has it, and the
+         * windows it holds open are emitted again as it closes them (the
+         * rows of those that closed since are needed for that) */
+        if (t->kx_cl) t->kx_supp[p] = WATERMARK_MIN;
+        else if (t->kx_owned[p] && t->wm > t->kx_supp[p]) t->kx_supp[p] = t->wm;
         int     owned = kx_reader_owned(t->kxr, p);
         int64_t m;
         if (owned && kx_parse_wm(kx_reader_part_meta(t->kxr, p), &m) && m > t->kx_supp[p]) t->kx_supp[p] = m;
@@ -2540,8 +2600,8 @@ static void kx_led_build(Task *t, int64_t epoch)
  * (the query has ended: query_run) gives the last record, that of the last
  * committed checkpoint: the tasks ran on past its barrier, and what they
  * emitted since is in no sink (an instance leaving on SIGTERM lost the
- * windows that closed during its last checkpoint). An unwindowed
- * aggregation always gives its last record: its changelog's position. */
+ * windows that closed during its last checkpoint). An aggregation that
+ * emits changes always gives its last record: its changelog's position. */
 static void kx_handoff(void *ctx, int p, char *buf, size_t cap)
 {
     Task   *t = ctx;
@@ -2587,7 +2647,7 @@ static int kx_take(Task *t, Batch *b, int n, int64_t now)
     }
     atomic_fetch_add_explicit(&t->rows_in, k, memory_order_relaxed);
     t->last_data_us = now;
-    if (t->kx_wend >= 0) kx_track(t, b, k);
+    if (t->kx_wend >= 0 && !t->kx_cl) kx_track(t, b, k);   /* (a changelog replays from its record) */
     if (k > 0 && (t->kx_join ? kx_push_sides(t, b) : push(t, t->entry[t->in_slot[0]], t->entry_side[t->in_slot[0]], b)))
         return -1;
     return 0;
@@ -2684,7 +2744,7 @@ static int kx_step(Task *t)
     if (owns && kx_reader_ended(t->kxr) && t->wm != WATERMARK_MAX) {
         t->wm_at_us = now;
         if (kx_advance(t, WATERMARK_MAX)) return 1;
-        /* an unwindowed aggregation's last changes go out now: the record
+        /* an aggregation's last changes go out now: the record
          * of this end (at the next checkpoint) says they were emitted */
         if (t->kx_cl && (agg_emit(t, t->kx_clop, 2, 0) || flush_all(t))) return 1;
     }
@@ -3135,10 +3195,10 @@ static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, 
         as.wend_key = n->u.agg.windowed ? n->u.agg.wend_key : -1;
         as.session = n->u.agg.windowed && n->u.agg.wkind == WINDOW_SESSION;
         as.emit_changes = n->u.agg.mode != AGG_PARTIAL && n->u.agg.emit == EMIT_MODE_CHANGES;
-        /* group mode, an aggregation without a window: its checkpoint slices
+        /* group mode, an aggregation that emits changes: its checkpoint slices
          * are the repartition topic's partitions (its changelog; kx_cl_setup) */
-        if (q->plan->group && n->u.agg.mode == AGG_FINAL && !n->u.agg.windowed && as.emit_changes &&
-            plan_group_topic(q->plan) && q->plan->group_partitions >= 1 && q->plan->group_partitions <= 64)
+        if (q->plan->group && kx_cl_agg(n) && plan_group_topic(q->plan) && q->plan->group_partitions >= 1 &&
+            q->plan->group_partitions <= 64)
             as.snap_parts = q->plan->group_partitions;
         as.retract = n->u.agg.retract;
         as.update_before = as.emit_changes && n->u.agg.update_before;
@@ -3729,7 +3789,7 @@ static int query_interrupted(void *ctx)
     return (q->run_stop && *q->run_stop) || atomic_load(&q->stop_req) || atomic_load(&q->stop);
 }
 
-/* Stage 1 task t of an unwindowed aggregation (EMIT CHANGES): its state
+/* Stage 1 task t of an aggregation that emits changes (kx_cl_agg): its state
  * goes to the changelog topic <group>-<stage>-changelog (kx_cl_barrier).
  * 0, or -1 with err. */
 static int kx_cl_setup(Query *q, Task *t, const KxSpec *xs, char *err, size_t cap)
@@ -3739,7 +3799,7 @@ static int kx_cl_setup(Query *q, Task *t, const KxSpec *xs, char *err, size_t ca
     int             same = x->u.exchange.nkeys == a->u.agg.nkeys;
     for (int k = 0; same && k < a->u.agg.nkeys; k++) same = x->u.exchange.keys[k] == a->u.agg.keys[k];
     if (!same) {   /* (a group's slice must be the partition its rows come from) */
-        snprintf(err, cap, "deployment.group: the aggregation without a window is not keyed as its repartition "
+        snprintf(err, cap, "deployment.group: the aggregation that emits changes is not keyed as its repartition "
                            "topic (its keys are not the exchange's, in order)");
         return -1;
     }
@@ -3782,9 +3842,10 @@ static int kx_setup(Query *q, char *err, size_t cap)
     }
     for (int i = 0; i < st1->nops; i++) {   /* (the planner checks it: planner_check_group) */
         const PlanNode *a = st1->ops[i];
-        if (a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key >= 0) continue;
+        if (!kx_cl_agg(a)) continue;
         if (P > 64) {   /* (its checkpoint buckets are the partitions: kx_cl_chunk) */
-            snprintf(err, cap, "deployment.partitions must be at most 64 for an aggregation without a window; got %d", P);
+            snprintf(err, cap, "deployment.partitions must be at most 64 for an aggregation that emits changes; "
+                               "got %d", P);
             return -1;
         }
     }
@@ -3984,16 +4045,14 @@ static int kx_setup(Query *q, char *err, size_t cap)
             }
         } else {
             const PlanNode *a = t->entry[0] < t->nops ? t->ops[t->entry[0]].node : NULL;
-            int             unwindowed = a && a->kind == PLAN_AGGREGATE && a->u.agg.mode == AGG_FINAL &&
-                             a->u.agg.wend_key < 0 && !a->u.agg.windowed && a->u.agg.emit == EMIT_MODE_CHANGES &&
-                             !a->u.agg.retract;
-            if (!unwindowed && (!a || a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key < 0)) {
+            int             cl = a && kx_cl_agg(a);
+            if (!cl && (!a || a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key < 0)) {
                 snprintf(err, cap, "deployment.group: the repartition topic must feed a windowed aggregation "
-                                   "or an unwindowed one that emits changes");
+                                   "or one that emits changes");
                 return -1;
             }
-            t->kx_wend = unwindowed ? -1 : a->u.agg.keys[a->u.agg.wend_key];
-            if (unwindowed && kx_cl_setup(q, t, &spec, err, cap)) return -1;
+            t->kx_wend = a->u.agg.windowed && a->u.agg.wend_key >= 0 ? a->u.agg.keys[a->u.agg.wend_key] : -1;
+            if (cl && kx_cl_setup(q, t, &spec, err, cap)) return -1;
         }
         t->kx_parts = calloc(SLUICE_VECTOR_SIZE, sizeof *t->kx_parts);
         t->kx_offs = calloc(SLUICE_VECTOR_SIZE, sizeof *t->kx_offs);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Group mode with an aggregation without a window (issue 13; docs/scaling.md,
-# "Aggregations without a window"): critical crash events counted per user
+# Group mode with aggregations that emit changes (issue 13; docs/scaling.md,
+# "An aggregation without a window keeps its state in the changelog
+# topic", and the windowed one after it): critical crash events counted per user
 # over the whole stream, EMIT CHANGES, run by sluice instances of one group
 # against the bundled broker. The partial counts cross the repartition topic
 # g-0-repartition; each partition's state goes to the changelog topic
@@ -21,6 +22,15 @@
 #      continued: the others take its partitions and it comes back as a
 #      zombie, then rejoins; all three end with sqlite3's answer.
 #   4. more than 64 partitions is refused, naming the setting.
+#   5. the same per user and 10-second TUMBLE window, EMIT CHANGES (each
+#      window's state in the changelog too, by window and partition): the
+#      single-process answer, three instances all alive, GROUP_KILLS
+#      kill runs as in 1-3, a third instance joining mid-run, and a kill
+#      run in HOP windows: per window and user, the largest count emitted
+#      is sqlite3's, none larger; and in every instance's file, each
+#      window's last change is its largest (a window an instance closes
+#      again after a restore is closed with all its rows, not with the
+#      restored state's older value).
 # Skipped like kafka.sh when the broker, kcat or sqlite3 is missing.
 # GROUP_LOGS=DIR keeps a failed run's logs in DIR/runK.
 source "$(dirname "$0")/lib.sh"
@@ -47,13 +57,16 @@ awk -v n="$N" 'BEGIN {
     s = (s * 69069 + 1) % 4294967296; l = lv[1 + int(s / 65536) % 4]
     s = (s * 69069 + 1) % 4294967296; e = ev[1 + int(s / 65536) % 4]
     s = (s * 69069 + 1) % 4294967296; d = int(s / 65536) % 1000
-    printf "%d\t{\"ts\":%d,\"user_id\":%d,\"level\":\"%s\",\"event\":\"%s\",\"ms\":%d}\n", u, t0 + i * 2, u, l, e, d
+    printf "%d\t{\"ts\":%.0f,\"user_id\":%d,\"level\":\"%s\",\"event\":\"%s\",\"ms\":%d}\n", u, t0 + i * 2, u, l, e, d
   }
 }' >"$T/events.jsonl"
-cut -f2 "$T/events.jsonl" | sed 's/.*"user_id":\([0-9]*\),"level":"\([A-Z]*\)","event":"\([a-z]*\)","ms":\([0-9]*\)}/\1,\2,\3,\4/' >"$T/events.csv"
-sqlite3 -list -separator , :memory: "CREATE TABLE ev (uid INTEGER, level TEXT, event TEXT, ms INTEGER);" \
-  ".import --csv $T/events.csv ev" \
-  "SELECT uid, COUNT(*), SUM(ms) FROM ev WHERE level = 'CRITICAL' AND event = 'crash' GROUP BY uid;" | sort >"$T/want"
+cut -f2 "$T/events.jsonl" |
+  sed 's/.*"ts":\([0-9]*\),"user_id":\([0-9]*\),"level":"\([A-Z]*\)","event":"\([a-z]*\)","ms":\([0-9]*\)}/\1,\2,\3,\4,\5/' >"$T/events.csv"
+oracle() {   # SELECT: sqlite3's answer over the events, sorted
+  sqlite3 -list -separator , :memory: "CREATE TABLE ev (ts INTEGER, uid INTEGER, level TEXT, event TEXT, ms INTEGER);" \
+    ".import --csv $T/events.csv ev" "$1" | sort
+}
+oracle "SELECT uid, COUNT(*), SUM(ms) FROM ev WHERE level = 'CRITICAL' AND event = 'crash' GROUP BY uid;" >"$T/want"
 if [ "$(wc -l <"$T/want")" -ge 290 ]; then _ok; else _bad "sqlite3's answer" "$(wc -l <"$T/want") users"; fi
 
 broker() {   # a fresh broker (12 partitions) with the source topic and the group's two topics
@@ -77,9 +90,16 @@ keep_logs() {
   [ -n "${GROUP_LOGS:-}" ] || return 0
   mkdir -p "$GROUP_LOGS/run$1" && cp "$T"/log."$1".* "$T"/out."$1".*.csv "$T"/prog."$1".* "$T/want" "$T/got" "$GROUP_LOGS/run$1/" 2>/dev/null
 }
-# per user, the change with the largest count any instance emitted (op,user,count,sum rows)
-final() { awk -F, '$1 != "op" { if (!($2 in c) || $3 + 0 > c[$2] + 0) { c[$2] = $3; s[$2] = $4 } }
+# per group, the change with the largest count any instance emitted (op,KEY...,count,sum rows:
+# the first KEYS columns after op are the group's; 1 unless set: user)
+KEYS=1
+final() { awk -F, -v nk="$KEYS" '$1 != "op" { k = $2; for (i = 3; i <= nk + 1; i++) k = k "," $i
+                   if (!(k in c) || $(nk + 2) + 0 > c[k] + 0) { c[k] = $(nk + 2); s[k] = $(nk + 3) } }
                    END { for (u in c) print u "," c[u] "," s[u] }' "$@" | sort; }
+# the groups whose last change in FILE is not its largest (KEY,last,largest)
+regressed() { awk -F, -v nk="$KEYS" '$1 != "op" { k = $2; for (i = 3; i <= nk + 1; i++) k = k "," $i
+                   l[k] = $(nk + 2) + 0; if (l[k] > m[k]) m[k] = l[k] }
+                   END { for (k in l) if (l[k] < m[k]) print k "," l[k] "," m[k] }' "$1"; }
 changes_exact() {   # WHAT RUN SECS NAME...: the named instances end, exit 0, and their changes end at sqlite3's
   local what=$1 run=$2 secs=$3 codes files=(); shift 3
   if wait_ended "$secs" "${PIDS[@]}"; then _ok; else _bad "$what: all end by themselves" "still running after $secs s"; fi
@@ -91,7 +111,13 @@ changes_exact() {   # WHAT RUN SECS NAME...: the named instances end, exit 0, an
   final "${files[@]}" >"$T/got"
   if cmp -s "$T/want" "$T/got"; then _ok; else
     keep_logs "$run"
-    _bad "$what: every user's last count is sqlite3's, none larger" "$(wc -l <"$T/got") users for $(wc -l <"$T/want"): $(diff "$T/want" "$T/got" | grep -c '^>') differ: $(diff "$T/want" "$T/got" | grep '^[<>]' | head -4 | tr '\n' ' ')"; fi
+    _bad "$what: every group's last count is sqlite3's, none larger" "$(wc -l <"$T/got") groups for $(wc -l <"$T/want"): $(diff "$T/want" "$T/got" | grep -c '^>') differ: $(diff "$T/want" "$T/got" | grep '^[<>]' | head -4 | tr '\n' ' ')"; fi
+  [ "$KEYS" -gt 1 ] || return 0
+  local back=""
+  for f in "${files[@]}"; do back+=$(regressed "$f" | head -3 | sed "s|^|${f##*/}: |" | tr '\n' ' '); done
+  if [ -z "$back" ]; then _ok; else
+    keep_logs "$run"
+    _bad "$what: in each instance's output, every window's last change is its largest" "$back"; fi
 }
 
 # 1. the single-process answer: each user's last change
@@ -153,5 +179,42 @@ stall_run S1
 # 4. more partitions than its checkpoint slices: refused, naming the setting
 expect_out "deployment.partitions at most 64" "deployment.partitions must be 1 … 64; got 100" \
   "$SLUICE" -q --group g --state-dir "$T/state.p100" --set deployment.partitions=100 -e "$SRC); $(sink "$T/x.csv") $QUERY"
+
+# 5. per user and 10-second window, EMIT CHANGES: 1-3 again
+QUERY="INSERT INTO out SELECT window_start, user_id, COUNT(*) AS crashes, SUM(ms) AS ms
+  FROM TUMBLE(events, ts, INTERVAL '10' SECOND) WHERE level = 'CRITICAL' AND event = 'crash'
+  GROUP BY window_start, window_end, user_id EMIT CHANGES;"
+KEYS=2
+oracle "SELECT strftime('%Y-%m-%d %H:%M:%S', ts / 10000 * 10, 'unixepoch'), uid, COUNT(*), SUM(ms) FROM ev
+  WHERE level = 'CRITICAL' AND event = 'crash' GROUP BY 1, 2;" >"$T/want"
+if [ "$(wc -l <"$T/want")" -ge 5000 ]; then _ok; else _bad "sqlite3's windowed answer" "$(wc -l <"$T/want") groups"; fi
+broker
+"$SLUICE" -q --set parallelism=2 -e "$SRC); $(sink "$T/single.w.csv") $QUERY" >"$T/log.single.w" 2>&1 </dev/null
+final "$T/single.w.csv" >"$T/single"
+if cmp -s "$T/want" "$T/single"; then _ok; else
+  _bad "windows: the single-process answer is sqlite3's" "$(wc -l <"$T/single") groups: $(tail -c 300 "$T/log.single.w")"; fi
+expect_out "windows: EXPLAIN names the changelog topic" "group: state in changelog topic g-1-changelog (12 partitions)" \
+  "$SLUICE" -q --group g --set deployment.partitions=12 -e "$SRC); $(sink "$T/x.csv") EXPLAIN $QUERY"
+start A W0; start B W0; start C W0
+changes_exact "windows: three instances" W0 120 A B C
+for k in $(seq "$KILLS"); do kill_run "WK$k"; done
+# an instance joining mid-run: the two running give it partitions while
+# their watermark moves on, and restore the ones they keep
+broker
+start A WJ; start B WJ
+emitted WJ A
+sleep 1
+start C WJ
+changes_exact "windows: an instance joins mid-run" WJ 120 A B C
+echo "group_changes.sh: join run: changes A $(tail -n +2 "$T/out.WJ.A.csv" | wc -l), B $(tail -n +2 "$T/out.WJ.B.csv" | wc -l), C (joined) $(tail -n +2 "$T/out.WJ.C.csv" 2>/dev/null | wc -l); groups restored $(progress_sum restoredGroups WJ A B C)"
+# the same in HOP windows (10 s, every 5 s: each row in two), one of three killed
+QUERY="INSERT INTO out SELECT window_start, user_id, COUNT(*) AS crashes, SUM(ms) AS ms
+  FROM HOP(events, ts, INTERVAL '5' SECOND, INTERVAL '10' SECOND) WHERE level = 'CRITICAL' AND event = 'crash'
+  GROUP BY window_start, window_end, user_id EMIT CHANGES;"
+oracle "SELECT strftime('%Y-%m-%d %H:%M:%S', s / 1000, 'unixepoch'), uid, COUNT(*), SUM(ms) FROM
+  (SELECT ts / 5000 * 5000 AS s, uid, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash'
+   UNION ALL SELECT ts / 5000 * 5000 - 5000, uid, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash')
+  GROUP BY 1, 2;" >"$T/want"
+kill_run WH1
 
 finish
