@@ -11,6 +11,8 @@
 #   1. three instances, all alive: the union of their outputs is the
 #      answer, every row once, every instance did a share, nothing late;
 #   2. a LEFT JOIN (crashes without a click too), two instances: the same;
+#   2b. two of three leaving mid-run (SIGTERM), the second during the
+#      first's last checkpoint, held back: the same;
 #   3. the joined rows counted per window and user (an aggregation in the
 #      join's tasks), three instances with one killed mid-run: the same;
 #   4. GROUP_KILLS runs (default 2) where one of three instances is killed
@@ -286,6 +288,25 @@ crash_run() {   # RUN WANT JOIN
   echo "group_wjoin.sh: crash run $1 ($3): A $(rows "$1" A | wc -l), B $(rows "$1" B | wc -l), C (killed) $(rows "$1" C | wc -l) rows; read again after the moves $(replayed "$1" A B)"
 }
 crash_run X want JOIN
+
+# two of three leave mid-run (SIGTERM), the second 0.3 s after the first,
+# whose last checkpoint is held back 4 s (SLUICE_STOP_COMMIT_DELAY_MS): the
+# second's partitions reach the first between that checkpoint's barrier and
+# its commit. The first must not start over (which drops the barrier's
+# records) until that checkpoint has committed and recorded the rows its
+# sink holds, else nobody records them and A emits them again
+leave_run() {   # RUN WANT JOIN HOLD-MS B-AFTER-S
+  broker
+  start A "$1" "$3"; start B "$1" "$3"; SLUICE_STOP_COMMIT_DELAY_MS=$4 start C "$1" "$3"
+  emitted "$1" C
+  sleep 0.5
+  kill -TERM "${PIDS[2]}"
+  sleep "$5"
+  kill -TERM "${PIDS[1]}"
+  exact "leave run $1 ($3): C leaves, then B during C's last checkpoint" "$1" "$2" 120 A B C
+  echo "group_wjoin.sh: leave run $1 ($3): A $(rows "$1" A | wc -l), B $(rows "$1" B | wc -l), C $(rows "$1" C | wc -l) rows"
+}
+leave_run T want JOIN 4000 0.3
 
 # 3. the joined rows counted per window and user, in the join's tasks:
 # three instances, one killed mid-run
