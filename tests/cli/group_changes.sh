@@ -26,11 +26,11 @@
 #      window's state in the changelog too, by window and partition): the
 #      single-process answer, three instances all alive, GROUP_KILLS
 #      kill runs as in 1-3, a third instance joining mid-run, and a kill
-#      run in HOP windows: per window and user, the largest count emitted
-#      is sqlite3's, none larger; and in every instance's file, each
-#      window's last change is its largest (a window an instance closes
-#      again after a restore is closed with all its rows, not with the
-#      restored state's older value).
+#      run in HOP windows and one in CUMULATE windows: per window and
+#      user, the largest count emitted is sqlite3's, none larger; and in
+#      every instance's file, each window's last change is its largest (a
+#      window an instance closes again after a restore is closed with all
+#      its rows, not with the restored state's older value).
 # Skipped like kafka.sh when the broker, kcat or sqlite3 is missing.
 # GROUP_LOGS=DIR keeps a failed run's logs in DIR/runK.
 source "$(dirname "$0")/lib.sh"
@@ -216,5 +216,15 @@ oracle "SELECT strftime('%Y-%m-%d %H:%M:%S', s / 1000, 'unixepoch'), uid, COUNT(
    UNION ALL SELECT ts / 5000 * 5000 - 5000, uid, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash')
   GROUP BY 1, 2;" >"$T/want"
 kill_run WH1
+# and in CUMULATE windows (every 5 s up to 10 s: window_end tells them apart)
+QUERY="INSERT INTO out SELECT window_end, user_id, COUNT(*) AS crashes, SUM(ms) AS ms
+  FROM CUMULATE(events, ts, INTERVAL '5' SECOND, INTERVAL '10' SECOND) WHERE level = 'CRITICAL' AND event = 'crash'
+  GROUP BY window_start, window_end, user_id EMIT CHANGES;"
+oracle "SELECT strftime('%Y-%m-%d %H:%M:%S', e / 1000, 'unixepoch'), uid, COUNT(*), SUM(ms) FROM
+  (SELECT ts / 10000 * 10000 + 10000 AS e, uid, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash'
+   UNION ALL SELECT ts / 10000 * 10000 + 5000, uid, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash'
+   AND ts < ts / 10000 * 10000 + 5000)
+  GROUP BY 1, 2;" >"$T/want"
+kill_run WC2   # (WC1 would sleep 2.5 s before the kill, when C may be done)
 
 finish
