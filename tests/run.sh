@@ -4,7 +4,8 @@
 #   SQL tests    build/sqltest tests/sql       (tests/sql/**/*.test), at parallelism 1 and 2
 #   CLI tests    tests/cli/*.sh                (drive build/sluice as a user would)
 # Each suite prints its own failures and its own "N passed, M failed" line;
-# this script sums them. Exit status is non-zero when anything failed.
+# this script sums them and says how long each suite took. Exit status is
+# non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -14,7 +15,7 @@ total_pass=0
 total_fail=0
 suite() {
   local name=$1; shift
-  local out rc line p f
+  local out rc line p f t0=$SECONDS
   out=$("$@" 2>&1); rc=$?
   # show everything but the suite's own summary line
   printf '%s\n' "$out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$' | sed '/^$/d'
@@ -30,7 +31,7 @@ suite() {
     echo "FAIL $name: exit status $rc"
     f=1
   fi
-  echo "-- $name: $p passed, $f failed"
+  echo "-- $name: $p passed, $f failed ($((SECONDS - t0)) s)"
   total_pass=$((total_pass + p))
   total_fail=$((total_fail + f))
 }
