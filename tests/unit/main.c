@@ -4,6 +4,7 @@
  *   build/unit_tests            run all
  *   build/unit_tests vector     run the tests whose name contains "vector"
  *   build/unit_tests -l         list the tests
+ *   build/unit_tests -t [name]  also print each test's time (sort -n)
  *
  * Prints one line per failed check, then "N passed, M failed"; exits 1 on any
  * failure. Tests run in name order so the output is stable.
@@ -12,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <time.h>
 
 static UnitTest   *registry;
 static int         registry_n;
@@ -51,9 +53,10 @@ static int by_name(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     const char *filter = NULL;
-    int         list = 0;
+    int         list = 0, times = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-l") == 0) list = 1;
+        else if (strcmp(argv[i], "-t") == 0) times = 1;
         else filter = argv[i];
     }
     UnitTest **all = calloc((size_t)registry_n + 1, sizeof *all);
@@ -72,7 +75,13 @@ int main(int argc, char **argv)
         }
         current = t;
         current_failed = 0;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         t->fn();
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (times)
+            printf("%8.3f s  %s\n", (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+                   t->name);
         if (current_failed) failed++;
         else passed++;
         current = NULL;
