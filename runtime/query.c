@@ -357,6 +357,8 @@ struct Query {
     int64_t         stop_hold_us; /* tests: a stop's last checkpoint commits this much
                                      later (SLUICE_STOP_COMMIT_DELAY_MS)            */
     int64_t         hold_until_us;/* …until then                                     */
+    int64_t         fail_records_us; /* tests: records to the group fail for this long
+                                     after the query starts (SLUICE_FAIL_RECORDS_MS) */
     QueryProgressFn progress_fn;
     void           *progress_ctx;
     int64_t         progress_interval_us;
@@ -365,6 +367,9 @@ struct Query {
     int64_t         last_flush_us;
     char            warning[256]; /* a source's current transient problem (under error_lock) */
     char            sink_warning[256]; /* the sink's (a Kafka broker down…), under error_lock */
+    char            kx_warning[256];   /* group mode: a record to the group failing now
+                                          (kx_rec_failed), under error_lock */
+    _Atomic int64_t kx_rec_fails;      /* records to the group that failed (retried) */
     char            end_notice[400];   /* what the caller should hear when query_run returns */
     int64_t         sink_warning_at_us;
     Batch           changes_view; /* EMIT CHANGES: the collector's view with an op column */
@@ -2521,6 +2526,31 @@ static int kx_records(const Task *t, int p)
     return t->kx_owned[p] && kx_reader_owned(t->kxr, p);
 }
 
+/* A record to the ledger group failed (why): counted, and the query's
+ * warning until a record succeeds (kx_rec_ok). It is retried: the task's
+ * kx_record retries every KX_RECORD_RETRY_US, and takes over one that
+ * checkpoint_commit could not write (kx_led_write). */
+static void kx_rec_failed(Query *q, const char *why)
+{
+    atomic_fetch_add(&q->kx_rec_fails, 1);
+    pthread_mutex_lock(&q->error_lock);
+    snprintf(q->kx_warning, sizeof q->kx_warning, "group: %.200s (retrying)", why && *why ? why : "a record failed");
+    pthread_mutex_unlock(&q->error_lock);
+}
+
+/* Tests: whether SLUICE_FAIL_RECORDS_MS makes this record fail. */
+static int kx_rec_fail_hook(Query *q)
+{
+    return q->fail_records_us > 0 && now_us() < atomic_load(&q->start_us) + q->fail_records_us;
+}
+
+static void kx_rec_ok(Query *q)
+{
+    pthread_mutex_lock(&q->error_lock);
+    q->kx_warning[0] = 0;
+    pthread_mutex_unlock(&q->error_lock);
+}
+
 /* Stage 1: record in the ledger group (<group>-1-emitted; kexchange.h,
  * Ledger), per partition it records (kx_records), the watermark the task
  * had emitted through at the barrier of a checkpoint that is durable
@@ -2546,7 +2576,11 @@ static int kx_record(Task *t, int write)
             else kx_meta(t, p, v, buf[p], sizeof buf[p]);
             metas[p] = buf[p];
         }
-        rc = write ? kx_reader_commit_meta(t->kxr, metas, 1) : 0;
+        int hook = write && kx_rec_fail_hook(t->q);
+        rc = hook ? -1 : write ? kx_reader_commit_meta(t->kxr, metas, 1) : 0;
+        if (hook) kx_rec_failed(t->q, "SLUICE_FAIL_RECORDS_MS: a record failed on purpose");
+        else if (write && rc) kx_rec_failed(t->q, kx_reader_error(t->kxr));
+        else if (write) kx_rec_ok(t->q);
     }
     free(buf);
     free(metas);
@@ -4097,6 +4131,8 @@ Query *query_new(const Plan *plan, const Settings *settings, char *err, size_t c
     q->crash_after = crash ? atoi(crash) : 0;
     const char *hold = getenv("SLUICE_STOP_COMMIT_DELAY_MS");
     q->stop_hold_us = hold ? atoll(hold) * 1000 : 0;
+    const char *failrec = getenv("SLUICE_FAIL_RECORDS_MS");
+    q->fail_records_us = failrec ? atoll(failrec) * 1000 : 0;
     q->lat_cap = 4096;
     q->lat = calloc((size_t)q->lat_cap, sizeof *q->lat);   /* NULL: no latency figures */
     q->plan = plan;
@@ -4457,7 +4493,17 @@ static void kx_led_write(Query *q, int64_t epoch)
         if (!mine) continue;
         for (int p = 0; p < P; p++) metas[p] = copy[p];
         char why[256];
-        if (kx_reader_record(t->kxr, metas, why, sizeof why) == 0) atomic_store(&t->kx_led_done, epoch);
+        int rc;
+        if (kx_rec_fail_hook(q)) {
+            snprintf(why, sizeof why, "SLUICE_FAIL_RECORDS_MS: a record failed on purpose");
+            rc = -1;
+        } else
+            rc = kx_reader_record(t->kxr, metas, why, sizeof why);
+        if (rc == 0) {
+            atomic_store(&t->kx_led_done, epoch);
+            kx_rec_ok(q);
+        } else
+            kx_rec_failed(q, why);   /* (the task's kx_record writes it, after the sink's commit) */
     }
     free(metas);
     free(copy);
@@ -4824,11 +4870,16 @@ void query_progress(Query *q, QueryProgress *p)
     p->ckpt_age_us = at ? now_us() - at : -1;
     p->restored_epoch = q->restored_epoch;
     p->ckpt_skipped = atomic_load(&q->ckpt_skipped);
-    pthread_mutex_lock(&q->error_lock);
-    if (q->warning[0] && q->sink_warning[0])
-        snprintf(p->warning, sizeof p->warning, "%.120s; %.120s", q->warning, q->sink_warning);
-    else
-        snprintf(p->warning, sizeof p->warning, "%s", q->warning[0] ? q->warning : q->sink_warning);
+    p->group_record_failures = atomic_load(&q->kx_rec_fails);
+    pthread_mutex_lock(&q->error_lock);   /* the source's, the sink's, the group's: those there are */
+    const char *ws[3] = {q->warning, q->sink_warning, q->kx_warning};
+    size_t      wn = 0;
+    p->warning[0] = 0;
+    for (int i = 0; i < 3; i++)
+        if (ws[i][0] && wn < sizeof p->warning) {
+            int k = snprintf(p->warning + wn, sizeof p->warning - wn, "%s%.120s", wn ? "; " : "", ws[i]);
+            wn += k > 0 ? (size_t)k : 0;
+        }
     pthread_mutex_unlock(&q->error_lock);
     p->latency_p50_us = p->latency_p99_us = -1;
     pthread_mutex_lock(&q->lat_lock);

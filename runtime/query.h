@@ -78,6 +78,9 @@ typedef struct QueryProgress {
     int     group_unsteady;      /* source tasks whose group is rebalancing now */
     int     group_ending;        /* source tasks done with their share of a bounded
                                     read, waiting for the group's end          */
+    int64_t group_record_failures; /* records to the group (the replay points of the
+                                    repartition topic's partitions) that failed and
+                                    are retried; the warning says why while they do */
     int64_t cpu_us;              /* CPU time of the worker threads so far  */
     int     nstages;
     int     ntasks;
@@ -99,7 +102,8 @@ typedef struct QueryProgress {
     int64_t latency_p50_us;      /* watermark created at a source → its rows */
     int64_t latency_p99_us;      /* reach the output; -1 when none yet     */
     int     latency_samples;     /* (the last 4096 output batches)         */
-    char    warning[256];        /* a source's or the sink's transient problem now ("" none) */
+    char    warning[256];        /* a source's, the sink's or the group's transient
+                                    problem now ("" none)                      */
     int     checkpoints_on;      /* state.dir set                          */
     int64_t ckpt_epoch;          /* the last committed checkpoint (0: none) */
     int64_t ckpt_count;          /* checkpoints committed by this run      */

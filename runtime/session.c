@@ -677,13 +677,14 @@ static json_t *progress_json(const char *id, const char *source, const char *sin
         json_object_set_new(sl, "checkpoint", session_checkpoint_json(p));
     if (sl && p->group[0])   /* deployment.group: this instance's share (docs/running.md) */
         json_object_set_new(sl, "group",
-                            json_pack("{s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:i, s:I, s:I}", "name", p->group,
+                            json_pack("{s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:i, s:I, s:I, s:I}", "name", p->group,
                                       "sourcePartitions", p->group_source_parts, "exchangePartitions",
                                       p->group_exchange_parts, "assignments", (json_int_t)p->group_assignments,
                                       "revocations", (json_int_t)p->group_revocations, "heldPartitions",
                                       p->group_held, "rebalancingSources", p->group_unsteady, "endingSources",
                                       p->group_ending, "restoredGroups", (json_int_t)p->restored_groups,
-                                      "replayDropped", (json_int_t)p->replay_dropped));
+                                      "replayDropped", (json_int_t)p->replay_dropped, "recordFailures",
+                                      (json_int_t)p->group_record_failures));
     json_object_set_new(o, "sluice", sl);
     return o;
 }

@@ -505,6 +505,7 @@ static const Metric metrics[] = {
     {"sluice_group_revocations_total", "counter", "Group mode: source partitions revoked from or lost by this instance."},
     {"sluice_group_held_partitions", "gauge", "Group mode: partitions moving away, held until a checkpoint commits them."},
     {"sluice_group_replayed_rows_total", "counter", "Group mode: rows read again from the repartition topic after partitions moved."},
+    {"sluice_group_record_failures_total", "counter", "Group mode: records of replay points to the group that failed and are retried."},
 };
 
 enum { METRIC_WATERMARK = 7, METRIC_FIRST_CHECKPOINT = 12, METRIC_FIRST_GROUP = 16 };
@@ -555,6 +556,7 @@ static double metric_value(int m, const SessionQueryInfo *q, int *has)
     case 19: return (double)p->group_revocations;
     case 20: return (double)p->group_held;
     case 21: return (double)p->replayed_rows;
+    case 22: return (double)p->group_record_failures;
     }
     return 0;
 }

@@ -23,7 +23,11 @@
 #      are in no sink, and C must hand over only what it committed. Then C
 #      and B stopped one after the other, C's last checkpoint 4 s late: B's
 #      partitions move to C between that checkpoint's barrier and its
-#      commit, and C must record that checkpoint before it starts over;
+#      commit, and C must record that checkpoint before it starts over.
+#      And C stopped while its records to the group fail (its first 10 s:
+#      SLUICE_FAIL_RECORDS_MS): the same exact answer; the failures are
+#      counted in C's progress (recordFailures), are its warning meanwhile,
+#      and the warning is gone once a record goes through;
 #   4. GROUP_KILLS runs (default 2; `make group-kill-test` runs RUNS, 10)
 #      where one of the three is killed with SIGKILL mid-run (0 … 2.5 s
 #      after it emitted its first windows): the survivors take over its
@@ -158,6 +162,26 @@ echo "group_agg.sh: C left: A $(rows L A | wc -l), B $(rows L B | wc -l), C $(ro
 leave_run L2 4000 0.3
 all_exact "two instances leave mid-run, one during the other's last checkpoint" L2 120
 echo "group_agg.sh: C and B left: A $(rows L2 A | wc -l), B $(rows L2 B | wc -l), C $(rows L2 C | wc -l) windows"
+# C's records to the group fail for its first 10 s (SLUICE_FAIL_RECORDS_MS),
+# through its stop: each failure is counted (recordFailures) and is the
+# query's warning until a record goes through; the records are retried and
+# C's leave still hands its partitions over with the last checkpoint's
+broker
+start A LF; start B LF
+t0=$(date +%s%N)
+SLUICE_FAIL_RECORDS_MS=10000 start C LF
+emitted LF C
+sleep 0.5
+kill -TERM "${PIDS[2]}"
+term_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+all_exact "an instance whose records fail leaves mid-run" LF 120
+fails=$(progress_sum recordFailures LF C)
+if [ "$fails" -gt 0 ] && [ "$(progress_sum recordFailures LF A B)" = 0 ]; then _ok; else
+  _bad "failed records are counted, the instance's own" "C $fails, A and B $(progress_sum recordFailures LF A B)"; fi
+grep -q '"warning":"group: SLUICE_FAIL_RECORDS_MS' "$T/prog.LF.C" && ! tail -n 1 "$T/prog.LF.C" | grep -q '"warning":"group:'
+if [ $? = 0 ]; then _ok; else
+  _bad "a failing record is a warning until one goes through" "$(grep -c '"warning":"group:' "$T/prog.LF.C") reports warn; the last: $(tail -n 1 "$T/prog.LF.C" | grep -o '"warning":"[^"]*"')"; fi
+echo "group_agg.sh: C's records failed: $fails failures, SIGTERM $term_ms ms after its start (failing until 10000 ms)"
 
 # 4. kill one of the three, mid-run
 exact=0
