@@ -1984,25 +1984,38 @@ static int commits(const KxReader *r, const char *const *metas, int p)
     return r->parts[p].next >= 0;
 }
 
+/* The list a commit sends: the partitions kx_reader_commit_meta commits
+ * (commits(), at their positions) or, any = 1, every partition given
+ * metadata, at offset 0 (a record to the ledger, kx_reader_record: it may
+ * run on another thread, so it reads nothing of the reader's partitions;
+ * the ledger's offsets mean nothing). Each with its metadata, if given.
+ * *n: how many; NULL with *n > 0: out of memory. */
+static rd_kafka_topic_partition_list_t *commit_list(const KxReader *r, const char *const *metas, int any, int *n)
+{
+    *n = 0;
+    for (int p = 0; p < r->nparts; p++) *n += any ? metas[p] && *metas[p] : commits(r, metas, p);
+    if (*n == 0) return NULL;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(*n);
+    for (int p = 0; l && p < r->nparts; p++) {
+        if (any ? !metas[p] || !*metas[p] : !commits(r, metas, p)) continue;
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, r->topic, p);
+        int64_t                     off = any ? 0 : commit_offset(r, p);
+        tp->offset = off >= 0 ? off : 0;
+        if (metas && metas[p] && *metas[p]) {
+            tp->metadata = strdup(metas[p]);   /* freed with the list */
+            tp->metadata_size = tp->metadata ? strlen(metas[p]) : 0;
+        }
+    }
+    return l;
+}
+
 int kx_reader_commit_meta(KxReader *r, const char *const *metas, int sync)
 {
     if (r->failed) return -1;
-    int n = 0;
-    for (int p = 0; p < r->nparts; p++) n += commits(r, metas, p);
+    int                              n;
+    rd_kafka_topic_partition_list_t *l = commit_list(r, metas, 0, &n);
     if (n == 0) return 0;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
     if (!l) return errf(r->err, sizeof r->err, "out of memory");
-    for (int p = 0; p < r->nparts; p++)
-        if (commits(r, metas, p)) {
-            rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, r->topic, p);
-            int64_t                     off = commit_offset(r, p);
-            tp->offset = off >= 0 ? off : 0;
-            if (metas && metas[p] && *metas[p]) {
-                tp->metadata_size = strlen(metas[p]);
-                tp->metadata = strdup(metas[p]);   /* freed with the list */
-                if (!tp->metadata) tp->metadata_size = 0;
-            }
-        }
     rd_kafka_resp_err_t e = r->led && sync ? ledger_commit(r, l) : rd_kafka_commit(r->led ? r->led : r->rk, l, sync ? 0 : 1);
     rd_kafka_topic_partition_list_destroy(l);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)   /* not sticky: the next commit tries again */
@@ -2014,18 +2027,10 @@ int kx_reader_commit_meta(KxReader *r, const char *const *metas, int sync)
 int kx_reader_record(KxReader *r, const char *const *metas, char *err, size_t cap)
 {
     if (!r->led) return 1;
-    int n = 0;
-    for (int p = 0; p < r->nparts; p++) n += metas[p] && *metas[p];
+    int                              n;
+    rd_kafka_topic_partition_list_t *l = commit_list(r, metas, 1, &n);
     if (n == 0) return 0;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
     if (!l) return errf(err, cap, "out of memory");
-    for (int p = 0; p < r->nparts; p++) {
-        if (!metas[p] || !*metas[p]) continue;
-        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, r->topic, p);
-        tp->offset = 0;   /* (the ledger's offsets mean nothing) */
-        tp->metadata = strdup(metas[p]);   /* freed with the list */
-        tp->metadata_size = tp->metadata ? strlen(metas[p]) : 0;
-    }
     rd_kafka_resp_err_t e = ledger_commit(r, l);
     rd_kafka_topic_partition_list_destroy(l);
     if (e) return errf(err, cap, "kexchange: cannot record in the group of topic '%s': %s", r->topic, rd_kafka_err2str(e));
