@@ -196,8 +196,7 @@ static int check_spec(const AggOpSpec *s, char *why, size_t cap)
         return fail_new(why, cap, "update_before is not supported with session windows");
     if (s->retract && s->session)
         return fail_new(why, cap, "session windows cannot take retractions (a changelog input)");
-    if (s->snap_parts < 0 || s->snap_parts > 64 || (s->snap_parts && s->session))
-        return fail_new(why, cap, "snap_parts must be 0 … 64, and 0 with session windows");
+    if (s->snap_parts < 0 || s->snap_parts > 64) return fail_new(why, cap, "snap_parts must be 0 … 64");
     if (s->retract && s->phase == AGG_PHASE_FINAL &&
         (s->ninput < 1 || !sql_type_is_i64(s->input_types[s->ninput - 1])))
         return fail_new(why, cap, "a FINAL with retract reads the row count from its last input "

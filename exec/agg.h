@@ -281,7 +281,8 @@ typedef struct AggOpSpec {
                                         bucket is the partition a hash exchange
                                         of that many partitions sends its keys
                                         to ((h >> 32) * P >> 32); 0 = 64 (the
-                                        top 6 bits). Not with sessions.      */
+                                        top 6 bits). With sessions, the hash
+                                        of the keys other than the window's. */
 } AggOpSpec;
 
 typedef struct AggOp AggOp;

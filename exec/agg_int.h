@@ -129,7 +129,6 @@ typedef struct SnapRd {
  * the key to; with M = 64 (the default) exactly the top 6 bits, h >> 58 */
 #define SNAP_BUCKET(op, h) ((unsigned)((((h) >> 32) * (uint64_t)(op)->snap_mul) >> 32))
 #define SNAP_BIT(op, h)    (UINT64_C(1) << SNAP_BUCKET(op, h))
-#define SNAP_BIT64(h)      (UINT64_C(1) << ((h) >> 58))   /* sessions: always 64 buckets */
 
 struct AggOp {
     AggPhase   phase;

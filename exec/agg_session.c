@@ -88,6 +88,7 @@ struct SessStore {
     size_t    mem_compact_at, keys_compact_at;
     int       has_var;
     int       broken;            /* a compaction failed half-way             */
+    uint32_t  snap_mul;          /* checkpoint buckets (op->snap_mul)         */
     uint64_t  snap_dirty;        /* checkpoint buckets (by key hash) touched  */
     uint64_t  snap_present;      /* buckets stored at the last snapshot       */
     uint64_t  snap_next;         /* snap_present once this snapshot commits   */
@@ -209,7 +210,8 @@ static void sess_release(SessStore *ss, uint32_t sid)
 /* the checkpoint bucket bit of key row kg */
 static inline uint64_t key_bit(const SessStore *ss, uint32_t kg)
 {
-    return SNAP_BIT64(((const GroupHdr *)agg_table_row(&ss->keys, kg))->hash);
+    uint64_t h = ((const GroupHdr *)agg_table_row(&ss->keys, kg))->hash;
+    return UINT64_C(1) << (((h >> 32) * ss->snap_mul) >> 32);   /* (as SNAP_BIT) */
 }
 
 static void key_deref(SessStore *ss, uint32_t kg)
@@ -348,6 +350,7 @@ int sess_new(AggOp *op)
     SessStore *ss = calloc(1, sizeof *ss);
     if (!ss) return -1;
     op->ss = ss;
+    ss->snap_mul = op->snap_mul;
     ss->kpay = GROUP_HDR + op->kl.width;
     agg_table_init(&ss->keys, ss->kpay + (uint32_t)sizeof(KeyPay));
     arena_init(&ss->keys_spare, 4096);

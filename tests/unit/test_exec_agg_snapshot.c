@@ -222,6 +222,7 @@ typedef struct Scen {
     int      dkey;     /* group by the DOUBLE column too (NaN, -0.0 keys) */
     int      nkeys;    /* distinct values of k */
     int      ub;       /* with changes: update_before (last emitted values kept) */
+    int      parts;    /* snap_parts: checkpoint buckets as a hash exchange's partitions */
 } Scen;
 
 typedef struct Rig {
@@ -282,6 +283,7 @@ static int rig_open(Rig *r, const Scen *sc, Rng *g)
     }
     r->spec.emit_changes = sc->changes;
     r->spec.update_before = sc->changes && sc->ub;
+    r->spec.snap_parts = sc->parts;
     return 0;
 }
 
@@ -439,7 +441,7 @@ static void run_scen(const Scen *sc, int seeds, const char *name)
 
 TEST(agg_snapshot_random_global)
 {
-    Scen s = {AGG_PHASE_SIMPLE, W_NONE, 0, 0, 40, 0};
+    Scen s = {AGG_PHASE_SIMPLE, W_NONE, 0, 0, 40, 0, 0};
     run_scen(&s, 25, "global simple");
     s.dkey = 1;
     run_scen(&s, 10, "global double key");
@@ -447,9 +449,9 @@ TEST(agg_snapshot_random_global)
     run_scen(&s, 15, "global changes");
     s.ub = 1;
     run_scen(&s, 15, "global changes update_before");
-    Scen p = {AGG_PHASE_PARTIAL, W_NONE, 0, 0, 40, 0};
+    Scen p = {AGG_PHASE_PARTIAL, W_NONE, 0, 0, 40, 0, 0};
     run_scen(&p, 15, "global partial");
-    Scen f = {AGG_PHASE_FINAL, W_NONE, 0, 0, 40, 0};
+    Scen f = {AGG_PHASE_FINAL, W_NONE, 0, 0, 40, 0, 0};
     run_scen(&f, 10, "global final");
     f.changes = 1;
     run_scen(&f, 10, "global final changes");
@@ -457,33 +459,40 @@ TEST(agg_snapshot_random_global)
 
 TEST(agg_snapshot_random_windows)
 {
-    Scen s = {AGG_PHASE_SIMPLE, W_TUMBLE, 0, 0, 12, 0};
+    Scen s = {AGG_PHASE_SIMPLE, W_TUMBLE, 0, 0, 12, 0, 0};
     run_scen(&s, 20, "tumble simple");
     s.changes = 1;
     run_scen(&s, 15, "tumble changes");
     s.win = W_HOP;
     s.dkey = 1;
     run_scen(&s, 10, "hop changes double key");
-    Scen p = {AGG_PHASE_PARTIAL, W_HOP, 0, 0, 12, 0};
+    Scen p = {AGG_PHASE_PARTIAL, W_HOP, 0, 0, 12, 0, 0};
     run_scen(&p, 10, "hop partial");
-    Scen f = {AGG_PHASE_FINAL, W_TUMBLE, 1, 0, 12, 0};
+    Scen f = {AGG_PHASE_FINAL, W_TUMBLE, 1, 0, 12, 0, 0};
     run_scen(&f, 10, "tumble final changes");
     f.ub = 1;
     run_scen(&f, 10, "tumble final changes update_before");
-    Scen u = {AGG_PHASE_SIMPLE, W_HOP, 1, 0, 12, 1};
+    Scen u = {AGG_PHASE_SIMPLE, W_HOP, 1, 0, 12, 1, 0};
     run_scen(&u, 10, "hop changes update_before");
 }
 
 TEST(agg_snapshot_random_sessions)
 {
-    Scen s = {AGG_PHASE_SIMPLE, W_SESSION, 0, 0, 8, 0};
+    Scen s = {AGG_PHASE_SIMPLE, W_SESSION, 0, 0, 8, 0, 0};
     run_scen(&s, 20, "sessions simple");
     s.changes = 1;
     run_scen(&s, 20, "sessions changes");
-    Scen p = {AGG_PHASE_PARTIAL, W_SESSION, 0, 0, 8, 0};
+    Scen p = {AGG_PHASE_PARTIAL, W_SESSION, 0, 0, 8, 0, 0};
     run_scen(&p, 8, "sessions partial");
-    Scen f = {AGG_PHASE_FINAL, W_SESSION, 1, 0, 8, 0};
+    Scen f = {AGG_PHASE_FINAL, W_SESSION, 1, 0, 8, 0, 0};
     run_scen(&f, 8, "sessions final changes");
+    /* in 12 buckets, the partitions of a hash exchange (group mode) */
+    s.parts = 12;
+    run_scen(&s, 15, "sessions changes, 12 buckets");
+    f.parts = 12;
+    run_scen(&f, 8, "sessions final changes, 12 buckets");
+    Scen t = {AGG_PHASE_SIMPLE, W_TUMBLE, 1, 0, 12, 0, 12};
+    run_scen(&t, 8, "tumble changes, 12 buckets");
 }
 
 /* ---- focused tests -------------------------------------------------------------------- */
@@ -595,7 +604,7 @@ TEST(agg_snapshot_partition_buckets)
         agg_op_free(r);
     }
     CHECK_EQ_INT(seen, NK);
-    /* out of range, or with sessions: refused */
+    /* out of range: refused */
     char why[200];
     AggOpSpec bad = sp;
     bad.snap_parts = 65;
@@ -603,6 +612,73 @@ TEST(agg_snapshot_partition_buckets)
     batch_destroy(&b);
     store_free(&st);
     agg_op_free(op);
+}
+
+/* the same with session windows: a key's sessions are in the bucket of
+ * the partition a hash exchange on the other keys (the user's, not the
+ * window's bounds) sends it to — what group mode's changelog needs */
+TEST(agg_snapshot_session_partition_buckets)
+{
+    enum { P = 12, NK = 600 };
+    WindowSpec ws = {WINDOW_FN_SESSION, C_TS, 0, 0, 2 * SEC, NCOLS, in_t, 0};
+    WindowOp  *w = window_op_new(&ws, NULL, 0);
+    REQUIRE(w != NULL);
+    SqlType wt[NCOLS + 3];
+    int     nin = window_op_output_types(w, wt);
+    int     keys[3] = {NCOLS, NCOLS + 1, C_K};
+    AggOpSpec sp = agg_spec(AGG_PHASE_SIMPLE, nin, wt, 3, keys, 3, g_aggs);
+    sp.wstart_key = 0;
+    sp.wend_key = 1;
+    sp.session = 1;
+    sp.emit_changes = 1;
+    sp.snap_parts = P;
+    AggOp *op = agg_op_new(&sp, NULL, 0);
+    Batch  b;
+    Store  st = {0};
+    REQUIRE(op && batch_init(&b, NCOLS, in_t, 0) == 0);
+    /* every key twice, 10 s apart: two sessions each */
+    for (int round = 0; round < 2; round++) {
+        fill_keys(&b, 0, NK);
+        for (int r = 0; r < NK; r++) vector_i64(&b.cols[C_TS])[r] = round * 10 * SEC + r;
+        const Batch *wb;
+        int          more = 0;
+        do {
+            REQUIRE(window_op_apply(w, &b, &wb, &more) >= 0);
+            REQUIRE(agg_op_push(op, wb) == 0);
+        } while (more);
+    }
+    CHECK_EQ_INT((int)agg_op_groups(op), 2 * NK);
+    uint64_t h[NK];
+    int      want[P] = {0};
+    hash_vector(&b.cols[C_K], NULL, NK, h, 0);
+    for (int i = 0; i < NK; i++) want[((h[i] >> 32) * P) >> 32] += 2;
+    REQUIRE(snap(op, 1, &st) == 0);
+    int seen = 0, chunks = 0;
+    for (int i = 0; i < st.n; i++) {
+        if (st.e[i].kn != 2 || st.e[i].k[0] != 'S') continue;
+        int q = st.e[i].k[1];
+        chunks++;
+        CHECK(q < P);
+        AggOp *r = agg_op_new(&sp, NULL, 0);
+        REQUIRE(r != NULL);
+        CHECK_EQ_INT(agg_op_restore(r, st.e[i].k, 2, st.e[i].v, st.e[i].vn), 0);
+        if (q < P) CHECK_EQ_INT((int)agg_op_groups(r), want[q]);
+        seen += (int)agg_op_groups(r);
+        agg_op_free(r);
+        /* an op of the default 64 buckets refuses it */
+        AggOpSpec d = sp;
+        d.snap_parts = 0;
+        r = agg_op_new(&d, NULL, 0);
+        REQUIRE(r != NULL);
+        CHECK(agg_op_restore(r, st.e[i].k, 2, st.e[i].v, st.e[i].vn) < 0);
+        agg_op_free(r);
+    }
+    CHECK_EQ_INT(chunks, P);
+    CHECK_EQ_INT(seen, 2 * NK);
+    batch_destroy(&b);
+    store_free(&st);
+    agg_op_free(op);
+    window_op_free(w);
 }
 
 static int count_prefix(const Store *s, char c)
@@ -667,7 +743,7 @@ TEST(agg_snapshot_closed_windows_delete)
 static AggOp *rich_op(Rig *r, int win, int changes, Store *st, uint64_t seed)
 {
     Rng  g = {seed};
-    Scen sc = {AGG_PHASE_SIMPLE, win, changes, 0, 6, 0};
+    Scen sc = {AGG_PHASE_SIMPLE, win, changes, 0, 6, 0, 0};
     if (rig_open(r, &sc, &g) < 0) return NULL;
     r->spec.aggs = all_aggs;   /* every aggregate */
     r->spec.naggs = NAGGS;
