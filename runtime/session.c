@@ -676,15 +676,7 @@ static json_t *progress_json(const char *id, const char *source, const char *sin
     if (sl && p->checkpoints_on)   /* the last committed checkpoint (docs/running.md) */
         json_object_set_new(sl, "checkpoint", session_checkpoint_json(p));
     if (sl && p->group[0])   /* deployment.group: this instance's share (docs/running.md) */
-        json_object_set_new(sl, "group",
-                            json_pack("{s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:i, s:I, s:I, s:I}", "name", p->group,
-                                      "sourcePartitions", p->group_source_parts, "exchangePartitions",
-                                      p->group_exchange_parts, "assignments", (json_int_t)p->group_assignments,
-                                      "revocations", (json_int_t)p->group_revocations, "heldPartitions",
-                                      p->group_held, "rebalancingSources", p->group_unsteady, "endingSources",
-                                      p->group_ending, "restoredGroups", (json_int_t)p->restored_groups,
-                                      "replayDropped", (json_int_t)p->replay_dropped, "recordFailures",
-                                      (json_int_t)p->group_record_failures));
+        json_object_set_new(sl, "group", session_group_json(p));
     json_object_set_new(o, "sluice", sl);
     return o;
 }
@@ -1209,6 +1201,17 @@ json_t *session_checkpoint_json(const QueryProgress *p)
                      (json_int_t)p->ckpt_bytes, "lastAgeMs",
                      p->ckpt_age_us < 0 ? json_null() : json_integer(p->ckpt_age_us / 1000), "skipped",
                      (json_int_t)p->ckpt_skipped, "restoredEpoch", (json_int_t)p->restored_epoch);
+}
+
+json_t *session_group_json(const QueryProgress *p)
+{
+    return json_pack("{s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:i, s:I, s:I, s:I}", "name", p->group,
+                     "sourcePartitions", p->group_source_parts, "exchangePartitions", p->group_exchange_parts,
+                     "assignments", (json_int_t)p->group_assignments, "revocations",
+                     (json_int_t)p->group_revocations, "heldPartitions", p->group_held, "rebalancingSources",
+                     p->group_unsteady, "endingSources", p->group_ending, "restoredGroups",
+                     (json_int_t)p->restored_groups, "replayDropped", (json_int_t)p->replay_dropped,
+                     "recordFailures", (json_int_t)p->group_record_failures);
 }
 
 char *session_progress_json(const SessionQueryInfo *q, int i)

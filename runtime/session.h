@@ -189,6 +189,14 @@ char *session_progress_json(const SessionQueryInfo *q, int i);
 struct json_t;
 struct json_t *session_checkpoint_json(const struct QueryProgress *p);
 
+/* Group mode (deployment.group): this instance's share, from progress p, as
+ * a jansson object (the --progress file's "group": name, sourcePartitions,
+ * exchangePartitions, assignments, revocations, heldPartitions,
+ * rebalancingSources, endingSources, restoredGroups, replayDropped,
+ * recordFailures; docs/running.md) — also the web UI's. Caller owns it;
+ * NULL out of memory. */
+struct json_t *session_group_json(const struct QueryProgress *p);
+
 /* Called on the session thread each time a query is about to start (its
  * registry record exists): the shell starts the web UI there when SET
  * ui.port asked for it. NULL: none. */

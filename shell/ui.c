@@ -351,6 +351,7 @@ static void page_query(Session *s, const char *id, UiResponse *out)
                "<h2>Tasks of the last stage</h2>\n<div id=\"tasks\"></div>\n"
                "<h2>Workers</h2>\n<div id=\"workers\"></div>\n"
                "<h2>Checkpoints</h2>\n<div id=\"checkpoints\"></div>\n"
+               "<h2>Group</h2>\n<div id=\"group\"></div>\n"
                "</div>\n<script src=\"/static/app.js\"></script>\n",
                q.id);
     page_tail(&b);
@@ -394,6 +395,8 @@ static void add_details(json_t *o, const SessionQueryInfo *q)
     json_object_set_new(ck, "stateDir", q->state_dir[0] ? json_string(q->state_dir) : json_null());
     if (p && p->checkpoints_on) json_object_set_new(ck, "stateBytes", json_integer(p->state_bytes));
     json_object_set_new(o, "checkpoints", ck);
+    /* group mode: this instance's share of the group (null otherwise) */
+    json_object_set_new(o, "group", p && p->group[0] ? session_group_json(p) : json_null());
 }
 
 static void api_query(Session *s, const char *id, UiResponse *out)

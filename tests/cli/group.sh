@@ -119,8 +119,11 @@ curl -s "http://127.0.0.1:$UIPORT/metrics" >"$T/metrics"
 mp=$(grep -o '^sluice_group_source_partitions{query="q1"} [0-9]*' "$T/metrics" | grep -o '[0-9]*$')
 ma=$(grep -o '^sluice_group_assignments_total{query="q1"} [0-9]*' "$T/metrics" | grep -o '[0-9]*$')
 mf=$(grep -o '^sluice_group_record_failures_total{query="q1"} [0-9]*' "$T/metrics" | grep -o '[0-9]*$')
-if [ -n "$mp" ] && [ "$mp" = "$(parts A)" ] && [ "${ma:-0}" -ge 1 ] && [ "$mf" = 0 ]; then _ok; else
-  _bad "/metrics of an instance has its group figures" "partitions '$mp' (progress: $(parts A)), assignments '$ma', record failures '$mf': $(grep sluice_group "$T/metrics" | head -4 | tr '\n' ' ')"; fi
+# …and its query's API (the web UI's group section)
+curl -s "http://127.0.0.1:$UIPORT/api/queries/q1" >"$T/q1.json"
+ag=$(python3 -c 'import json, sys; g = json.load(open(sys.argv[1]))["group"]; print(g["name"], g["sourcePartitions"], g["recordFailures"])' "$T/q1.json" 2>&1)
+if [ -n "$mp" ] && [ "$mp" = "$(parts A)" ] && [ "${ma:-0}" -ge 1 ] && [ "$mf" = 0 ] && [ "$ag" = "g $mp 0" ]; then _ok; else
+  _bad "/metrics of an instance has its group figures" "partitions '$mp' (progress: $(parts A)), assignments '$ma', record failures '$mf', API '$ag': $(grep sluice_group "$T/metrics" | head -4 | tr '\n' ' ')"; fi
 
 sleep 0.5                    # let the survivors commit what they wrote
 kill -TERM "$A" "$B"

@@ -64,6 +64,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["id"] == "q1" and d["progress"]["sluice"]["totalInputRows"] > 0, d
 assert d["workers"]["parallelism"] == 2 and d["checkpoints"]["enabled"] is False, d
+assert d["group"] is None, d   # one process
 EOF
 curl -s "$U/api/queries/q1/progress" >"$T/progress.json"
 python3 - "$T/progress.json" <<'EOF'; check "/progress gives the --progress objects" $? "$(head -c 300 "$T/progress.json")"

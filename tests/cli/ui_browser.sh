@@ -176,6 +176,8 @@ grep -q 'id="status" class="st st-running">running<' "$T/query2.html"
 check "the query page shows status running" $? "$(grep -o 'id="status"[^<]*' "$T/query2.html")"
 grep -qE 'input rows <b>[0-9.]+[kM]?</b>' "$T/query2.html" && ! grep -q 'input rows <b>0</b>' "$T/query2.html"
 check "the query page's summary has input rows" $? "$(grep -o "<div id=\"summary\".\{0,300\}" "$T/query2.html")"
+grep -q '<div id="group"><p class="muted">one process (deployment.group is not set)</p>' "$T/query2.html"
+check "the query page's group section says one process" $? "$(grep -o "<div id=\"group\".\{0,200\}" "$T/query2.html")"
 
 # the list page
 browser list --virtual-time-budget=500 --dump-dom "$U/" >"$T/list.html"
