@@ -273,8 +273,8 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
                 g->clagg = 1;
                 break;
             }
-            if (n->u.agg.wkind == WINDOW_SESSION)
-                return group_refuse(g->err, g->group, "this query has session windows");
+            if (n->u.agg.wkind == WINDOW_SESSION && n->u.agg.emit != EMIT_MODE_CHANGES)
+                return group_refuse(g->err, g->group, "this query has session windows that emit final rows");
             if (n->u.agg.retract) return group_refuse(g->err, g->group, "this query's aggregation takes changes");
             if (n->u.agg.late_sink) return group_refuse(g->err, g->group, "this query has a late sink");
             if (n->u.agg.emit == EMIT_MODE_CHANGES) {

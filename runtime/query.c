@@ -2255,7 +2255,7 @@ static int kx_cl_agg(const PlanNode *a)
         a->u.agg.retract || a->u.agg.late_sink)
         return 0;
     if (!a->u.agg.windowed) return a->u.agg.wend_key < 0;
-    return a->u.agg.wkind != WINDOW_SESSION && a->u.agg.wend_key >= 0;
+    return a->u.agg.wend_key >= 0;
 }
 
 /* The partition of a changelog key of the aggregate's state: "G" bucket
@@ -2265,7 +2265,7 @@ static int kx_cl_agg(const PlanNode *a)
  * P). -1: neither, or not a partition of P. */
 static int kx_cl_part(const uint8_t *k, size_t klen, int P)
 {
-    if (klen == 2 && k[0] == 'G') return k[1] < P ? k[1] : -1;
+    if (klen == 2 && (k[0] == 'G' || k[0] == 'S')) return k[1] < P ? k[1] : -1;
     if (klen == 10 && k[0] == 'W') return k[9] < P ? k[9] : -1;
     return -1;
 }
@@ -3830,9 +3830,14 @@ static int kx_cl_setup(Query *q, Task *t, const KxSpec *xs, char *err, size_t ca
 {
     int             P = q->plan->group_partitions;
     const PlanNode *a = t->ops[t->entry[0]].node, *x = q->plan->stages[q->kx_w].out_exchange;
-    int             same = x->u.exchange.nkeys == a->u.agg.nkeys;
-    for (int k = 0; same && k < a->u.agg.nkeys; k++) same = x->u.exchange.keys[k] == a->u.agg.keys[k];
-    if (!same) {   /* (a group's slice must be the partition its rows come from) */
+    /* session windows: the keys but the session's bounds (a session's key
+     * hash leaves them out: exec/agg.h, snap_parts) */
+    int sess = a->u.agg.windowed && a->u.agg.wkind == WINDOW_SESSION, n = 0, same = 1;
+    for (int k = 0; same && k < a->u.agg.nkeys; k++) {
+        if (sess && (k == a->u.agg.wstart_key || k == a->u.agg.wend_key)) continue;
+        same = n < x->u.exchange.nkeys && x->u.exchange.keys[n++] == a->u.agg.keys[k];
+    }
+    if (!same || n != x->u.exchange.nkeys) {   /* (a group's slice must be the partition its rows come from) */
         snprintf(err, cap, "deployment.group: the aggregation that emits changes is not keyed as its repartition "
                            "topic (its keys are not the exchange's, in order)");
         return -1;

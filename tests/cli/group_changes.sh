@@ -31,6 +31,10 @@
 #      every instance's file, each window's last change is its largest (a
 #      window an instance closes again after a restore is closed with all
 #      its rows, not with the restored state's older value).
+#   6. the same per user and session (5-second gap), EMIT CHANGES: the
+#      single-process answer is sqlite3's sessions, and three instances
+#      all alive and GROUP_KILLS kill runs end with every session's count
+#      and sum, none larger, each session's last change its largest.
 # Skipped like kafka.sh when the broker, kcat or sqlite3 is missing.
 # GROUP_LOGS=DIR keeps a failed run's logs in DIR/runK.
 source "$(dirname "$0")/lib.sh"
@@ -226,5 +230,33 @@ oracle "SELECT strftime('%Y-%m-%d %H:%M:%S', e / 1000, 'unixepoch'), uid, COUNT(
    AND ts < ts / 10000 * 10000 + 5000)
   GROUP BY 1, 2;" >"$T/want"
 kill_run WC2   # (WC1 would sleep 2.5 s before the kill, when C may be done)
+
+# 6. per user and session (a 5-second gap), EMIT CHANGES: each key's
+# sessions go to the changelog in its partition's slice (the repartition
+# topic is keyed by the user alone: a session's bounds are the
+# aggregation's own). sqlite3's sessions: a user's crashes at most 5 s
+# apart (a gap of exactly 5 s joins them, as Flink's sessions do), keyed by
+# their first crash's time (the rows come in time order: a session's start
+# never moves)
+QUERY="INSERT INTO out SELECT window_start, user_id, COUNT(*) AS crashes, SUM(ms) AS ms
+  FROM SESSION(events, ts, INTERVAL '5' SECOND) WHERE level = 'CRITICAL' AND event = 'crash'
+  GROUP BY window_start, window_end, user_id EMIT CHANGES;"
+KEYS=2
+oracle "WITH e AS (SELECT uid, ts, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash'),
+  f AS (SELECT uid, ts, ms, CASE WHEN ts - LAG(ts) OVER (PARTITION BY uid ORDER BY ts) <= 5000 THEN 0 ELSE 1 END AS nw FROM e),
+  g AS (SELECT uid, ts, ms, SUM(nw) OVER (PARTITION BY uid ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sid FROM f)
+  SELECT strftime('%Y-%m-%d %H:%M:%S', MIN(ts) / 1000.0, 'unixepoch') || rtrim(rtrim(printf('.%03d', MIN(ts) % 1000), '0'), '.'),
+    uid, COUNT(*), SUM(ms) FROM g GROUP BY uid, sid;" >"$T/want"
+if [ "$(wc -l <"$T/want")" -ge 3000 ]; then _ok; else _bad "sqlite3's sessions" "$(wc -l <"$T/want") sessions"; fi
+broker
+"$SLUICE" -q --set parallelism=2 -e "$SRC); $(sink "$T/single.s.csv") $QUERY" >"$T/log.single.s" 2>&1 </dev/null
+final "$T/single.s.csv" >"$T/single"
+if cmp -s "$T/want" "$T/single"; then _ok; else
+  _bad "sessions: the single-process answer is sqlite3's" "$(wc -l <"$T/single") sessions: $(diff "$T/want" "$T/single" | grep '^[<>]' | head -4 | tr '\n' ' ') $(tail -c 300 "$T/log.single.s")"; fi
+expect_out "sessions: EXPLAIN names the changelog topic" "group: state in changelog topic g-1-changelog (12 partitions)" \
+  "$SLUICE" -q --group g --set deployment.partitions=12 -e "$SRC); $(sink "$T/x.csv") EXPLAIN $QUERY"
+start A S0; start B S0; start C S0
+changes_exact "sessions: three instances" S0 120 A B C
+for k in $(seq "$KILLS"); do kill_run "SE$k"; done   # (SE: 1.0 … 1.3 s before the kill)
 
 finish
