@@ -2247,8 +2247,8 @@ static void kx_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
 /* ---- stage 1 of an aggregation that emits changes: the changelog -------------------- */
 
 /* Whether a's state goes to a changelog topic in group mode: the final
- * aggregation of an unwindowed GROUP BY, or of TUMBLE, HOP or CUMULATE
- * windows, that emits changes (planner_check_group allows no other). */
+ * aggregation of an unwindowed GROUP BY, or of TUMBLE, HOP, CUMULATE or
+ * SESSION windows, that emits changes (planner_check_group allows no other). */
 static int kx_cl_agg(const PlanNode *a)
 {
     if (a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.emit != EMIT_MODE_CHANGES ||
@@ -2260,9 +2260,10 @@ static int kx_cl_agg(const PlanNode *a)
 
 /* The partition of a changelog key of the aggregate's state: "G" bucket
  * (unwindowed groups; a tombstone of that key marks a partition with no
- * groups in a full snapshot, windowed too), or "W" window bucket (one
- * window's groups); the buckets are the partitions (AggOpSpec.snap_parts =
- * P). -1: neither, or not a partition of P. */
+ * groups in a full snapshot, windowed too), "W" window bucket (one
+ * window's groups) or "S" bucket (the sessions of the bucket's keys); the
+ * buckets are the partitions (AggOpSpec.snap_parts = P). -1: none of
+ * those, or not a partition of P. */
 static int kx_cl_part(const uint8_t *k, size_t klen, int P)
 {
     if (klen == 2 && (k[0] == 'G' || k[0] == 'S')) return k[1] < P ? k[1] : -1;
@@ -2285,7 +2286,7 @@ static int kx_cl_chunk(void *ctx, const void *key, size_t klen, const void *val,
     if (klen == 1 && k[0] == 'M') return 0;
     int p = kx_cl_part(k, klen, c->t->q->plan->group_partitions);
     if (p < 0) {
-        c->bad = 1;   /* (a session chunk, or buckets that are not the partitions) */
+        c->bad = 1;   /* (buckets that are not the partitions) */
         return -1;
     }
     /* a partition given away since the last reset is another owner's now
