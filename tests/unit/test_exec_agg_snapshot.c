@@ -561,6 +561,33 @@ TEST(agg_snapshot_incremental_is_small)
     agg_op_free(op);
 }
 
+/* The kind chunks ('G', 'S') of a snapshot in P buckets: each alone
+ * restores exactly want[p] groups of its partition p, and an op of the
+ * default 64 buckets refuses it (another spec). *seen: the groups over
+ * them, *chunks: how many. */
+static void check_part_chunks(const AggOpSpec *sp, const Store *st, char kind, int P, const int *want, int *seen,
+                              int *chunks)
+{
+    for (int i = 0; i < st->n; i++) {
+        if (st->e[i].kn != 2 || st->e[i].k[0] != (uint8_t)kind) continue;
+        int p = st->e[i].k[1];
+        (*chunks)++;
+        CHECK(p < P);
+        AggOp *r = agg_op_new(sp, NULL, 0);
+        REQUIRE(r != NULL);
+        CHECK_EQ_INT(agg_op_restore(r, st->e[i].k, 2, st->e[i].v, st->e[i].vn), 0);
+        if (p < P) CHECK_EQ_INT((int)agg_op_groups(r), want[p]);
+        *seen += (int)agg_op_groups(r);
+        agg_op_free(r);
+        AggOpSpec d = *sp;
+        d.snap_parts = 0;
+        r = agg_op_new(&d, NULL, 0);
+        REQUIRE(r != NULL);
+        CHECK(agg_op_restore(r, st->e[i].k, 2, st->e[i].v, st->e[i].vn) < 0);
+        agg_op_free(r);
+    }
+}
+
 /* snap_parts = P: the checkpoint buckets are the partitions a hash
  * exchange of P partitions sends the keys to ((h >> 32) * P >> 32, the
  * hash of hash_vector over the keys) — group mode keeps each partition's
@@ -583,26 +610,8 @@ TEST(agg_snapshot_partition_buckets)
     for (int i = 0; i < NK; i++) want[((h[i] >> 32) * P) >> 32]++;
     REQUIRE(snap(op, 1, &st) == 0);
     CHECK_EQ_INT(st.puts, 1 + P);   /* meta + one chunk per partition */
-    int seen = 0;
-    for (int i = 0; i < st.n; i++) {
-        if (st.e[i].kn != 2 || st.e[i].k[0] != 'G') continue;
-        int p = st.e[i].k[1];
-        CHECK(p < P);
-        /* that chunk alone holds exactly the keys of partition p */
-        AggOp *r = agg_op_new(&sp, NULL, 0);
-        REQUIRE(r != NULL);
-        CHECK_EQ_INT(agg_op_restore(r, st.e[i].k, 2, st.e[i].v, st.e[i].vn), 0);
-        if (p < P) CHECK_EQ_INT((int)agg_op_groups(r), want[p]);
-        seen += (int)agg_op_groups(r);
-        agg_op_free(r);
-        /* and an op of the default 64 buckets refuses it (another spec) */
-        AggOpSpec d = sp;
-        d.snap_parts = 0;
-        r = agg_op_new(&d, NULL, 0);
-        REQUIRE(r != NULL);
-        CHECK(agg_op_restore(r, st.e[i].k, 2, st.e[i].v, st.e[i].vn) < 0);
-        agg_op_free(r);
-    }
+    int seen = 0, chunks = 0;
+    check_part_chunks(&sp, &st, 'G', P, want, &seen, &chunks);
     CHECK_EQ_INT(seen, NK);
     /* out of range: refused */
     char why[200];
@@ -654,25 +663,7 @@ TEST(agg_snapshot_session_partition_buckets)
     for (int i = 0; i < NK; i++) want[((h[i] >> 32) * P) >> 32] += 2;
     REQUIRE(snap(op, 1, &st) == 0);
     int seen = 0, chunks = 0;
-    for (int i = 0; i < st.n; i++) {
-        if (st.e[i].kn != 2 || st.e[i].k[0] != 'S') continue;
-        int q = st.e[i].k[1];
-        chunks++;
-        CHECK(q < P);
-        AggOp *r = agg_op_new(&sp, NULL, 0);
-        REQUIRE(r != NULL);
-        CHECK_EQ_INT(agg_op_restore(r, st.e[i].k, 2, st.e[i].v, st.e[i].vn), 0);
-        if (q < P) CHECK_EQ_INT((int)agg_op_groups(r), want[q]);
-        seen += (int)agg_op_groups(r);
-        agg_op_free(r);
-        /* an op of the default 64 buckets refuses it */
-        AggOpSpec d = sp;
-        d.snap_parts = 0;
-        r = agg_op_new(&d, NULL, 0);
-        REQUIRE(r != NULL);
-        CHECK(agg_op_restore(r, st.e[i].k, 2, st.e[i].v, st.e[i].vn) < 0);
-        agg_op_free(r);
-    }
+    check_part_chunks(&sp, &st, 'S', P, want, &seen, &chunks);
     CHECK_EQ_INT(chunks, P);
     CHECK_EQ_INT(seen, 2 * NK);
     batch_destroy(&b);
