@@ -21,7 +21,8 @@
 
 /* A Kafka-protocol cluster of nbrokers (>= 1) brokers on 127.0.0.1 (ephemeral
  * ports), librdkafka's mock cluster, with the topics of topics_csv ("a,b";
- * NULL or "" for none) created with `partitions` partitions each (>= 1).
+ * NULL or "" for none) created with `partitions` partitions each (>= 1), or
+ * with their own count ("a:2,b").
  *
  * Limits (the mock cluster's): messages live in memory only; each partition
  * keeps about its last 5 MB or 100000 message sets (older ones are dropped

@@ -83,8 +83,20 @@ KafkaBroker *kafka_broker_start(int nbrokers, const char *topics_csv, int partit
             size_t n = strlen(t);
             while (n > 0 && t[n - 1] == ' ') t[--n] = 0;
             if (n == 0) continue;
-            rd_kafka_resp_err_t e =
-                rd_kafka_mock_topic_create(kb->mc, t, partitions, nbrokers < 3 ? nbrokers : 3);
+            int   np = partitions;
+            char *colon = strrchr(t, ':');
+            if (colon) {   /* "name:N": this topic's own partition count */
+                char *end;
+                long  v = strtol(colon + 1, &end, 10);
+                if (colon == t || *end || end == colon + 1 || v < 1 || v > 10000) {
+                    conn_errf(err, cap, "broker: topic '%s': write NAME:N, N partitions (1 … 10000)", t);
+                    free(list);
+                    goto fail;
+                }
+                *colon = 0;
+                np = (int)v;
+            }
+            rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(kb->mc, t, np, nbrokers < 3 ? nbrokers : 3);
             if (e) {
                 conn_errf(err, cap, "broker: cannot create topic '%s': %s", t, rd_kafka_err2str(e));
                 free(list);

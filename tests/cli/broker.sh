@@ -7,7 +7,10 @@ command -v kcat >/dev/null || { echo "FAIL $0: kcat is not installed (make deps)
 expect_out "broker --help" "Kafka-protocol broker" "$SLUICE" broker --help
 expect_exit 2 "broker bad option" "$SLUICE" broker --bogus 1
 
-"$SLUICE" broker --topics t1 --partitions 3 > "$T/addr" 2>"$T/err" &
+expect_exit 3 "broker: a topic's own partition count must be 1 or more" "$SLUICE" broker --topics t1:0
+expect_out "broker: a bad topic:N is named" "topic 't1:x': write NAME:N" "$SLUICE" broker --topics t1:x
+
+"$SLUICE" broker --topics t1,t2:5 --partitions 3 > "$T/addr" 2>"$T/err" &
 pid=$!
 wait_nonempty "$T/addr"
 B=$(head -1 "$T/addr")
@@ -19,6 +22,8 @@ if [ "$(wc -l < "$T/got")" -eq 100 ] && [ "$(sort -t: -k2 -n "$T/got" | tail -1)
   _bad "kcat round trip through the broker" "$(wc -l < "$T/got") messages; $(head -c 300 "$T/kerr")"; fi
 timeout 20 kcat -L -b "$B" -t t1 > "$T/meta" 2>&1
 if grep -q '3 partitions' "$T/meta"; then _ok; else _bad "topic has 3 partitions" "$(head -c 300 "$T/meta")"; fi
+timeout 20 kcat -L -b "$B" -t t2 > "$T/meta2" 2>&1
+if grep -q '"t2" with 5 partitions' "$T/meta2"; then _ok; else _bad "t2:5 has 5 partitions of its own" "$(head -c 300 "$T/meta2")"; fi
 
 kill -TERM $pid
 for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
