@@ -147,8 +147,9 @@ kill-test: deps
 	@SPILL_KILLS=$$(( $(KILLS) / 5 )) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/spill.sh
 
 # Group mode (issue 13): the seed's crash query, window and interval joins
-# of two streams (tests/cli/group_wjoin.sh), and aggregations that emit
-# changes (tests/cli/group_changes.sh), on three instances, one killed
+# of two streams (tests/cli/group_wjoin.sh), aggregations that emit
+# changes (tests/cli/group_changes.sh) and session windows that emit final
+# rows (tests/cli/group_sessions.sh), on three instances, one killed
 # mid-run, RUNS times; each run must give the single-process answer
 # exactly (docs/scaling.md says how often it does yet).
 RUNS ?= 10
@@ -157,6 +158,7 @@ group-kill-test: deps
 	@GROUP_KILLS=$(RUNS) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/group_agg.sh
 	@GROUP_KILLS=$(RUNS) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/group_wjoin.sh
 	@GROUP_KILLS=$(RUNS) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/group_changes.sh
+	@GROUP_KILLS=$(RUNS) SLUICE=$(CURDIR)/$(BIN) BUILD=$(BUILD) bash tests/cli/group_sessions.sh
 
 DEMO_SECONDS ?= 45
 demo: deps

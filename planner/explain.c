@@ -485,7 +485,7 @@ static void put_op(Buf *b, const Plan *p, const PlanNode *n, const char *prefix)
             } else {
                 bputs(b, "no window · emit changes every emit.interval · state grows with the groups");
             }
-            if (p->group && n->u.agg.mode == AGG_FINAL && n->u.agg.emit == EMIT_MODE_CHANGES && plan_group_topic(p)) {
+            if (p->group && plan_agg_changelog(n) && plan_group_topic(p)) {
                 /* deployment.group: the state moves with the partitions
                  * through a changelog topic (docs/scaling.md) */
                 NEWLINE();

@@ -134,6 +134,14 @@ const Stage *plan_group_topic(const Plan *p)
     return plan_group_topic_side(p, 0);
 }
 
+int plan_agg_changelog(const PlanNode *n)
+{
+    if (n->kind != PLAN_AGGREGATE || n->u.agg.mode != AGG_FINAL || n->u.agg.retract || n->u.agg.late_sink) return 0;
+    if (!n->u.agg.windowed) return n->u.agg.emit == EMIT_MODE_CHANGES && n->u.agg.wend_key < 0;
+    if (n->u.agg.wend_key < 0) return 0;
+    return n->u.agg.emit == EMIT_MODE_CHANGES || n->u.agg.wkind == WINDOW_SESSION;
+}
+
 void plan_free(Plan *p)
 {
     if (!p) return;

@@ -253,6 +253,15 @@ const Stage *plan_group_topic(const Plan *p);
  * topic feeds no such join (side 1) or there is no topic. */
 const Stage *plan_group_topic_side(const Plan *p, int side);
 
+/* deployment.group: whether aggregate n's state goes to a changelog topic
+ * (docs/scaling.md) rather than being rebuilt from the repartition topic:
+ * the final half of an aggregation that emits changes (unwindowed, or
+ * TUMBLE, HOP, CUMULATE or SESSION windows), or of session windows that
+ * emit final rows (a session has no end a replay could start after). Not
+ * one that takes changes or has a late sink (planner_check_group refuses
+ * those). */
+int plan_agg_changelog(const PlanNode *n);
+
 /* How far the watermark after join n lags its inputs': a pair comes out
  * when its second row does, so an interval join's pair can lie
  * max(-lower, upper) behind both (0 for any other join; a regular join's

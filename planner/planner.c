@@ -109,7 +109,7 @@ static int group_refuse(SqlError *err, const char *group, const char *what)
     err->loc = -1;
     snprintf(err->msg, sizeof err->msg,
              "deployment.group '%s': %s; a group runs filters, projections, joins with bounded tables "
-             "and either one aggregation (TUMBLE, HOP or CUMULATE windows, or EMIT CHANGES) or one window or "
+             "and either one aggregation (windowed, or EMIT CHANGES) or one window or "
              "interval join of two Kafka streams for now "
              "(docs/scaling.md), or unset deployment.group", group, what);
     return -1;
@@ -273,22 +273,21 @@ static int group_walk(GroupWalk *g, const PlanNode *n, const PlanNode *above, in
                 g->clagg = 1;
                 break;
             }
-            if (n->u.agg.wkind == WINDOW_SESSION && n->u.agg.emit != EMIT_MODE_CHANGES)
-                return group_refuse(g->err, g->group, "this query has session windows that emit final rows");
             if (n->u.agg.retract) return group_refuse(g->err, g->group, "this query's aggregation takes changes");
             if (n->u.agg.late_sink) return group_refuse(g->err, g->group, "this query has a late sink");
-            if (n->u.agg.emit == EMIT_MODE_CHANGES) {
-                /* a window's changes: its state goes to a changelog topic, as
-                 * an unwindowed aggregation's (runtime: kx_cl_setup) */
+            if (n->u.agg.mode == AGG_SIMPLE)   /* (the join's tasks, but not as plan_agg_of_join allows) */
+                for (const PlanNode *j = n->input; j; j = j->right ? NULL : j->input)
+                    if (j->kind == PLAN_JOIN && !j->u.join.table && j->u.join.flavor != JOIN_REGULAR)
+                        return group_above_join(g, j);
+            if (n->u.agg.emit == EMIT_MODE_CHANGES || n->u.agg.wkind == WINDOW_SESSION) {
+                /* a window's changes, or sessions: the state goes to a
+                 * changelog topic, as an unwindowed aggregation's (runtime:
+                 * kx_cl_setup; plan_agg_changelog) */
                 if (n->u.agg.mode != AGG_FINAL)
                     return group_refuse(g->err, g->group, "this query's aggregation is not split at an exchange");
                 g->clagg = 1;
                 break;
             }
-            if (n->u.agg.mode == AGG_SIMPLE)   /* (the join's tasks, but not as plan_agg_of_join allows) */
-                for (const PlanNode *j = n->input; j; j = j->right ? NULL : j->input)
-                    if (j->kind == PLAN_JOIN && !j->u.join.table && j->u.join.flavor != JOIN_REGULAR)
-                        return group_above_join(g, j);
             if (n->u.agg.mode != AGG_FINAL)
                 return group_refuse(g->err, g->group, "this query's aggregation is not split at an exchange");
             break;
@@ -313,8 +312,9 @@ static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlE
         /* its checkpoint slices are the partitions, at most 64 (runtime: kx_cl_part) */
         err->loc = -1;
         snprintf(err->msg, sizeof err->msg,
-                 "deployment.group '%s': an aggregation that emits changes keeps its state in a changelog by "
-                 "partition, at most 64: deployment.partitions must be 1 … 64; got %d", group,
+                 "deployment.group '%s': an aggregation that emits changes or has session windows keeps its "
+                 "state in a changelog by partition, at most 64: deployment.partitions must be 1 … 64; got %d",
+                 group,
                  p->group_partitions);
         return -1;
     }

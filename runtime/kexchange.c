@@ -118,6 +118,9 @@ typedef struct KxPart {
                           applied already (a restored state has them): dropped, -1 none */
     int64_t   expect;  /* the offset the next message must have, -1 unknown: a later
                           one means records were deleted unread (see take_message)   */
+    int       held;    /* hold: rewound, and kx_reader_position is still hfrom,
+                          happlied — what the owner's state holds (kx_reader_hold)  */
+    int64_t   hfrom, happlied;
 } KxPart;
 
 struct KxReader {
@@ -139,6 +142,7 @@ struct KxReader {
     KxHandoffFn         handoff;    /* metadata committed for partitions given away   */
     void               *handoff_ctx;
     int                 defer;      /* revocations wait for kx_reader_release          */
+    int                 hold;       /* a rewind keeps the positions (kx_reader_hold)   */
     int                 test_fail_offsets; /* test seam: the next N offset fetches fail */
     int                 closing;    /* in kx_reader_close: nothing waits               */
     int                 assigned;   /* on_rebalance has seen an assignment             */
@@ -1098,6 +1102,7 @@ static void part_revoke(KxReader *r, int id)
     if (p->revoking) r->nrevoking--;
     p->owned = 0;
     p->revoking = 0;
+    p->held = 0;
     part_clear(r, id);
 }
 
@@ -1772,10 +1777,15 @@ static int do_rewind(KxReader *r)
     if (!l) return reader_fail(r, "out of memory");
     for (int p = 0; p < r->nparts; p++)
         if (r->parts[p].owned) {
+            KxPart *kp = &r->parts[p];
+            /* hold: the position the owner's state is at, until it starts
+             * over (kx_reader_rewind); the first rewind's, as nothing is
+             * applied after it */
+            if (r->hold && !kp->held && kx_reader_position(r, p, &kp->hfrom, &kp->happlied) == 0) kp->held = 1;
             char meta[KX_META_MAX];
-            memcpy(meta, r->parts[p].meta, sizeof meta);
+            memcpy(meta, kp->meta, sizeof meta);
             part_assign(r, p);
-            memcpy(r->parts[p].meta, meta, sizeof meta);
+            memcpy(kp->meta, meta, sizeof meta);
             int64_t from = r->parts[p].from;
             rd_kafka_topic_partition_list_add(l, r->topic, p)->offset =
                 from >= 0 ? from : RD_KAFKA_OFFSET_BEGINNING;
@@ -1823,6 +1833,11 @@ int kx_reader_position(const KxReader *r, int part, int64_t *from, int64_t *appl
 {
     if (part < 0 || part >= r->nparts || !r->parts[part].owned || kx_reader_busy(r)) return -1;
     const KxPart *p = &r->parts[part];
+    if (p->held) {
+        *from = p->hfrom;
+        *applied = p->happlied;
+        return 0;
+    }
     int64_t       start = p->from >= 0 ? p->from : 0, x = commit_offset(r, part);
     if (x < 0) {   /* nothing polled since it was assigned (or rewound): where that started */
         *from = start;
@@ -2110,6 +2125,16 @@ void kx_reader_test_fail_offsets(KxReader *r, int n)
 void kx_reader_defer_revokes(KxReader *r, int on)
 {
     r->defer = on;
+}
+
+void kx_reader_hold(KxReader *r, int on)
+{
+    r->hold = on;
+}
+
+void kx_reader_unhold(KxReader *r)
+{
+    for (int p = 0; p < r->nparts; p++) r->parts[p].held = 0;
 }
 
 void kx_reader_on_handoff(KxReader *r, KxHandoffFn fn, void *ctx)

@@ -517,6 +517,23 @@ void kx_reader_on_handoff(KxReader *r, KxHandoffFn fn, void *ctx);
  * partitions kept would be emitted after the handoff record). A lost
  * assignment, or closing, releases them at once. */
 void kx_reader_defer_revokes(KxReader *r, int on);
+
+/* on = 1 (replay mode): a rewind — every assignment change, and
+ * kx_reader_release — keeps each owned partition's kx_reader_position as
+ * it was (what the caller's state holds; nothing is applied between), until
+ * the caller starts over with kx_reader_rewind. For a caller that takes a
+ * checkpoint after the assignment changed and before it starts over
+ * (query.c: sessions that emit final rows): its records must carry the
+ * position its state is at, not the replay point the rewind went back to.
+ * Rows a read returns in the call that saw the change are of before it:
+ * such a caller applies them. */
+void kx_reader_hold(KxReader *r, int on);
+/* The caller starts over: let go of the held positions. The reader reads
+ * on from where the rewind went back to, and drops the rows messages
+ * released before the replay point kx_reader_set_replay_point gave since
+ * (nothing is read in between, so a later point only drops more of what
+ * the state holds). */
+void kx_reader_unhold(KxReader *r);
 /* Test seam: the next n fetches of the group's offset metadata (at an
  * assignment) fail as if the group did not answer; an assignment asks up
  * to 6 times before it goes on without the metadata (with a warning). */

@@ -285,6 +285,11 @@ typedef struct Task {
                                   they are released (0 = none awaited)                  */
     int64_t      kx_reset_at;  /* stage 1, the assignment changed: the checkpoint after
                                   which it starts over (kx_reset_due; 0 = none)        */
+    int          kx_moved;     /* stage 1: rows taken or the watermark moved since the
+                                  last reset or release (kx_reset_due)                 */
+    int          kx_clhold;    /* stage 1 of sessions that emit final rows: the reader
+                                  holds positions across its rewinds (kx_reader_hold),
+                                  and the task starts it over at its reset            */
     /* a window or interval join of two streams through the topic
      * (kx_setup): each side's rows go in as [until, side, left columns,
      * right columns], the other side's columns NULL; `until` is a window
@@ -2168,6 +2173,7 @@ static int kx_hold_release(Task *t, int64_t wm)
  * rows of the windows it closed. 0, or -1 after query_fail. */
 static int kx_advance(Task *t, int64_t wm)
 {
+    t->kx_moved = 1;
     if (t->kx_join) {
         if (wm > t->side_wm[0] && advance_side(t, 0, wm)) return -1;
         if (wm > t->side_wm[1] && advance_side(t, 1, wm)) return -1;
@@ -2246,16 +2252,11 @@ static void kx_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
 
 /* ---- stage 1 of an aggregation that emits changes: the changelog -------------------- */
 
-/* Whether a's state goes to a changelog topic in group mode: the final
- * aggregation of an unwindowed GROUP BY, or of TUMBLE, HOP, CUMULATE or
- * SESSION windows, that emits changes (planner_check_group allows no other). */
+/* Whether a's state goes to a changelog topic in group mode
+ * (plan_agg_changelog; planner_check_group allows no other). */
 static int kx_cl_agg(const PlanNode *a)
 {
-    if (a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.emit != EMIT_MODE_CHANGES ||
-        a->u.agg.retract || a->u.agg.late_sink)
-        return 0;
-    if (!a->u.agg.windowed) return a->u.agg.wend_key < 0;
-    return a->u.agg.wend_key >= 0;
+    return plan_agg_changelog(a);
 }
 
 /* The partition of a changelog key of the aggregate's state: "G" bucket
@@ -2515,6 +2516,8 @@ static int kx_reader_reset(Task *t)
     for (size_t k = 0; k < (size_t)P * KX_OPEN; k++) t->kx_open[k].wend = WATERMARK_MIN;
     for (int p = 0; p < P; p++) t->kx_open_lo[p] = INT64_MAX;   /* (the rows come again) */
     t->kx_gen = kx_reader_generation(t->kxr);
+    t->kx_moved = 0;
+    if (t->kx_clhold) kx_reader_unhold(t->kxr);   /* (replays from the records of the wait: kx_reset_due) */
     if (t->kx_cl && kx_cl_restore(t)) return -1;
     return 0;
 }
@@ -2682,6 +2685,7 @@ static int kx_take(Task *t, Batch *b, int n, int64_t now)
     }
     atomic_fetch_add_explicit(&t->rows_in, k, memory_order_relaxed);
     t->last_data_us = now;
+    if (k > 0) t->kx_moved = 1;
     if (t->kx_wend >= 0 && !t->kx_cl) kx_track(t, b, k);   /* (a changelog replays from its record) */
     if (k > 0 && (t->kx_join ? kx_push_sides(t, b) : push(t, t->entry[t->in_slot[0]], t->entry_side[t->in_slot[0]], b)))
         return -1;
@@ -2698,10 +2702,32 @@ static int kx_take(Task *t, Batch *b, int n, int64_t now)
  * after it (which holds everything emitted before the change) when taken;
  * later barriers add nothing, as nothing is read. With no barrier
  * pending, what was emitted since the last one is in kx_supp after the
- * reset, recorded at the next barrier. */
+ * reset, recorded at the next barrier.
+ *
+ * Sessions that emit final rows (a changelog, no changes) wait for more:
+ * a partition the task keeps is restored from its own record, and the
+ * sessions it closed since that record's barrier would close again —
+ * emitted twice. So, when it has taken rows or moved its watermark since
+ * it last started over, it asks for a checkpoint now, reads nothing more,
+ * and starts over once that checkpoint has committed and its records are
+ * written: they then hold exactly what it emitted. (A revocation waits so
+ * already: kx_step.) The reader went back to the last records' replay
+ * points at the change, so its positions would be those: it holds the
+ * ones the state is at for this checkpoint (kx_reader_hold), and its
+ * replay then drops what this checkpoint's records hold (kx_reader_unhold). */
 static int kx_reset_due(Task *t, int64_t committed)
 {
-    if (!t->q->store || t->kx_npend == 0) return t->kx_reset_at = 0, 1;
+    Query *q = t->q;
+    if (t->kx_clhold && q->store && t->kx_moved) {
+        if (!t->kx_reset_at) {
+            t->kx_reset_at = t->barrier_epoch + 1;
+            atomic_store(&q->ckpt_soon, 1);
+        }
+        if (committed < t->kx_reset_at || t->kx_rec_due) return 0;
+        t->kx_reset_at = 0;
+        return 1;
+    }
+    if (!q->store || t->kx_npend == 0) return t->kx_reset_at = 0, 1;
     if (!t->kx_reset_at) t->kx_reset_at = t->barrier_epoch + 1;
     int64_t due = t->barrier_epoch < t->kx_reset_at ? t->barrier_epoch : t->kx_reset_at;
     if (committed < due) return 0;
@@ -2741,6 +2767,7 @@ static int kx_step(Task *t)
         }
         if (!q->store || committed >= t->kx_release_at) {
             t->kx_release_at = 0;
+            if (!t->kx_rec_due) t->kx_moved = 0;   /* (its records hold what it emitted: kx_reset_due) */
             if (kx_reader_release(t->kxr)) {
                 query_fail(q, "exchange topic '%s': %s", q->kx_topic, kx_reader_error(t->kxr));
                 return 1;
@@ -2764,7 +2791,12 @@ static int kx_step(Task *t)
         query_fail(q, "exchange topic '%s': %s", q->kx_topic, kx_reader_error(t->kxr));
         return 1;
     }
-    if (kx_reader_generation(t->kxr) != t->kx_gen) return 1;   /* rows of before: dropped (the reset rereads them) */
+    if (kx_reader_generation(t->kxr) != t->kx_gen) {
+        /* rows of before: dropped (the reset rereads them) — but with held
+         * positions (kx_cl_hold) they count as applied: taken */
+        if (t->kx_clhold && n > 0) kx_take(t, b, n, now);
+        return 1;
+    }
     if (n > 0 && kx_take(t, b, n, now)) return 1;
     if (t->kx_cl) atomic_store_explicit(&t->kx_cldropped, kx_reader_dropped(t->kxr), memory_order_relaxed);
     if (wm != WATERMARK_MAX && wm != WATERMARK_MIN && wm > t->wm) {
@@ -2781,7 +2813,7 @@ static int kx_step(Task *t)
         if (kx_advance(t, WATERMARK_MAX)) return 1;
         /* an aggregation's last changes go out now: the record
          * of this end (at the next checkpoint) says they were emitted */
-        if (t->kx_cl && (agg_emit(t, t->kx_clop, 2, 0) || flush_all(t))) return 1;
+        if (t->kx_cl && t->ops[t->kx_clop].changes && (agg_emit(t, t->kx_clop, 2, 0) || flush_all(t))) return 1;
     }
     if ((!owns || t->wm == WATERMARK_MAX) && now >= t->kx_next_check && q->kx_norigins > 0) {
         t->kx_next_check = now + KX_CHECK_US;
@@ -3839,7 +3871,7 @@ static int kx_cl_setup(Query *q, Task *t, const KxSpec *xs, char *err, size_t ca
         same = n < x->u.exchange.nkeys && x->u.exchange.keys[n++] == a->u.agg.keys[k];
     }
     if (!same || n != x->u.exchange.nkeys) {   /* (a group's slice must be the partition its rows come from) */
-        snprintf(err, cap, "deployment.group: the aggregation that emits changes is not keyed as its repartition "
+        snprintf(err, cap, "deployment.group: the aggregation kept in a changelog is not keyed as its repartition "
                            "topic (its keys are not the exchange's, in order)");
         return -1;
     }
@@ -3884,7 +3916,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
         const PlanNode *a = st1->ops[i];
         if (!kx_cl_agg(a)) continue;
         if (P > 64) {   /* (its checkpoint buckets are the partitions: kx_cl_chunk) */
-            snprintf(err, cap, "deployment.partitions must be at most 64 for an aggregation that emits changes; "
+            snprintf(err, cap, "deployment.partitions must be at most 64 for an aggregation kept in a changelog; "
                                "got %d", P);
             return -1;
         }
@@ -4114,6 +4146,10 @@ static int kx_setup(Query *q, char *err, size_t cap)
         }
         kx_reader_on_handoff(t->kxr, kx_handoff, t);
         kx_reader_defer_revokes(t->kxr, 1);
+        if (t->kx_cl && !t->ops[t->kx_clop].changes) {   /* (kx_reset_due) */
+            t->kx_clhold = 1;
+            kx_reader_hold(t->kxr, 1);
+        }
     }
     return 0;
 oom:
