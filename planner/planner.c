@@ -314,8 +314,7 @@ static int group_check(const Plan *p, const PlanNode *n, const char *group, SqlE
         snprintf(err->msg, sizeof err->msg,
                  "deployment.group '%s': an aggregation that emits changes or has session windows keeps its "
                  "state in a changelog by partition, at most 64: deployment.partitions must be 1 … 64; got %d",
-                 group,
-                 p->group_partitions);
+                 group, p->group_partitions);
         return -1;
     }
     return 0;

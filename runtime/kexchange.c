@@ -1779,7 +1779,7 @@ static int do_rewind(KxReader *r)
         if (r->parts[p].owned) {
             KxPart *kp = &r->parts[p];
             /* hold: the position the owner's state is at, until it starts
-             * over (kx_reader_rewind); the first rewind's, as nothing is
+             * over (kx_reader_unhold); the first rewind's, as nothing is
              * applied after it */
             if (r->hold && !kp->held && kx_reader_position(r, p, &kp->hfrom, &kp->happlied) == 0) kp->held = 1;
             char meta[KX_META_MAX];

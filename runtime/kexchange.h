@@ -521,7 +521,7 @@ void kx_reader_defer_revokes(KxReader *r, int on);
 /* on = 1 (replay mode): a rewind — every assignment change, and
  * kx_reader_release — keeps each owned partition's kx_reader_position as
  * it was (what the caller's state holds; nothing is applied between), until
- * the caller starts over with kx_reader_rewind. For a caller that takes a
+ * the caller starts over (kx_reader_unhold). For a caller that takes a
  * checkpoint after the assignment changed and before it starts over
  * (query.c: sessions that emit final rows): its records must carry the
  * position its state is at, not the replay point the rewind went back to.

@@ -253,7 +253,7 @@ typedef struct Task {
                                   windows that did not fit in kx_open (INT64_MAX none)  */
     int          kx_wend;      /* stage 1: input column of the aggregate's window_end
                                   (-1: an unwindowed aggregation)                      */
-    /* stage 1 of an aggregation that emits changes (kx_cl_agg): its state goes to
+    /* stage 1 of an aggregation that emits changes (plan_agg_changelog): its state goes to
      * the changelog topic, one partition per repartition partition, as the
      * aggregate's checkpoint chunks ("G" bucket, or "W" window bucket: its
      * buckets are the partitions, AggOpSpec.snap_parts = P <= 64; kx_cl_part); a partition's owner
@@ -288,8 +288,8 @@ typedef struct Task {
     int          kx_moved;     /* stage 1: rows taken or the watermark moved since the
                                   last reset or release (kx_reset_due)                 */
     int          kx_clhold;    /* stage 1 of sessions that emit final rows: the reader
-                                  holds positions across its rewinds (kx_reader_hold),
-                                  and the task starts it over at its reset            */
+                                  holds positions across its rewinds (kx_reader_hold)
+                                  until the task's reset (kx_reader_unhold)           */
     /* a window or interval join of two streams through the topic
      * (kx_setup): each side's rows go in as [until, side, left columns,
      * right columns], the other side's columns NULL; `until` is a window
@@ -2252,13 +2252,6 @@ static void kx_meta(Task *t, int p, int64_t v, char *buf, size_t cap)
 
 /* ---- stage 1 of an aggregation that emits changes: the changelog -------------------- */
 
-/* Whether a's state goes to a changelog topic in group mode
- * (plan_agg_changelog; planner_check_group allows no other). */
-static int kx_cl_agg(const PlanNode *a)
-{
-    return plan_agg_changelog(a);
-}
-
 /* The partition of a changelog key of the aggregate's state: "G" bucket
  * (unwindowed groups; a tombstone of that key marks a partition with no
  * groups in a full snapshot, windowed too), "W" window bucket (one
@@ -2793,7 +2786,7 @@ static int kx_step(Task *t)
     }
     if (kx_reader_generation(t->kxr) != t->kx_gen) {
         /* rows of before: dropped (the reset rereads them) — but with held
-         * positions (kx_cl_hold) they count as applied: taken */
+         * positions (kx_clhold) they count as applied: taken */
         if (t->kx_clhold && n > 0) kx_take(t, b, n, now);
         return 1;
     }
@@ -3264,7 +3257,7 @@ static int op_init(Query *q, Task *t, OpState *s, const PlanNode *n, char *err, 
         as.emit_changes = n->u.agg.mode != AGG_PARTIAL && n->u.agg.emit == EMIT_MODE_CHANGES;
         /* group mode, an aggregation that emits changes: its checkpoint slices
          * are the repartition topic's partitions (its changelog; kx_cl_setup) */
-        if (q->plan->group && kx_cl_agg(n) && plan_group_topic(q->plan) && q->plan->group_partitions >= 1 &&
+        if (q->plan->group && plan_agg_changelog(n) && plan_group_topic(q->plan) && q->plan->group_partitions >= 1 &&
             q->plan->group_partitions <= 64)
             as.snap_parts = q->plan->group_partitions;
         as.retract = n->u.agg.retract;
@@ -3856,7 +3849,7 @@ static int query_interrupted(void *ctx)
     return (q->run_stop && *q->run_stop) || atomic_load(&q->stop_req) || atomic_load(&q->stop);
 }
 
-/* Stage 1 task t of an aggregation that emits changes (kx_cl_agg): its state
+/* Stage 1 task t of an aggregation that emits changes (plan_agg_changelog): its state
  * goes to the changelog topic <group>-<stage>-changelog (kx_cl_barrier).
  * 0, or -1 with err. */
 static int kx_cl_setup(Query *q, Task *t, const KxSpec *xs, char *err, size_t cap)
@@ -3914,7 +3907,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
     }
     for (int i = 0; i < st1->nops; i++) {   /* (the planner checks it: planner_check_group) */
         const PlanNode *a = st1->ops[i];
-        if (!kx_cl_agg(a)) continue;
+        if (!plan_agg_changelog(a)) continue;
         if (P > 64) {   /* (its checkpoint buckets are the partitions: kx_cl_chunk) */
             snprintf(err, cap, "deployment.partitions must be at most 64 for an aggregation kept in a changelog; "
                                "got %d", P);
@@ -4117,7 +4110,7 @@ static int kx_setup(Query *q, char *err, size_t cap)
             }
         } else {
             const PlanNode *a = t->entry[0] < t->nops ? t->ops[t->entry[0]].node : NULL;
-            int             cl = a && kx_cl_agg(a);
+            int             cl = a && plan_agg_changelog(a);
             if (!cl && (!a || a->kind != PLAN_AGGREGATE || a->u.agg.mode != AGG_FINAL || a->u.agg.wend_key < 0)) {
                 snprintf(err, cap, "deployment.group: the repartition topic must feed a windowed aggregation "
                                    "or one that emits changes");
