@@ -39,12 +39,7 @@
 # GROUP_LOGS=DIR keeps a failed run's logs in DIR/runK.
 source "$(dirname "$0")/lib.sh"
 
-if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&1 ||
-   ! command -v sqlite3 >/dev/null 2>&1; then
-  echo "group_changes.sh: skipped ('sluice broker', kcat or sqlite3 not available)"
-  finish
-  exit
-fi
+group_tools group_changes.sh || { finish; exit; }
 KILLS=${GROUP_KILLS:-2}
 N=${GROUP_EVENTS:-120000}
 RATE=${GROUP_RATE:-10000}   # rows/s each instance reads at most: a run lasts a few seconds
@@ -52,25 +47,8 @@ PIDS=()
 BROKER=
 trap 'run_cleanup; rm -rf "$T"' EXIT
 
-# log events keyed by user (300 users), a value to sum
-awk -v n="$N" 'BEGIN {
-  s = 4242; t0 = 1700000000000
-  split("CRITICAL INFO WARN ERROR", lv, " "); split("crash login click crash", ev, " ")
-  for (i = 0; i < n; i++) {
-    s = (s * 69069 + 1) % 4294967296; u = 1 + int(s / 65536) % 300
-    s = (s * 69069 + 1) % 4294967296; l = lv[1 + int(s / 65536) % 4]
-    s = (s * 69069 + 1) % 4294967296; e = ev[1 + int(s / 65536) % 4]
-    s = (s * 69069 + 1) % 4294967296; d = int(s / 65536) % 1000
-    printf "%d\t{\"ts\":%.0f,\"user_id\":%d,\"level\":\"%s\",\"event\":\"%s\",\"ms\":%d}\n", u, t0 + i * 2, u, l, e, d
-  }
-}' >"$T/events.jsonl"
-cut -f2 "$T/events.jsonl" |
-  sed 's/.*"ts":\([0-9]*\),"user_id":\([0-9]*\),"level":"\([A-Z]*\)","event":"\([a-z]*\)","ms":\([0-9]*\)}/\1,\2,\3,\4,\5/' >"$T/events.csv"
-oracle() {   # SELECT: sqlite3's answer over the events, sorted
-  sqlite3 -list -separator , :memory: "CREATE TABLE ev (ts INTEGER, uid INTEGER, level TEXT, event TEXT, ms INTEGER);" \
-    ".import --csv $T/events.csv ev" "$1" | sort
-}
-oracle "SELECT uid, COUNT(*), SUM(ms) FROM ev WHERE level = 'CRITICAL' AND event = 'crash' GROUP BY uid;" >"$T/want"
+crash_events "$N" 4242 0   # log events keyed by user (300 users), in time order, a value to sum
+crash_oracle "SELECT uid, COUNT(*), SUM(ms) FROM ev WHERE level = 'CRITICAL' AND event = 'crash' GROUP BY uid;" >"$T/want"
 if [ "$(wc -l <"$T/want")" -ge 290 ]; then _ok; else _bad "sqlite3's answer" "$(wc -l <"$T/want") users"; fi
 
 broker() {   # a fresh broker (12 partitions) with the source topic and the group's two topics
@@ -189,7 +167,7 @@ QUERY="INSERT INTO out SELECT window_start, user_id, COUNT(*) AS crashes, SUM(ms
   FROM TUMBLE(events, ts, INTERVAL '10' SECOND) WHERE level = 'CRITICAL' AND event = 'crash'
   GROUP BY window_start, window_end, user_id EMIT CHANGES;"
 KEYS=2
-oracle "SELECT strftime('%Y-%m-%d %H:%M:%S', ts / 10000 * 10, 'unixepoch'), uid, COUNT(*), SUM(ms) FROM ev
+crash_oracle "SELECT strftime('%Y-%m-%d %H:%M:%S', ts / 10000 * 10, 'unixepoch'), uid, COUNT(*), SUM(ms) FROM ev
   WHERE level = 'CRITICAL' AND event = 'crash' GROUP BY 1, 2;" >"$T/want"
 if [ "$(wc -l <"$T/want")" -ge 5000 ]; then _ok; else _bad "sqlite3's windowed answer" "$(wc -l <"$T/want") groups"; fi
 broker
@@ -215,7 +193,7 @@ echo "group_changes.sh: join run: changes A $(tail -n +2 "$T/out.WJ.A.csv" | wc 
 QUERY="INSERT INTO out SELECT window_start, user_id, COUNT(*) AS crashes, SUM(ms) AS ms
   FROM HOP(events, ts, INTERVAL '5' SECOND, INTERVAL '10' SECOND) WHERE level = 'CRITICAL' AND event = 'crash'
   GROUP BY window_start, window_end, user_id EMIT CHANGES;"
-oracle "SELECT strftime('%Y-%m-%d %H:%M:%S', s / 1000, 'unixepoch'), uid, COUNT(*), SUM(ms) FROM
+crash_oracle "SELECT strftime('%Y-%m-%d %H:%M:%S', s / 1000, 'unixepoch'), uid, COUNT(*), SUM(ms) FROM
   (SELECT ts / 5000 * 5000 AS s, uid, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash'
    UNION ALL SELECT ts / 5000 * 5000 - 5000, uid, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash')
   GROUP BY 1, 2;" >"$T/want"
@@ -224,7 +202,7 @@ kill_run WH1
 QUERY="INSERT INTO out SELECT window_end, user_id, COUNT(*) AS crashes, SUM(ms) AS ms
   FROM CUMULATE(events, ts, INTERVAL '5' SECOND, INTERVAL '10' SECOND) WHERE level = 'CRITICAL' AND event = 'crash'
   GROUP BY window_start, window_end, user_id EMIT CHANGES;"
-oracle "SELECT strftime('%Y-%m-%d %H:%M:%S', e / 1000, 'unixepoch'), uid, COUNT(*), SUM(ms) FROM
+crash_oracle "SELECT strftime('%Y-%m-%d %H:%M:%S', e / 1000, 'unixepoch'), uid, COUNT(*), SUM(ms) FROM
   (SELECT ts / 10000 * 10000 + 10000 AS e, uid, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash'
    UNION ALL SELECT ts / 10000 * 10000 + 5000, uid, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash'
    AND ts < ts / 10000 * 10000 + 5000)
@@ -242,11 +220,7 @@ QUERY="INSERT INTO out SELECT window_start, user_id, COUNT(*) AS crashes, SUM(ms
   FROM SESSION(events, ts, INTERVAL '5' SECOND) WHERE level = 'CRITICAL' AND event = 'crash'
   GROUP BY window_start, window_end, user_id EMIT CHANGES;"
 KEYS=2
-oracle "WITH e AS (SELECT uid, ts, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash'),
-  f AS (SELECT uid, ts, ms, CASE WHEN ts - LAG(ts) OVER (PARTITION BY uid ORDER BY ts) <= 5000 THEN 0 ELSE 1 END AS nw FROM e),
-  g AS (SELECT uid, ts, ms, SUM(nw) OVER (PARTITION BY uid ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sid FROM f)
-  SELECT strftime('%Y-%m-%d %H:%M:%S', MIN(ts) / 1000.0, 'unixepoch') || rtrim(rtrim(printf('.%03d', MIN(ts) % 1000), '0'), '.'),
-    uid, COUNT(*), SUM(ms) FROM g GROUP BY uid, sid;" >"$T/want"
+crash_oracle "$SESSIONS_CTE SELECT $(sql_ts a), uid, n, m FROM s;" >"$T/want"
 if [ "$(wc -l <"$T/want")" -ge 3000 ]; then _ok; else _bad "sqlite3's sessions" "$(wc -l <"$T/want") sessions"; fi
 broker
 "$SLUICE" -q --set parallelism=2 -e "$SRC); $(sink "$T/single.s.csv") $QUERY" >"$T/log.single.s" 2>&1 </dev/null

@@ -41,12 +41,7 @@
 # GROUP_LOGS=DIR keeps a failed run's logs in DIR/runK.
 source "$(dirname "$0")/lib.sh"
 
-if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&1 ||
-   ! command -v sqlite3 >/dev/null 2>&1; then
-  echo "group_sessions.sh: skipped ('sluice broker', kcat or sqlite3 not available)"
-  finish
-  exit
-fi
+group_tools group_sessions.sh || { finish; exit; }
 KILLS=${GROUP_KILLS:-2}
 N=${GROUP_EVENTS:-120000}
 RATE=${GROUP_RATE:-10000}   # rows/s each instance reads at most: a run lasts a few seconds
@@ -54,31 +49,9 @@ PIDS=()
 BROKER=
 trap 'run_cleanup; rm -rf "$T"' EXIT
 
-# log events keyed by user (300 users), up to 3 s out of order, a value to sum
-awk -v n="$N" 'BEGIN {
-  s = 777; t0 = 1700000000000
-  split("CRITICAL INFO WARN ERROR", lv, " "); split("crash login click crash", ev, " ")
-  for (i = 0; i < n; i++) {
-    s = (s * 69069 + 1) % 4294967296; u = 1 + int(s / 65536) % 300
-    s = (s * 69069 + 1) % 4294967296; l = lv[1 + int(s / 65536) % 4]
-    s = (s * 69069 + 1) % 4294967296; e = ev[1 + int(s / 65536) % 4]
-    s = (s * 69069 + 1) % 4294967296; d = int(s / 65536) % 1000
-    s = (s * 69069 + 1) % 4294967296; ts = t0 + i * 2 - int(s / 65536) % 3000
-    printf "%d\t{\"ts\":%.0f,\"user_id\":%d,\"level\":\"%s\",\"event\":\"%s\",\"ms\":%d}\n", u, ts, u, l, e, d
-  }
-}' >"$T/events.jsonl"
-cut -f2 "$T/events.jsonl" |
-  sed 's/.*"ts":\([0-9]*\),"user_id":\([0-9]*\),"level":"\([A-Z]*\)","event":"\([a-z]*\)","ms":\([0-9]*\)}/\1,\2,\3,\4,\5/' >"$T/events.csv"
+crash_events "$N" 777 3000   # log events keyed by user (300 users), up to 3 s out of order, a value to sum
 # sqlite3's sessions: window_start, window_end (the last crash + 5 s), user, count, sum
-sqlite3 -list -separator , :memory: "CREATE TABLE ev (ts INTEGER, uid INTEGER, level TEXT, event TEXT, ms INTEGER);" \
-  ".import --csv $T/events.csv ev" \
-  "WITH e AS (SELECT uid, ts, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash'),
-   f AS (SELECT uid, ts, ms, CASE WHEN ts - LAG(ts) OVER (PARTITION BY uid ORDER BY ts) <= 5000 THEN 0 ELSE 1 END AS nw FROM e),
-   g AS (SELECT uid, ts, ms, SUM(nw) OVER (PARTITION BY uid ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sid FROM f),
-   s AS (SELECT uid, MIN(ts) AS a, MAX(ts) + 5000 AS b, COUNT(*) AS n, SUM(ms) AS m FROM g GROUP BY uid, sid)
-   SELECT strftime('%Y-%m-%d %H:%M:%S', a / 1000.0, 'unixepoch') || rtrim(rtrim(printf('.%03d', a % 1000), '0'), '.'),
-     strftime('%Y-%m-%d %H:%M:%S', b / 1000.0, 'unixepoch') || rtrim(rtrim(printf('.%03d', b % 1000), '0'), '.'),
-     uid, n, m FROM s;" | sort >"$T/want"
+crash_oracle "$SESSIONS_CTE SELECT $(sql_ts a), $(sql_ts b), uid, n, m FROM s;" >"$T/want"
 if [ "$(wc -l <"$T/want")" -ge 3000 ]; then _ok; else _bad "sqlite3's sessions" "$(wc -l <"$T/want") sessions"; fi
 
 broker() {   # a fresh broker (12 partitions) with the source topic and the group's two topics

@@ -37,12 +37,7 @@
 # sqlite3 is missing. GROUP_LOGS=DIR keeps a failed run's logs in DIR/runK.
 source "$(dirname "$0")/lib.sh"
 
-if ! "$SLUICE" broker --help >/dev/null 2>&1 || ! command -v kcat >/dev/null 2>&1 ||
-   ! command -v sqlite3 >/dev/null 2>&1; then
-  echo "group_wjoin.sh: skipped ('sluice broker', kcat or sqlite3 not available)"
-  finish
-  exit
-fi
+group_tools group_wjoin.sh || { finish; exit; }
 KILLS=${GROUP_KILLS:-2}
 N=${GROUP_EVENTS:-60000}   # log events, 2 ms apart; clicks: N/5, 10 ms apart
 RATE=${GROUP_RATE:-5000}

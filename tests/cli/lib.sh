@@ -138,6 +138,48 @@ emitted() {   # RUN NAME: wait (30 s at most) until the instance has emitted row
   done
 }
 
+# ---- group suites with a sqlite3 oracle (group_changes.sh, group_sessions.sh,
+# group_wjoin.sh)
+group_tools() {   # SUITE: 0 when 'sluice broker', kcat and sqlite3 are there, else says SUITE is skipped
+  "$SLUICE" broker --help >/dev/null 2>&1 && command -v kcat >/dev/null 2>&1 && command -v sqlite3 >/dev/null 2>&1 &&
+    return 0
+  echo "$1: skipped ('sluice broker', kcat or sqlite3 not available)"
+  return 1
+}
+crash_events() {   # N SEED JITTER-MS: N log events of 300 users, 2 ms apart, each up to JITTER-MS
+                   # early (0: in time order), with a value to sum: $T/events.jsonl (user TAB
+                   # json, for kcat -K) and $T/events.csv (ts,uid,level,event,ms, for sqlite3)
+  awk -v n="$1" -v seed="$2" -v jit="$3" 'BEGIN {
+    s = seed; t0 = 1700000000000
+    split("CRITICAL INFO WARN ERROR", lv, " "); split("crash login click crash", ev, " ")
+    for (i = 0; i < n; i++) {
+      s = (s * 69069 + 1) % 4294967296; u = 1 + int(s / 65536) % 300
+      s = (s * 69069 + 1) % 4294967296; l = lv[1 + int(s / 65536) % 4]
+      s = (s * 69069 + 1) % 4294967296; e = ev[1 + int(s / 65536) % 4]
+      s = (s * 69069 + 1) % 4294967296; d = int(s / 65536) % 1000
+      ts = t0 + i * 2
+      if (jit > 0) { s = (s * 69069 + 1) % 4294967296; ts -= int(s / 65536) % jit }
+      printf "%d\t{\"ts\":%.0f,\"user_id\":%d,\"level\":\"%s\",\"event\":\"%s\",\"ms\":%d}\n", u, ts, u, l, e, d
+    }
+  }' >"$T/events.jsonl"
+  cut -f2 "$T/events.jsonl" |
+    sed 's/.*"ts":\([0-9]*\),"user_id":\([0-9]*\),"level":"\([A-Z]*\)","event":"\([a-z]*\)","ms":\([0-9]*\)}/\1,\2,\3,\4,\5/' >"$T/events.csv"
+}
+crash_oracle() {   # SELECT: sqlite3's answer over crash_events' rows (table ev), sorted
+  sqlite3 -list -separator , :memory: "CREATE TABLE ev (ts INTEGER, uid INTEGER, level TEXT, event TEXT, ms INTEGER);" \
+    ".import --csv $T/events.csv ev" "$1" | sort
+}
+# sqlite3, over table ev (crash_events' csv): each user's crash sessions — crashes
+# at most 5 s apart, a gap of exactly 5 s joining them, as Flink's sessions do —
+# as s(uid, a = the first crash's ts, b = the last one's + 5 s, n = crashes, m = SUM(ms))
+SESSIONS_CTE="WITH e AS (SELECT uid, ts, ms FROM ev WHERE level = 'CRITICAL' AND event = 'crash'),
+  f AS (SELECT uid, ts, ms, CASE WHEN ts - LAG(ts) OVER (PARTITION BY uid ORDER BY ts) <= 5000 THEN 0 ELSE 1 END AS nw FROM e),
+  g AS (SELECT uid, ts, ms, SUM(nw) OVER (PARTITION BY uid ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sid FROM f),
+  s AS (SELECT uid, MIN(ts) AS a, MAX(ts) + 5000 AS b, COUNT(*) AS n, SUM(ms) AS m FROM g GROUP BY uid, sid)"
+sql_ts() {   # COL: the sqlite3 expression printing epoch-ms COL as sluice's csv does (no trailing zeros)
+  echo "strftime('%Y-%m-%d %H:%M:%S', $1 / 1000.0, 'unixepoch') || rtrim(rtrim(printf('.%03d', $1 % 1000), '0'), '.')"
+}
+
 finish() {
   echo "$_pass passed, $_fail failed"
   [ "$_fail" -eq 0 ]
